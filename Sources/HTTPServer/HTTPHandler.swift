@@ -1,0 +1,34 @@
+/// The application side of `HTTPServer`: called once per complete request.
+///
+/// Called on the connection's event-loop thread. It must not block: hand slow work to another thread
+/// and answer through the responder, whose methods are safe from any thread. The connection serves no
+/// further (pipelined) request until the responder has finished this one.
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: HTTPRequest, responder: HTTPResponder)
+}
+
+/// Observes the server's own decisions so the application can count them without this module knowing
+/// about metrics. Every method has a default that does nothing. Called on event-loop threads.
+public protocol HTTPServerObserver: Sendable {
+    func connectionOpened()
+    func connectionClosed()
+    /// The server answered by itself with `status` because of `reason` (a low-cardinality token such as
+    /// `header_too_large`, `body_too_large`, `malformed_request`, `header_timeout`, `idle_timeout`,
+    /// `bad_chunked_encoding`, `expectation_failed`).
+    func protocolError(reason: String, status: Int)
+    func bytesReceived(_ count: Int)
+    func bytesSent(_ count: Int)
+}
+
+extension HTTPServerObserver {
+    public func connectionOpened() {}
+    public func connectionClosed() {}
+    public func protocolError(reason: String, status: Int) {}
+    public func bytesReceived(_ count: Int) {}
+    public func bytesSent(_ count: Int) {}
+}
+
+/// An observer that ignores everything.
+public struct NoHTTPServerObserver: HTTPServerObserver {
+    public init() {}
+}
