@@ -1,5 +1,0 @@
-import XCTest
-
-final class MetricsTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
