@@ -8,10 +8,13 @@ public final class CounterFamily: Sendable {
     public let name: String
     public let help: String
     let store: SeriesStore<Counter>
+    /// `# HELP` and `# TYPE`, rendered once.
+    let header: String
 
     init(name: String, help: String, labelNames: [String]) {
         self.name = name
         self.help = help
+        self.header = MetricRegistry.header(name, help, "counter")
         self.store = SeriesStore(familyName: name, labelNames: labelNames) {
             Counter(prefix: TextFormat.samplePrefix(name, $0))
         }
@@ -35,10 +38,12 @@ public final class GaugeFamily: Sendable {
     public let name: String
     public let help: String
     let store: SeriesStore<Gauge>
+    let header: String
 
     init(name: String, help: String, labelNames: [String]) {
         self.name = name
         self.help = help
+        self.header = MetricRegistry.header(name, help, "gauge")
         self.store = SeriesStore(familyName: name, labelNames: labelNames) {
             Gauge(prefix: TextFormat.samplePrefix(name, $0))
         }
@@ -62,10 +67,12 @@ public final class HistogramFamily: Sendable {
     public let help: String
     public let upperBounds: [Double]
     let store: SeriesStore<Histogram>
+    let header: String
 
     init(name: String, help: String, labelNames: [String], upperBounds: [Double]) {
         self.name = name
         self.help = help
+        self.header = MetricRegistry.header(name, help, "histogram")
         self.upperBounds = upperBounds
         let renderedBounds = upperBounds.map(TextFormat.formatDouble) + ["+Inf"]
         self.store = SeriesStore(familyName: name, labelNames: labelNames) {

@@ -35,9 +35,9 @@ extension MetricRegistry {
         case collected(CollectedFamily)
     }
 
-    static func header(_ name: String, _ help: String, _ type: String, into out: inout String) {
-        out += "# HELP " + name + " " + TextFormat.escapeHelp(help) + "\n"
-        out += "# TYPE " + name + " " + type + "\n"
+    /// `# HELP name help` (escaped) and `# TYPE name type`, each ending in a newline.
+    static func header(_ name: String, _ help: String, _ type: String) -> String {
+        "# HELP " + name + " " + TextFormat.escapeHelp(help) + "\n" + "# TYPE " + name + " " + type + "\n"
     }
 
     private static func isRenderable(_ family: CollectedFamily) -> Bool {
@@ -47,7 +47,7 @@ extension MetricRegistry {
     }
 
     private static func render(_ family: CollectedFamily, into out: inout String) {
-        header(family.name, family.help, family.kind.rawValue, into: &out)
+        out += header(family.name, family.help, family.kind.rawValue)
         let lines = family.samples.map { sample in
             let pairs = sample.labels.sorted { TextFormat.precedes($0.key, $1.key) }.map {
                 (name: $0.key, value: $0.value)
@@ -76,13 +76,13 @@ extension RegisteredFamily {
     func render(into out: inout String) {
         switch self {
         case .counter(let family):
-            MetricRegistry.header(family.name, family.help, "counter", into: &out)
+            out += family.header
             for child in family.store.snapshot() { child.render(into: &out) }
         case .gauge(let family):
-            MetricRegistry.header(family.name, family.help, "gauge", into: &out)
+            out += family.header
             for child in family.store.snapshot() { child.render(into: &out) }
         case .histogram(let family):
-            MetricRegistry.header(family.name, family.help, "histogram", into: &out)
+            out += family.header
             for child in family.store.snapshot() { child.render(into: &out) }
         }
     }

@@ -36,15 +36,36 @@ final class SightlineMetricsTests: XCTestCase {
     }
 
     func testGoldenScrapePassesPromtool() throws {
-        let promtool = "/usr/bin/promtool"
-        guard FileManager.default.isExecutableFile(atPath: promtool) else { throw XCTSkip("promtool not installed") }
         let goldenURL = try XCTUnwrap(
             Bundle.module.url(forResource: "scrape", withExtension: "prom", subdirectory: "Golden")
         )
+        let findings = try promtoolCheckMetrics(Data(contentsOf: goldenURL))
+        XCTAssertEqual(findings, "", "promtool lint findings")
+    }
+
+    /// A live scrape with process metrics and recorded values (not just zeros) lints clean too.
+    func testLiveScrapeWithProcessMetricsPassesPromtool() throws {
+        let metrics = SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r")
+        metrics.registry.addCollector(ProcessMetrics.collect)
+        metrics.registerAccount(Self.fakeAccount).quotaUsedRatio(window: "primary").set(0.25)
+        metrics.requestDuration(route: "responses", transport: "http").observe(1.5)
+        metrics.requestInputTokens.observe(.infinity)
+        let text = metrics.registry.render()
+        XCTAssertTrue(text.contains("\nprocess_open_fds "))
+        XCTAssertEqual(try promtoolCheckMetrics(Data(text.utf8)), "", "promtool lint findings")
+    }
+
+    /// Runs `promtool check metrics` on `input`; returns its trimmed output, asserting exit status 0.
+    private func promtoolCheckMetrics(_ input: Data) throws -> String {
+        let promtool = "/usr/bin/promtool"
+        guard FileManager.default.isExecutableFile(atPath: promtool) else { throw XCTSkip("promtool not installed") }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sightline-\(UUID().uuidString).prom")
+        try input.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: promtool)
         process.arguments = ["check", "metrics"]
-        process.standardInput = try FileHandle(forReadingFrom: goldenURL)
+        process.standardInput = try FileHandle(forReadingFrom: file)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -52,7 +73,7 @@ final class SightlineMetricsTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "", "promtool lint findings")
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func testEveryKnownCombinationIsPreinitialised() {
