@@ -43,8 +43,3 @@ public struct JSONScanError: Error, Equatable, Sendable, CustomStringConvertible
 
     public var description: String { "JSONScanError(\(reason) at byte \(offset))" }
 }
-
-/// The syntactic kind of one JSON value, known from its first byte.
-public enum JSONValueKind: String, Sendable, Equatable {
-    case string, number, bool, null, object, array
-}

@@ -80,7 +80,10 @@ public struct ResponseAggregator: Sendable {
         case .incomplete: return .incomplete(filledOutput(terminal.response))
         case .failed:
             let error = try? JSONTopLevel.scan(terminal.response).value(forKey: "error")
-            return failure(errorObject: error.flatMap { $0.kind == .object ? Array($0.bytes) : nil }, summary: terminal.summary)
+            return failure(
+                errorObject: error.flatMap { $0.kind == .object ? Array($0.bytes) : nil },
+                summary: terminal.summary
+            )
         }
     }
 
@@ -106,7 +109,7 @@ public struct ResponseAggregator: Sendable {
         {
             return response
         }
-        // Stable sort: items with equal indices keep arrival order; the last one for an index wins.
+        // Ordered by output_index; if an index repeats, the item that arrived last wins.
         var byIndex: [Int: [UInt8]] = [:]
         for item in items { byIndex[item.index] = item.bytes }
         let ordered = byIndex.keys.sorted().map { byIndex[$0]! }

@@ -69,7 +69,10 @@ enum Fixtures {
     static func fullStream(completedOutput: String = "[]") -> String {
         let created =
             #"{"id":"resp_1","object":"response","created_at":1700000000,"model":"gpt-5.5","status":"in_progress","output":[],"usage":null,"parallel_tool_calls":true,"tool_choice":"auto","tools":[]}"#
-        let completed = responseObjectCompleted.replacingOccurrences(of: #""output":[]"#, with: #""output":\#(completedOutput)"#)
+        let completed = responseObjectCompleted.replacingOccurrences(
+            of: #""output":[]"#,
+            with: #""output":\#(completedOutput)"#
+        )
         let events: [(String, String)] = [
             ("response.created", #"{"type":"response.created","sequence_number":0,"response":\#(created)}"#),
             ("response.in_progress", #"{"type":"response.in_progress","sequence_number":1,"response":\#(created)}"#),

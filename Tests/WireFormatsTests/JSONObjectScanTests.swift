@@ -10,7 +10,10 @@ final class JSONObjectScanTests: XCTestCase {
     func testPaths() throws {
         XCTAssertEqual(try JSONObjectScan.int(forPath: ["response", "usage", "input_tokens"], in: event[...]), 123)
         XCTAssertEqual(
-            try JSONObjectScan.int(forPath: ["response", "usage", "input_tokens_details", "cached_tokens"], in: event[...]),
+            try JSONObjectScan.int(
+                forPath: ["response", "usage", "input_tokens_details", "cached_tokens"],
+                in: event[...]
+            ),
             100
         )
         XCTAssertEqual(try JSONObjectScan.string(forPath: ["response", "id"], in: event[...]), "resp_1")

@@ -4,7 +4,11 @@ import XCTest
 @testable import WireFormats
 
 final class JSONTopLevelRewritingTests: XCTestCase {
-    private func rewrite(_ json: String, set: [(key: String, rawJSON: [UInt8])] = [], remove: [String] = []) throws
+    private func rewrite(
+        _ json: String,
+        set: [(key: String, rawJSON: [UInt8])] = [],
+        remove: [String] = []
+    ) throws
         -> String
     {
         Fixtures.string(try JSONTopLevel.scan(Fixtures.bytes(json)).rewriting(set: set, remove: remove))
@@ -70,7 +74,10 @@ final class JSONTopLevelRewritingTests: XCTestCase {
 
         // The `input` array (the bulk of the body) is copied verbatim.
         let rescanned = try JSONTopLevel.scan(out)
-        XCTAssertEqual(rescanned.rawValue(forKey: "input").map(Array.init), top.rawValue(forKey: "input").map(Array.init))
+        XCTAssertEqual(
+            rescanned.rawValue(forKey: "input").map(Array.init),
+            top.rawValue(forKey: "input").map(Array.init)
+        )
         XCTAssertEqual(rescanned.fields.map(\.key).suffix(1), ["service_tier"])
         XCTAssertEqual(rescanned.fields.first?.key, "model")
     }

@@ -24,10 +24,18 @@ final class ResponseAggregatorTests: XCTestCase {
         XCTAssertEqual(response["id"] as? String, "resp_1")
         // Untouched members keep their exact bytes.
         let top = try JSONTopLevel.scan(json)
-        XCTAssertEqual(Fixtures.string(top.rawValue(forKey: "usage")!), try XCTUnwrap(
-            Fixtures.string(JSONTopLevel.scan(Fixtures.bytes(Fixtures.responseObjectCompleted)).rawValue(forKey: "usage")!)
-        ))
-        XCTAssertEqual(Fixtures.string(top.rawValue(forKey: "output")!), "[\(Fixtures.messageItem),\(Fixtures.toolCallItem)]")
+        XCTAssertEqual(
+            Fixtures.string(top.rawValue(forKey: "usage")!),
+            try XCTUnwrap(
+                Fixtures.string(
+                    JSONTopLevel.scan(Fixtures.bytes(Fixtures.responseObjectCompleted)).rawValue(forKey: "usage")!
+                )
+            )
+        )
+        XCTAssertEqual(
+            Fixtures.string(top.rawValue(forKey: "output")!),
+            "[\(Fixtures.messageItem),\(Fixtures.toolCallItem)]"
+        )
     }
 
     func testCompletedWithOutputIsReturnedVerbatim() throws {
@@ -42,7 +50,10 @@ final class ResponseAggregatorTests: XCTestCase {
 
     func testMinimalStreamWithMissingOutputGetsOne() throws {
         let stream =
-            event("response.output_item.done", #"{"type":"response.output_item.done","output_index":0,"item":\#(Fixtures.messageItem)}"#)
+            event(
+                "response.output_item.done",
+                #"{"type":"response.output_item.done","output_index":0,"item":\#(Fixtures.messageItem)}"#
+            )
             + event("response.completed", #"{"type":"response.completed","response":{"id":"resp_1","usage":null}}"#)
         guard case .completed(let json) = try aggregate(stream).finish() else { return XCTFail("expected completed") }
         XCTAssertEqual(Fixtures.string(json), #"{"id":"resp_1","usage":null,"output":[\#(Fixtures.messageItem)]}"#)
@@ -50,7 +61,10 @@ final class ResponseAggregatorTests: XCTestCase {
 
     func testIncomplete() throws {
         let stream =
-            event("response.output_item.done", #"{"type":"response.output_item.done","output_index":0,"item":\#(Fixtures.messageItem)}"#)
+            event(
+                "response.output_item.done",
+                #"{"type":"response.output_item.done","output_index":0,"item":\#(Fixtures.messageItem)}"#
+            )
             + event(
                 "response.incomplete",
                 #"{"type":"response.incomplete","response":{"id":"r","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[]}}"#
@@ -65,7 +79,8 @@ final class ResponseAggregatorTests: XCTestCase {
         let cases: [(code: String?, status: Int)] = [
             ("rate_limit_exceeded", 429), ("insufficient_quota", 429), ("usage_not_included", 403),
             ("context_length_exceeded", 400), ("invalid_prompt", 400), ("cyber_policy", 400),
-            ("server_is_overloaded", 503), ("slow_down", 503), ("server_error", 502), ("something_new", 502), (nil, 502),
+            ("server_is_overloaded", 503), ("slow_down", 503), ("server_error", 502), ("something_new", 502),
+            (nil, 502),
         ]
         for c in cases {
             let code = c.code.map { #""code":"\#($0)","# } ?? ""
@@ -75,14 +90,22 @@ final class ResponseAggregatorTests: XCTestCase {
                 #"{"type":"response.failed","response":{"id":"r","status":"failed","error":\#(error)}}"#
             )
             let aggregator = try aggregate(stream)
-            XCTAssertEqual(aggregator.finish(), .failed(status: c.status, errorJSON: Fixtures.bytes(#"{"error":\#(error)}"#)))
+            XCTAssertEqual(
+                aggregator.finish(),
+                .failed(status: c.status, errorJSON: Fixtures.bytes(#"{"error":\#(error)}"#))
+            )
             XCTAssertEqual(aggregator.terminalSummary?.error?.code, c.code)
         }
     }
 
     func testFailedWithoutErrorObjectSynthesisesOne() throws {
-        let stream = event("response.failed", #"{"type":"response.failed","response":{"id":"r","status":"failed","error":null}}"#)
-        guard case .failed(let status, let json) = try aggregate(stream).finish() else { return XCTFail("expected failed") }
+        let stream = event(
+            "response.failed",
+            #"{"type":"response.failed","response":{"id":"r","status":"failed","error":null}}"#
+        )
+        guard case .failed(let status, let json) = try aggregate(stream).finish() else {
+            return XCTFail("expected failed")
+        }
         XCTAssertEqual(status, 502)
         let error = try XCTUnwrap(try Fixtures.parse(json)["error"] as? [String: Any])
         XCTAssertEqual(error["type"] as? String, "server_error")
@@ -90,8 +113,13 @@ final class ResponseAggregatorTests: XCTestCase {
     }
 
     func testBareErrorThenEOFFails() throws {
-        let stream = event("error", #"{"type":"error","code":"context_length_exceeded","message":"too long","param":null}"#)
-        guard case .failed(let status, let json) = try aggregate(stream).finish() else { return XCTFail("expected failed") }
+        let stream = event(
+            "error",
+            #"{"type":"error","code":"context_length_exceeded","message":"too long","param":null}"#
+        )
+        guard case .failed(let status, let json) = try aggregate(stream).finish() else {
+            return XCTFail("expected failed")
+        }
         XCTAssertEqual(status, 400)
         XCTAssertEqual(try JSONObjectScan.string(forPath: ["error", "code"], in: json[...]), "context_length_exceeded")
     }
@@ -105,9 +133,15 @@ final class ResponseAggregatorTests: XCTestCase {
 
     func testFirstTerminalWins() throws {
         let stream =
-            event("response.failed", #"{"type":"response.failed","response":{"id":"r","error":{"code":"server_error"}}}"#)
+            event(
+                "response.failed",
+                #"{"type":"response.failed","response":{"id":"r","error":{"code":"server_error"}}}"#
+            )
             + event("response.completed", #"{"type":"response.completed","response":{"id":"r"}}"#)
-        XCTAssertEqual(try aggregate(stream).finish(), .failed(status: 502, errorJSON: Fixtures.bytes(#"{"error":{"code":"server_error"}}"#)))
+        XCTAssertEqual(
+            try aggregate(stream).finish(),
+            .failed(status: 502, errorJSON: Fixtures.bytes(#"{"error":{"code":"server_error"}}"#))
+        )
     }
 
     func testTruncatedStream() throws {

@@ -8,7 +8,9 @@ final class ResponseEventSummaryTests: XCTestCase {
     }
 
     func testCompletedWithUsage() throws {
-        let s = try summary(#"{"type":"response.completed","sequence_number":8,"response":\#(Fixtures.responseObjectCompleted)}"#)
+        let s = try summary(
+            #"{"type":"response.completed","sequence_number":8,"response":\#(Fixtures.responseObjectCompleted)}"#
+        )
         XCTAssertEqual(s.type, "response.completed")
         XCTAssertEqual(s.sequenceNumber, 8)
         XCTAssertEqual(s.responseID, "resp_1")
@@ -36,7 +38,11 @@ final class ResponseEventSummaryTests: XCTestCase {
         XCTAssertEqual(s.status, "failed")
         XCTAssertEqual(
             s.error,
-            .init(code: "rate_limit_exceeded", message: "Rate limit reached. Please try again in 11.054s.", type: "rate_limit_error")
+            .init(
+                code: "rate_limit_exceeded",
+                message: "Rate limit reached. Please try again in 11.054s.",
+                type: "rate_limit_error"
+            )
         )
     }
 
@@ -49,10 +55,14 @@ final class ResponseEventSummaryTests: XCTestCase {
     }
 
     func testBareErrorEvents() throws {
-        let flat = try summary(#"{"type":"error","sequence_number":2,"code":"server_error","message":"boom","param":null}"#)
+        let flat = try summary(
+            #"{"type":"error","sequence_number":2,"code":"server_error","message":"boom","param":null}"#
+        )
         XCTAssertEqual(flat.error, .init(code: "server_error", message: "boom", type: nil))
         XCTAssertFalse(flat.isTerminal)
-        let nested = try summary(#"{"type":"error","error":{"type":"invalid_request_error","code":"bad","message":"m"}}"#)
+        let nested = try summary(
+            #"{"type":"error","error":{"type":"invalid_request_error","code":"bad","message":"m"}}"#
+        )
         XCTAssertEqual(nested.error, .init(code: "bad", message: "m", type: "invalid_request_error"))
     }
 
