@@ -1,0 +1,83 @@
+/// Splits an SSE byte stream into complete event blocks over the original bytes, for byte-exact forwarding.
+///
+/// Feed chunks as they arrive (any split, even mid-line or inside a CRLF); each call returns the blocks that
+/// became complete, each ending with its terminating blank line. Line endings may be `\n`, `\r\n` or `\r`.
+/// Invariant: the concatenation of all returned blocks plus `remainder` equals the bytes fed — nothing is
+/// rewritten, added or dropped. A block may hold only comments (a keepalive) or only a stray line ending; parse
+/// it with `SSEEvent.parse(block:)` to learn what it carries.
+///
+/// When a block ends in `\r` exactly at a chunk end, it is returned at once (no waiting for the next chunk), and
+/// an `\n` that then starts the next chunk is treated as the rest of that line ending: it becomes the first byte
+/// of the next block, which `SSEEvent.parse(block:)` ignores.
+///
+/// Bounded: if the pending, incomplete event exceeds `maxEventBytes`, `feed` throws `event_too_large`; the
+/// framer must then be discarded. It does not interpret fields or validate UTF-8.
+/// Concurrency: a mutable value owned by one stream.
+public struct SSEFramer: Sendable {
+    public static let defaultMaxEventBytes = 16 * 1024 * 1024
+
+    public let maxEventBytes: Int
+    private var pending: [UInt8] = []
+    /// `pending[..<scanned]` has been examined already.
+    private var scanned = 0
+    /// No byte other than a line ending has been seen since the last line ending (or block start).
+    private var lineEmpty = true
+    /// The last byte examined was `\r`, so an `\n` now completes that line ending.
+    private var afterCR = false
+
+    public init(maxEventBytes: Int = SSEFramer.defaultMaxEventBytes) {
+        self.maxEventBytes = maxEventBytes
+    }
+
+    /// Bytes of the incomplete event received so far (forward or drop them at end of stream).
+    public var remainder: ArraySlice<UInt8> { pending[...] }
+
+    public mutating func feed(_ chunk: [UInt8]) throws(SSEError) -> [[UInt8]] {
+        pending.append(contentsOf: chunk)
+        return try frame()
+    }
+
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer) throws(SSEError) -> [[UInt8]] {
+        pending.append(contentsOf: chunk)
+        return try frame()
+    }
+
+    public mutating func feed(_ chunk: ArraySlice<UInt8>) throws(SSEError) -> [[UInt8]] {
+        pending.append(contentsOf: chunk)
+        return try frame()
+    }
+
+    private mutating func frame() throws(SSEError) -> [[UInt8]] {
+        var blocks: [[UInt8]] = []
+        var blockStart = 0
+        var i = scanned
+        let count = pending.count
+        pending.withUnsafeBufferPointer { p in
+            while i < count {
+                let b = p[i]
+                i += 1
+                if afterCR {
+                    afterCR = false
+                    if b == 0x0A { continue }
+                }
+                guard b == 0x0A || b == 0x0D else {
+                    lineEmpty = false
+                    continue
+                }
+                afterCR = b == 0x0D
+                if !lineEmpty { lineEmpty = true; continue }
+                // A line ending on an empty line: the event is complete.
+                if afterCR && i < count && p[i] == 0x0A {
+                    i += 1
+                    afterCR = false
+                }
+                blocks.append(Array(p[blockStart..<i]))
+                blockStart = i
+            }
+        }
+        if blockStart > 0 { pending.removeSubrange(0..<blockStart) }
+        scanned = pending.count
+        if pending.count > maxEventBytes { throw SSEError(.eventTooLarge) }
+        return blocks
+    }
+}

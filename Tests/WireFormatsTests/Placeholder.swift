@@ -1,5 +1,0 @@
-import XCTest
-
-final class WireFormatsTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
