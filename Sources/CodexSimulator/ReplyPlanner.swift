@@ -23,7 +23,9 @@ enum ReplyPlanner {
         let userText = request.lastUserText ?? ""
         if !request.toolRanThisTurn, let command = toolCommand(in: userText) {
             guard let tool = request.commandTools.first else {
-                return .text(pad("No exec_command or shell tool was offered, so I cannot run: \(command)", to: textSize))
+                return .text(
+                    pad("No exec_command or shell tool was offered, so I cannot run: \(command)", to: textSize)
+                )
             }
             return .toolCall(name: tool.name, arguments: arguments(for: command, shape: tool.shape))
         }

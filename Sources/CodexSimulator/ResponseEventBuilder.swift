@@ -44,7 +44,11 @@ struct ResponseEventBuilder: Sendable {
 
     private func preamble(_ out: inout Events) {
         append(&out, "response.created", "\"response\":" + response(status: "in_progress", output: "[]", usage: "null"))
-        append(&out, "response.in_progress", "\"response\":" + response(status: "in_progress", output: "[]", usage: "null"))
+        append(
+            &out,
+            "response.in_progress",
+            "\"response\":" + response(status: "in_progress", output: "[]", usage: "null")
+        )
     }
 
     /// The whole stream of a successful answer.
@@ -80,16 +84,33 @@ struct ResponseEventBuilder: Sendable {
                 "{\"type\":\"message\",\"id\":\(id),\"role\":\"assistant\",\"status\":\"completed\",\"content\":[\(part)]}"
         case .toolCall(let name, let arguments):
             let id = JSONText.quote("fc_sim_\(itemSuffix)")
-            let head = "\"type\":\"function_call\",\"id\":\(id),\"call_id\":\"call_sim_\(itemSuffix)\",\"name\":\(JSONText.quote(name))"
-            append(&out, "response.output_item.added", "\"output_index\":0,\"item\":{\(head),\"arguments\":\"\",\"status\":\"in_progress\"}")
+            let head =
+                "\"type\":\"function_call\",\"id\":\(id),\"call_id\":\"call_sim_\(itemSuffix)\",\"name\":\(JSONText.quote(name))"
+            append(
+                &out,
+                "response.output_item.added",
+                "\"output_index\":0,\"item\":{\(head),\"arguments\":\"\",\"status\":\"in_progress\"}"
+            )
             let args = JSONText.quote(arguments)
             out.deltaIndices = out.events.count..<(out.events.count + 1)
-            append(&out, "response.function_call_arguments.delta", "\"item_id\":\(id),\"output_index\":0,\"delta\":\(args)")
-            append(&out, "response.function_call_arguments.done", "\"item_id\":\(id),\"output_index\":0,\"arguments\":\(args)")
+            append(
+                &out,
+                "response.function_call_arguments.delta",
+                "\"item_id\":\(id),\"output_index\":0,\"delta\":\(args)"
+            )
+            append(
+                &out,
+                "response.function_call_arguments.done",
+                "\"item_id\":\(id),\"output_index\":0,\"arguments\":\(args)"
+            )
             item = "{\(head),\"arguments\":\(args),\"status\":\"completed\"}"
         }
         append(&out, "response.output_item.done", "\"output_index\":0,\"item\":\(item)")
-        append(&out, "response.completed", "\"response\":" + response(status: "completed", output: "[\(item)]", usage: usage.json))
+        append(
+            &out,
+            "response.completed",
+            "\"response\":" + response(status: "completed", output: "[\(item)]", usage: usage.json)
+        )
         return out
     }
 
@@ -98,7 +119,11 @@ struct ResponseEventBuilder: Sendable {
         var out = Events()
         preamble(&out)
         let error = "\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))},"
-        append(&out, "response.failed", "\"response\":" + response(status: "failed", output: "[]", usage: "null", extra: error))
+        append(
+            &out,
+            "response.failed",
+            "\"response\":" + response(status: "failed", output: "[]", usage: "null", extra: error)
+        )
         return out
     }
 
@@ -107,7 +132,11 @@ struct ResponseEventBuilder: Sendable {
         var out = Events()
         preamble(&out)
         let details = "\"incomplete_details\":{\"reason\":\(JSONText.quote(reason))},"
-        append(&out, "response.incomplete", "\"response\":" + response(status: "incomplete", output: "[]", usage: "null", extra: details))
+        append(
+            &out,
+            "response.incomplete",
+            "\"response\":" + response(status: "incomplete", output: "[]", usage: "null", extra: details)
+        )
         return out
     }
 
@@ -115,7 +144,11 @@ struct ResponseEventBuilder: Sendable {
     func bareError(code: String, message: String, param: String?) -> Events {
         var out = Events()
         append(&out, "response.created", "\"response\":" + response(status: "in_progress", output: "[]", usage: "null"))
-        append(&out, "error", "\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message)),\"param\":\(JSONText.quoteOrNull(param))")
+        append(
+            &out,
+            "error",
+            "\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message)),\"param\":\(JSONText.quoteOrNull(param))"
+        )
         return out
     }
 

@@ -47,7 +47,10 @@ struct SimulatedRequest: Sendable, Equatable {
         do {
             object = try JSONSerialization.jsonObject(with: Data(body), options: [])
         } catch {
-            throw SimulatorRequestError(reason: "invalid_json", message: "We could not parse the JSON body of your request.")
+            throw SimulatorRequestError(
+                reason: "invalid_json",
+                message: "We could not parse the JSON body of your request."
+            )
         }
         guard let root = object as? [String: Any] else {
             throw SimulatorRequestError(reason: "invalid_json", message: "The request body must be a JSON object.")

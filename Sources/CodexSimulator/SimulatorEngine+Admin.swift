@@ -43,7 +43,10 @@ extension SimulatorEngine {
         for object in objects {
             guard let fault = SimulatedFault.fromAdmin(object) else {
                 let name = object["fault"] as? String ?? "(missing)"
-                return Self.json(400, ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault"))
+                return Self.json(
+                    400,
+                    ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault")
+                )
             }
             let account = object["account"] as? String
             if let account, state.withLock({ $0.ledger.tokens(of: account) == nil }) {
@@ -52,7 +55,9 @@ extension SimulatorEngine {
             entries.append((account, fault, (object["count"] as? Int) ?? 1))
         }
         let queued = state.withLock { state in
-            for (account, fault, count) in entries { state.faults.enqueue(account: account, fault: fault, count: count) }
+            for (account, fault, count) in entries {
+                state.faults.enqueue(account: account, fault: fault, count: count)
+            }
             return state.faults.queue.count
         }
         return Self.json(200, Array("{\"queued\":\(queued)}".utf8))
@@ -72,7 +77,10 @@ extension SimulatorEngine {
                 fault = (entry as? [String: Any]).flatMap(SimulatedFault.fromAdmin)
             }
             guard let fault else {
-                return Self.json(400, ErrorBodies.invalidRequest("Unknown fault in \(entry).", code: "unknown_sim_fault"))
+                return Self.json(
+                    400,
+                    ErrorBodies.invalidRequest("Unknown fault in \(entry).", code: "unknown_sim_fault")
+                )
             }
             faults.append(fault)
         }

@@ -53,7 +53,13 @@ extension SimulatorEngine {
         if let anchor = request.previousResponseId,
             !(configuration.httpAnchorsResolve && state.knownResponses.contains(anchor))
         {
-            return complete(&rec, &state, status: 400, headers: out, body: ErrorBodies.previousResponseNotFound(id: anchor))
+            return complete(
+                &rec,
+                &state,
+                status: 400,
+                headers: out,
+                body: ErrorBodies.previousResponseNotFound(id: anchor)
+            )
         }
         let fault = state.faults.next(account: account, header: headerFault, tokenEndpoint: false)
         rec.fault = fault?.name
@@ -82,7 +88,11 @@ extension SimulatorEngine {
         rec.cachedTokens = cached
         rec.inputTokens = inputTokens
         rec.responseId = ids.response
-        let usage = ResponseEventBuilder.Usage(inputTokens: inputTokens, cachedTokens: cached, outputTokens: outputTokens)
+        let usage = ResponseEventBuilder.Usage(
+            inputTokens: inputTokens,
+            cachedTokens: cached,
+            outputTokens: outputTokens
+        )
         let builder = ResponseEventBuilder(
             responseId: ids.response,
             model: request.model,
@@ -133,7 +143,11 @@ extension SimulatorEngine {
             let message = id.map { "Previous response with id '\($0)' not found." } ?? "Previous response not found."
             let events =
                 fault.parameters["mode"] == "error"
-                ? builder.bareError(code: "previous_response_not_found", message: message, param: "previous_response_id")
+                ? builder.bareError(
+                    code: "previous_response_not_found",
+                    message: message,
+                    param: "previous_response_id"
+                )
                 : builder.failed(code: "previous_response_not_found", message: message)
             plan = StreamPlan(headers: headers, events: events.events)
         default:
@@ -190,7 +204,11 @@ extension SimulatorEngine {
             body = ErrorBodies.invalidRequest("You do not have access to this resource.", code: "forbidden")
         case .serverError:
             status = 500
-            body = ErrorBodies.openAI(message: "An error occurred while processing your request.", type: "server_error", code: "server_error")
+            body = ErrorBodies.openAI(
+                message: "An error occurred while processing your request.",
+                type: "server_error",
+                code: "server_error"
+            )
         case .badGateway:
             status = 502
             body = ErrorBodies.openAI(message: "Bad gateway.", type: "server_error", code: "bad_gateway")

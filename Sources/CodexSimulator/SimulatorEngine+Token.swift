@@ -20,11 +20,18 @@ extension SimulatorEngine {
             let fault = state.faults.next(account: nil, header: faultHeader, tokenEndpoint: true)
             rec.fault = fault?.name
             if fault != nil {
-                let body = ErrorBodies.openAI(message: "The token service failed.", type: "server_error", code: "server_error")
+                let body = ErrorBodies.openAI(
+                    message: "The token service failed.",
+                    type: "server_error",
+                    code: "server_error"
+                )
                 return complete(&rec, &state, status: 500, headers: json, body: body)
             }
             guard fields["grant_type"] == "refresh_token" else {
-                let body = ErrorBodies.token(code: "unsupported_grant_type", message: "Only grant_type=refresh_token is supported.")
+                let body = ErrorBodies.token(
+                    code: "unsupported_grant_type",
+                    message: "Only grant_type=refresh_token is supported."
+                )
                 return complete(&rec, &state, status: 400, headers: json, body: body)
             }
             switch state.ledger.refresh(refreshToken: fields["refresh_token"] ?? "", now: now) {
@@ -42,11 +49,23 @@ extension SimulatorEngine {
                 rec.account = account
                 let message =
                     "Your refresh token has already been used to generate a new access token. Please try signing in again."
-                return complete(&rec, &state, status: 401, headers: json, body: ErrorBodies.token(code: "refresh_token_reused", message: message))
+                return complete(
+                    &rec,
+                    &state,
+                    status: 401,
+                    headers: json,
+                    body: ErrorBodies.token(code: "refresh_token_reused", message: message)
+                )
             case .invalidated(let account):
                 rec.account = account
                 let message = "Your refresh token has been invalidated. Please try signing in again."
-                return complete(&rec, &state, status: 401, headers: json, body: ErrorBodies.token(code: "refresh_token_invalidated", message: message))
+                return complete(
+                    &rec,
+                    &state,
+                    status: 401,
+                    headers: json,
+                    body: ErrorBodies.token(code: "refresh_token_invalidated", message: message)
+                )
             case .unknown:
                 let body = ErrorBodies.token(code: "invalid_grant", message: "The refresh token is invalid.")
                 return complete(&rec, &state, status: 400, headers: json, body: body)

@@ -79,7 +79,12 @@ final class SimulatorEngine: Sendable {
         if let value = headers["x-sim-fault"] {
             guard let fault = SimulatedFault.parseHeader(value) else {
                 let message = "Unknown simulator fault in x-sim-fault: \(value)"
-                return finish(&rec, status: 400, headers: HTTPHeaders(), body: ErrorBodies.invalidRequest(message, code: "unknown_sim_fault"))
+                return finish(
+                    &rec,
+                    status: 400,
+                    headers: HTTPHeaders(),
+                    body: ErrorBodies.invalidRequest(message, code: "unknown_sim_fault")
+                )
             }
             headerFault = fault
         }

@@ -29,14 +29,22 @@ final class FaultScheduleTests: XCTestCase {
             (nil, nil, true, nil),
         ]
         for (i, (account, header, token, expected)) in steps.enumerated() {
-            XCTAssertEqual(schedule.next(account: account, header: header, tokenEndpoint: token)?.kind, expected, "step \(i)")
+            XCTAssertEqual(
+                schedule.next(account: account, header: header, tokenEndpoint: token)?.kind,
+                expected,
+                "step \(i)"
+            )
         }
     }
 
     func testRandomModeIsReproducibleAndRoughlyProportional() {
         func run(seed: UInt64) -> [SimulatedFault.Kind?] {
             var schedule = FaultSchedule()
-            schedule.setRandom(probability: 0.25, faults: [SimulatedFault(.serverError), SimulatedFault(.streamCut)], seed: seed)
+            schedule.setRandom(
+                probability: 0.25,
+                faults: [SimulatedFault(.serverError), SimulatedFault(.streamCut)],
+                seed: seed
+            )
             return (0..<2000).map { _ in schedule.next(account: "a", header: nil, tokenEndpoint: false)?.kind }
         }
         let a = run(seed: 42)

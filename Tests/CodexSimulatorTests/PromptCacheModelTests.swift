@@ -3,7 +3,9 @@ import XCTest
 @testable import CodexSimulator
 
 final class PromptCacheModelTests: XCTestCase {
-    private func bytes(_ n: Int, seed: UInt8 = 1) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed } }
+    private func bytes(_ n: Int, seed: UInt8 = 1) -> [UInt8] {
+        (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed }
+    }
 
     func testTable() {
         let base = bytes(4096)  // 1024 tokens, 16 blocks

@@ -4,7 +4,10 @@ import XCTest
 @testable import CodexSimulator
 
 final class ReplyPlannerTests: XCTestCase {
-    private func parse(_ input: [[String: Any]], tools: [[String: Any]] = [Requests.execTool]) throws -> SimulatedRequest {
+    private func parse(
+        _ input: [[String: Any]],
+        tools: [[String: Any]] = [Requests.execTool]
+    ) throws -> SimulatedRequest {
         try SimulatedRequest.parse(
             body: Requests.body(input: input, extra: ["tools": tools]),
             headers: HTTPHeaders(),
@@ -15,9 +18,14 @@ final class ReplyPlannerTests: XCTestCase {
     func testToolCallTurnAndFollowUp() throws {
         let user = Requests.message("user", "please [[tool:echo hi]] now")
         let first = try parse([user])
-        XCTAssertEqual(ReplyPlanner.plan(first, account: "acct1"), .toolCall(name: "exec_command", arguments: #"{"cmd":"echo hi"}"#))
+        XCTAssertEqual(
+            ReplyPlanner.plan(first, account: "acct1"),
+            .toolCall(name: "exec_command", arguments: #"{"cmd":"echo hi"}"#)
+        )
 
-        let call: [String: Any] = ["type": "function_call", "name": "exec_command", "arguments": "{}", "call_id": "call_1"]
+        let call: [String: Any] = [
+            "type": "function_call", "name": "exec_command", "arguments": "{}", "call_id": "call_1",
+        ]
         let output: [String: Any] = [
             "type": "function_call_output", "call_id": "call_1",
             "output": "Chunk ID: 1\nProcess exited with code 0\nOutput:\nhi\nmore\n",
@@ -47,8 +55,15 @@ final class ReplyPlannerTests: XCTestCase {
     }
 
     func testGreetingEchoesAndPads() throws {
-        let request = try SimulatedRequest.parse(body: Requests.body(input: "Say hello"), headers: [:], path: "/v1/responses")
-        XCTAssertEqual(ReplyPlanner.plan(request, account: "acct2"), .text("Hello from the Codex simulator (acct2): Say hello"))
+        let request = try SimulatedRequest.parse(
+            body: Requests.body(input: "Say hello"),
+            headers: [:],
+            path: "/v1/responses"
+        )
+        XCTAssertEqual(
+            ReplyPlanner.plan(request, account: "acct2"),
+            .text("Hello from the Codex simulator (acct2): Say hello")
+        )
         guard case .text(let padded) = ReplyPlanner.plan(request, account: "acct2", textSize: 500) else {
             return XCTFail("expected text")
         }

@@ -18,8 +18,16 @@ final class SimulatedRequestTests: XCTestCase {
     func testItemsAndCanonicalPrefixStability() throws {
         let a = [Requests.message("developer", "rules"), Requests.message("user", "one")]
         let b = a + [Requests.message("assistant", "reply"), Requests.message("user", "two")]
-        let ra = try SimulatedRequest.parse(body: Requests.body(input: a, extra: ["instructions": "I"]), headers: [:], path: "/")
-        let rb = try SimulatedRequest.parse(body: Requests.body(input: b, extra: ["instructions": "I"]), headers: [:], path: "/")
+        let ra = try SimulatedRequest.parse(
+            body: Requests.body(input: a, extra: ["instructions": "I"]),
+            headers: [:],
+            path: "/"
+        )
+        let rb = try SimulatedRequest.parse(
+            body: Requests.body(input: b, extra: ["instructions": "I"]),
+            headers: [:],
+            path: "/"
+        )
         XCTAssertEqual(rb.inputItemCount, 4)
         XCTAssertEqual(rb.lastUserText, "two")
         // The earlier request's canonical input is a prefix of the later one: what makes caching work.

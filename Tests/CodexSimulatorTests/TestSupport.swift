@@ -119,17 +119,21 @@ enum Requests {
     }
 
     static func chatgpt(_ n: Int, _ more: [(String, String)] = []) -> HTTPHeaders {
-        HTTPHeaders([("Authorization", "Bearer sim-access-acct\(n)-0"), ("chatgpt-account-id", "sim-account-\(n)")] + more)
+        HTTPHeaders(
+            [("Authorization", "Bearer sim-access-acct\(n)-0"), ("chatgpt-account-id", "sim-account-\(n)")] + more
+        )
     }
 
     static func message(_ role: String, _ text: String) -> [String: Any] {
         ["type": "message", "role": role, "content": [["type": "input_text", "text": text]]]
     }
 
-    static var execTool: [String: Any] { [
-        "type": "function", "name": "exec_command",
-        "parameters": ["type": "object", "properties": ["cmd": ["type": "string"]]],
-    ] }
+    static var execTool: [String: Any] {
+        [
+            "type": "function", "name": "exec_command",
+            "parameters": ["type": "object", "properties": ["cmd": ["type": "string"]]],
+        ]
+    }
 }
 
 /// A handler over a fresh engine with a test clock, driven without sockets.

@@ -22,13 +22,21 @@ final class TokenLedgerTests: XCTestCase {
             ("sim-access-acct1-0", "sim-account-1", .chatgpt, 1100, .expired(account: "acct1")),
         ]
         for (i, (bearer, id, mode, now, expected)) in cases.enumerated() {
-            XCTAssertEqual(l.authenticate(bearer: bearer, accountIdHeader: id, mode: mode, now: now), expected, "case \(i)")
+            XCTAssertEqual(
+                l.authenticate(bearer: bearer, accountIdHeader: id, mode: mode, now: now),
+                expected,
+                "case \(i)"
+            )
         }
     }
 
     func testRotationIsSingleUse() {
         var l = ledger()
-        guard case .rotated(let account, let access, let refresh, let idToken) = l.refresh(refreshToken: "sim-refresh-acct1-0", now: 1050)
+        guard
+            case .rotated(let account, let access, let refresh, let idToken) = l.refresh(
+                refreshToken: "sim-refresh-acct1-0",
+                now: 1050
+            )
         else { return XCTFail("first refresh must rotate") }
         XCTAssertEqual(account, "acct1")
         XCTAssertEqual(access, "sim-access-acct1-1")
