@@ -94,14 +94,11 @@ final class SimulatorEngine: Sendable {
         }
     }
 
-    /// Stores the record with its final status and returns a complete response.
+    /// Stores the record with its final status and returns a complete response; takes the lock.
     func finish(_ rec: inout RequestRecord, status: Int, headers: HTTPHeaders, body: [UInt8]) -> SimulatorOutcome {
-        rec.status = status
-        var headers = headers
-        if !headers.contains("content-type") { headers.add("content-type", "application/json") }
-        let record = rec
-        state.withLock { $0.log.append(record) }
-        return .complete(status: status, headers: headers, body: body)
+        var local = rec
+        defer { rec = local }
+        return state.withLock { complete(&local, &$0, status: status, headers: headers, body: body) }
     }
 
     func nextIds(_ state: inout SimulatorState) -> (response: String, suffix: String, request: String) {
