@@ -1,0 +1,48 @@
+/// The JSON error bodies the simulator sends, in the OpenAI shape
+/// `{"error":{"message","type","param","code"}}` unless noted.
+///
+/// Concurrency: stateless; `Sendable`.
+enum ErrorBodies {
+    static func openAI(message: String, type: String, param: String? = nil, code: String? = nil) -> [UInt8] {
+        let error = JSONText.object([
+            ("message", JSONText.quote(message)),
+            ("type", JSONText.quote(type)),
+            ("param", JSONText.quoteOrNull(param)),
+            ("code", JSONText.quoteOrNull(code)),
+        ])
+        return Array("{\"error\":\(error)}".utf8)
+    }
+
+    static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> [UInt8] {
+        openAI(message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    static func previousResponseNotFound(id: String?) -> [UInt8] {
+        let message = id.map { "Previous response with id '\($0)' not found." } ?? "Previous response not found."
+        return invalidRequest(message, param: "previous_response_id", code: "previous_response_not_found")
+    }
+
+    /// The ChatGPT backend's usage-limit 429 (Codex reads `resets_at`; peers also read `resets_in_seconds`).
+    static func usageLimit(plan: String, resetsAt: Int, resetsInSeconds: Int) -> [UInt8] {
+        let error = JSONText.object([
+            ("type", JSONText.quote("usage_limit_reached")),
+            ("message", JSONText.quote("The usage limit has been reached")),
+            ("plan_type", JSONText.quote(plan)),
+            ("resets_at", String(resetsAt)),
+            ("resets_in_seconds", String(resetsInSeconds)),
+        ])
+        return Array("{\"error\":\(error)}".utf8)
+    }
+
+    /// OAuth-style token endpoint error carrying both shapes clients look for: an `error` object with a
+    /// `code` (Codex, cpa) and a top-level `error_description`.
+    static func token(code: String, message: String) -> [UInt8] {
+        let error = JSONText.object([
+            ("message", JSONText.quote(message)),
+            ("type", JSONText.quote("invalid_request_error")),
+            ("param", "null"),
+            ("code", JSONText.quote(code)),
+        ])
+        return Array("{\"error\":\(error),\"error_description\":\(JSONText.quote(message))}".utf8)
+    }
+}

@@ -1,0 +1,78 @@
+/// Decides which fault, if any, applies to the next request of an account.
+///
+/// Precedence: the request's own `x-sim-fault` header, then the admin queue in the order faults were
+/// queued (an entry for a named account or for any account, each with a remaining count), then the random
+/// soak mode. Token-endpoint faults are only taken by token requests and the others only by `/responses`.
+///
+/// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.
+/// Concurrency: a value type, owned by `SimulatorState` under its lock.
+struct FaultSchedule: Sendable {
+    struct Entry: Sendable, Equatable {
+        /// nil: the next matching request of any account.
+        var account: String?
+        var fault: SimulatedFault
+        var remaining: Int
+    }
+
+    struct RandomMode: Sendable, Equatable {
+        var probability: Double
+        var faults: [SimulatedFault]
+    }
+
+    private(set) var queue: [Entry] = []
+    private(set) var random: RandomMode?
+    private var generator = SplitMix64(seed: 1)
+
+    mutating func enqueue(account: String?, fault: SimulatedFault, count: Int) {
+        guard count > 0 else { return }
+        queue.append(Entry(account: account, fault: fault, remaining: count))
+    }
+
+    /// Turns the random mode on (`probability` > 0 and at least one fault) or off.
+    mutating func setRandom(probability: Double, faults: [SimulatedFault], seed: UInt64) {
+        random = probability > 0 && !faults.isEmpty ? RandomMode(probability: min(1, probability), faults: faults) : nil
+        generator = SplitMix64(seed: seed)
+    }
+
+    mutating func reset() {
+        queue = []
+        random = nil
+    }
+
+    /// The fault for this request, consuming one count of a queued entry if that is where it came from.
+    mutating func next(account: String?, header: SimulatedFault?, tokenEndpoint: Bool) -> SimulatedFault? {
+        if let header, header.kind.isTokenEndpointFault == tokenEndpoint { return header }
+        if let index = queue.firstIndex(where: {
+            $0.fault.kind.isTokenEndpointFault == tokenEndpoint && ($0.account == nil || $0.account == account)
+        }) {
+            let fault = queue[index].fault
+            queue[index].remaining -= 1
+            if queue[index].remaining == 0 { queue.remove(at: index) }
+            return fault
+        }
+        guard let random else { return nil }
+        let candidates = random.faults.filter { $0.kind.isTokenEndpointFault == tokenEndpoint }
+        guard !candidates.isEmpty else { return nil }
+        // Draw both numbers every time so the sequence depends only on the seed and the request count.
+        let roll = generator.nextUnit()
+        let pick = Int(generator.next() % UInt64(candidates.count))
+        return roll < random.probability ? candidates[pick] : nil
+    }
+}
+
+/// A small seeded generator (SplitMix64): reproducible soak runs without Foundation.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import HTTPServer
+
+extension SimulatorEngine {
+    /// Handles the admin routes under `/__sim/`. Admin requests are not recorded in the request log and
+    /// need no credentials (the simulator only listens on loopback in tests and the demo).
+    func admin(method: String, path: String, body: [UInt8]) -> SimulatorOutcome {
+        let rest = Array(path.split(separator: "/").map(String.init).dropFirst())  // after "__sim"
+        switch (method, rest.joined(separator: "/")) {
+        case ("POST", "faults"):
+            return queueFaults(body)
+        case ("POST", "random-faults"):
+            return randomFaults(body)
+        case ("GET", "requests"):
+            let records = state.withLock { $0.log.records }
+            return Self.json(200, Self.encode(records))
+        case ("POST", "reset"):
+            let fresh = SimulatorState(configuration: configuration, now: clock())
+            state.withLock { $0 = fresh }
+            return Self.json(200, Array(#"{"reset":true}"#.utf8))
+        case ("GET", "accounts"):
+            return Self.json(200, Self.encode(accountStatuses()))
+        case ("POST", _)
+        where rest.count == 3 && rest[0] == "accounts" && ["invalidate-access", "invalidate-refresh"].contains(rest[2]):
+            let (name, action) = (rest[1], rest[2])
+            let found = state.withLock { state in
+                action == "invalidate-access"
+                    ? state.ledger.invalidateAccess(account: name) : state.ledger.invalidateRefresh(account: name)
+            }
+            guard found else { return Self.json(404, ErrorBodies.invalidRequest("Unknown account \(name).")) }
+            return Self.json(200, Array("{\"account\":\(JSONText.quote(name)),\"\(action)\":true}".utf8))
+        default:
+            return Self.json(404, ErrorBodies.invalidRequest("Unknown admin route \(method) \(path)."))
+        }
+    }
+
+    /// `{"account": name|null, "fault": name, "count": N, …params}` or an array of such objects.
+    private func queueFaults(_ body: [UInt8]) -> SimulatorOutcome {
+        let parsed = try? JSONSerialization.jsonObject(with: Data(body))
+        let objects = (parsed as? [[String: Any]]) ?? ((parsed as? [String: Any]).map { [$0] } ?? [])
+        guard !objects.isEmpty else { return Self.json(400, ErrorBodies.invalidRequest("Expected a fault object.")) }
+        var entries: [(String?, SimulatedFault, Int)] = []
+        for object in objects {
+            guard let fault = SimulatedFault.fromAdmin(object) else {
+                let name = object["fault"] as? String ?? "(missing)"
+                return Self.json(
+                    400,
+                    ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault")
+                )
+            }
+            let account = object["account"] as? String
+            if let account, state.withLock({ $0.ledger.tokens(of: account) == nil }) {
+                return Self.json(400, ErrorBodies.invalidRequest("Unknown account \(account).", param: "account"))
+            }
+            entries.append((account, fault, (object["count"] as? Int) ?? 1))
+        }
+        let queued = state.withLock { state in
+            for (account, fault, count) in entries {
+                state.faults.enqueue(account: account, fault: fault, count: count)
+            }
+            return state.faults.queue.count
+        }
+        return Self.json(200, Array("{\"queued\":\(queued)}".utf8))
+    }
+
+    /// `{"probability": p, "faults": [name | {"fault": name, …params}], "seed": s}`; probability 0 turns it off.
+    private func randomFaults(_ body: [UInt8]) -> SimulatorOutcome {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            return Self.json(400, ErrorBodies.invalidRequest("Expected a JSON object."))
+        }
+        var faults: [SimulatedFault] = []
+        for entry in object["faults"] as? [Any] ?? [] {
+            let fault: SimulatedFault?
+            if let name = entry as? String {
+                fault = SimulatedFault.Kind(rawValue: name).map { SimulatedFault($0) }
+            } else {
+                fault = (entry as? [String: Any]).flatMap(SimulatedFault.fromAdmin)
+            }
+            guard let fault else {
+                return Self.json(
+                    400,
+                    ErrorBodies.invalidRequest("Unknown fault in \(entry).", code: "unknown_sim_fault")
+                )
+            }
+            faults.append(fault)
+        }
+        let probability = (object["probability"] as? Double) ?? 0
+        let seed = UInt64((object["seed"] as? Int) ?? 1)
+        state.withLock { $0.faults.setRandom(probability: probability, faults: faults, seed: seed) }
+        return Self.json(200, Array("{\"probability\":\(probability),\"faults\":\(faults.count)}".utf8))
+    }
+
+    /// What `GET /__sim/accounts` reports per account (every credential in it is a fake one).
+    struct AccountStatus: Codable, Sendable, Equatable {
+        var name: String
+        var accountId: String
+        var plan: String
+        var accessToken: String
+        var accessTokenValid: Bool
+        var refreshToken: String
+        var refreshTokenValid: Bool
+        var refreshGeneration: Int
+        var primaryUsedPercent: Int
+        var secondaryUsedPercent: Int
+        var tokensUsed: Int
+    }
+
+    func accountStatuses() -> [AccountStatus] {
+        let now = clock()
+        return state.withLock { state in
+            state.ledger.order.compactMap { name in
+                guard let t = state.ledger.tokens(of: name) else { return nil }
+                let usage = state.usage.snapshot(account: name, now: now)
+                return AccountStatus(
+                    name: name,
+                    accountId: t.account.accountId,
+                    plan: t.account.plan,
+                    accessToken: t.accessToken,
+                    accessTokenValid: t.accessValid,
+                    refreshToken: t.refreshToken,
+                    refreshTokenValid: t.refreshValid,
+                    refreshGeneration: t.generation,
+                    primaryUsedPercent: usage.primary.usedPercent,
+                    secondaryUsedPercent: usage.secondary.usedPercent,
+                    tokensUsed: usage.secondary.used
+                )
+            }
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(value)) ?? Data("null".utf8))
+    }
+
+    static func json(_ status: Int, _ body: [UInt8]) -> SimulatorOutcome {
+        .complete(status: status, headers: ["content-type": "application/json"], body: body)
+    }
+
+    /// `GET /backend-api/codex/models` (ChatGPT shape) and `GET /v1/models` (OpenAI list shape).
+    static func models(chatgpt: Bool) -> SimulatorOutcome {
+        let slugs = ["gpt-5.5", "gpt-5.5-codex", "gpt-test"]
+        let body: String
+        if chatgpt {
+            let items = slugs.map {
+                "{\"slug\":\(JSONText.quote($0)),\"display_name\":\(JSONText.quote($0)),\"visibility\":\"list\",\"supported_in_api\":true}"
+            }
+            body = "{\"models\":[\(items.joined(separator: ","))]}"
+        } else {
+            let items = slugs.map {
+                "{\"id\":\(JSONText.quote($0)),\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"openai\"}"
+            }
+            body = "{\"object\":\"list\",\"data\":[\(items.joined(separator: ","))]}"
+        }
+        return json(200, Array(body.utf8))
+    }
+}

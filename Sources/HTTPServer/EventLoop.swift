@@ -1,0 +1,311 @@
+import CSightlineSys
+import Dispatch
+import Glibc
+import Synchronization
+
+/// One epoll event loop on its own thread, with its own `SO_REUSEPORT` listener and connections.
+///
+/// Level-triggered epoll; the `epoll_wait` timeout (250 ms) doubles as a coarse timer: each sweep checks
+/// every connection's deadline, so no timer per connection exists. Other threads talk to the loop only
+/// through `submit`: a `Mutex`-guarded task queue plus an `eventfd` wakeup.
+/// Does not balance connections between loops: the kernel's `SO_REUSEPORT` hashing does that.
+/// Concurrency: `@unchecked Sendable` because the queue, the fds and `ownerThread` are safe from any thread
+/// while everything else (connections, `draining`, `dirty`, `deferred`, …) is confined to the loop thread.
+final class EventLoop: @unchecked Sendable {
+    private struct TaskQueue {
+        var tasks: [LoopTask] = []
+        var stopped = false
+    }
+
+    static let wakeGeneration: UInt64 = 0
+    static let sweepIntervalNanoseconds: UInt64 = 250_000_000
+
+    let core: ServerCore
+    let epollFD: Int32
+    let wakeFD: Int32
+    private let queue = Mutex(TaskQueue())
+    private let ownerThread = Atomic<UInt>(0)
+
+    // Loop-thread state.
+    var listenerFD: Int32
+    private var acceptPaused = false
+    private var connections: [Connection?] = []
+    private(set) var connectionCount = 0
+    private var nextGeneration: UInt32 = 1
+    private(set) var now: UInt64 = 0
+    private(set) var draining = false
+    private var exitRequested = false
+    private var batch: [LoopTask] = []
+    private var batchIndex = 0
+    /// Connections with new output; flushed once per loop phase so a burst of writes costs one `send`.
+    var dirty: [Connection] = []
+    /// Callbacks (onWritable, onClose) run after the current connection operation, never re-entrantly.
+    var deferred: [@Sendable () -> Void] = []
+    let readScratch: UnsafeMutableRawBufferPointer
+
+    init(core: ServerCore, listenerFD: Int32) throws {
+        self.core = core
+        self.listenerFD = listenerFD
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard ep >= 0 else { throw HTTPServerError(reason: "epoll_create_failed", errno: errno) }
+        let wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wake >= 0 else {
+            let e = errno
+            Glibc.close(ep)
+            throw HTTPServerError(reason: "eventfd_failed", errno: e)
+        }
+        epollFD = ep
+        wakeFD = wake
+        readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        _ = sl_epoll_ctl(ep, Int32(EPOLL_CTL_ADD), wake, sl_epollin(), Self.token(fd: wake, generation: 0))
+        _ = sl_epoll_ctl(ep, Int32(EPOLL_CTL_ADD), listenerFD, sl_epollin(), Self.token(fd: listenerFD, generation: 0))
+    }
+
+    deinit { readScratch.deallocate() }
+
+    static func token(fd: Int32, generation: UInt32) -> UInt64 { UInt64(generation) << 32 | UInt64(UInt32(fd)) }
+
+    // MARK: Any thread
+
+    /// Queues `task` for the loop thread and wakes it. Dropped once the loop has stopped.
+    func submit(_ task: LoopTask) {
+        queue.withLock { q in
+            guard !q.stopped else { return }
+            let wasEmpty = q.tasks.isEmpty
+            q.tasks.append(task)
+            // Written under the lock: the loop closes `wakeFD` under the same lock, so the fd cannot be
+            // closed (and its number reused) between the check and the write.
+            if wasEmpty {
+                var one: UInt64 = 1
+                _ = Glibc.write(wakeFD, &one, 8)
+            }
+        }
+    }
+
+    /// Runs `task` at once when called on the loop thread with nothing queued before it (the handler
+    /// answering synchronously: no queue, no wakeup); otherwise queues it, keeping submission order.
+    func perform(_ task: LoopTask) {
+        if pthread_equal(pthread_self(), pthread_t(ownerThread.load(ordering: .relaxed))) != 0
+            && batchIndex >= batch.count && queue.withLock({ $0.tasks.isEmpty })
+        {
+            execute(task)
+        } else {
+            submit(task)
+        }
+    }
+
+    // MARK: Loop thread
+
+    func run() {
+        ownerThread.store(UInt(pthread_self()), ordering: .relaxed)
+        let maxEvents = 256
+        let events = UnsafeMutablePointer<sl_epoll_event>.allocate(capacity: maxEvents)
+        defer { events.deallocate() }
+        now = MonotonicClock.now()
+        var nextSweep = now + Self.sweepIntervalNanoseconds
+        while !exitRequested {
+            let n = sl_epoll_wait(epollFD, events, Int32(maxEvents), 250)
+            now = MonotonicClock.now()
+            if n > 0 {
+                for i in 0..<Int(n) { dispatch(events[i]) }
+                settle()
+            }
+            runTasks()
+            if now >= nextSweep {
+                sweep()
+                settle()
+                nextSweep = now + Self.sweepIntervalNanoseconds
+            }
+            if draining && connectionCount == 0 { break }
+        }
+        closeEverything()
+    }
+
+    private func dispatch(_ event: sl_epoll_event) {
+        let fd = Int32(truncatingIfNeeded: event.token & 0xFFFF_FFFF)
+        if event.token >> 32 == Self.wakeGeneration {
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = Glibc.read(wakeFD, &value, 8)
+            } else if fd == listenerFD {
+                acceptConnections()
+            }
+            return
+        }
+        guard let connection = connection(forToken: event.token) else { return }
+        connection.handleEvents(event.events)
+    }
+
+    func connection(forToken token: UInt64) -> Connection? {
+        let fd = Int(token & 0xFFFF_FFFF)
+        guard fd < connections.count, let c = connections[fd], c.token == token else { return nil }
+        return c
+    }
+
+    /// Flushes dirty connections and runs deferred callbacks until neither is left.
+    func settle() {
+        while !dirty.isEmpty || !deferred.isEmpty {
+            if !dirty.isEmpty {
+                let list = dirty
+                dirty.removeAll(keepingCapacity: true)
+                for c in list { c.flush() }
+            }
+            if !deferred.isEmpty {
+                let callbacks = deferred
+                deferred.removeAll()
+                for callback in callbacks { callback() }
+            }
+        }
+    }
+
+    private func runTasks() {
+        while true {
+            batch = queue.withLock { q in
+                let tasks = q.tasks
+                q.tasks.removeAll(keepingCapacity: true)
+                return tasks
+            }
+            if batch.isEmpty { break }
+            batchIndex = 0
+            while batchIndex < batch.count {
+                let task = batch[batchIndex]
+                batchIndex += 1
+                execute(task)
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchIndex = 0
+            settle()
+        }
+    }
+
+    private func execute(_ task: LoopTask) {
+        switch task {
+        case .respond(let r, let status, let headers, let body):
+            connection(forToken: r.token)?.respond(r, status: status, headers: headers, body: body)
+        case .beginStream(let r, let status, let headers):
+            connection(forToken: r.token)?.beginStream(r, status: status, headers: headers)
+        case .write(let r, let bytes):
+            connection(forToken: r.token)?.write(r, bytes)
+        case .end(let r):
+            connection(forToken: r.token)?.end(r)
+        case .abort(let r):
+            connection(forToken: r.token)?.abort(r)
+        case .watchWritable(let r, let callback):
+            connection(forToken: r.token)?.watchWritable(callback)
+        case .stopAccepting(let done):
+            stopAccepting()
+            done.signal()
+        case .abortAll:
+            exitRequested = true
+        }
+    }
+
+    private func acceptConnections() {
+        let limit = core.configuration.maxConnections
+        for _ in 0..<64 {
+            let fd = sl_accept4(listenerFD)
+            if fd < 0 {
+                let e = errno
+                if e == EINTR || e == ECONNABORTED { continue }
+                if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM {
+                    // Out of descriptors: stop polling the listener until the next sweep instead of spinning.
+                    _ = sl_epoll_ctl(epollFD, Int32(EPOLL_CTL_DEL), listenerFD, 0, 0)
+                    acceptPaused = true
+                }
+                return
+            }
+            if core.openConnections.load(ordering: .relaxed) >= limit {
+                rejectOverLimit(fd)
+                continue
+            }
+            core.openConnections.add(1, ordering: .relaxed)
+            _ = sl_set_nodelay(fd)
+            var address = [CChar](repeating: 0, count: 32)
+            let remote =
+                sl_peer_address(fd, &address, 32) == 0
+                ? String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+            nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+            let token = Self.token(fd: fd, generation: nextGeneration)
+            let connection = Connection(loop: self, fd: fd, token: token, remoteAddress: remote)
+            let index = Int(fd)
+            if index >= connections.count {
+                connections.append(contentsOf: repeatElement(nil, count: index + 1 - connections.count))
+            }
+            connections[index] = connection
+            connectionCount += 1
+            _ = sl_epoll_ctl(epollFD, Int32(EPOLL_CTL_ADD), fd, connection.registeredEvents, token)
+            core.observer.connectionOpened()
+        }
+    }
+
+    private func rejectOverLimit(_ fd: Int32) {
+        core.observer.protocolError(reason: "too_many_connections", status: 503)
+        let body = OpenAIErrorBody.json(
+            message: "The server has too many open connections.",
+            type: "server_error",
+            code: "too_many_connections"
+        )
+        var out: [UInt8] = []
+        out.appendASCII("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ")
+        out.appendDecimal(body.count)
+        out.appendASCII("\r\nConnection: close\r\n\r\n")
+        out.append(contentsOf: body)
+        // Best effort: a fresh socket's send buffer takes this at once or not at all.
+        _ = out.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        Glibc.close(fd)
+    }
+
+    /// Called by a connection as it closes its fd.
+    func remove(_ connection: Connection) {
+        let index = Int(connection.fd)
+        guard index < connections.count, connections[index] === connection else { return }
+        connections[index] = nil
+        connectionCount -= 1
+        core.openConnections.subtract(1, ordering: .relaxed)
+        core.observer.connectionClosed()
+    }
+
+    private func sweep() {
+        if acceptPaused && listenerFD >= 0 {
+            acceptPaused = false
+            _ = sl_epoll_ctl(
+                epollFD,
+                Int32(EPOLL_CTL_ADD),
+                listenerFD,
+                sl_epollin(),
+                Self.token(fd: listenerFD, generation: 0)
+            )
+        }
+        for index in connections.indices {
+            guard let c = connections[index], c.deadline != 0, now >= c.deadline else { continue }
+            c.deadlineExpired()
+        }
+    }
+
+    private func stopAccepting() {
+        guard !draining else { return }
+        draining = true
+        if listenerFD >= 0 {
+            _ = sl_epoll_ctl(epollFD, Int32(EPOLL_CTL_DEL), listenerFD, 0, 0)
+            Glibc.close(listenerFD)
+            listenerFD = -1
+        }
+        for case let c? in connections { c.beginDrain() }
+        settle()
+    }
+
+    private func closeEverything() {
+        for case let c? in connections { c.close() }
+        settle()
+        if listenerFD >= 0 {
+            Glibc.close(listenerFD)
+            listenerFD = -1
+        }
+        queue.withLock { q in
+            q.stopped = true
+            q.tasks.removeAll()
+            Glibc.close(wakeFD)
+        }
+        Glibc.close(epollFD)
+    }
+}

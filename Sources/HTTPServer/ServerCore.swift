@@ -1,0 +1,68 @@
+import Glibc
+import Synchronization
+
+/// What every loop of one server shares: configuration, handler, observer and the connection count.
+/// Concurrency: immutable apart from `openConnections`, an `Atomic`.
+final class ServerCore: Sendable {
+    let configuration: HTTPServerConfiguration
+    let handler: any HTTPHandler
+    let observer: any HTTPServerObserver
+    let openConnections = Atomic<Int>(0)
+
+    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, observer: any HTTPServerObserver) {
+        self.configuration = configuration
+        self.handler = handler
+        self.observer = observer
+    }
+}
+
+/// The part of a connection that responders on other threads read.
+/// Concurrency: `Atomic`s only.
+final class ConnectionShared: Sendable {
+    /// Bytes accepted by `HTTPResponder.write` (counted at enqueue time, on the caller's thread) plus bytes
+    /// waiting in the connection's output buffer; decremented as bytes reach the socket.
+    let queuedBytes = Atomic<Int>(0)
+    let closed = Atomic<Bool>(false)
+}
+
+/// Monotonic nanoseconds; never goes backwards, unaffected by wall-clock changes.
+enum MonotonicClock {
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    static func nanoseconds(_ seconds: Double) -> UInt64 {
+        seconds <= 0 ? 0 : UInt64(seconds * 1e9)
+    }
+}
+
+/// A joinable POSIX thread running one closure (Foundation's `Thread` cannot be joined).
+enum LoopThread {
+    private final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    static func spawn(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            },
+            box
+        )
+        if rc != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return nil
+        }
+        return thread
+    }
+
+    static func join(_ thread: pthread_t) { pthread_join(thread, nil) }
+}

@@ -1,0 +1,64 @@
+import XCTest
+
+@testable import CodexSimulator
+
+final class FaultScheduleTests: XCTestCase {
+    func testHeaderParsing() {
+        XCTAssertEqual(SimulatedFault.parseHeader("stream_cut;after=2"), SimulatedFault(.streamCut, ["after": "2"]))
+        XCTAssertEqual(SimulatedFault.parseHeader(" slow ; ms=5 "), SimulatedFault(.slow, ["ms": "5"]))
+        XCTAssertNil(SimulatedFault.parseHeader("no_such_fault"))
+        XCTAssertEqual(
+            SimulatedFault.fromAdmin(["fault": "usage_limit", "account": "acct1", "count": 2, "resets_in_seconds": 60]),
+            SimulatedFault(.usageLimit, ["resets_in_seconds": "60"])
+        )
+    }
+
+    func testPrecedenceAndCounts() {
+        var schedule = FaultSchedule()
+        schedule.enqueue(account: "acct1", fault: SimulatedFault(.serverError), count: 2)
+        schedule.enqueue(account: nil, fault: SimulatedFault(.badGateway), count: 1)
+        schedule.enqueue(account: nil, fault: SimulatedFault(.tokenServerError), count: 1)
+        let header = SimulatedFault(.slow)
+        let steps: [(String?, SimulatedFault?, Bool, SimulatedFault.Kind?)] = [
+            ("acct1", header, false, .slow),  // the header wins and consumes nothing
+            ("acct2", nil, false, .badGateway),  // acct1's entry does not match acct2
+            ("acct1", nil, false, .serverError),
+            ("acct1", nil, false, .serverError),
+            ("acct1", nil, false, nil),
+            (nil, nil, true, .tokenServerError),  // token faults only for the token endpoint
+            (nil, nil, true, nil),
+        ]
+        for (i, (account, header, token, expected)) in steps.enumerated() {
+            XCTAssertEqual(
+                schedule.next(account: account, header: header, tokenEndpoint: token)?.kind,
+                expected,
+                "step \(i)"
+            )
+        }
+    }
+
+    func testRandomModeIsReproducibleAndRoughlyProportional() {
+        func run(seed: UInt64) -> [SimulatedFault.Kind?] {
+            var schedule = FaultSchedule()
+            schedule.setRandom(
+                probability: 0.25,
+                faults: [SimulatedFault(.serverError), SimulatedFault(.streamCut)],
+                seed: seed
+            )
+            return (0..<2000).map { _ in schedule.next(account: "a", header: nil, tokenEndpoint: false)?.kind }
+        }
+        let a = run(seed: 42)
+        XCTAssertEqual(a, run(seed: 42))
+        XCTAssertNotEqual(a, run(seed: 43))
+        let hits = a.compactMap { $0 }.count
+        XCTAssertTrue((400...600).contains(hits), "hits \(hits)")
+        XCTAssertTrue(a.contains(.serverError) && a.contains(.streamCut))
+    }
+
+    func testRandomOffWithZeroProbability() {
+        var schedule = FaultSchedule()
+        schedule.setRandom(probability: 0, faults: [SimulatedFault(.serverError)], seed: 1)
+        XCTAssertNil(schedule.random)
+        XCTAssertNil(schedule.next(account: "a", header: nil, tokenEndpoint: false))
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class CodexSimulatorTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,45 @@
+import HTTPServer
+import XCTest
+
+@testable import CodexSimulator
+
+final class SimulatedRequestTests: XCTestCase {
+    func testStringInput() throws {
+        let r = try SimulatedRequest.parse(body: Requests.body(input: "Say hello"), headers: [:], path: "/v1/responses")
+        XCTAssertEqual(r.model, "gpt-test")
+        XCTAssertEqual(r.stream, true)
+        XCTAssertEqual(r.store, false)
+        XCTAssertEqual(r.promptCacheKey, "pck-1")
+        XCTAssertEqual(r.inputItemCount, 1)
+        XCTAssertEqual(r.lastUserText, "Say hello")
+        XCTAssertNil(r.previousResponseId)
+    }
+
+    func testItemsAndCanonicalPrefixStability() throws {
+        let a = [Requests.message("developer", "rules"), Requests.message("user", "one")]
+        let b = a + [Requests.message("assistant", "reply"), Requests.message("user", "two")]
+        let ra = try SimulatedRequest.parse(
+            body: Requests.body(input: a, extra: ["instructions": "I"]),
+            headers: [:],
+            path: "/"
+        )
+        let rb = try SimulatedRequest.parse(
+            body: Requests.body(input: b, extra: ["instructions": "I"]),
+            headers: [:],
+            path: "/"
+        )
+        XCTAssertEqual(rb.inputItemCount, 4)
+        XCTAssertEqual(rb.lastUserText, "two")
+        // The earlier request's canonical input is a prefix of the later one: what makes caching work.
+        XCTAssertEqual(Array(rb.canonicalInput.prefix(ra.canonicalInput.count)), ra.canonicalInput)
+    }
+
+    func testRejectsBadBodies() {
+        XCTAssertThrowsError(try SimulatedRequest.parse(body: Array("{nope".utf8), headers: [:], path: "/")) {
+            XCTAssertEqual(($0 as? SimulatorRequestError)?.reason, "invalid_json")
+        }
+        XCTAssertThrowsError(try SimulatedRequest.parse(body: Array(#"{"input":5}"#.utf8), headers: [:], path: "/")) {
+            XCTAssertEqual(($0 as? SimulatorRequestError)?.reason, "invalid_input")
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import HTTPServer
+import XCTest
+
+@testable import CodexSimulator
+
+/// Every fault's documented wire result, the token endpoint and the admin API.
+final class SimulatorEngineTests: XCTestCase {
+    let path = "/backend-api/codex/responses"
+
+    private func withFault(_ h: Harness, _ fault: String) -> RecordingSink {
+        let sink = h.send("POST", path, headers: Requests.chatgpt(1, [("x-sim-fault", fault)]), body: Requests.body())
+        sink.waitFinished()
+        return sink
+    }
+
+    func testStatusFaults() throws {
+        let h = Harness()
+        let cases: [(String, Int, String?)] = [
+            ("rate_limit_no_code", 429, nil),
+            ("token_invalidated", 401, "token_invalidated"),
+            ("unauthorized", 401, nil),
+            ("payment_required", 402, "payment_required"),
+            ("forbidden", 403, "forbidden"),
+            ("server_error", 500, "server_error"),
+            ("bad_gateway", 502, "bad_gateway"),
+            ("overloaded", 503, "server_is_overloaded"),
+            ("previous_response_not_found;id=resp_old", 400, "previous_response_not_found"),
+        ]
+        for (fault, status, code) in cases {
+            let sink = withFault(h, fault)
+            XCTAssertEqual(sink.snapshot.status, status, fault)
+            let error = try XCTUnwrap(sink.json["error"] as? [String: Any], fault)
+            XCTAssertEqual(error["code"] as? String, code, fault)
+            XCTAssertNotNil(sink.snapshot.headers["x-codex-primary-used-percent"], fault)
+        }
+        XCTAssertEqual(
+            (withFault(h, "previous_response_not_found;id=resp_old").json["error"] as? [String: Any])?["message"]
+                as? String,
+            "Previous response with id 'resp_old' not found."
+        )
+        let faults = h.requests.compactMap { $0["fault"] as? String }
+        XCTAssertEqual(faults.count, cases.count + 1)
+        XCTAssertEqual(faults.first, "rate_limit_no_code")
+    }
+
+    func testUsageLimit() throws {
+        let h = Harness()
+        let sink = withFault(h, "usage_limit;resets_in_seconds=120")
+        XCTAssertEqual(sink.snapshot.status, 429)
+        let error = try XCTUnwrap(sink.json["error"] as? [String: Any])
+        let now = Int(h.clock.read())
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        XCTAssertEqual(error["plan_type"] as? String, "plus")
+        XCTAssertEqual(error["resets_at"] as? Int, now + 120)
+        XCTAssertEqual(error["resets_in_seconds"] as? Int, 120)
+        XCTAssertEqual(sink.snapshot.headers["x-codex-primary-used-percent"], "100")
+        XCTAssertEqual(sink.snapshot.headers["x-codex-primary-reset-at"], String(now + 120))
+    }
+
+    func testStreamFaults() throws {
+        let h = Harness()
+        let cut = withFault(h, "stream_cut;after=3")
+        XCTAssertTrue(cut.snapshot.aborted)
+        XCTAssertEqual(cut.events.count, 3)
+
+        let failed = withFault(h, "response_failed;code=rate_limit_exceeded")
+        XCTAssertTrue(failed.snapshot.ended)
+        let response = failed.events.last?["response"] as? [String: Any]
+        XCTAssertEqual(failed.events.last?["type"] as? String, "response.failed")
+        XCTAssertEqual((response?["error"] as? [String: Any])?["code"] as? String, "rate_limit_exceeded")
+
+        let lost = withFault(h, "previous_response_not_found_in_stream")
+        XCTAssertEqual(lost.snapshot.status, 200)
+        XCTAssertEqual(
+            ((lost.events.last?["response"] as? [String: Any])?["error"] as? [String: Any])?["code"] as? String,
+            "previous_response_not_found"
+        )
+        let bare = withFault(h, "previous_response_not_found_in_stream;mode=error")
+        XCTAssertEqual(bare.events.last?["type"] as? String, "error")
+        XCTAssertEqual(bare.events.last?["code"] as? String, "previous_response_not_found")
+
+        XCTAssertEqual(withFault(h, "response_incomplete").events.last?["type"] as? String, "response.incomplete")
+
+        let reset = withFault(h, "connection_reset")
+        XCTAssertTrue(reset.snapshot.aborted)
+        XCTAssertNil(reset.snapshot.status)
+
+        let slow = withFault(h, "slow;ms=5")
+        XCTAssertEqual(slow.events.last?["type"] as? String, "response.completed")
+        XCTAssertGreaterThan(slow.snapshot.writes, 5, "a slow stream writes event by event")
+    }
+
+    func testSilenceHoldsUntilClientLeaves() {
+        let h = Harness()
+        let sink = h.send(
+            "POST",
+            path,
+            headers: Requests.chatgpt(1, [("x-sim-fault", "silence")]),
+            body: Requests.body()
+        )
+        XCTAssertEqual(sink.snapshot.status, 200)
+        usleep(50_000)  // not synchronisation: proves nothing arrives while silent
+        XCTAssertEqual(sink.snapshot.body.count, 0)
+        XCTAssertFalse(sink.isFinished)
+        h.handler.cancelActiveStreams()
+        XCTAssertTrue(sink.snapshot.aborted)
+
+        let timed = h.send(
+            "POST",
+            path,
+            headers: Requests.chatgpt(1, [("x-sim-fault", "silence;ms=20")]),
+            body: Requests.body()
+        )
+        timed.waitFinished()
+        XCTAssertEqual(timed.events.last?["type"] as? String, "response.completed")
+    }
+
+    func testAdminQueueRandomAndReset() throws {
+        let h = Harness()
+        XCTAssertEqual(
+            h.post("/__sim/faults", json: #"{"account":"acct2","fault":"server_error","count":2}"#).snapshot.status,
+            200
+        )
+        XCTAssertEqual(
+            h.post("/__sim/faults", json: #"{"account":"nobody","fault":"server_error"}"#).snapshot.status,
+            400
+        )
+        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"bogus"}"#).snapshot.status, 400)
+        let statuses = [1, 2, 2, 2].map { n in
+            h.send("POST", path, headers: Requests.chatgpt(n), body: Requests.body()).snapshot.status
+        }
+        XCTAssertEqual(statuses, [200, 500, 500, 200])
+
+        XCTAssertEqual(
+            h.post("/__sim/random-faults", json: #"{"probability":1,"faults":["bad_gateway"],"seed":7}"#).snapshot
+                .status,
+            200
+        )
+        XCTAssertEqual(h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body()).snapshot.status, 502)
+        XCTAssertEqual(h.post("/__sim/reset", json: "{}").snapshot.status, 200)
+        XCTAssertEqual(h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body()).snapshot.status, 200)
+        XCTAssertEqual(h.requests.count, 1, "reset clears the request log")
+    }
+
+    func testTokenRotationAndAdminInvalidation() throws {
+        let h = Harness()
+        func refresh(_ token: String, form: Bool = false) -> RecordingSink {
+            let body =
+                form
+                ? "grant_type=refresh_token&refresh_token=\(token)&client_id=app_test"
+                : #"{"grant_type":"refresh_token","refresh_token":"\#(token)","client_id":"app_test"}"#
+            return h.post("/oauth/token", json: body)
+        }
+        let first = refresh("sim-refresh-acct1-0")
+        XCTAssertEqual(first.snapshot.status, 200)
+        XCTAssertEqual(first.json["access_token"] as? String, "sim-access-acct1-1")
+        XCTAssertEqual(first.json["refresh_token"] as? String, "sim-refresh-acct1-1")
+        XCTAssertEqual(first.json["expires_in"] as? Int, 3600)
+        XCTAssertNotNil(first.json["id_token"] as? String)
+
+        let reused = refresh("sim-refresh-acct1-0")
+        XCTAssertEqual(reused.snapshot.status, 401)
+        XCTAssertEqual((reused.json["error"] as? [String: Any])?["code"] as? String, "refresh_token_reused")
+        XCTAssertEqual(refresh("sim-refresh-acct1-1", form: true).snapshot.status, 200)
+        XCTAssertEqual((refresh("unknown").json["error"] as? [String: Any])?["code"] as? String, "invalid_grant")
+
+        // The old access token is refused with token_invalidated; the newest works.
+        let old = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body())
+        XCTAssertEqual((old.json["error"] as? [String: Any])?["code"] as? String, "token_invalidated")
+        let fresh: HTTPHeaders = ["Authorization": "Bearer sim-access-acct1-2", "chatgpt-account-id": "sim-account-1"]
+        XCTAssertEqual(h.send("POST", path, headers: fresh, body: Requests.body()).snapshot.status, 200)
+
+        let accounts =
+            (try JSONSerialization.jsonObject(with: Data(h.send("GET", "/__sim/accounts").snapshot.body)))
+            as? [[String: Any]]
+        XCTAssertEqual(accounts?.first?["refresh_generation"] as? Int, 2)
+        XCTAssertEqual(accounts?.count, 3)
+
+        XCTAssertEqual(h.post("/__sim/accounts/acct2/invalidate-refresh", json: "").snapshot.status, 200)
+        XCTAssertEqual(
+            (refresh("sim-refresh-acct2-0").json["error"] as? [String: Any])?["code"] as? String,
+            "refresh_token_invalidated"
+        )
+        XCTAssertEqual(h.post("/__sim/accounts/acct3/invalidate-access", json: "").snapshot.status, 200)
+        XCTAssertEqual(h.send("POST", path, headers: Requests.chatgpt(3), body: Requests.body()).snapshot.status, 401)
+
+        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"token_server_error"}"#).snapshot.status, 200)
+        XCTAssertEqual(refresh("sim-refresh-acct3-0").snapshot.status, 500)
+        XCTAssertEqual(refresh("sim-refresh-acct3-0").snapshot.status, 200)
+    }
+
+    func testAccessTokenExpiry() {
+        var configuration = SimulatorConfiguration.demo(accounts: 1)
+        configuration.accessTokenLifetimeSeconds = 60
+        let h = Harness(configuration)
+        XCTAssertEqual(h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body()).snapshot.status, 200)
+        h.clock.advance(61)
+        let expired = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body())
+        XCTAssertEqual((expired.json["error"] as? [String: Any])?["code"] as? String, "token_expired")
+    }
+}
