@@ -3,7 +3,11 @@ import XCTest
 @testable import HTTPServer
 
 final class ChunkedDecoderTests: XCTestCase {
-    private func decode(_ text: String, maxBody: Int = 1024, maxMetadata: Int = 64) -> (String, ChunkedDecoder.Result, Int) {
+    private func decode(
+        _ text: String,
+        maxBody: Int = 1024,
+        maxMetadata: Int = 64
+    ) -> (String, ChunkedDecoder.Result, Int) {
         var decoder = ChunkedDecoder(maxMetadataBytes: maxMetadata)
         var body: [UInt8] = []
         let bytes = Array(text.utf8)

@@ -48,8 +48,12 @@ final class HTTPRequestParserTests: XCTestCase {
         ("1.1 close", "GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", ["GET / 1.1 ka=false body="]),
         ("leading CRLF", "\r\n\r\nGET / HTTP/1.1\r\n\r\n", ["GET / 1.1 ka=true body="]),
         (
-            "pipelined", "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\n\r\n",
-            ["GET /1 1.1 ka=true body=", "head expect=false", "POST /2 1.1 ka=true body=hi", "GET /3 1.1 ka=true body="]
+            "pipelined",
+            "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\n\r\n",
+            [
+                "GET /1 1.1 ka=true body=", "head expect=false", "POST /2 1.1 ka=true body=hi",
+                "GET /3 1.1 ka=true body=",
+            ]
         ),
         ("missing version", "GET /\r\n\r\n", ["error malformed_request 400"]),
         ("double space", "GET  / HTTP/1.1\r\n\r\n", ["error malformed_request 400"]),
@@ -62,12 +66,18 @@ final class HTTPRequestParserTests: XCTestCase {
         ("no colon", "GET / HTTP/1.1\r\nNoColon\r\n\r\n", ["error malformed_request 400"]),
         ("obs-fold", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", ["error malformed_request 400"]),
         ("control char", "GET / HTTP/1.1\r\nA: b\u{1}c\r\n\r\n", ["error malformed_request 400"]),
-        ("content-length", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", ["head expect=false", "POST / 1.1 ka=true body=hello"]),
+        (
+            "content-length", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            ["head expect=false", "POST / 1.1 ka=true body=hello"]
+        ),
         (
             "repeated equal CL", "POST / HTTP/1.1\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok",
             ["head expect=false", "POST / 1.1 ka=true body=ok"]
         ),
-        ("conflicting CL", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", ["error malformed_request 400"]),
+        (
+            "conflicting CL", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            ["error malformed_request 400"]
+        ),
         ("non-numeric CL", "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", ["error malformed_request 400"]),
         ("signed CL", "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", ["error malformed_request 400"]),
         ("empty CL", "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", ["error malformed_request 400"]),
@@ -78,7 +88,8 @@ final class HTTPRequestParserTests: XCTestCase {
         ("TE gzip", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", ["error malformed_request 400"]),
         ("TE on 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", ["error malformed_request 400"]),
         (
-            "chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
+            "chunked",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
             ["head expect=false", "POST / 1.1 ka=true body=hello world"]
         ),
         ("truncated chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", ["head expect=false"]),
@@ -99,14 +110,23 @@ final class HTTPRequestParserTests: XCTestCase {
             ["head expect=false", "error body_too_large 413"]
         ),
         ("CL over body limit", "POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n", ["error body_too_large 413"]),
-        ("header too large", "GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 1100))\r\n\r\n", ["error header_too_large 431"]),
-        ("header never ends", "GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 1100))", ["error header_too_large 431"]),
+        (
+            "header too large", "GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 1100))\r\n\r\n",
+            ["error header_too_large 431"]
+        ),
+        (
+            "header never ends", "GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 1100))",
+            ["error header_too_large 431"]
+        ),
         (
             "expect continue", "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx",
             ["head expect=true", "POST / 1.1 ka=true body=x"]
         ),
         ("expect without body", "GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", ["GET / 1.1 ka=true body="]),
-        ("unknown expectation", "POST / HTTP/1.1\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx", ["error expectation_failed 417"]),
+        (
+            "unknown expectation", "POST / HTTP/1.1\r\nExpect: magic\r\nContent-Length: 1\r\n\r\nx",
+            ["error expectation_failed 417"]
+        ),
     ]
 
     func testTable() {

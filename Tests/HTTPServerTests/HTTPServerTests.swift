@@ -6,10 +6,14 @@ import XCTest
 
 /// The server over real loopback sockets: framing, keep-alive, pipelining, limits.
 final class HTTPServerTests: XCTestCase {
-    private func echoServer(observer: any HTTPServerObserver = NoHTTPServerObserver(),
-                            configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws -> HTTPServer {
+    private func echoServer(
+        observer: any HTTPServerObserver = NoHTTPServerObserver(),
+        configure: (inout HTTPServerConfiguration) -> Void = { _ in }
+    ) throws -> HTTPServer {
         let server = try startServer(observer: observer, configure: configure) { request, responder in
-            let text = "\(request.method) \(request.target) \(request.body.count):" + String(decoding: request.body, as: UTF8.self)
+            let text =
+                "\(request.method) \(request.target) \(request.body.count):"
+                + String(decoding: request.body, as: UTF8.self)
             responder.respond(status: 200, headers: ["Content-Type": "text/plain"], body: Array(text.utf8))
         }
         addTeardownBlock { server.shutdown(drainDeadlineSeconds: 1) }
@@ -166,7 +170,11 @@ final class HTTPServerTests: XCTestCase {
 
     func testHandlerHeadersAreNotDuplicated() throws {
         let server = try startServer { _, responder in
-            responder.respond(status: 201, headers: ["Content-Length": "2", "Connection": "close"], body: Array("ok".utf8))
+            responder.respond(
+                status: 201,
+                headers: ["Content-Length": "2", "Connection": "close"],
+                body: Array("ok".utf8)
+            )
         }
         defer { server.shutdown(drainDeadlineSeconds: 1) }
         let client = try TestClient(port: server.port)
