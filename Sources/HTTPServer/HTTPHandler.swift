@@ -13,8 +13,9 @@ public protocol HTTPServerObserver: Sendable {
     func connectionOpened()
     func connectionClosed()
     /// The server answered by itself with `status` because of `reason` (a low-cardinality token such as
-    /// `header_too_large`, `body_too_large`, `malformed_request`, `header_timeout`, `idle_timeout`,
-    /// `bad_chunked_encoding`, `expectation_failed`).
+    /// `header_too_large`, `body_too_large`, `malformed_request`, `header_timeout`, `body_timeout`,
+    /// `bad_chunked_encoding`, `expectation_failed`, `too_many_connections` (503)). `idle_timeout` is reported
+    /// with 408 but nothing is written: an idle connection is closed silently.
     func protocolError(reason: String, status: Int)
     func bytesReceived(_ count: Int)
     func bytesSent(_ count: Int)

@@ -40,7 +40,8 @@ public final class HTTPServer: Sendable {
         Self.ignoreSIGPIPE
         try lifecycle.withLock { state in
             guard case .idle = state else { throw HTTPServerError(reason: "already_started", errno: 0) }
-            let count = configuration.eventLoops > 0 ? configuration.eventLoops : ProcessInfo.processInfo.activeProcessorCount
+            let count =
+                configuration.eventLoops > 0 ? configuration.eventLoops : ProcessInfo.processInfo.activeProcessorCount
             var listeners: [Int32] = []
             var loops: [EventLoop] = []
             do {

@@ -125,7 +125,12 @@ enum RequestHeadParser {
             chunked = true
         }
         let keepAlive = minor >= 1 ? !closeToken : (keepAliveToken && !closeToken)
-        let request = HTTPRequest(method: string(0, sp1), target: string(sp1 + 1, sp2), minorVersion: minor, headers: headers)
+        let request = HTTPRequest(
+            method: string(0, sp1),
+            target: string(sp1 + 1, sp2),
+            minorVersion: minor,
+            headers: headers
+        )
         let bodyFollows = chunked || (contentLength ?? 0) > 0
         return .success(
             ParsedHead(

@@ -1,5 +1,0 @@
-import XCTest
-
-final class HTTPServerTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
