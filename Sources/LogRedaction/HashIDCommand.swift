@@ -46,7 +46,8 @@ public enum HashIDCommand {
             case "--state-dir": stateDirectory = value()
             case "--stdin": readStdin = true
             case "-h", "--help": return (usage, 0)
-            case "--": values.append(contentsOf: arguments)
+            case "--":
+                values.append(contentsOf: arguments)
                 arguments = []
             default:
                 if argument.hasPrefix("-") && argument.count > 1 { return usageError("unknown option \(argument)") }

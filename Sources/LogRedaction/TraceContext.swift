@@ -128,7 +128,8 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func isLowerHex(_ char: UInt8) -> Bool {
-        (char >= UInt8(ascii: "0") && char <= UInt8(ascii: "9")) || (char >= UInt8(ascii: "a") && char <= UInt8(ascii: "f"))
+        (char >= UInt8(ascii: "0") && char <= UInt8(ascii: "9"))
+            || (char >= UInt8(ascii: "a") && char <= UInt8(ascii: "f"))
     }
 
     private static func hexByte(_ high: UInt8, _ low: UInt8) -> UInt8? {
