@@ -11,6 +11,7 @@ import Synchronization
 /// `{"name","time_unix_nano","attributes"}`). Times come from the logger's clock at microsecond
 /// precision. It does not export OTLP, sample, or propagate headers (`context.traceparent` gives the
 /// header to forward). Ending twice writes nothing the second time; changes after the end are ignored.
+/// The record is written at INFO, so a logger whose minimum severity is above INFO drops spans.
 /// Concurrency: `Sendable`; all mutable state is behind one `Mutex` (`state`).
 public final class Span: Sendable {
     public enum Kind: String, Sendable {

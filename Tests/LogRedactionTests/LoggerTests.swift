@@ -101,6 +101,22 @@ final class LoggerTests: XCTestCase {
         XCTAssertFalse(Logger.discarding.isEnabled(.fatal))
     }
 
+    func testDictionaryLiteralAttributesKeepTheirOrder() {
+        let sink = InMemoryLogSink()
+        let logger = makeLogger(sink)
+        logger.info(
+            "recovery decision",
+            ["sightline.recovery.decision": "strip_retry", "http.request.resend_count": 2]
+        )
+        logger.info("no attributes")
+        logger.info("empty", [])
+        XCTAssertEqual(
+            sink.lines[0],
+            #"{"timestamp":"2026-08-21T10:15:02.123456Z","severity_text":"INFO","severity_number":9,"body":"recovery decision","attributes":{"sightline.recovery.decision":"strip_retry","http.request.resend_count":2}}"#
+        )
+        XCTAssertEqual(sink.lines.count, 3)
+    }
+
     func testTeeWritesToEverySink() {
         let first = InMemoryLogSink()
         let second = InMemoryLogSink()
