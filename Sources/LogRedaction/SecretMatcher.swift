@@ -1,0 +1,227 @@
+/// The byte-level matching behind `SecretScanner`: one left-to-right pass with fixed ASCII triggers.
+///
+/// Pure functions over a UTF-8 buffer; every trigger byte is ASCII, so multi-byte characters can never
+/// start or extend a match. Returns nil output when nothing matched, so the common case allocates nothing.
+enum SecretMatcher {
+    struct Match {
+        /// Replaced byte range in the input.
+        var start: Int
+        var end: Int
+        var detector: SecretDetector
+        /// Quotes to put around the replacement (bare JSON scalars become strings).
+        var quote: [UInt8] = []
+    }
+
+    /// JSON keys and form fields whose values are secrets, lowercase.
+    private static let sensitiveKeys: [([UInt8], SecretDetector)] = [
+        (Array("refresh_token".utf8), .refreshToken),
+        (Array("access_token".utf8), .secretJSONKey),
+        (Array("id_token".utf8), .secretJSONKey),
+        (Array("api_key".utf8), .secretJSONKey),
+        (Array("authorization".utf8), .secretJSONKey),
+        (Array("password".utf8), .secretJSONKey),
+        (Array("client_secret".utf8), .secretJSONKey),
+        (Array("secret".utf8), .secretJSONKey),
+    ]
+
+    static func scan(_ p: UnsafeBufferPointer<UInt8>) -> (output: [UInt8]?, detections: [String]) {
+        var output: [UInt8]?
+        var detections: [String] = []
+        var copied = 0
+        var index = 0
+        while index < p.count {
+            let match: Match?
+            switch p[index] {
+            case UInt8(ascii: "s"): match = apiKey(p, index)
+            case UInt8(ascii: "e"): match = jwt(p, index)
+            case UInt8(ascii: "b"), UInt8(ascii: "B"): match = bearer(p, index)
+            case UInt8(ascii: "\""): match = jsonValue(p, index)
+            case UInt8(ascii: "="): match = formValue(p, index)
+            default: match = nil
+            }
+            guard let match else {
+                index += 1
+                continue
+            }
+            if output == nil { output = Array(unsafeUninitializedCapacity: p.count + 32) { _, count in count = 0 } }
+            output!.append(contentsOf: p[copied..<match.start])
+            output!.append(contentsOf: match.quote)
+            output!.append(contentsOf: match.detector.replacement)
+            output!.append(contentsOf: match.quote)
+            detections.append(match.detector.name)
+            copied = match.end
+            index = max(match.end, index + 1)
+        }
+        if output != nil { output!.append(contentsOf: p[copied..<p.count]) }
+        return (output, detections)
+    }
+
+    // MARK: Detectors
+
+    /// `sk-` + 20 or more `[A-Za-z0-9_-]`, not preceded by such a character (so `disk-…` is safe).
+    static func apiKey(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
+        guard i + 3 < p.count, p[i + 1] == UInt8(ascii: "k"), p[i + 2] == UInt8(ascii: "-") else { return nil }
+        if i > 0, isBase64URL(p[i - 1]) { return nil }
+        let end = skip(p, from: i + 3, while: isBase64URL)
+        return end - (i + 3) >= 20 ? Match(start: i, end: end, detector: .openAIAPIKey) : nil
+    }
+
+    /// `eyJ…` `.` `eyJ…` `.` signature: header and payload of a JWT are base64url JSON objects.
+    static func jwt(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
+        guard hasEyJ(p, i) else { return nil }
+        let headerEnd = skip(p, from: i + 3, while: isBase64URL)
+        guard headerEnd > i + 3, headerEnd < p.count, p[headerEnd] == UInt8(ascii: "."),
+            hasEyJ(p, headerEnd + 1)
+        else { return nil }
+        let payloadEnd = skip(p, from: headerEnd + 4, while: isBase64URL)
+        guard payloadEnd > headerEnd + 4, payloadEnd < p.count, p[payloadEnd] == UInt8(ascii: ".") else { return nil }
+        let end = skip(p, from: payloadEnd + 1, while: isBase64URL)
+        return Match(start: i, end: end, detector: .jwt)
+    }
+
+    /// `bearer` (any case) at a word start, whitespace, then a token68-ish credential.
+    static func bearer(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
+        guard equalsLowercase(p, i, bearerWord) else { return nil }
+        if i > 0, isWord(p[i - 1]) { return nil }
+        let spaceEnd = skip(p, from: i + bearerWord.count, while: isSpace)
+        guard spaceEnd > i + bearerWord.count else { return nil }
+        let tokenEnd = skip(p, from: spaceEnd, while: isBearerTokenChar)
+        guard tokenEnd > spaceEnd else { return nil }
+        let end = skip(p, from: tokenEnd) { $0 == UInt8(ascii: "=") }
+        return Match(start: i, end: end, detector: .bearerToken)
+    }
+
+    private static let bearerWord = Array("bearer".utf8)
+
+    /// The value after a sensitive JSON key; `i` is the key's opening quote, which may itself be escaped
+    /// (`\"`) when the JSON sits inside another JSON string.
+    static func jsonValue(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
+        let escaped = i > 0 && p[i - 1] == UInt8(ascii: "\\")
+        guard let (keyEnd, detector) = sensitiveKey(p, at: i + 1) else { return nil }
+        var j = keyEnd
+        if escaped {
+            guard j + 1 < p.count, p[j] == UInt8(ascii: "\\"), p[j + 1] == UInt8(ascii: "\"") else { return nil }
+            j += 2
+        } else {
+            guard j < p.count, p[j] == UInt8(ascii: "\"") else { return nil }
+            j += 1
+        }
+        j = skip(p, from: j, while: isSpace)
+        guard j < p.count, p[j] == UInt8(ascii: ":") else { return nil }
+        j = skip(p, from: j + 1, while: isSpace)
+        guard j < p.count else { return nil }
+        if !escaped, p[j] == UInt8(ascii: "\"") {
+            var q = j + 1
+            while q < p.count, p[q] != UInt8(ascii: "\"") { q += p[q] == UInt8(ascii: "\\") ? 2 : 1 }
+            let end = min(q, p.count)
+            return end > j + 1 ? Match(start: j + 1, end: end, detector: detector) : nil
+        }
+        if escaped, j + 1 < p.count, p[j] == UInt8(ascii: "\\"), p[j + 1] == UInt8(ascii: "\"") {
+            var q = j + 2
+            while q < p.count {
+                if p[q] == UInt8(ascii: "\\") {
+                    if q + 1 < p.count, p[q + 1] == UInt8(ascii: "\"") { break }
+                    q += 2
+                } else {
+                    q += 1
+                }
+            }
+            let end = min(q, p.count)
+            return end > j + 2 ? Match(start: j + 2, end: end, detector: detector) : nil
+        }
+        // A bare scalar (number, or a malformed unquoted value). Objects, arrays and null are left alone:
+        // nested keys are scanned on their own.
+        let end = skip(p, from: j) { byte in
+            !(byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")
+                || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "{")
+                || byte == UInt8(ascii: "[") || isSpace(byte))
+        }
+        guard end > j else { return nil }
+        let scalar = String(decoding: UnsafeBufferPointer(rebasing: p[j..<end]), as: UTF8.self)
+        if scalar == "null" || scalar == "true" || scalar == "false" { return nil }
+        let quote: [UInt8] = escaped ? [UInt8(ascii: "\\"), UInt8(ascii: "\"")] : [UInt8(ascii: "\"")]
+        return Match(start: j, end: end, detector: detector, quote: quote)
+    }
+
+    /// The value of a sensitive form or query field (`refresh_token=…&`); `i` is the `=`.
+    static func formValue(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
+        var found: SecretDetector?
+        for (key, detector) in sensitiveKeys {
+            let start = i - key.count
+            guard start >= 0, equalsLowercase(p, start, key) else { continue }
+            if start > 0, isWord(p[start - 1]) || p[start - 1] == UInt8(ascii: "-") || p[start - 1] == UInt8(ascii: ".")
+            {
+                continue
+            }
+            found = detector
+            break
+        }
+        guard let found else { return nil }
+        let end = skip(p, from: i + 1) { byte in
+            !(byte == UInt8(ascii: "&") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
+                || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "\\")
+                || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || isSpace(byte))
+        }
+        return end > i + 1 ? Match(start: i + 1, end: end, detector: found) : nil
+    }
+
+    // MARK: Helpers
+
+    private static func sensitiveKey(_ p: UnsafeBufferPointer<UInt8>, at k: Int) -> (Int, SecretDetector)? {
+        guard k < p.count else { return nil }
+        let first = lowercase(p[k])
+        for (key, detector) in sensitiveKeys where key[0] == first && equalsLowercase(p, k, key) {
+            return (k + key.count, detector)
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func hasEyJ(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        i + 2 < p.count && p[i] == UInt8(ascii: "e") && p[i + 1] == UInt8(ascii: "y") && p[i + 2] == UInt8(ascii: "J")
+    }
+
+    @inline(__always)
+    private static func skip(_ p: UnsafeBufferPointer<UInt8>, from: Int, while accept: (UInt8) -> Bool) -> Int {
+        var j = from
+        while j < p.count, accept(p[j]) { j += 1 }
+        return j
+    }
+
+    /// Whether `p[i...]` starts with `word` (lowercase ASCII), ignoring ASCII case.
+    private static func equalsLowercase(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: [UInt8]) -> Bool {
+        guard i + word.count <= p.count else { return false }
+        for offset in 0..<word.count where lowercase(p[i + offset]) != word[offset] { return false }
+        return true
+    }
+
+    @inline(__always)
+    private static func lowercase(_ b: UInt8) -> UInt8 {
+        b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b
+    }
+
+    @inline(__always)
+    private static func isAlnum(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+            || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+    }
+
+    /// `[A-Za-z0-9_]`, regex `\w` in ASCII.
+    @inline(__always)
+    private static func isWord(_ b: UInt8) -> Bool { isAlnum(b) || b == UInt8(ascii: "_") }
+
+    /// `[A-Za-z0-9_-]`: API key and base64url characters.
+    @inline(__always)
+    private static func isBase64URL(_ b: UInt8) -> Bool { isWord(b) || b == UInt8(ascii: "-") }
+
+    /// `[A-Za-z0-9._~+/-]`.
+    @inline(__always)
+    private static func isBearerTokenChar(_ b: UInt8) -> Bool {
+        isBase64URL(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "~") || b == UInt8(ascii: "+")
+            || b == UInt8(ascii: "/")
+    }
+
+    /// Regex `\s` in ASCII: space, tab, LF, VT, FF, CR.
+    @inline(__always)
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0d) }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class LogRedactionTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
