@@ -181,6 +181,41 @@ final class UpstreamClientTests: XCTestCase {
         XCTAssertTrue(delegate.state.withLock { $0.body } == payload, "bytes lost, duplicated or reordered")
     }
 
+    func testUpstreamDropMidBodyIsConnectionReset() throws {
+        let server = try serve { connection in
+            guard connection.readRequest() != nil else { return }
+            connection.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        }
+        let delegate = UpstreamTestDelegate()
+        client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+
+        let failure = try XCTUnwrap(delegate.waitForCompletion()).failure()
+        XCTAssertEqual(failure?.reason, .connectionReset)
+        XCTAssertEqual(failure?.bytesReceived, 7)
+    }
+
+    func testCancelWhilePausedCompletesAsCancelled() throws {
+        let server = try serve { connection in
+            guard connection.readRequest() != nil else { return }
+            connection.write(Self.chunkedHead)
+            _ = connection.writeChunk("data: one\n\n")
+            _ = connection.waitForClose(timeoutSeconds: 3)
+        }
+        let paused = DispatchSemaphore(value: 0)
+        let delegate = UpstreamTestDelegate(decide: { _, _, _ in
+            paused.signal()
+            return .pause
+        })
+        let transfer = client.start(UpstreamRequest(url: url(server), idleTimeoutSeconds: 0.2), delegate: delegate)
+        XCTAssertEqual(paused.wait(timeout: .now() + 3), .success)
+        // Paused time does not count as idle: three idle periods pass without a completion.
+        XCTAssertNil(delegate.waitForCompletion(timeoutSeconds: 0.6), "idle timer fired while paused")
+        transfer.cancel()
+
+        XCTAssertEqual(try XCTUnwrap(delegate.waitForCompletion(timeoutSeconds: 1)).failure()?.reason, .cancelled)
+        XCTAssertEqual(delegate.state.withLock { $0.body }, [])
+    }
+
     func testFirstByteTimeout() throws {
         let server = try serve { connection in
             guard connection.readRequest() != nil else { return }
