@@ -100,7 +100,7 @@ public final class SightlineProxy: Sendable {
             LogAttribute("server.port", .int(server.port)),
             LogAttribute("service.name", .string("sightline")),
             LogAttribute("service.version", .string(Self.version)),
-            LogAttribute("sightline.pseudonym_key_id", .string(ctx.pseudonymizer.keyID)),
+            LogAttribute("sightline.pseudonym.key_id", .string(ctx.pseudonymizer.keyID)),
             LogAttribute("sightline.accounts", .int(ctx.pool.accounts.count)),
         ]
         if let m = metricsServer { attributes.append(LogAttribute("sightline.metrics_port", .int(m.port))) }
