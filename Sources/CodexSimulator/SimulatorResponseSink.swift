@@ -11,6 +11,8 @@ protocol SimulatorResponseSink: AnyObject, Sendable {
     @discardableResult func write(_ bytes: [UInt8]) -> Bool
     func end()
     func abort()
+    /// Closes once what is queued is written, without finishing the body (a cut stream).
+    func abortAfterFlush()
     func onWritable(_ callback: @escaping @Sendable () -> Void)
     func onClose(_ callback: @escaping @Sendable () -> Void)
 }

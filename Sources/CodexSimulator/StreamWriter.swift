@@ -89,7 +89,7 @@ final class StreamWriter: Sendable {
                 if finish() { sink.end() }
                 return
             case .abort:
-                if finish() { sink.abort() }
+                if finish() { sink.abortAfterFlush() }
                 return
             case .wait(let ms):
                 guard ms != Int.max else { return }  // silence until the client leaves or shutdown

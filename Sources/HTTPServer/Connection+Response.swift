@@ -65,6 +65,17 @@ extension Connection {
         close()
     }
 
+    /// Writes what is queued, then closes without the terminating chunk.
+    func abortAfterFlush(_ responder: HTTPResponder) {
+        guard owns(responder) else { return }
+        current?.settle()
+        current = nil
+        bodyMode = .none
+        keepAlive = false
+        phase = .closing
+        markDirty()
+    }
+
     func watchWritable(_ callback: @escaping @Sendable () -> Void) {
         writableWaiters.append(callback)
         notifyWritableIfBelowLowWater()

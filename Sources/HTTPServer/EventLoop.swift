@@ -190,6 +190,8 @@ final class EventLoop: @unchecked Sendable {
             connection(forToken: r.token)?.end(r)
         case .abort(let r):
             connection(forToken: r.token)?.abort(r)
+        case .abortAfterFlush(let r):
+            connection(forToken: r.token)?.abortAfterFlush(r)
         case .watchWritable(let r, let callback):
             connection(forToken: r.token)?.watchWritable(callback)
         case .stopAccepting(let done):

@@ -79,6 +79,14 @@ public final class HTTPResponder: Sendable {
         loop.perform(.abort(self))
     }
 
+    /// Closes the connection once the bytes already queued are written, without finishing the response
+    /// (no terminating chunk): the peer sees a body cut short, as after an upstream drop. `onClose`
+    /// callbacks do not run. Used by the simulator's `stream_cut` fault.
+    public func abortAfterFlush() {
+        guard progress.exchange(Self.finished, ordering: .acquiringAndReleasing) != Self.finished else { return }
+        loop.perform(.abortAfterFlush(self))
+    }
+
     /// Runs `callback` once, on the loop thread, when queued bytes fall below the low-water mark after a
     /// `write` returned false (at once if they already are). Never runs if the connection closes first.
     public func onWritable(_ callback: @escaping @Sendable () -> Void) {

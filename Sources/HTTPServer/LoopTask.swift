@@ -8,6 +8,7 @@ enum LoopTask: Sendable {
     case write(HTTPResponder, [UInt8])
     case end(HTTPResponder)
     case abort(HTTPResponder)
+    case abortAfterFlush(HTTPResponder)
     case watchWritable(HTTPResponder, @Sendable () -> Void)
     /// Close the listener, close idle connections, finish the rest; then signal.
     case stopAccepting(DispatchSemaphore)

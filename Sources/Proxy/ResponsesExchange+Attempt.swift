@@ -33,6 +33,7 @@ extension ResponsesExchange {
             s.framer = SSEFramer()
             s.aggregator = ResponseAggregator()
             s.errorBody = []
+            s.held = []
             s.firstEventSeen = false
             s.terminalSeen = false
             s.attemptStarted = now

@@ -111,15 +111,24 @@ extension ResponsesExchange {
         }
         if prepared.clientStreaming {
             if !committed {
-                let headers = state.withLock { s -> [(String, String)] in
+                if summary.type == "response.created" || summary.type == "response.in_progress" {
+                    state.withLock { $0.held.append(block) }
+                    return true
+                }
+                let (headers, held) = state.withLock { s -> ([(String, String)], [[UInt8]]) in
                     s.committed = true
-                    return s.upstreamHeaders
+                    defer { s.held = [] }
+                    return (s.upstreamHeaders, s.held)
                 }
                 var h = HeaderPolicy.relayedResponseHeaders(headers)
                 h.set("content-type", "text/event-stream")
                 h.set("cache-control", "no-cache")
                 responder.beginStream(status: 200, headers: h)
                 settlePending(.succeeded)
+                for b in held {
+                    responder.write(b)
+                    ctx.metrics.downstreamSentBytes.increment(by: UInt64(b.count))
+                }
             }
             responder.write(block)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(block.count))
@@ -153,7 +162,12 @@ extension ResponsesExchange {
                 headers: snapshot.headers
             )
             let decision = policyDecision(.httpError(status: status, error: cls))
-            if decision == .passThrough {
+            if decision == .passThrough && status == 429 {
+                // Out of attempts on quota errors: the pool's answer, with its earliest reset, not one account's.
+                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                state.withLock { $0.lastEvent = .httpError(status: status, error: cls) }
+                respondExhausted(atCapacity: false, now: ctx.now())
+            } else if decision == .passThrough {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)
             } else {

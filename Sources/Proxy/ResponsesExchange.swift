@@ -55,6 +55,9 @@ final class ResponsesExchange: Sendable {
         var aggregator = ResponseAggregator()
         var errorBody: [UInt8] = []
         var committed = false
+        /// `response.created` / `response.in_progress` blocks held until the first meaningful event, so an
+        /// in-stream error right after them can still be recovered before the client sees a byte.
+        var held: [[UInt8]] = []
         var firstEventSeen = false
         var terminalSeen = false
         var clientClosed = false

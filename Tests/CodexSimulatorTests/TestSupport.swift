@@ -48,6 +48,8 @@ final class RecordingSink: SimulatorResponseSink {
         }
     }
     func end() { state.withLock { $0.ended = true } }
+    func abortAfterFlush() { abort() }
+
     func abort() {
         let closers = state.withLock { s -> [@Sendable () -> Void] in
             s.aborted = true

@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+
+/// End-to-end recovery decisions against the simulator's fault injection: what the client sees, and that
+/// `/metrics` and the log show exactly the decisions taken (docs/recovery.md).
+final class RecoveryTests: XCTestCase {
+    var stack: SightlineStack!
+
+    override func setUpWithError() throws {
+        stack = try SightlineStack(label: "recovery")
+    }
+
+    override func tearDown() {
+        stack?.stop()
+    }
+
+    func injectFault(account: String?, _ fault: String, count: Int = 1, params: [String: Any] = [:]) throws {
+        var body: [String: Any] = ["fault": fault, "count": count]
+        if let account { body["account"] = account }
+        for (k, v) in params { body[k] = v }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        let r = try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: json))
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    func post(_ json: String, headers: [(String, String)] = []) throws -> ParsedResponse {
+        try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json, headers: headers))
+    }
+
+    func decisions() throws -> [String: Double] {
+        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        var out: [String: Double] = [:]
+        for line in body.split(separator: "\n") where line.hasPrefix("sightline_recovery_decisions_total{") {
+            let parts = line.split(separator: " ")
+            let labels = parts[0].replacingOccurrences(of: "sightline_recovery_decisions_total", with: "")
+            out[labels] = Double(parts[1])
+        }
+        return out
+    }
+
+    func count(_ decision: String, _ outcome: String) throws -> Double {
+        try decisions()[#"{decision="\#(decision)",outcome="\#(outcome)"}"#] ?? -1
+    }
+
+    /// The triad adds up for every decision once requests finished.
+    func assertTriadBalanced(file: StaticString = #filePath, line: UInt = #line) throws {
+        let d = try decisions()
+        for decision in ["affinity_miss", "strip_retry", "transcript_replay", "pin_reset", "masked_continuity_loss",
+                         "dead_anchor", "failover", "token_refresh"] {
+            let a = d[#"{decision="\#(decision)",outcome="attempted"}"#] ?? -1
+            let s = d[#"{decision="\#(decision)",outcome="succeeded"}"#] ?? -1
+            let g = d[#"{decision="\#(decision)",outcome="gave_up"}"#] ?? -1
+            XCTAssertEqual(a, s + g, "\(decision): attempted \(a) ≠ succeeded \(s) + gave_up \(g)", file: file, line: line)
+        }
+    }
+
+    func recoveryLogRecords() -> [[String: Any]] {
+        stack.logRecords().filter { $0["event_name"] as? String == "sightline.recovery" }
+    }
+
+    func servedBy() throws -> [String] {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        return list.filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }.compactMap { $0["account"] as? String }
+    }
+
+    func testServerErrorFailsOverBeforeTheFirstByte() throws {
+        try injectFault(account: "acct1", "server_error")
+        let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.bodyText.contains("response.completed"))
+        XCTAssertFalse(r.bodyText.contains("server_error"))
+        XCTAssertEqual(try count("failover", "attempted"), 1)
+        XCTAssertEqual(try count("failover", "succeeded"), 1)
+        try assertTriadBalanced()
+        XCTAssertEqual(try servedBy(), ["acct1", "acct2"])
+        let records = recoveryLogRecords()
+        XCTAssertEqual(records.count, 2, "one log line per recording")
+        let attrs = try XCTUnwrap(records.first?["attributes"] as? [String: Any])
+        XCTAssertEqual(attrs["sightline.recovery.decision"] as? String, "failover")
+        XCTAssertEqual(attrs["error.type"] as? String, "server_error")
+        XCTAssertTrue((attrs["sightline.account"] as? String ?? "").hasPrefix("acct_"))
+        XCTAssertNotNil(records.first?["trace_id"])
+    }
+
+    func testUsageLimitCoolsTheAccountAndThePinMoves() throws {
+        try injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 600])
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"one","prompt_cache_key":"conv-a"}"#).status, 200)
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"two","prompt_cache_key":"conv-a"}"#).status, 200)
+        XCTAssertEqual(try servedBy(), ["acct1", "acct2", "acct2"], "acct1 cooled; the conversation stays on acct2")
+        XCTAssertEqual(try count("pin_reset", "attempted"), 1)
+        XCTAssertEqual(try count("pin_reset", "succeeded"), 1)
+        try assertTriadBalanced()
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let cooling = metrics.split(separator: "\n").filter { $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1") }
+        XCTAssertEqual(cooling.count, 1, metrics)
+    }
+
+    func testExhaustedPoolAnswers429WithTheEarliestReset() throws {
+        for (account, seconds) in [("acct1", 900), ("acct2", 300), ("acct3", 1800)] {
+            try injectFault(account: account, "usage_limit", params: ["resets_in_seconds": seconds])
+        }
+        let before = Date().timeIntervalSince1970
+        let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        XCTAssertEqual(r.status, 429, r.bodyText)
+        let error = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any])
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        let resetsAt = try XCTUnwrap(error["resets_at"] as? Double)
+        XCTAssertEqual(resetsAt, before + 300, accuracy: 5, "the earliest reset in the pool (acct2's)")
+        // A later request does not touch the upstream at all: every account is cooling.
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again"}"#).status, 429)
+        XCTAssertEqual(try servedBy().count, 3)
+        XCTAssertEqual(try count("pin_reset", "attempted"), 2)
+        XCTAssertEqual(try count("pin_reset", "gave_up"), 2)
+        try assertTriadBalanced()
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(metrics.contains("sightline_pool_exhausted_total 2"), metrics)
+    }
+
+    func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
+        let r = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0001","stream":true}"#)
+        XCTAssertEqual(r.status, 502, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains(#""code":"stream_incomplete""#), r.bodyText)
+        XCTAssertFalse(r.bodyText.contains("resp_"))
+        XCTAssertFalse(r.bodyText.contains("previous_response_not_found"))
+        XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 1)
+        XCTAssertEqual(try count("masked_continuity_loss", "gave_up"), 1)
+        XCTAssertEqual(try count("failover", "attempted"), 0, "a lost anchor is not an account problem")
+        try assertTriadBalanced()
+        let log = stack.allOutput()
+        XCTAssertFalse(log.contains("resp_sim_deadbeef0001"), "raw anchors never reach the log")
+    }
+
+    func testInStreamLostAnchorBeforeTheFirstByteIsMaskedToo() throws {
+        let r = try post(#"{"model":"gpt-5.5","input":"x","stream":true}"#, headers: [("x-sim-fault", "previous_response_not_found_in_stream")])
+        XCTAssertEqual(r.status, 502, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("stream_incomplete"))
+        XCTAssertFalse(r.bodyText.contains("resp_"))
+        XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 1)
+    }
+
+    func testTransientFailureWithAnAnchorIsA502ThatKeepsTheAnchor() throws {
+        // The simulator must accept the anchor (as on its own WebSocket) so the injected 500 is what fails.
+        stack.stop()
+        stack = try SightlineStack(label: "transient", simulator: ["httpAnchorsResolve": true])
+        let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
+        let anchor = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String)
+        let r = try post(#"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#,
+                         headers: [("x-sim-fault", "server_error")])
+        XCTAssertEqual(r.status, 502)
+        XCTAssertTrue(r.bodyText.contains(#""code":"upstream_unavailable""#), r.bodyText)
+        XCTAssertFalse(r.bodyText.contains("previous_response_not_found"), "a transient failure is never continuity loss")
+        XCTAssertEqual(try count("failover", "attempted"), 0, "the anchor lives on its account: no failover")
+        XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 0)
+    }
+
+    func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {
+        let r = try post(#"{"model":"gpt-5.5","input":"x","stream":true}"#, headers: [("x-sim-fault", "stream_cut;after=5")])
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.bodyText.contains("response.output_text.delta"), r.bodyText)
+        XCTAssertTrue(r.bodyText.hasSuffix("\n\n"))
+        let last = r.bodyText.components(separatedBy: "\n\n").filter { !$0.isEmpty }.last ?? ""
+        XCTAssertTrue(last.contains("event: response.failed") && last.contains("stream_incomplete"), last)
+        XCTAssertEqual(try count("failover", "attempted"), 0, "never fail over after bytes were sent")
+    }
+
+    func testNonStreamingClientRecoversFromACutStream() throws {
+        try injectFault(account: "acct1", "stream_cut", params: ["after": 4])
+        let r = try post(#"{"model":"gpt-5.5","input":"x"}"#)
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertEqual(try count("failover", "succeeded"), 1)
+    }
+}
