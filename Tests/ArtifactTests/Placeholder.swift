@@ -1,5 +1,0 @@
-import XCTest
-
-final class ArtifactTestsPlaceholder: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
