@@ -102,12 +102,12 @@ public enum AccountStoreCodec {
     }
 
     private static func int64(_ value: Any?) -> Int64? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        guard let number = value as? NSNumber else { return nil }
         return number.int64Value
     }
 
     private static func double(_ value: Any?) -> Double? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        guard let number = value as? NSNumber else { return nil }
         return number.doubleValue
     }
 }
