@@ -41,7 +41,8 @@ public final class AccountStore: Sendable {
 
     /// Loads `<stateDirectory>/accounts.json` (creating the directory 0700 if needed), merges it with
     /// `seeds` and writes the merged file when it changed. An absent file is an empty state.
-    public static func open(stateDirectory: String, seeds: [AccountStoreSeed]) throws(AccountStoreError) -> AccountStore {
+    public static func open(stateDirectory: String, seeds: [AccountStoreSeed]) throws(AccountStoreError) -> AccountStore
+    {
         let path = stateDirectory + "/" + fileName
         let existing: [UInt8]?
         do {
@@ -50,7 +51,8 @@ public final class AccountStore: Sendable {
         } catch {
             throw AccountStoreError(error)
         }
-        let stateEntries = try existing.map { bytes throws(AccountStoreError) in try AccountStoreCodec.decode(bytes) } ?? []
+        let stateEntries =
+            try existing.map { bytes throws(AccountStoreError) in try AccountStoreCodec.decode(bytes) } ?? []
         let merged = AccountStoreMerge.merge(state: stateEntries, seeds: seeds)
         let store = AccountStore(path: path, entries: merged)
         let encoded = AccountStoreCodec.encode(store.entries())

@@ -89,7 +89,7 @@ public enum AtomicFile {
     public static func readIfExists(_ path: String, requirePrivate: Bool = true) throws(AtomicFileError) -> [UInt8]? {
         do {
             return try read(path, requirePrivate: requirePrivate)
-        } catch where error.reason == .notFound {
+        } catch  where error.reason == .notFound {
             return nil
         }
     }

@@ -150,7 +150,9 @@ public final class TokenRefresher: Sendable {
             outcome = error.outcome
             reason = error.reason
         }
-        observer?(TokenRefreshObservation(accountName: name, outcome: outcome, reason: reason, persistError: persistError))
+        observer?(
+            TokenRefreshObservation(accountName: name, outcome: outcome, reason: reason, persistError: persistError)
+        )
         let completions = waiters.withLock { $0.removeValue(forKey: name) ?? [] }
         for completion in completions { completion(result) }
     }

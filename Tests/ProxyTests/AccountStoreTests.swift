@@ -83,7 +83,11 @@ final class AccountStoreTests: XCTestCase {
 
     func testConfigWinsWhenOperatorChangesTheToken() throws {
         let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
-        try store.recordRotation("a", tokens: TokenRefreshTokens(accessToken: Secret("at-2"), refreshToken: Secret("rt-2")), now: 1)
+        try store.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-2"), refreshToken: Secret("rt-2")),
+            now: 1
+        )
         try store.markReauthRequired("a")
         try store.setCooldown("a", until: 900)
         let reopened = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-NEW")])
@@ -97,7 +101,10 @@ final class AccountStoreTests: XCTestCase {
     func testStateOnlyAccountsAreKeptAfterConfiguredOnes() throws {
         var imported = AccountStoreEntry(name: "imported")
         imported.accessToken = Secret("at-imported")
-        let merged = AccountStoreMerge.merge(state: [imported], seeds: [seed("a", refresh: "rt-a"), seed("b", refresh: "rt-b")])
+        let merged = AccountStoreMerge.merge(
+            state: [imported],
+            seeds: [seed("a", refresh: "rt-a"), seed("b", refresh: "rt-b")]
+        )
         XCTAssertEqual(merged.map(\.name), ["a", "b", "imported"])
     }
 

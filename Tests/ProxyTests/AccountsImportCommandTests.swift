@@ -21,7 +21,10 @@ final class AccountsImportCommandTests: XCTestCase {
         let authPath = directory + "/auth.json"
         let access = FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-9", plan: "plus")
         let id = FakeJWT.make(accountID: "fake-account-9", email: "fake@example.invalid")
-        try AtomicFile.write(AuthJSONImporterTests.chatGPTAuthJSON(accessToken: access, idToken: id, accountID: nil), to: authPath)
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(accessToken: access, idToken: id, accountID: nil),
+            to: authPath
+        )
         let state = directory + "/state"
         let line = try AccountsImportCommand.importAccount(
             path: authPath,

@@ -34,9 +34,17 @@ final class AuthJSONImporterTests: XCTestCase {
     }
 
     func testDecodesClaimsWithoutVerifyingAndIgnoresEmail() throws {
-        let jwt = FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-1", plan: "plus", email: "fake@example.invalid")
+        let jwt = FakeJWT.make(
+            exp: 1_900_000_000,
+            accountID: "fake-account-1",
+            plan: "plus",
+            email: "fake@example.invalid"
+        )
         let claims = try XCTUnwrap(AuthJSONClaims.decode(jwt: jwt))
-        XCTAssertEqual(claims, AuthJSONClaims(expiresAt: 1_900_000_000, chatGPTAccountID: "fake-account-1", planType: "plus"))
+        XCTAssertEqual(
+            claims,
+            AuthJSONClaims(expiresAt: 1_900_000_000, chatGPTAccountID: "fake-account-1", planType: "plus")
+        )
         XCTAssertFalse(String(describing: claims).contains("example.invalid"))
         XCTAssertNil(AuthJSONClaims.decode(jwt: "opaque-token-FAKE"))
         XCTAssertNil(AuthJSONClaims.decode(jwt: "a.%%%.b"))
@@ -45,7 +53,9 @@ final class AuthJSONImporterTests: XCTestCase {
     func testParsesChatGPTModeAndDerivesDefaultName() throws {
         let access = FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-1", plan: "pro")
         let id = FakeJWT.make(accountID: "fake-account-1", email: "fake@example.invalid")
-        let credentials = try AuthJSONImporter.parse(Self.chatGPTAuthJSON(accessToken: access, idToken: id, accountID: nil))
+        let credentials = try AuthJSONImporter.parse(
+            Self.chatGPTAuthJSON(accessToken: access, idToken: id, accountID: nil)
+        )
         XCTAssertEqual(credentials.mode, .chatgpt)
         XCTAssertEqual(credentials.accountID, "fake-account-1")
         XCTAssertEqual(credentials.planType, "pro")
@@ -94,7 +104,12 @@ final class AuthJSONImporterTests: XCTestCase {
         let credentials = try AuthJSONImporter.parse(
             Self.chatGPTAuthJSON(accessToken: FakeJWT.make(exp: 99), idToken: "x", accountID: "fake-account-2")
         )
-        let entry = AuthJSONImporter.entry(from: credentials, name: "work", baseURL: "http://127.0.0.1:1", existing: existing)
+        let entry = AuthJSONImporter.entry(
+            from: credentials,
+            name: "work",
+            baseURL: "http://127.0.0.1:1",
+            existing: existing
+        )
         XCTAssertEqual(entry.status, .active)
         XCTAssertEqual(entry.cooldownUntil, 123)
         XCTAssertEqual(entry.refreshGeneration, 5)

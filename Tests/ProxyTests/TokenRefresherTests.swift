@@ -117,7 +117,10 @@ final class TokenRefresherTests: XCTestCase {
         let body = Array(#"{"error":{"code":"refresh_token_reused","message":"fake"}}"#.utf8)
         endpoint.answer(.success((401, body)))
         waitUntil { first.withLock { $0 } != nil }
-        XCTAssertEqual(first.withLock { $0 }, TokenRefreshError(kind: .terminal, reason: "refresh_token_reused", httpStatus: 401))
+        XCTAssertEqual(
+            first.withLock { $0 },
+            TokenRefreshError(kind: .terminal, reason: "refresh_token_reused", httpStatus: 401)
+        )
         XCTAssertEqual(store.entry(named: "a")?.status, .reauthRequired)
 
         let second = Mutex<TokenRefreshError?>(nil)
@@ -132,7 +135,11 @@ final class TokenRefresherTests: XCTestCase {
         let store = makeStore()
         let endpoint = FakeTokenEndpoint()
         let outcomes = Mutex<[String]>([])
-        let refresher = TokenRefresher(store: store, endpoint: endpoint, observer: { o in outcomes.withLock { $0.append(o.outcome) } })
+        let refresher = TokenRefresher(
+            store: store,
+            endpoint: endpoint,
+            observer: { o in outcomes.withLock { $0.append(o.outcome) } }
+        )
         let done = Mutex(0)
         refresher.refresh(account: "a") { _ in done.withLock { $0 += 1 } }
         endpoint.answer(.failure(FakeNetworkError()))
