@@ -1,4 +1,37 @@
+import CodexSimulator
 import Foundation
+import LogRedaction
+import Proxy
 
-FileHandle.standardError.write(Data("sightline: not yet\n".utf8))
-exit(2)
+// `sightline` — one binary, several subcommands. Each subcommand lives in its own file as a
+// `…Command` with a `run(arguments:) -> Int32`; this file only dispatches.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first ?? "demo"
+let rest = Array(arguments.dropFirst())
+let status: Int32
+switch command {
+case "serve":
+    status = ServeCommand.run(arguments: rest)
+case "demo":
+    status = DemoCommand.run(arguments: rest)
+case "simulator":
+    status = SimulatorCommand.run(arguments: rest)
+case "hash-id":
+    let r = HashIDCommand.run(
+        arguments: rest, environment: ProcessInfo.processInfo.environment, stdin: { readLine(strippingNewline: true) }
+    )
+    FileHandle.standardOutput.write(Data(r.output.utf8))
+    status = r.exitCode
+case "check-config":
+    status = CheckConfigCommand.run(arguments: rest)
+case "version", "--version":
+    FileHandle.standardOutput.write(Data("sightline \(SightlineProxy.version)\n".utf8))
+    status = 0
+case "help", "--help", "-h":
+    FileHandle.standardOutput.write(Data((Usage.text + "\n").utf8))
+    status = 0
+default:
+    FileHandle.standardError.write(Data("sightline: unknown command '\(command)'\n\n\(Usage.text)\n".utf8))
+    status = 2
+}
+exit(status)

@@ -1,0 +1,165 @@
+import Foundation
+import LogRedaction
+
+extension ProxyConfiguration {
+    /// The file format. Unknown keys are rejected so a typo does not silently disable a setting.
+    private struct File: Decodable {
+        struct ListenFile: Decodable {
+            var host: String?
+            var port: Int?
+        }
+        struct MetricsFile: Decodable { var listen: ListenFile? }
+        struct AccountFile: Decodable {
+            var name: String
+            var kind: AccountKind?
+            var baseURL: String?
+            var accountId: String?
+            var accountIdEnv: String?
+            var accessToken: String?
+            var accessTokenEnv: String?
+            var refreshToken: String?
+            var refreshTokenEnv: String?
+            var apiKey: String?
+            var apiKeyEnv: String?
+            var maxConcurrentRequests: Int?
+        }
+        struct ClientKeyFile: Decodable {
+            var name: String
+            var sha256: String?
+            var key: String?
+            var keyEnv: String?
+        }
+        struct UpstreamFile: Decodable {
+            var connectTimeoutSeconds: Double?
+            var firstByteTimeoutSeconds: Double?
+            var idleTimeoutSeconds: Double?
+            var verifyTLS: Bool?
+            var caFile: String?
+            var tokenURL: String?
+        }
+        struct LogFile: Decodable {
+            var stdout: Bool?
+            var file: String?
+            var maxBytes: Int?
+            var keepSegments: Int?
+            var level: String?
+        }
+        struct LimitsFile: Decodable {
+            var maxHeaderBytes: Int?
+            var maxBodyBytes: Int?
+            var headerReadTimeoutSeconds: Double?
+            var idleTimeoutSeconds: Double?
+            var shutdownDrainSeconds: Double?
+        }
+        var listen: ListenFile?
+        var metrics: MetricsFile?
+        var eventLoops: Int?
+        var pathPrefix: String?
+        var stateDirectory: String?
+        var pseudonymKeyFile: String?
+        var accounts: [AccountFile]?
+        var clientKeys: [ClientKeyFile]?
+        var upstream: UpstreamFile?
+        var log: LogFile?
+        var limits: LimitsFile?
+    }
+
+    /// Decodes a configuration; `environment` resolves the `…Env` indirections.
+    static func decode(_ data: Data, environment: [String: String]) throws -> ProxyConfiguration {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ConfigurationError(reason: "missing_key", detail: key.stringValue)
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ConfigurationError(reason: "wrong_type", detail: context.codingPath.map(\.stringValue).joined(separator: "."))
+        } catch {
+            throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
+        }
+        var c = ProxyConfiguration()
+        if let l = file.listen {
+            c.listen = Listen(host: l.host ?? c.listen.host, port: l.port ?? c.listen.port)
+        }
+        if let m = file.metrics?.listen {
+            c.metricsListen = Listen(host: m.host ?? "127.0.0.1", port: m.port ?? 9787)
+        }
+        c.eventLoops = file.eventLoops ?? 0
+        c.pathPrefix = file.pathPrefix
+        c.stateDirectory = file.stateDirectory ?? c.stateDirectory
+        c.pseudonymKeyFile = file.pseudonymKeyFile
+        func secret(_ inline: String?, _ env: String?, _ field: String, _ account: String) throws -> Secret<String>? {
+            if let env {
+                guard let value = environment[env], !value.isEmpty else {
+                    throw ConfigurationError(reason: "missing_environment", detail: "\(account).\(field) names \(env)")
+                }
+                return Secret(value)
+            }
+            return inline.map { Secret($0) }
+        }
+        var names = Set<String>()
+        for a in file.accounts ?? [] {
+            guard names.insert(a.name).inserted else {
+                throw ConfigurationError(reason: "duplicate_account", detail: a.name)
+            }
+            let kind = a.kind ?? (a.apiKey != nil || a.apiKeyEnv != nil ? .apikey : .chatgpt)
+            var baseURL = a.baseURL ?? (kind == .apikey ? "https://api.openai.com/v1" : "https://chatgpt.com/backend-api/codex")
+            while baseURL.hasSuffix("/") { baseURL.removeLast() }
+            let account = Account(
+                name: a.name,
+                kind: kind,
+                baseURL: baseURL,
+                accountID: try secret(a.accountId, a.accountIdEnv, "accountId", a.name),
+                accessToken: try secret(a.accessToken, a.accessTokenEnv, "accessToken", a.name),
+                refreshToken: try secret(a.refreshToken, a.refreshTokenEnv, "refreshToken", a.name),
+                apiKey: try secret(a.apiKey, a.apiKeyEnv, "apiKey", a.name),
+                maxConcurrentRequests: max(1, a.maxConcurrentRequests ?? 64)
+            )
+            switch kind {
+            case .apikey where account.apiKey == nil:
+                throw ConfigurationError(reason: "missing_credential", detail: "\(a.name).apiKey")
+            case .chatgpt where account.accessToken == nil || account.accountID == nil:
+                throw ConfigurationError(reason: "missing_credential", detail: "\(a.name).accessToken/accountId")
+            default: break
+            }
+            c.accounts.append(account)
+        }
+        for k in file.clientKeys ?? [] {
+            if let hex = k.sha256 {
+                guard let bytes = Hex.decode(hex), bytes.count == 32 else {
+                    throw ConfigurationError(reason: "invalid_client_key", detail: "\(k.name).sha256")
+                }
+                c.clientKeys.append(ClientKey(name: k.name, sha256: bytes))
+            } else if let value = try secret(k.key, k.keyEnv, "key", k.name) {
+                c.clientKeys.append(ClientKey(name: k.name, sha256: SHA256.hash(Array(value.reveal().utf8))))
+            } else {
+                throw ConfigurationError(reason: "invalid_client_key", detail: "\(k.name) needs sha256, key or keyEnv")
+            }
+        }
+        if let u = file.upstream {
+            c.upstreamConnectTimeoutSeconds = u.connectTimeoutSeconds ?? c.upstreamConnectTimeoutSeconds
+            c.upstreamFirstByteTimeoutSeconds = u.firstByteTimeoutSeconds ?? c.upstreamFirstByteTimeoutSeconds
+            c.upstreamIdleTimeoutSeconds = u.idleTimeoutSeconds ?? c.upstreamIdleTimeoutSeconds
+            c.verifyTLS = u.verifyTLS ?? true
+            c.caFile = u.caFile
+            c.tokenURL = u.tokenURL ?? c.tokenURL
+        }
+        if let l = file.log {
+            c.logStdout = l.stdout ?? c.logStdout
+            c.logFile = l.file
+            c.logMaxBytes = l.maxBytes ?? c.logMaxBytes
+            c.logKeepSegments = l.keepSegments ?? c.logKeepSegments
+            c.logLevel = l.level ?? c.logLevel
+        }
+        if let l = file.limits {
+            c.maxHeaderBytes = l.maxHeaderBytes ?? c.maxHeaderBytes
+            c.maxBodyBytes = l.maxBodyBytes ?? c.maxBodyBytes
+            c.headerReadTimeoutSeconds = l.headerReadTimeoutSeconds ?? c.headerReadTimeoutSeconds
+            c.idleTimeoutSeconds = l.idleTimeoutSeconds ?? c.idleTimeoutSeconds
+            c.shutdownDrainSeconds = l.shutdownDrainSeconds ?? c.shutdownDrainSeconds
+        }
+        if c.accounts.isEmpty {
+            throw ConfigurationError(reason: "no_accounts", detail: "accounts must list at least one upstream account")
+        }
+        return c
+    }
+}

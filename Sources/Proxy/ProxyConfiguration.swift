@@ -1,0 +1,78 @@
+import Foundation
+import LogRedaction
+
+/// Sightline's configuration, decoded from a JSON file with environment overrides for secrets.
+///
+/// Credentials never live in plain `String`s past decoding: each becomes a `Secret` at once, so no
+/// log, dump or error message can print it. A credential may be given inline (for tests and the demo)
+/// or by naming an environment variable (`…Env` keys), which is what production should use.
+/// Does not read the state directory (accounts' rotated tokens live there; see the account store).
+struct ProxyConfiguration: Sendable {
+    struct Listen: Sendable, Equatable {
+        var host: String
+        var port: Int
+    }
+
+    enum AccountKind: String, Sendable, Codable {
+        /// ChatGPT login: OAuth access/refresh tokens plus `chatgpt-account-id`.
+        case chatgpt
+        /// An OpenAI API key.
+        case apikey
+    }
+
+    struct Account: Sendable {
+        var name: String
+        var kind: AccountKind
+        /// e.g. `https://chatgpt.com/backend-api/codex` or `https://api.openai.com/v1`; no trailing slash.
+        var baseURL: String
+        var accountID: Secret<String>?
+        var accessToken: Secret<String>?
+        var refreshToken: Secret<String>?
+        var apiKey: Secret<String>?
+        /// Concurrent upstream requests allowed on this account.
+        var maxConcurrentRequests: Int
+    }
+
+    struct ClientKey: Sendable {
+        var name: String
+        /// SHA-256 of the key, 32 bytes; compared in constant time.
+        var sha256: [UInt8]
+    }
+
+    var listen = Listen(host: "127.0.0.1", port: 8787)
+    /// A separate bind address for `/metrics`; nil serves it on the main listener only.
+    var metricsListen: Listen?
+    var eventLoops = 0
+    var pathPrefix: String?
+    var stateDirectory = ".sightline-state"
+    var pseudonymKeyFile: String?
+    var accounts: [Account] = []
+    var clientKeys: [ClientKey] = []
+    var upstreamConnectTimeoutSeconds = 10.0
+    var upstreamFirstByteTimeoutSeconds = 120.0
+    var upstreamIdleTimeoutSeconds = 300.0
+    var verifyTLS = true
+    var caFile: String?
+    var tokenURL = "https://auth.openai.com/oauth/token"
+    var logStdout = true
+    var logFile: String?
+    var logMaxBytes = 64 * 1024 * 1024
+    var logKeepSegments = 5
+    var logLevel = "info"
+    var shutdownDrainSeconds = 30.0
+    var maxHeaderBytes = 64 * 1024
+    var maxBodyBytes = 16 * 1024 * 1024
+    var headerReadTimeoutSeconds = 15.0
+    var idleTimeoutSeconds = 75.0
+    /// Bytes queued for one slow client above which the upstream transfer is paused.
+    var writeHighWaterMark = 256 * 1024
+
+    init() {}
+}
+
+/// A configuration problem; `reason` is stable, `detail` names the offending key (never a value).
+struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    var reason: String
+    var detail: String
+    var description: String { "\(reason): \(detail)" }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import Metrics
+import WireFormats
+
+/// The proxy's `HTTPHandler`: routes each request, answers local routes (`/healthz`, `/readyz`,
+/// `/metrics`) itself, authenticates the rest and hands them to a `ResponsesExchange`.
+///
+/// Runs on event-loop threads and never blocks: body decoding and the top-level field rewrite are
+/// single passes over the bytes; everything slow happens on the upstream client's thread.
+/// Emits: `sightline_client_auth_failures_total`, `sightline_http_protocol_errors_total{reason="invalid_json"|
+/// "unsupported_media_type"}`, and for locally answered requests `sightline_requests_total`.
+final class ProxyHandler: HTTPHandler {
+    let ctx: ProxyContext
+    let draining: @Sendable () -> Bool
+
+    init(ctx: ProxyContext, draining: @escaping @Sendable () -> Bool) {
+        self.ctx = ctx
+        self.draining = draining
+    }
+
+    func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        ctx.metrics.downstreamReceivedBytes.increment(by: UInt64(request.body.count))
+        let route = ProxyRoute.classify(method: request.method, path: request.path, prefixes: ctx.prefixes)
+        switch route {
+        case .health:
+            respondLocal(route, responder, status: 200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
+        case .ready:
+            let ready = !draining() && !ctx.pool.accounts.isEmpty
+            respondLocal(
+                route, responder, status: ready ? 200 : 503, contentType: "application/json",
+                body: Array((ready ? #"{"status":"ready"}"# : #"{"status":"not_ready"}"#).utf8)
+            )
+        case .metrics:
+            let r = MetricsEndpoint.response(registry: ctx.registry, acceptEncoding: request.headers["accept-encoding"])
+            var h = HTTPHeaders()
+            for (k, v) in r.headers { h.add(k, v) }
+            countLocal(route, r.status)
+            responder.respond(status: r.status, headers: h, body: request.method == "HEAD" ? [] : r.body)
+        case .notFound:
+            localError(route, responder, .notFound)
+        case .methodNotAllowed(let allowed):
+            localError(route, responder, .methodNotAllowed(allowed))
+        case .responses, .responsesCompact, .models:
+            proxied(route, request, responder)
+        }
+    }
+
+    private func proxied(_ route: ProxyRoute, _ request: HTTPRequest, _ responder: HTTPResponder) {
+        let principal: String
+        switch ctx.authenticator.authenticate(request.headers) {
+        case .admitted(let p):
+            principal = p
+        case .rejected:
+            ctx.metrics.clientAuthFailures.increment()
+            localError(route, responder, .unauthorized)
+            return
+        }
+        if route == .responses && (request.isWebSocketUpgrade || request.method == "GET") {
+            localError(route, responder, request.isWebSocketUpgrade ? .webSocketNotSupported : .methodNotAllowed("POST"))
+            return
+        }
+        if draining() {
+            localError(route, responder, .draining)
+            return
+        }
+        let prepared: ResponsesExchange.Prepared
+        switch RequestPreparer(ctx: ctx).prepare(route: route, request: request, principal: principal) {
+        case .success(let p):
+            prepared = p
+        case .failure(let e):
+            if e.code == "invalid_json" { ctx.metrics.protocolErrors(reason: "invalid_json").increment() }
+            if e.status == 415 { ctx.metrics.protocolErrors(reason: "unsupported_media_type").increment() }
+            localError(route, responder, e)
+            return
+        }
+        let incoming = request.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
+        let server = ctx.logger.startSpan(.server, "POST \(route.metricLabel)", parent: incoming)
+        let exchange = ResponsesExchange(
+            ctx: ctx, route: route, responder: responder, query: request.query, prepared: prepared,
+            trace: server.context, serverSpan: server
+        )
+        exchange.start()
+    }
+
+    private func respondLocal(_ route: ProxyRoute, _ responder: HTTPResponder, status: Int, contentType: String, body: [UInt8]) {
+        var h = HTTPHeaders()
+        h.add("content-type", contentType)
+        countLocal(route, status)
+        responder.respond(status: status, headers: h, body: body)
+    }
+
+    private func localError(_ route: ProxyRoute, _ responder: HTTPResponder, _ error: ProxyErrorResponse) {
+        countLocal(route, error.status)
+        error.send(responder)
+        ctx.logger.log(
+            .info, "request rejected", event: "sightline.request",
+            [
+                LogAttribute("http.route", .string(route.metricLabel)),
+                LogAttribute("http.response.status_code", .int(error.status)),
+                LogAttribute("error.type", .string(error.code)),
+            ]
+        )
+    }
+
+    private func countLocal(_ route: ProxyRoute, _ status: Int) {
+        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: ResponsesExchange.statusClass(status)).increment()
+    }
+}

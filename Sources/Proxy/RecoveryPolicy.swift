@@ -1,0 +1,66 @@
+/// Decides what to do after one upstream event of one request, before anything reached the client.
+///
+/// Pure: no I/O, no clock, no logging, no metrics. It does not perform the retry and knows nothing
+/// about sockets; `ResponsesExchange` performs each decision and `RecoveryRecorder` records it.
+/// After the first byte reached the client no decision is asked for: the transport ends the stream with
+/// a terminal `response.failed` instead (counted as a committed failure).
+/// Concurrency: a value; never shared.
+struct RecoveryPolicy: Sendable {
+    /// The request's state as far as recovery is concerned.
+    struct RequestState: Equatable, Sendable {
+        /// The request carries `previous_response_id` (explicit, from the client).
+        var hasAnchor = false
+        /// The full input behind the anchor is in the transcript cache.
+        var hasTranscript = false
+        /// The anchor was added by the proxy (the client's input is complete without it).
+        var anchorIsImplicit = false
+        /// A strip-retry or replay already happened on this request (the loop guard).
+        var continuityRetried = false
+        /// A token refresh already happened on this request.
+        var refreshed = false
+        /// The current account has a refresh token.
+        var canRefresh = false
+        /// Attempts made so far, including the one that just failed.
+        var attempts = 1
+        var maxAttempts = 3
+    }
+
+    func decide(_ state: RequestState, _ event: UpstreamEvent) -> Decision {
+        let error: UpstreamErrorClass
+        var status: Int?
+        switch event {
+        case .httpError(let s, let e):
+            error = e
+            status = s
+        case .inStreamError(let e):
+            error = e
+        case .transportFailure:
+            return transient(state)
+        }
+        switch error {
+        case .previousResponseNotFound:
+            if state.continuityRetried { return .maskedContinuityLoss }
+            if state.anchorIsImplicit { return .stripRetry }
+            if state.hasTranscript { return .transcriptReplay }
+            return .maskedContinuityLoss
+        case .tokenInvalidated, .tokenExpired, .unauthorized:
+            if state.canRefresh && !state.refreshed { return .tokenRefresh }
+            return state.attempts < state.maxAttempts ? .pinReset : .passThrough
+        case .usageLimitReached, .rateLimitExceeded, .paymentRequired, .forbidden:
+            return state.attempts < state.maxAttempts ? .pinReset : .passThrough
+        case .serverError, .overloaded:
+            return transient(state)
+        case .other where (status ?? 0) >= 500:
+            return transient(state)
+        case .contextLengthExceeded, .invalidRequest, .other:
+            return .passThrough
+        }
+    }
+
+    /// A 5xx, drop or timeout. Without an anchor another account can serve the request; with one, only
+    /// the anchor's own account can, so the client gets a retryable 502 and keeps its anchor.
+    private func transient(_ state: RequestState) -> Decision {
+        if !state.hasAnchor && state.attempts < state.maxAttempts { return .failover }
+        return .transientFailure
+    }
+}

@@ -1,0 +1,70 @@
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+/// Turns a downstream request into what every upstream attempt sends: the decoded body with the few
+/// top-level fields the proxy owns rewritten in place (`stream`, `store`, `prompt_cache_key`), the
+/// continuity key, and the headers that may cross.
+///
+/// Pure apart from reading `ctx` (configuration and the pseudonymizer). Does not re-serialise the body:
+/// a 1 MB Codex history passes through byte for byte except for the spliced fields.
+struct RequestPreparer {
+    let ctx: ProxyContext
+
+    func prepare(route: ProxyRoute, request: HTTPRequest, principal: String) -> Result<ResponsesExchange.Prepared, ProxyErrorResponse> {
+        let principalPseudonym = principal == "anonymous" ? nil : ctx.pseudonymizer.pseudonym(.prn, principal)
+        if route == .models {
+            return .success(
+                ResponsesExchange.Prepared(
+                    body: [], clientStreaming: false, model: nil, continuityKey: nil, sessionPseudonym: nil,
+                    principalPseudonym: principalPseudonym,
+                    anchor: nil, forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
+                )
+            )
+        }
+        var body = request.body
+        switch request.headers["content-encoding"]?.lowercased() {
+        case nil, "identity"?, ""?:
+            break
+        case "zstd"?:
+            guard let decoded = try? ZstdDecoder.decode(body, maxOutputBytes: ctx.configuration.maxBodyBytes) else {
+                return .failure(.unsupportedEncoding)
+            }
+            body = decoded
+        default:
+            return .failure(.unsupportedEncoding)
+        }
+        guard let top = try? JSONTopLevel.scan(body) else { return .failure(.invalidJSON) }
+        let clientStreaming = top.bool(forKey: "stream") ?? false
+        let model = top.string(forKey: "model")
+        let anchor = top.string(forKey: "previous_response_id")
+        let bodyKey = top.string(forKey: "prompt_cache_key")
+        let key = ContinuityKey.resolve(
+            bodyPromptCacheKey: bodyKey, headers: request.headers, principal: principal, model: model,
+            pseudonym: { ctx.pseudonymizer.pseudonym(.sess, $0) }
+        )
+        var set: [(key: String, rawJSON: [UInt8])] = []
+        if route == .responses {
+            set.append((key: "stream", rawJSON: Array("true".utf8)))
+            if ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt }) {
+                set.append((key: "store", rawJSON: Array("false".utf8)))  // the Codex backend rejects store:true
+            }
+        }
+        if let key, bodyKey == nil {
+            set.append((key: "prompt_cache_key", rawJSON: JSONEncoding.string(key.value)))
+        }
+        let rewritten = set.isEmpty ? body : top.rewriting(set: set, remove: [])
+        return .success(
+            ResponsesExchange.Prepared(
+                body: rewritten,
+                clientStreaming: route == .responses && clientStreaming,
+                model: model,
+                continuityKey: key,
+                sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
+                principalPseudonym: principalPseudonym,
+                anchor: anchor,
+                forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
+            )
+        )
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+extension ResponsesExchange {
+    /// Selects an account and sends one upstream attempt. Runs on the loop thread for the first attempt
+    /// and on the upstream thread for retries; never under the state lock.
+    func startAttempt() {
+        let now = ctx.now()
+        let (excluded, clientGone) = state.withLock { s in (s.excluded, s.clientClosed) }
+        let selection = ctx.pool.acquire(continuityKey: prepared.continuityKey?.value, excluded: excluded, now: now)
+        if clientGone {
+            if case .account(let index, _) = selection { ctx.pool.release(index) }
+            finish(status: 499, error: "client_closed")
+            return
+        }
+        guard case .account(let index, _) = selection else {
+            if case .exhausted(_, let atCapacity) = selection {
+                respondExhausted(atCapacity: atCapacity, now: now)
+            }
+            return
+        }
+        let account = ctx.pool.accounts[index]
+        let pseudonym = ctx.pool.pseudonyms[index]
+        let attemptNumber = state.withLock { s -> Int in
+            s.attempt += 1
+            s.liveAttempt = s.attempt
+            s.account = index
+            s.accountLabel = pseudonym
+            s.mode = .awaitingHead
+            s.upstreamHeaders = []
+            s.framer = SSEFramer()
+            s.aggregator = ResponseAggregator()
+            s.errorBody = []
+            s.firstEventSeen = false
+            s.terminalSeen = false
+            s.attemptStarted = now
+            return s.attempt
+        }
+        let clientSpan = ctx.logger.startSpan(
+            .client, "POST \(route.upstreamSuffix ?? "")", parent: serverSpan.context,
+            [
+                LogAttribute("sightline.account", .pseudonym(pseudonym)),
+                LogAttribute("http.request.resend_count", .int(attemptNumber)),
+            ]
+        )
+
+        var headers = prepared.forwardedHeaders
+        headers.append(("content-type", "application/json"))
+        if route == .responses { headers.append(("accept", "text/event-stream")) }
+        switch account.kind {
+        case .chatgpt:
+            if let token = account.accessToken { headers.append(("authorization", "Bearer " + token.reveal())) }
+            if let id = account.accountID { headers.append(("chatgpt-account-id", id.reveal())) }
+        case .apikey:
+            if let key = account.apiKey { headers.append(("authorization", "Bearer " + key.reveal())) }
+        }
+        if !headers.contains(where: { $0.0 == "originator" }) { headers.append(("originator", "codex_cli_rs")) }
+        if let key = prepared.continuityKey, !headers.contains(where: { $0.0 == "session-id" }) {
+            headers.append(("session-id", key.value))
+        }
+        headers.append(("traceparent", clientSpan.context.traceparent))
+        var url = account.baseURL + (route.upstreamSuffix ?? "")
+        if let q = requestQuery { url += "?" + q }
+        let request = UpstreamRequest(
+            url: url,
+            method: route == .models ? "GET" : "POST",
+            headers: headers,
+            body: route == .models ? [] : prepared.body
+        )
+        ctx.metrics.upstreamSentBytes.increment(by: UInt64(prepared.body.count))
+        let transfer = ctx.upstream.start(request, delegate: AttemptDelegate(exchange: self, attempt: attemptNumber))
+        let cancelNow = state.withLock { s -> Bool in
+            s.transfer = transfer
+            s.attemptSpan = clientSpan
+            return s.clientClosed
+        }
+        if cancelNow { transfer.cancel() }
+    }
+
+    /// No account can take the request. A pool that is out of quota answers 429 `usage_limit_reached`
+    /// with the earliest reset (what Codex shows as "try again at …"); local concurrency caps answer a
+    /// retryable 503; when this request's own attempts failed for other reasons, their error stands.
+    func respondExhausted(atCapacity: Bool, now: Double) {
+        let lastEvent = state.withLock { $0.lastEvent }
+        if atCapacity {
+            respondError(.atCapacity)
+            return
+        }
+        switch lastEvent {
+        case nil, .httpError(429, _)?, .inStreamError(.usageLimitReached)?, .inStreamError(.rateLimitExceeded)?:
+            ctx.metrics.poolExhausted.increment()
+            respondError(.usageLimitReached(resetsAt: ctx.pool.earliestAvailability(now: now), now: now))
+        case let event?:
+            respondError(Self.clientError(for: event))
+        }
+    }
+
+    /// Ends the current attempt's bookkeeping: account slot, attempt metric, client span.
+    func endAttempt(outcome: String, error: String?) {
+        let (index, span) = state.withLock { s -> (Int?, Span?) in
+            let r = (s.account, s.attemptSpan)
+            s.account = nil
+            s.attemptSpan = nil
+            s.transfer = nil
+            return r
+        }
+        if let index {
+            ctx.pool.release(index)
+            ctx.pool.accountMetrics[index].attempts(outcome: outcome).increment()
+        }
+        if let error { span?.setAttribute("error.type", .string(error)) }
+        span?.end(status: error == nil ? .ok : .error)
+    }
+}
+
+/// Routes one attempt's upstream callbacks to its exchange, tagged with the attempt number so callbacks
+/// of a cancelled attempt (e.g. after a strip-retry started the next one) are ignored.
+final class AttemptDelegate: UpstreamDelegate, Sendable {
+    let exchange: ResponsesExchange
+    let attempt: Int
+
+    init(exchange: ResponsesExchange, attempt: Int) {
+        self.exchange = exchange
+        self.attempt = attempt
+    }
+
+    func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
+        exchange.didReceiveHead(attempt: attempt, status: status, headers: headers)
+    }
+
+    func upstreamDidReceive(_ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
+        exchange.didReceive(attempt: attempt, bytes)
+    }
+
+    func upstreamDidComplete(_ result: Result<UpstreamCompletion, UpstreamFailure>) {
+        exchange.didComplete(attempt: attempt, result)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+
+extension ResponsesExchange {
+    /// Records the end of the request exactly once: request counter and duration, the SERVER span, and
+    /// the access-log record "request finished". `status` 499 means the client went away first.
+    func finish(status: Int, error: String?) {
+        let s = state.withLock { s -> State? in
+            guard !s.finished else { return nil }
+            s.finished = true
+            s.liveAttempt = nil
+            s.status = status
+            return s
+        }
+        guard let s else { return }
+        let duration = ctx.now() - started
+        ctx.metrics.inFlightRequests.add(-1)
+        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(status)).increment()
+        ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(max(0, duration))
+        var attributes = [
+            LogAttribute("http.request.method", .string(route == .models ? "GET" : "POST")),
+            LogAttribute("http.route", .string(route.metricLabel)),
+            LogAttribute("http.response.status_code", .int(status)),
+            LogAttribute("sightline.transport", .string("http")),
+            LogAttribute("sightline.stream", .bool(prepared.clientStreaming)),
+            LogAttribute("sightline.recovery.attempts", .int(s.attempt)),
+            LogAttribute("sightline.duration_seconds", .double(duration)),
+        ]
+        if let a = s.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
+        if let p = prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        if let p = prepared.principalPseudonym { attributes.append(LogAttribute("sightline.principal", .pseudonym(p))) }
+        if let source = prepared.continuityKey?.source {
+            attributes.append(LogAttribute("sightline.continuity_key.source", .string(source.rawValue)))
+        }
+        if let error { attributes.append(LogAttribute("error.type", .string(error))) }
+        for a in attributes { serverSpan.setAttribute(a.key, a.value) }
+        serverSpan.end(status: error == nil || status < 500 && status != 499 ? (error == nil ? .ok : .unset) : .error)
+        ctx.logger.log(status >= 500 ? .warn : .info, "request finished", event: "sightline.request", trace: trace, attributes)
+    }
+
+    static func statusClass(_ status: Int) -> String {
+        switch status {
+        case ..<200: "1xx"
+        case 200..<300: "2xx"
+        case 300..<400: "3xx"
+        case 400..<500: "4xx"
+        default: "5xx"
+        }
+    }
+}

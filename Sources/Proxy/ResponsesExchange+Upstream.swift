@@ -1,0 +1,182 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+extension ResponsesExchange {
+    /// Largest upstream error body kept for classification.
+    static let maxErrorBody = 256 * 1024
+
+    func didReceiveHead(attempt: Int, status: Int, headers: [(String, String)]) {
+        let index = state.withLock { s -> Int? in
+            guard s.liveAttempt == attempt else { return nil }
+            s.upstreamHeaders = headers
+            if status == 200 {
+                let isSSE = headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("text/event-stream") }
+                s.mode = route == .responses && isSSE ? .sse : .raw
+            } else if route == .models || route == .responsesCompact, status < 500, status != 429, status != 401 {
+                s.mode = .raw
+            } else {
+                s.mode = .errorBody(status: status)
+            }
+            return s.account
+        }
+        if let index { ctx.pool.updateQuota(index, QuotaSignal.parse(headers: headers)) }
+    }
+
+    func didReceive(attempt: Int, _ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
+        ctx.metrics.upstreamReceivedBytes.increment(by: UInt64(bytes.count))
+        let mode = state.withLock { s -> Mode? in s.liveAttempt == attempt ? s.mode : nil }
+        switch mode {
+        case nil:
+            return .proceed
+        case .errorBody?:
+            state.withLock { s in
+                if s.errorBody.count < Self.maxErrorBody { s.errorBody += bytes.prefix(Self.maxErrorBody - s.errorBody.count) }
+            }
+            return .proceed
+        case .raw?:
+            if responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
+            let begin = state.withLock { s -> Bool in
+                defer { s.committed = true }
+                return !s.committed
+            }
+            if begin {
+                let (status, headers) = state.withLock { s -> (Int, [(String, String)]) in
+                    if case .errorBody(let st) = s.mode { return (st, s.upstreamHeaders) }
+                    return (200, s.upstreamHeaders)
+                }
+                var h = HeaderPolicy.relayedResponseHeaders(headers)
+                if !h.contains("content-type") { h.add("content-type", "application/json") }
+                responder.beginStream(status: status, headers: h)
+            }
+            responder.write(Array(bytes))
+            ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
+            return .proceed
+        case .awaitingHead?:
+            return .proceed
+        case .sse?:
+            return didReceiveSSE(attempt: attempt, bytes)
+        }
+    }
+
+    private func pause() -> UpstreamFlow {
+        let transfer = state.withLock { $0.transfer }
+        responder.onWritable { transfer?.resume() }
+        return .pause
+    }
+
+    private func didReceiveSSE(attempt: Int, _ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
+        let committedStreaming = state.withLock { $0.committed }
+        if committedStreaming && responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
+        let events: [[UInt8]]
+        do {
+            events = try state.withLock { s in try s.framer.feed(bytes) }
+        } catch {
+            failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
+            return .proceed
+        }
+        for event in events {
+            guard handleEvent(attempt: attempt, event) else { return .proceed }
+        }
+        return .proceed
+    }
+
+    /// Handles one complete SSE event block; false when the attempt was abandoned.
+    private func handleEvent(attempt: Int, _ block: [UInt8]) -> Bool {
+        ctx.metrics.upstreamSSEEvents.increment()
+        let data = SSEEvent.parse(block: block)?.data ?? []
+        let summary = data.isEmpty ? nil : try? ResponseEventSummary(data: data)
+        guard let summary else {
+            // Comments and keepalives: forwarded once the stream is committed, dropped before.
+            if prepared.clientStreaming, state.withLock({ $0.committed }) { responder.write(block) }
+            return true
+        }
+        let (first, committed) = state.withLock { s -> (Bool, Bool) in
+            defer { s.firstEventSeen = true }
+            return (!s.firstEventSeen, s.committed)
+        }
+        if first {
+            let started = state.withLock { $0.attemptStarted }
+            ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.now() - started))
+        }
+        let isError = summary.type == "error" || summary.type == "response.failed"
+        if !committed, isError {
+            let cls = UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil)
+            let decision = policyDecision(.inStreamError(cls))
+            if decision != .passThrough {
+                abandonAttemptAndRecover(attempt: attempt, event: .inStreamError(cls), decision: decision)
+                return false
+            }
+        }
+        if prepared.clientStreaming {
+            if !committed {
+                let headers = state.withLock { s -> [(String, String)] in
+                    s.committed = true
+                    return s.upstreamHeaders
+                }
+                var h = HeaderPolicy.relayedResponseHeaders(headers)
+                h.set("content-type", "text/event-stream")
+                h.set("cache-control", "no-cache")
+                responder.beginStream(status: 200, headers: h)
+                settlePending(.succeeded)
+            }
+            responder.write(block)
+            ctx.metrics.downstreamSentBytes.increment(by: UInt64(block.count))
+        } else {
+            state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
+        }
+        if summary.isTerminal || summary.type == "error" {
+            state.withLock { $0.terminalSeen = true }
+            if let usage = summary.usage { recordUsage(usage) }
+        }
+        return true
+    }
+
+    func didComplete(attempt: Int, _ result: Result<UpstreamCompletion, UpstreamFailure>) {
+        let snapshot = state.withLock { s -> (current: Bool, mode: Mode, terminal: Bool, committed: Bool, body: [UInt8], headers: [(String, String)]) in
+            (s.liveAttempt == attempt, s.mode, s.terminalSeen, s.committed, s.errorBody, s.upstreamHeaders)
+        }
+        guard snapshot.current else { return }
+        switch (result, snapshot.mode) {
+        case (.failure(let failure), _) where failure.reason == .cancelled:
+            endAttempt(outcome: "cancelled", error: "cancelled")
+            finish(status: 499, error: "client_closed")
+        case (.failure(let failure), _):
+            failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: failure.reason.description))
+        case (.success, .errorBody(let status)):
+            let parsed = UpstreamErrorBody(bytes: snapshot.body)
+            let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+            applyAccountConsequences(
+                status: status, error: cls,
+                resetsAt: parsed.resetsAt ?? parsed.resetsInSeconds.map { ctx.now() + $0 },
+                headers: snapshot.headers
+            )
+            let decision = policyDecision(.httpError(status: status, error: cls))
+            if decision == .passThrough {
+                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)
+            } else {
+                abandonAttemptAndRecover(attempt: attempt, event: .httpError(status: status, error: cls), decision: decision)
+            }
+        case (.success, .raw):
+            endAttempt(outcome: "success", error: nil)
+            settlePending(.succeeded)
+            responder.end()
+            finish(status: 200, error: nil)
+        case (.success, .sse) where snapshot.terminal:
+            completeSuccessfully()
+        case (.success, _):
+            failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "stream_incomplete"))
+        }
+    }
+
+    static func attemptOutcome(status: Int) -> String {
+        switch status {
+        case 429: "http_429"
+        case 500...: "http_5xx"
+        case 400..<500: "http_4xx"
+        default: "success"
+        }
+    }
+}

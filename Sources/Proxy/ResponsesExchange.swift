@@ -1,0 +1,113 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import Synchronization
+import WireFormats
+
+/// One downstream Responses request, from its parsed body to the last byte sent back, across every
+/// upstream attempt it takes.
+///
+/// Holds SSE events until the first meaningful one arrives, so a failure before that point (an HTTP
+/// error, an in-stream `previous_response_not_found`, a drop) can still be recovered — failover, strip-
+/// retry, refresh — without the client seeing anything. After the first byte went out, an upstream
+/// failure ends the stream with a terminal `response.failed` instead. For `stream:false` clients the
+/// events are aggregated into one Response object (nothing is sent before the end, so every failure is
+/// still recoverable).
+///
+/// Concurrency: created on an event-loop thread; upstream callbacks arrive on the upstream client's
+/// thread, `onClose`/`onWritable` on the loop thread. Mutable state lives behind `state` (a `Mutex`);
+/// the responder and the upstream transfer are only called outside the lock.
+/// Emits: `sightline_requests_total`, `sightline_request_duration_seconds`,
+/// `sightline_upstream_first_event_seconds`, `sightline_upstream_attempts_total`, `sightline_tokens_total`,
+/// `sightline_request_input_tokens`, recovery decisions through `RecoveryRecorder`, one SERVER span, one
+/// CLIENT span per attempt, and the access-log record "request finished".
+final class ResponsesExchange: Sendable {
+    struct Prepared: Sendable {
+        var body: [UInt8]
+        var clientStreaming: Bool
+        var model: String?
+        var continuityKey: ContinuityKey?
+        var sessionPseudonym: String?
+        var principalPseudonym: String?
+        var anchor: String?
+        var forwardedHeaders: [(String, String)]
+    }
+
+    enum Mode: Sendable {
+        case awaitingHead
+        case sse
+        case raw
+        case errorBody(status: Int)
+    }
+
+    struct State: Sendable {
+        var attempt = 0
+        /// The attempt whose upstream callbacks are still accepted; nil once abandoned or finished.
+        var liveAttempt: Int?
+        var excluded = Set<Int>()
+        var account: Int?
+        var transfer: UpstreamTransfer?
+        var attemptSpan: Span?
+        var attemptStarted = 0.0
+        var mode = Mode.awaitingHead
+        var upstreamHeaders: [(String, String)] = []
+        var framer = SSEFramer()
+        var aggregator = ResponseAggregator()
+        var errorBody: [UInt8] = []
+        var committed = false
+        var firstEventSeen = false
+        var terminalSeen = false
+        var clientClosed = false
+        var finished = false
+        var refreshed = false
+        var continuityRetried = false
+        var pending: [Decision] = []
+        var lastFailure: ProxyErrorResponse?
+        var lastEvent: UpstreamEvent?
+        var usageRecorded = false
+        var accountLabel: String?
+        var status = 0
+    }
+
+    let ctx: ProxyContext
+    let route: ProxyRoute
+    let responder: HTTPResponder
+    let requestQuery: String?
+    let started: Double
+    let trace: TraceContext
+    let serverSpan: Span
+    let prepared: Prepared
+    let state = Mutex(State())
+
+    init(
+        ctx: ProxyContext,
+        route: ProxyRoute,
+        responder: HTTPResponder,
+        query: String?,
+        prepared: Prepared,
+        trace: TraceContext,
+        serverSpan: Span
+    ) {
+        self.ctx = ctx
+        self.route = route
+        self.responder = responder
+        self.requestQuery = query
+        self.prepared = prepared
+        self.trace = trace
+        self.serverSpan = serverSpan
+        started = ctx.now()
+    }
+
+    /// Starts the first attempt and arranges for a client disconnect to cancel the upstream transfer.
+    func start() {
+        ctx.metrics.inFlightRequests.add(1)
+        responder.onClose { [self] in
+            let transfer = state.withLock { s -> UpstreamTransfer? in
+                s.clientClosed = true
+                return s.finished ? nil : s.transfer
+            }
+            transfer?.cancel()
+        }
+        startAttempt()
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import Metrics
+import Synchronization
+
+/// The running proxy: its listeners, its upstream client and its observability sinks, wired together.
+/// The public face of the `Proxy` module, used by `sightline serve` and `sightline demo`.
+///
+/// Does not install signal handlers (the executable does, through `TerminationSignal`).
+/// Concurrency: `start` and `shutdown` are called from one controlling thread; everything they build is
+/// thread-safe.
+/// Emits at startup the log record "proxy listening" (event `sightline.lifecycle`) with `server.address`,
+/// `server.port`, `service.name`, `service.version` and `sightline.pseudonym_key_id`; at shutdown
+/// "proxy stopped".
+public final class SightlineProxy: Sendable {
+    public static let version = "0.1.0"
+
+    let ctx: ProxyContext
+    private let server: HTTPServer
+    private let metricsServer: HTTPServer?
+    private let drainingFlag = Flag()
+    private let stopped = Flag()
+
+    /// Loads a configuration file (JSON); secrets named by `…Env` keys come from `environment`.
+    public convenience init(configurationFile path: String, environment: [String: String]) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(reason: "unreadable_file", detail: path)
+        }
+        try self.init(configurationJSON: data, environment: environment)
+    }
+
+    public convenience init(configurationJSON data: Data, environment: [String: String]) throws {
+        try self.init(configuration: ProxyConfiguration.decode(data, environment: environment), environment: environment)
+    }
+
+    init(configuration: ProxyConfiguration, environment: [String: String]) throws {
+        let registry = MetricRegistry()
+        let metrics = SightlineMetrics(registry: registry, version: Self.version, revision: BuildRevision.value)
+        registry.addCollector(ProcessMetrics.collect)
+        let scanner = SecretScanner(onDetection: { metrics.logRedactions(detector: $0).increment() })
+        var sinks: [any LogSink] = []
+        if configuration.logStdout { sinks.append(StandardStreamLogSink.standardOutput) }
+        if let path = configuration.logFile {
+            sinks.append(
+                try FileLogSink(path: path, maxBytes: configuration.logMaxBytes, keepSegments: configuration.logKeepSegments)
+            )
+        }
+        let severity = LogSeverity.allCases.first { $0.text.lowercased() == configuration.logLevel.lowercased() } ?? .info
+        let logger = Logger(sinks: sinks, scanner: scanner, minimumSeverity: severity)
+        let key: [UInt8]
+        if let file = configuration.pseudonymKeyFile, environment[PseudonymKeyStore.environmentVariable] == nil {
+            key = try PseudonymKeyStore.load(keyFile: file)
+        } else {
+            key = try PseudonymKeyStore.loadOrCreate(
+                explicitKeyHex: nil, environment: environment, stateDirectory: configuration.stateDirectory
+            )
+        }
+        let pseudonymizer = try Pseudonymizer(key: key)
+        var upstreamConfig = UpstreamClientConfiguration()
+        upstreamConfig.connectTimeoutSeconds = configuration.upstreamConnectTimeoutSeconds
+        upstreamConfig.firstByteTimeoutSeconds = configuration.upstreamFirstByteTimeoutSeconds
+        upstreamConfig.idleTimeoutSeconds = configuration.upstreamIdleTimeoutSeconds
+        upstreamConfig.verifyTLS = configuration.verifyTLS
+        upstreamConfig.caFile = configuration.caFile
+        let upstream = UpstreamClient(configuration: upstreamConfig)
+        ctx = ProxyContext(
+            configuration: configuration, registry: registry, metrics: metrics, logger: logger,
+            pseudonymizer: pseudonymizer, upstream: upstream
+        )
+        var serverConfig = HTTPServerConfiguration()
+        serverConfig.host = configuration.listen.host
+        serverConfig.port = configuration.listen.port
+        serverConfig.eventLoops = configuration.eventLoops
+        serverConfig.maxHeaderBytes = configuration.maxHeaderBytes
+        serverConfig.maxBodyBytes = configuration.maxBodyBytes
+        serverConfig.headerReadTimeoutSeconds = configuration.headerReadTimeoutSeconds
+        serverConfig.idleTimeoutSeconds = configuration.idleTimeoutSeconds
+        serverConfig.writeHighWaterMark = configuration.writeHighWaterMark
+        let observer = ProxyServerObserver(metrics: metrics, transport: "http")
+        let flag = drainingFlag
+        let draining: @Sendable () -> Bool = { flag.isSet }
+        server = HTTPServer(configuration: serverConfig, handler: ProxyHandler(ctx: ctx, draining: draining), observer: observer)
+        if let m = configuration.metricsListen {
+            var mc = HTTPServerConfiguration()
+            mc.host = m.host
+            mc.port = m.port
+            mc.eventLoops = 1
+            metricsServer = HTTPServer(configuration: mc, handler: MetricsOnlyHandler(ctx: ctx), observer: NoHTTPServerObserver())
+        } else {
+            metricsServer = nil
+        }
+    }
+
+    public func start() throws {
+        try server.start()
+        try metricsServer?.start()
+        var attributes = [
+            LogAttribute("server.address", .string(ctx.configuration.listen.host)),
+            LogAttribute("server.port", .int(server.port)),
+            LogAttribute("service.name", .string("sightline")),
+            LogAttribute("service.version", .string(Self.version)),
+            LogAttribute("sightline.pseudonym.key_id", .string(ctx.pseudonymizer.keyID)),
+            LogAttribute("sightline.accounts", .int(ctx.pool.accounts.count)),
+        ]
+        if let m = metricsServer { attributes.append(LogAttribute("sightline.metrics_port", .int(m.port))) }
+        ctx.logger.log(.info, "proxy listening", event: "sightline.lifecycle", attributes)
+    }
+
+    public var port: Int { server.port }
+    public var metricsPort: Int? { metricsServer?.port }
+
+    /// Stops accepting, lets in-flight streams finish within the configured drain deadline, then stops.
+    public func shutdown() {
+        guard stopped.setOnce() else { return }
+        _ = drainingFlag.setOnce()
+        ctx.logger.log(.info, "proxy draining", event: "sightline.lifecycle", [
+            LogAttribute("sightline.drain_deadline_seconds", .double(ctx.configuration.shutdownDrainSeconds))
+        ])
+        server.shutdown(drainDeadlineSeconds: ctx.configuration.shutdownDrainSeconds)
+        metricsServer?.shutdown(drainDeadlineSeconds: 1)
+        ctx.upstream.close()
+        ctx.logger.log(.info, "proxy stopped", event: "sightline.lifecycle", [])
+    }
+}
+
+/// Serves only `/metrics` (and health), for the separate `metrics.listen` bind address.
+final class MetricsOnlyHandler: HTTPHandler {
+    let ctx: ProxyContext
+    init(ctx: ProxyContext) { self.ctx = ctx }
+
+    func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        switch ProxyRoute.classify(method: request.method, path: request.path, prefixes: []) {
+        case .metrics:
+            let r = MetricsEndpoint.response(registry: ctx.registry, acceptEncoding: request.headers["accept-encoding"])
+            var h = HTTPHeaders()
+            for (k, v) in r.headers { h.add(k, v) }
+            responder.respond(status: r.status, headers: h, body: r.body)
+        case .health, .ready:
+            responder.respond(status: 200, headers: ["content-type": "application/json"], body: Array(#"{"status":"ok"}"#.utf8))
+        default:
+            ProxyErrorResponse.notFound.send(responder)
+        }
+    }
+}
+
+/// Counts the HTTP server's own decisions into the proxy's metrics.
+struct ProxyServerObserver: HTTPServerObserver {
+    let metrics: SightlineMetrics
+    let transport: String
+
+    func connectionOpened() { metrics.openConnections(transport: transport).add(1) }
+    func connectionClosed() { metrics.openConnections(transport: transport).add(-1) }
+    func protocolError(reason: String, status: Int) {
+        metrics.protocolErrors(reason: reason).increment()
+        metrics.requests(route: "other", transport: transport, statusClass: ResponsesExchange.statusClass(status)).increment()
+    }
+    func bytesReceived(_ count: Int) {}
+    func bytesSent(_ count: Int) {}
+}
+
+/// A one-way boolean shared across threads.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    /// Sets the flag; true if this call set it.
+    func setOnce() -> Bool { !value.exchange(true, ordering: .relaxed) }
+}
+
+/// The source revision baked in at build time when available (`SIGHTLINE_REVISION`), else "unknown".
+enum BuildRevision {
+    static let value = ProcessInfo.processInfo.environment["SIGHTLINE_REVISION"] ?? "unknown"
+}
+
+extension SightlineProxy {
+    /// Loads and validates a configuration without binding anything (`sightline check-config`).
+    public static func validate(configurationFile path: String, environment: [String: String]) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(reason: "unreadable_file", detail: path)
+        }
+        _ = try ProxyConfiguration.decode(data, environment: environment)
+    }
+}

@@ -1,0 +1,23 @@
+import WireFormats
+
+/// The few fields of an upstream error body the proxy acts on: `error.code`, `error.type` and, for a
+/// usage limit, `error.resets_at` (unix seconds; Codex reads it, not `resets_in_seconds`).
+/// Pure; a body that is not JSON yields all nils.
+struct UpstreamErrorBody: Equatable, Sendable {
+    var code: String?
+    var type: String?
+    var resetsAt: Double?
+    var resetsInSeconds: Double?
+
+    init(bytes: [UInt8]) {
+        guard let top = try? JSONTopLevel.scan(bytes) else { return }
+        guard let error = try? top.object(forKey: "error") else {
+            code = top.string(forKey: "error")  // token endpoints answer {"error":"invalid_grant"}
+            return
+        }
+        code = error.string(forKey: "code")
+        type = error.string(forKey: "type")
+        resetsAt = error.double(forKey: "resets_at")
+        resetsInSeconds = error.double(forKey: "resets_in_seconds")
+    }
+}

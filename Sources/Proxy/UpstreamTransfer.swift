@@ -1,0 +1,36 @@
+import Synchronization
+
+/// A handle on one started upstream transfer: the only way to cancel or resume it.
+///
+/// It holds no transfer state; commands go to the client's curl thread through its inbox and take effect
+/// within one loop iteration (the loop is woken with `curl_multi_wakeup`). Concurrency: `Sendable`; both
+/// methods may be called from any thread, including from inside the transfer's own delegate callbacks.
+public final class UpstreamTransfer: Sendable {
+    /// Unique within its client; useful to correlate delegate callbacks in logs.
+    public let id: UInt64
+    private let inbox: CurlMultiInbox
+    /// Read by the curl thread's callbacks, so no body byte is delivered once `cancel()` has returned.
+    let cancelRequested = Atomic<Bool>(false)
+
+    init(id: UInt64, inbox: CurlMultiInbox) {
+        self.id = id
+        self.inbox = inbox
+    }
+
+    /// Stops the transfer: the handle leaves the multi handle, its connection is closed (never returned to
+    /// the cache), and the delegate gets `upstreamDidComplete(.failure(reason: .cancelled))` exactly once.
+    /// No body byte is delivered after this returns. A no-op after completion has been delivered, and
+    /// idempotent.
+    public func cancel() {
+        guard !cancelRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        inbox.post(.cancel(id))
+    }
+
+    /// Un-pauses a transfer whose delegate answered `.pause`: the withheld bytes are delivered again, then the
+    /// rest. Call it after `.pause` was returned (calling it from another thread while the delegate is about to
+    /// return `.pause` is fine: commands run on the curl thread only after the callback returns). A no-op when
+    /// the transfer is not paused or has finished.
+    public func resume() {
+        inbox.post(.resume(id))
+    }
+}

@@ -1,0 +1,15 @@
+/// The `sightline help` text.
+enum Usage {
+    static let text = """
+        usage: sightline <command> [options]
+
+          demo         [--port 8787] [--simulator-port 8788]
+                       the Codex backend simulator with three accounts and the proxy in front of it
+          serve        --config FILE            run the proxy
+          simulator    [--port N] [--accounts 3] [--config FILE]   run only the simulator
+          hash-id      --kind account|principal|session|turn|rid [--key-file F | --state-dir D] (VALUE | --stdin)
+                       print the pseudonym an operator greps the logs for
+          check-config --config FILE            validate a configuration file
+          version
+        """
+}

@@ -1,0 +1,38 @@
+import HTTPServer
+import XCTest
+
+@testable import Proxy
+
+final class HeaderPolicyTests: XCTestCase {
+    func testClientCredentialsAndHopByHopNeverGoUpstream() {
+        let client: HTTPHeaders = [
+            "Authorization": "Bearer sk-test-FAKE-client-key",
+            "chatgpt-account-id": "client-chosen-account",
+            "Cookie": "a=b",
+            "Host": "127.0.0.1",
+            "Content-Length": "10",
+            "Connection": "keep-alive, x-private",
+            "x-private": "dropped because Connection names it",
+            "Transfer-Encoding": "chunked",
+            "X-Forwarded-For": "10.0.0.1",
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "session-id": "thread-1",
+            "thread-id": "thread-1",
+            "x-codex-turn-metadata": "{}",
+            "originator": "codex_exec",
+            "User-Agent": "codex_exec/0.147.0",
+        ]
+        let forwarded = HeaderPolicy.forwardedRequestHeaders(client)
+        let names = Set(forwarded.map(\.0))
+        XCTAssertEqual(names, ["session-id", "thread-id", "x-codex-turn-metadata", "originator", "user-agent"])
+        XCTAssertFalse(forwarded.contains { $0.1.contains("sk-test") })
+    }
+
+    func testUpstreamHopByHopAndCookiesAreNotRelayed() {
+        let relayed = HeaderPolicy.relayedResponseHeaders([
+            ("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"), ("Set-Cookie", "cf=1"),
+            ("x-codex-primary-used-percent", "12"), ("x-request-id", "req-1"), ("Content-Length", "5"),
+        ])
+        XCTAssertEqual(relayed.entries.map(\.name), ["content-type", "x-codex-primary-used-percent", "x-request-id"])
+    }
+}

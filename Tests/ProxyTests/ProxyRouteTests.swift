@@ -1,0 +1,38 @@
+import XCTest
+
+@testable import Proxy
+
+final class ProxyRouteTests: XCTestCase {
+    func testClassification() {
+        let p = ProxyRoute.prefixes(configured: "openai/")
+        XCTAssertEqual(p, ["/v1", "/backend-api/codex", "/openai"])
+        let rows: [(String, String, ProxyRoute)] = [
+            ("POST", "/v1/responses", .responses),
+            ("POST", "/backend-api/codex/responses", .responses),
+            ("POST", "/openai/responses", .responses),
+            ("POST", "/v1/responses/", .responses),
+            ("GET", "/v1/responses", .responses),
+            ("POST", "/v1/responses/compact", .responsesCompact),
+            ("POST", "/backend-api/codex/responses/compact", .responsesCompact),
+            ("GET", "/v1/models", .models),
+            ("GET", "/backend-api/codex/models", .models),
+            ("GET", "/metrics", .metrics),
+            ("GET", "/healthz", .health),
+            ("GET", "/readyz", .ready),
+            ("DELETE", "/v1/responses", .methodNotAllowed(allowed: "POST")),
+            ("POST", "/metrics", .methodNotAllowed(allowed: "GET")),
+            ("POST", "/v2/responses", .notFound),
+            ("POST", "/v1/responsesX", .notFound),
+            ("POST", "/", .notFound),
+        ]
+        for (method, path, expected) in rows {
+            XCTAssertEqual(ProxyRoute.classify(method: method, path: path, prefixes: p), expected, "\(method) \(path)")
+        }
+    }
+
+    func testMetricLabelsAreTheClosedSet() {
+        let labels: Set<String> = [ProxyRoute.responses, .responsesCompact, .models, .metrics, .health, .ready, .notFound,
+                                   .methodNotAllowed(allowed: "GET")].reduce(into: []) { $0.insert($1.metricLabel) }
+        XCTAssertEqual(labels, ["responses", "responses_compact", "models", "metrics", "health", "other"])
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Glibc
+
+/// A throwaway HTTPS server for TLS tests: a self-signed certificate made with `openssl req -x509` in a temp
+/// directory, served by a few lines of Python (`http.server` + `ssl.SSLContext`) on 127.0.0.1, port 0.
+/// Every GET answers `200` with body `tls-ok`. `stop()` terminates the Python process and removes the files.
+final class UpstreamTLSTestServer {
+    let port: UInt16
+    let certificatePath: String
+    private let directory: URL
+    private let process: Process
+    /// The Python server's stdin; it exits when this closes.
+    private let lifeline = Pipe()
+
+    private static let script = """
+        import http.server, os, ssl, sys, threading
+        # Exit when the test process goes away (stdin reaches EOF), even if it was killed.
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_GET(self):
+                body = b"tls-ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), H)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1], sys.argv[2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("upstream-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        certificatePath = directory.appendingPathComponent("cert.pem").path
+        let keyPath = directory.appendingPathComponent("key.pem").path
+        try Self.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
+            ]
+        )
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, certificatePath, keyPath]
+        let output = Pipe()
+        process.standardInput = lifeline
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let port = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw UpstreamTestError("python TLS server did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    func stop() {
+        // SIGKILL, not terminate(): children of Foundation's Process inherit a mask that blocks SIGTERM.
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? lifeline.fileHandleForWriting.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw UpstreamTestError("\(tool) exited \(process.terminationStatus)")
+        }
+    }
+}
