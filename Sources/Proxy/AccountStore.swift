@@ -1,0 +1,166 @@
+import LogRedaction
+import Synchronization
+
+/// The shared, persistent per-account state: tokens, expiry, status, cooldown and last quota.
+///
+/// Backed by `<stateDir>/accounts.json` (mode 0600, written with `AtomicFile`). `open` loads the file,
+/// merges it with the configuration (`AccountStoreMerge` documents which side wins) and writes the
+/// result back if it differs. Every mutation rewrites the whole file before returning, under the lock,
+/// so the file order matches the memory order; in particular a rotated refresh token is on disk before
+/// `recordRotation` returns, hence before anyone can use the new access token.
+/// If a write fails, the in-memory change is kept (a rotated token must not be forgotten while the
+/// process can still use it) and the error is thrown so the caller can log and count it.
+/// A corrupt state file is refused (`corrupt_state`) rather than overwritten: it may hold the only copy
+/// of a rotated refresh token.
+/// It does not log, emit metrics or refresh tokens (`TokenRefresher` does). Entries are never removed.
+/// Concurrency: `Sendable`; all state sits behind one `Mutex`. Mutations do blocking file I/O under that
+/// lock: call them off event-loop threads (refresh completions, admin commands, a periodic saver).
+public final class AccountStore: Sendable {
+    public static let fileName = "accounts.json"
+
+    private struct State {
+        var entries: [AccountStoreEntry]
+        var indexByName: [String: Int]
+    }
+
+    /// The state file, or nil for a memory-only store (tests, `--no-state`).
+    public let path: String?
+    private let state: Mutex<State>
+
+    /// A store over `entries` that writes to `path` on every change (nil: never writes). No I/O here.
+    public init(path: String?, entries: [AccountStoreEntry]) {
+        self.path = path
+        var index: [String: Int] = [:]
+        var unique: [AccountStoreEntry] = []
+        for entry in entries where index[entry.name] == nil {
+            index[entry.name] = unique.count
+            unique.append(entry)
+        }
+        self.state = Mutex(State(entries: unique, indexByName: index))
+    }
+
+    /// Loads `<stateDirectory>/accounts.json` (creating the directory 0700 if needed), merges it with
+    /// `seeds` and writes the merged file when it changed. An absent file is an empty state.
+    public static func open(stateDirectory: String, seeds: [AccountStoreSeed]) throws(AccountStoreError) -> AccountStore
+    {
+        let path = stateDirectory + "/" + fileName
+        let existing: [UInt8]?
+        do {
+            try AtomicFile.ensureDirectory(stateDirectory)
+            existing = try AtomicFile.readIfExists(path)
+        } catch {
+            throw AccountStoreError(error)
+        }
+        let stateEntries =
+            try existing.map { bytes throws(AccountStoreError) in try AccountStoreCodec.decode(bytes) } ?? []
+        let merged = AccountStoreMerge.merge(state: stateEntries, seeds: seeds)
+        let store = AccountStore(path: path, entries: merged)
+        let encoded = AccountStoreCodec.encode(store.entries())
+        if encoded != existing {
+            do { try AtomicFile.write(encoded, to: path) } catch { throw AccountStoreError(error) }
+        }
+        return store
+    }
+
+    /// Every entry, configured accounts first.
+    public func entries() -> [AccountStoreEntry] { state.withLock { $0.entries } }
+
+    public func entry(named name: String) -> AccountStoreEntry? {
+        state.withLock { state in state.indexByName[name].map { state.entries[$0] } }
+    }
+
+    /// Applies `change` to the named entry and persists. Throws `unknown_account`, or a file reason
+    /// (the change is then kept in memory). `change` runs under the lock: keep it short, no I/O.
+    @discardableResult
+    public func update(
+        _ name: String,
+        _ change: (inout AccountStoreEntry) -> Void
+    ) throws(AccountStoreError) -> AccountStoreEntry {
+        let result: Result<AccountStoreEntry, AccountStoreError> = state.withLock { state in
+            guard let index = state.indexByName[name] else {
+                return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
+            }
+            change(&state.entries[index])
+            state.entries[index].name = name  // the key cannot change through an update
+            let updated = state.entries[index]
+            if let error = persistLocked(state.entries) { return .failure(error) }
+            return .success(updated)
+        }
+        return try result.get()
+    }
+
+    /// Adds `entry`, or replaces the entry of the same name, and persists.
+    public func upsert(_ entry: AccountStoreEntry) throws(AccountStoreError) {
+        let error: AccountStoreError? = state.withLock { state in
+            if let index = state.indexByName[entry.name] {
+                state.entries[index] = entry
+            } else {
+                state.indexByName[entry.name] = state.entries.count
+                state.entries.append(entry)
+            }
+            return persistLocked(state.entries)
+        }
+        if let error { throw error }
+    }
+
+    /// Stores the tokens of a successful refresh: new access token, the rotated refresh token (kept when
+    /// the reply had none), id token, expiry; `lastRefresh = now`, generation + 1, status `active`.
+    /// Returns once the file is written.
+    @discardableResult
+    public func recordRotation(
+        _ name: String,
+        tokens: TokenRefreshTokens,
+        now: Int64
+    ) throws(AccountStoreError) -> AccountStoreEntry {
+        try update(name) { entry in
+            entry.accessToken = tokens.accessToken
+            if let refresh = tokens.refreshToken { entry.refreshToken = refresh }
+            if let id = tokens.idToken { entry.idToken = id }
+            entry.expiresAt = tokens.expiresAt(now: now)
+            if let claims = tokens.idToken.flatMap({ AuthJSONClaims.decode(jwt: $0.reveal()) }) {
+                entry.planType = claims.planType ?? entry.planType
+            }
+            entry.lastRefresh = now
+            entry.refreshGeneration += 1
+            entry.status = .active
+        }
+    }
+
+    /// Marks the account `reauth_required` (a terminal refresh failure); it leaves the pool until new
+    /// credentials arrive.
+    public func markReauthRequired(_ name: String) throws(AccountStoreError) {
+        try update(name) { $0.status = .reauthRequired }
+    }
+
+    /// Sets the cooldown end; never shortens an existing one (a later, shorter signal must not erase a
+    /// longer lock). Nil clears it.
+    public func setCooldown(_ name: String, until: Int64?) throws(AccountStoreError) {
+        try update(name) { entry in
+            guard let until else {
+                entry.cooldownUntil = nil
+                return
+            }
+            entry.cooldownUntil = max(entry.cooldownUntil ?? until, until)
+        }
+    }
+
+    public func setQuota(_ name: String, _ quota: AccountStoreEntry.Quota) throws(AccountStoreError) {
+        try update(name) { $0.quota = quota }
+    }
+
+    /// Writes the current state (e.g. at shutdown). No-op for a memory-only store.
+    public func save() throws(AccountStoreError) {
+        let error = state.withLock { persistLocked($0.entries) }
+        if let error { throw error }
+    }
+
+    private func persistLocked(_ entries: [AccountStoreEntry]) -> AccountStoreError? {
+        guard let path else { return nil }
+        do {
+            try AtomicFile.write(AccountStoreCodec.encode(entries), to: path)
+            return nil
+        } catch {
+            return AccountStoreError(error)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import WireFormats
+
+extension AffinityMap {
+    /// The snapshot file name in the state directory.
+    public static let snapshotFileName = "affinity.json"
+
+    /// Live entries and tombstones as JSON, oldest first:
+    /// `{"version":1,"key_id":"…","entries":[{"rid":"rid_…","account":0,"created_at":…}],
+    /// "tombstones":[{"rid":"rid_…","until":…}]}`.
+    /// Keys are `rid_` pseudonyms, so the file holds no raw response ids. Upstream session ids are not
+    /// written: sockets do not survive a restart, so a restored entry has none (the anchor is dead; the
+    /// account preference and the tombstones remain useful).
+    public func snapshot(now: Int64) -> [UInt8] {
+        let (entries, tombstones) = state.withLock { ($0.entries.ordered(), $0.tombstones.ordered()) }
+        let entryJSON = entries.filter { now - $0.value.createdAt < ttl }.map { item in
+            JSONEncoding.object([
+                ("rid", JSONEncoding.string(item.key)),
+                ("account", JSONEncoding.int(item.value.accountIndex)),
+                ("created_at", JSONEncoding.int(Int(item.value.createdAt))),
+            ])
+        }
+        let tombstoneJSON = tombstones.filter { $0.value > now }.map { item in
+            JSONEncoding.object([
+                ("rid", JSONEncoding.string(item.key)), ("until", JSONEncoding.int(Int(item.value))),
+            ])
+        }
+        return JSONEncoding.object([
+            ("version", JSONEncoding.int(1)),
+            ("key_id", JSONEncoding.string(pseudonymizer.keyID)),
+            ("entries", JSONEncoding.array(entryJSON)),
+            ("tombstones", JSONEncoding.array(tombstoneJSON)),
+        ])
+    }
+
+    /// Adds the live entries and tombstones of a snapshot (expired ones are skipped); returns how many
+    /// entries were restored. Throws `corrupt_snapshot` or `key_mismatch`.
+    @discardableResult
+    public func restore(_ bytes: [UInt8], now: Int64) throws(AffinitySnapshotError) -> Int {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            (root["version"] as? NSNumber)?.intValue == 1,
+            let entries = root["entries"] as? [[String: Any]],
+            let tombstones = root["tombstones"] as? [[String: Any]]
+        else { throw AffinitySnapshotError(reason: "corrupt_snapshot", detail: "not a version 1 affinity snapshot") }
+        guard root["key_id"] as? String == pseudonymizer.keyID else {
+            throw AffinitySnapshotError(reason: "key_mismatch", detail: "snapshot was written under another key")
+        }
+        var restored = 0
+        state.withLock { state in
+            for item in entries {
+                guard let key = item["rid"] as? String, key.hasPrefix("rid_"),
+                    let account = (item["account"] as? NSNumber)?.intValue,
+                    let createdAt = (item["created_at"] as? NSNumber)?.int64Value,
+                    now - createdAt < ttl
+                else { continue }
+                state.entries.insert(key, Entry(accountIndex: account, createdAt: createdAt), limit: maximumEntries)
+                restored += 1
+            }
+            for item in tombstones {
+                guard let key = item["rid"] as? String, let until = (item["until"] as? NSNumber)?.int64Value,
+                    until > now
+                else { continue }
+                state.tombstones.insert(key, until, limit: maximumEntries)
+            }
+        }
+        return restored
+    }
+
+    /// Writes `snapshot(now:)` to `path` atomically (0600). Call periodically and at shutdown, off the
+    /// event loop.
+    public func save(to path: String, now: Int64) throws(AtomicFileError) {
+        try AtomicFile.write(snapshot(now: now), to: path)
+    }
+
+    /// Restores from `path`; 0 when the file does not exist.
+    @discardableResult
+    public func load(from path: String, now: Int64) throws(AffinitySnapshotError) -> Int {
+        let bytes: [UInt8]?
+        do {
+            bytes = try AtomicFile.readIfExists(path)
+        } catch {
+            throw AffinitySnapshotError(reason: error.reason.description, detail: error.detail)
+        }
+        guard let bytes else { return 0 }
+        return try restore(bytes, now: now)
+    }
+}

@@ -1,0 +1,168 @@
+import LogRedaction
+import Synchronization
+
+/// Maps a response id (an anchor) to the account and upstream session that produced it, with a TTL,
+/// plus tombstones for anchors known to be dead.
+///
+/// Keys are never raw ids: every id is turned into its keyed pseudonym (`rid_…`, `Pseudonymizer`) on the
+/// way in, so the map, its snapshot file and any debug dump hold no raw `resp_` ids; lookups hash the
+/// incoming id the same way. Entries live `ttl` seconds (default 55 min: anchors die with their upstream
+/// socket at 60 min, and the margin avoids sending an anchor that is about to die). A lookup answers
+/// `.hit`, `.miss` or `.expired` (an expired entry is removed by the lookup that finds it) and reports
+/// `hit`/`miss`/`expired` through `onLookup` (wire it to `affinityLookups(result:)`).
+/// Callers record an entry only after the response completed successfully: writing before success would
+/// pin a failed turn's account (CPA #2374 review). Tombstones (`markDead`) live `tombstoneTTL` (default
+/// 2 h, at least the 60 min socket lifetime) so a dead anchor is never sent upstream again; marking
+/// dead also forgets the affinity entry.
+/// Both tables are bounded; when full, the oldest insertion is evicted first.
+/// It reads no clock (callers pass `now`, unix seconds), does no I/O except `save`/`load`, never logs.
+/// Concurrency: `Sendable`; all state sits behind one `Mutex`.
+public final class AffinityMap: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var accountIndex: Int
+        /// The upstream session (socket) that minted the anchor; nil after a restart or over HTTP.
+        public var upstreamSessionID: String?
+        /// Unix seconds.
+        public var createdAt: Int64
+
+        public init(accountIndex: Int, upstreamSessionID: String? = nil, createdAt: Int64) {
+            self.accountIndex = accountIndex
+            self.upstreamSessionID = upstreamSessionID
+            self.createdAt = createdAt
+        }
+    }
+
+    public enum Lookup: Sendable, Equatable {
+        case hit(Entry)
+        case miss
+        case expired(Entry)
+
+        /// The `sightline_affinity_lookups_total{result}` value.
+        public var result: String {
+            switch self {
+            case .hit: "hit"
+            case .miss: "miss"
+            case .expired: "expired"
+            }
+        }
+    }
+
+    public static let defaultTTL: Int64 = 55 * 60
+    public static let defaultTombstoneTTL: Int64 = 2 * 3600
+
+    struct State {
+        var entries = AffinityBoundedTable<Entry>()
+        var tombstones = AffinityBoundedTable<Int64>()  // pseudonym → dead until
+    }
+
+    let pseudonymizer: Pseudonymizer
+    public let ttl: Int64
+    public let tombstoneTTL: Int64
+    public let maximumEntries: Int
+    let state = Mutex(State())
+    private let onLookup: (@Sendable (String) -> Void)?
+
+    public init(
+        pseudonymizer: Pseudonymizer,
+        ttl: Int64 = AffinityMap.defaultTTL,
+        tombstoneTTL: Int64 = AffinityMap.defaultTombstoneTTL,
+        maximumEntries: Int = 100_000,
+        onLookup: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.pseudonymizer = pseudonymizer
+        self.ttl = ttl
+        self.tombstoneTTL = max(tombstoneTTL, 3600)
+        self.maximumEntries = maximumEntries
+        self.onLookup = onLookup
+    }
+
+    /// The key an id is stored under: its `rid_` pseudonym.
+    public func key(_ responseID: String) -> String { pseudonymizer.pseudonym(.rid, responseID) }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    /// Records that `responseID` was produced on `entry`'s account/session. Call after success only.
+    public func record(responseID: String, entry: Entry) {
+        let key = key(responseID)
+        state.withLock { $0.entries.insert(key, entry, limit: maximumEntries) }
+    }
+
+    public func lookup(responseID: String, now: Int64) -> Lookup {
+        let key = key(responseID)
+        let result: Lookup = state.withLock { state in
+            guard let entry = state.entries[key] else { return .miss }
+            guard now - entry.createdAt < ttl else {
+                state.entries.remove(key)
+                return .expired(entry)
+            }
+            return .hit(entry)
+        }
+        onLookup?(result.result)
+        return result
+    }
+
+    /// Drops the entry without a tombstone (e.g. a pin reset moved the conversation).
+    public func forget(responseID: String) {
+        let key = key(responseID)
+        state.withLock { _ = $0.entries.remove(key) }
+    }
+
+    /// Tombstones the anchor until `now + tombstoneTTL` and forgets its entry.
+    public func markDead(responseID: String, now: Int64) {
+        let key = key(responseID)
+        state.withLock { state in
+            state.entries.remove(key)
+            state.tombstones.insert(key, now + tombstoneTTL, limit: maximumEntries)
+        }
+    }
+
+    public func isDead(responseID: String, now: Int64) -> Bool {
+        let key = key(responseID)
+        return state.withLock { state in
+            guard let until = state.tombstones[key] else { return false }
+            if now < until { return true }
+            state.tombstones.remove(key)
+            return false
+        }
+    }
+}
+
+/// A dictionary with insertion-order eviction: a FIFO of keys with lazy deletion.
+/// Not thread-safe; `AffinityMap` holds it under its lock.
+struct AffinityBoundedTable<Value> {
+    private(set) var values: [String: (value: Value, serial: UInt64)] = [:]
+    private var order: [(key: String, serial: UInt64)] = []
+    private var orderStart = 0
+    private var nextSerial: UInt64 = 0
+
+    var count: Int { values.count }
+
+    subscript(key: String) -> Value? { values[key]?.value }
+
+    mutating func insert(_ key: String, _ value: Value, limit: Int) {
+        nextSerial += 1
+        values[key] = (value, nextSerial)
+        order.append((key, nextSerial))
+        while values.count > limit && orderStart < order.count {
+            let oldest = order[orderStart]
+            orderStart += 1
+            if values[oldest.key]?.serial == oldest.serial { values[oldest.key] = nil }
+        }
+        // Compact the FIFO when stale slots dominate, so it stays O(live entries).
+        if orderStart > 1024 && orderStart * 2 > order.count || order.count > 2 * max(limit, 1024) {
+            order = order[orderStart...].filter { values[$0.key]?.serial == $0.serial }
+            orderStart = 0
+        }
+    }
+
+    @discardableResult
+    mutating func remove(_ key: String) -> Value? { values.removeValue(forKey: key)?.value }
+
+    /// Live entries, oldest first.
+    func ordered() -> [(key: String, value: Value)] {
+        order[orderStart...].compactMap { slot in
+            guard let stored = values[slot.key], stored.serial == slot.serial else { return nil }
+            return (slot.key, stored.value)
+        }
+    }
+}

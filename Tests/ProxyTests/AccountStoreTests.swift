@@ -1,0 +1,149 @@
+import Foundation
+import LogRedaction
+import XCTest
+
+@testable import Proxy
+
+final class AccountStoreTests: XCTestCase {
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "accountstore-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func seed(_ name: String, refresh: String) -> AccountStoreSeed {
+        AccountStoreSeed(
+            name: name,
+            accountID: "fake-\(name)",
+            accessToken: Secret(FakeJWT.make(exp: 1_000, accountID: "fake-\(name)")),
+            refreshToken: Secret(refresh)
+        )
+    }
+
+    func testRoundTripPreservesEveryField() throws {
+        var entry = AccountStoreEntry(name: "a", status: .reauthRequired)
+        entry.accountID = "fake-a"
+        entry.baseURL = "http://127.0.0.1:9"
+        entry.planType = "plus"
+        entry.accessToken = Secret("at-FAKE")
+        entry.refreshToken = Secret("rt-FAKE")
+        entry.idToken = Secret("id-FAKE")
+        entry.expiresAt = 100
+        entry.lastRefresh = 50
+        entry.cooldownUntil = 200
+        entry.quota = .init(primaryUsedPercent: 42.5, secondaryUsedPercent: 7, primaryResetAt: 300, observedAt: 60)
+        entry.refreshGeneration = 3
+        entry.configFingerprint = "0123456789abcdef"
+        var apiOnly = AccountStoreEntry(name: "b")
+        apiOnly.apiKey = Secret("sk-test-FAKE-0000")
+        let bytes = AccountStoreCodec.encode([entry, apiOnly])
+        let decoded = try AccountStoreCodec.decode(bytes)
+        XCTAssertEqual(decoded.count, 2)
+        XCTAssertEqual(AccountStoreCodec.encode(decoded), bytes)
+        XCTAssertEqual(decoded[0].status, .reauthRequired)
+        XCTAssertEqual(decoded[0].quota?.primaryUsedPercent, 42.5)
+        XCTAssertEqual(decoded[0].refreshToken?.reveal(), "rt-FAKE")
+        XCTAssertEqual(decoded[1].apiKey?.reveal(), "sk-test-FAKE-0000")
+        // Printing an entry never shows a token.
+        XCTAssertFalse(String(describing: decoded[0]).contains("FAKE"))
+        XCTAssertFalse(String(reflecting: decoded[0]).contains("FAKE"))
+    }
+
+    func testCorruptStateIsRefused() {
+        XCTAssertThrowsError(try AccountStoreCodec.decode(Array("{\"version\":2}".utf8))) { error in
+            XCTAssertEqual((error as? AccountStoreError)?.reason, "corrupt_state")
+        }
+    }
+
+    func testOpenCreatesPrivateFileAndStateWinsWhileConfigUnchanged() throws {
+        let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        let path = directory + "/accounts.json"
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        XCTAssertEqual(store.entry(named: "a")?.expiresAt, 1_000, "expiry comes from the JWT exp")
+
+        try store.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-2"), refreshToken: Secret("rt-2"), expiresIn: 60),
+            now: 500
+        )
+        // Restart with the same configuration: the rotated token from the state file wins.
+        let reopened = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        let entry = try XCTUnwrap(reopened.entry(named: "a"))
+        XCTAssertEqual(entry.refreshToken?.reveal(), "rt-2")
+        XCTAssertEqual(entry.accessToken?.reveal(), "at-2")
+        XCTAssertEqual(entry.expiresAt, 560)
+        XCTAssertEqual(entry.lastRefresh, 500)
+        XCTAssertEqual(entry.refreshGeneration, 1)
+    }
+
+    func testConfigWinsWhenOperatorChangesTheToken() throws {
+        let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        try store.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-2"), refreshToken: Secret("rt-2")),
+            now: 1
+        )
+        try store.markReauthRequired("a")
+        try store.setCooldown("a", until: 900)
+        let reopened = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-NEW")])
+        let entry = try XCTUnwrap(reopened.entry(named: "a"))
+        XCTAssertEqual(entry.refreshToken?.reveal(), "rt-config-NEW")
+        XCTAssertEqual(entry.status, .active)
+        XCTAssertEqual(entry.refreshGeneration, 0)
+        XCTAssertEqual(entry.cooldownUntil, 900, "cooldown describes the account, not the token")
+    }
+
+    func testStateOnlyAccountsAreKeptAfterConfiguredOnes() throws {
+        var imported = AccountStoreEntry(name: "imported")
+        imported.accessToken = Secret("at-imported")
+        let merged = AccountStoreMerge.merge(
+            state: [imported],
+            seeds: [seed("a", refresh: "rt-a"), seed("b", refresh: "rt-b")]
+        )
+        XCTAssertEqual(merged.map(\.name), ["a", "b", "imported"])
+    }
+
+    func testSeedWithoutTokensKeepsStateTokens() {
+        var state = AccountStoreEntry(name: "a")
+        state.refreshToken = Secret("rt-state")
+        state.configFingerprint = "whatever"
+        let merged = AccountStoreMerge.merge(state: [state], seeds: [AccountStoreSeed(name: "a", baseURL: "http://x")])
+        XCTAssertEqual(merged[0].refreshToken?.reveal(), "rt-state")
+        XCTAssertEqual(merged[0].baseURL, "http://x")
+    }
+
+    func testCooldownNeverShrinksAndUnknownAccountFails() throws {
+        let store = AccountStore(path: nil, entries: [AccountStoreEntry(name: "a")])
+        try store.setCooldown("a", until: 100)
+        try store.setCooldown("a", until: 50)
+        XCTAssertEqual(store.entry(named: "a")?.cooldownUntil, 100)
+        try store.setCooldown("a", until: nil)
+        XCTAssertNil(store.entry(named: "a")?.cooldownUntil)
+        XCTAssertThrowsError(try store.markReauthRequired("nope")) { error in
+            XCTAssertEqual((error as? AccountStoreError)?.reason, "unknown_account")
+        }
+    }
+
+    func testOpenRefusesWorldReadableState() throws {
+        _ = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt")])
+        XCTAssertEqual(chmod(directory + "/accounts.json", 0o644), 0)
+        XCTAssertThrowsError(try AccountStore.open(stateDirectory: directory, seeds: [])) { error in
+            XCTAssertEqual((error as? AccountStoreError)?.reason, "insecure_permissions")
+        }
+    }
+
+    func testConcurrentUpdatesAllPersist() throws {
+        let names = (0..<8).map { "acct\($0)" }
+        let store = try AccountStore.open(stateDirectory: directory, seeds: names.map { seed($0, refresh: "rt-\($0)") })
+        DispatchQueue.concurrentPerform(iterations: 64) { index in
+            _ = try? store.update(names[index % names.count]) { $0.refreshGeneration += 1 }
+        }
+        let reopened = try AccountStore.open(stateDirectory: directory, seeds: [])
+        XCTAssertEqual(reopened.entries().map(\.refreshGeneration), Array(repeating: 8, count: 8))
+    }
+}

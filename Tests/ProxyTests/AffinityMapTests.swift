@@ -1,0 +1,92 @@
+import Foundation
+import LogRedaction
+import Synchronization
+import XCTest
+
+@testable import Proxy
+
+final class AffinityMapTests: XCTestCase {
+    private let pseudonymizer = try! Pseudonymizer(key: Array(0..<32))
+
+    func testHitMissExpiredAndRecordedResults() {
+        let results = Mutex<[String]>([])
+        let map = AffinityMap(pseudonymizer: pseudonymizer, onLookup: { r in results.withLock { $0.append(r) } })
+        let entry = AffinityMap.Entry(accountIndex: 2, upstreamSessionID: "sess-FAKE", createdAt: 1_000)
+        map.record(responseID: "resp_abc", entry: entry)
+        XCTAssertEqual(map.lookup(responseID: "resp_abc", now: 1_000 + 55 * 60 - 1), .hit(entry))
+        XCTAssertEqual(map.lookup(responseID: "resp_other", now: 1_000), .miss)
+        XCTAssertEqual(map.lookup(responseID: "resp_abc", now: 1_000 + 55 * 60), .expired(entry))
+        XCTAssertEqual(map.lookup(responseID: "resp_abc", now: 1_000 + 55 * 60), .miss, "expired entries are dropped")
+        XCTAssertEqual(results.withLock { $0 }, ["hit", "miss", "expired", "miss"])
+    }
+
+    func testTombstonesOutliveTheSocketAndForgetTheEntry() {
+        let map = AffinityMap(pseudonymizer: pseudonymizer, tombstoneTTL: 60)  // raised to the 1 h minimum
+        map.record(responseID: "resp_dead", entry: .init(accountIndex: 0, createdAt: 0))
+        map.markDead(responseID: "resp_dead", now: 100)
+        XCTAssertEqual(map.lookup(responseID: "resp_dead", now: 100), .miss)
+        XCTAssertTrue(map.isDead(responseID: "resp_dead", now: 100 + 3_599))
+        XCTAssertFalse(map.isDead(responseID: "resp_dead", now: 100 + 3_600))
+        XCTAssertFalse(map.isDead(responseID: "resp_alive", now: 100))
+    }
+
+    func testBoundEvictsOldestInsertion() {
+        let map = AffinityMap(pseudonymizer: pseudonymizer, maximumEntries: 100)
+        for i in 0..<5_000 { map.record(responseID: "resp_\(i)", entry: .init(accountIndex: i % 3, createdAt: 10)) }
+        XCTAssertEqual(map.count, 100)
+        XCTAssertEqual(map.lookup(responseID: "resp_0", now: 10), .miss)
+        XCTAssertEqual(map.lookup(responseID: "resp_4999", now: 10), .hit(.init(accountIndex: 4999 % 3, createdAt: 10)))
+        // Re-recording a key refreshes it rather than duplicating it.
+        map.record(responseID: "resp_4999", entry: .init(accountIndex: 0, createdAt: 11))
+        XCTAssertEqual(map.count, 100)
+    }
+
+    func testSnapshotRoundTripHoldsNoRawIDs() throws {
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        map.record(
+            responseID: "resp_SECRETISH_1",
+            entry: .init(accountIndex: 1, upstreamSessionID: "ws-FAKE", createdAt: 1_000)
+        )
+        map.record(responseID: "resp_old", entry: .init(accountIndex: 0, createdAt: 0))
+        map.markDead(responseID: "resp_SECRETISH_2", now: 900)
+        let now: Int64 = 3_500  // resp_old (created 0) is past the 55 min TTL; resp_SECRETISH_1 is not
+        let bytes = map.snapshot(now: now)
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertFalse(text.contains("resp_"), text)
+        XCTAssertFalse(text.contains("SECRETISH"))
+        XCTAssertFalse(text.contains("ws-FAKE"), "session ids do not survive a restart")
+        XCTAssertTrue(text.contains(map.key("resp_SECRETISH_1")))
+
+        let restored = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try restored.restore(bytes, now: now), 1)
+        XCTAssertEqual(
+            restored.lookup(responseID: "resp_SECRETISH_1", now: now),
+            .hit(.init(accountIndex: 1, createdAt: 1_000))
+        )
+        XCTAssertEqual(restored.lookup(responseID: "resp_old", now: now), .miss)
+        XCTAssertTrue(restored.isDead(responseID: "resp_SECRETISH_2", now: now))
+    }
+
+    func testSaveLoadThroughFileAndKeyMismatch() throws {
+        let directory = NSTemporaryDirectory() + "affinity-\(UUID().uuidString)"
+        try AtomicFile.ensureDirectory(directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/" + AffinityMap.snapshotFileName
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try map.load(from: path, now: 0), 0, "no file yet")
+        map.record(responseID: "resp_1", entry: .init(accountIndex: 3, createdAt: 10))
+        try map.save(to: path, now: 20)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try reloaded.load(from: path, now: 20), 1)
+
+        let otherKey = AffinityMap(pseudonymizer: try Pseudonymizer(key: Array(repeating: 7, count: 32)))
+        XCTAssertThrowsError(try otherKey.load(from: path, now: 20)) { error in
+            XCTAssertEqual((error as? AffinitySnapshotError)?.reason, "key_mismatch")
+        }
+        XCTAssertThrowsError(try reloaded.restore(Array("[]".utf8), now: 0)) { error in
+            XCTAssertEqual((error as? AffinitySnapshotError)?.reason, "corrupt_snapshot")
+        }
+    }
+}

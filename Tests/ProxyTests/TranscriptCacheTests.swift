@@ -1,0 +1,87 @@
+import XCTest
+
+@testable import Proxy
+
+final class TranscriptCacheTests: XCTestCase {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+    private func text(_ bytes: [UInt8]?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+    private let meta = TranscriptCache.Metadata(accountIndex: 1, model: "gpt-test", createdAt: 10)
+
+    func testExpansionIsInputThenOutputThenNewItems() throws {
+        let cache = TranscriptCache()
+        let input = #"[{"type":"message","role":"user","content":"hi"}]"#
+        let output = #"[{"id":"msg_1","type":"message","role":"assistant","content":"hello"}]"#
+        XCTAssertTrue(cache.store(responseID: "resp_1", input: bytes(input), output: bytes(output), metadata: meta))
+        XCTAssertEqual(
+            text(cache.expandedInput(for: "resp_1")),
+            #"[{"type":"message","role":"user","content":"hi"},{"id":"msg_1","type":"message","role":"assistant","content":"hello"}]"#
+        )
+        let next = #"[{"type":"message","role":"user","content":"more"}]"#
+        XCTAssertEqual(
+            text(cache.fullInput(previousResponseID: "resp_1", newItems: bytes(next))),
+            #"[{"type":"message","role":"user","content":"hi"},{"id":"msg_1","type":"message","role":"assistant","content":"hello"},{"type":"message","role":"user","content":"more"}]"#
+        )
+        XCTAssertEqual(cache.metadata(for: "resp_1"), meta)
+        XCTAssertNil(cache.expandedInput(for: "resp_unknown"))
+    }
+
+    func testItemsWithTheSameIDAreKeptOnce() {
+        let cache = TranscriptCache()
+        let call = #"{"id":"fc_1","type":"function_call","call_id":"call_1","name":"f","arguments":"{}"}"#
+        cache.store(responseID: "resp_1", input: bytes("[]"), output: bytes("[\(call)]"), metadata: meta)
+        let answer = #"{"type":"function_call_output","call_id":"call_1","output":"ok"}"#
+        let replay = cache.fullInput(previousResponseID: "resp_1", newItems: bytes("[\(call),\(answer)]"))
+        XCTAssertEqual(text(replay), "[\(call),\(answer)]")
+    }
+
+    func testRejectsNonArrays() {
+        let cache = TranscriptCache()
+        XCTAssertFalse(cache.store(responseID: "r", input: bytes("{}"), output: bytes("[]"), metadata: meta))
+        XCTAssertEqual(cache.count, 0)
+    }
+
+    func testLRUEvictionKeepsTheByteBound() {
+        let cache = TranscriptCache(maximumBytes: 2_000)
+        // Random-ish text compresses poorly, so each entry costs a few hundred bytes.
+        func item(_ i: Int) -> [UInt8] {
+            var generator = SystemRandomNumberGenerator()
+            let noise = (0..<300).map { _ in String(UInt8.random(in: 97...122, using: &generator), radix: 16) }.joined()
+            return bytes(#"[{"type":"message","content":"\#(i)-\#(noise)"}]"#)
+        }
+        for i in 0..<3 { cache.store(responseID: "resp_\(i)", input: item(i), output: bytes("[]"), metadata: meta) }
+        XCTAssertNotNil(cache.expandedInput(for: "resp_0"))  // touch: resp_0 becomes most recent
+        for i in 3..<20 {
+            cache.store(responseID: "resp_\(i)", input: item(i), output: bytes("[]"), metadata: meta)
+            XCTAssertLessThanOrEqual(cache.byteCount, 2_000)
+            if i == 3 { XCTAssertTrue(cache.contains("resp_0") || cache.count < 4) }
+        }
+        XCTAssertTrue(cache.contains("resp_19"))
+        XCTAssertFalse(cache.contains("resp_1"), "least recently used goes first")
+        XCTAssertGreaterThan(cache.count, 1)
+    }
+
+    func testTouchedEntrySurvivesEviction() {
+        let cache = TranscriptCache(maximumEntries: 3)
+        for i in 0..<3 { cache.store(responseID: "r\(i)", input: bytes("[1]"), output: bytes("[2]"), metadata: meta) }
+        _ = cache.expandedInput(for: "r0")
+        cache.store(responseID: "r3", input: bytes("[3]"), output: bytes("[]"), metadata: meta)
+        XCTAssertTrue(cache.contains("r0"))
+        XCTAssertFalse(cache.contains("r1"))
+        XCTAssertEqual(cache.count, 3)
+        cache.remove("r0")
+        XCTAssertEqual(cache.count, 2)
+    }
+
+    func testOversizedEntryIsNotStored() {
+        let cache = TranscriptCache(maximumBytes: 16)
+        XCTAssertFalse(
+            cache.store(
+                responseID: "r",
+                input: bytes(#"["aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]"#),
+                output: bytes("[]"),
+                metadata: meta
+            )
+        )
+        XCTAssertEqual(cache.byteCount, 0)
+    }
+}
