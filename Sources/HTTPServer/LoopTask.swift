@@ -9,6 +9,10 @@ enum LoopTask: Sendable {
     case end(HTTPResponder)
     case abort(HTTPResponder)
     case watchWritable(HTTPResponder, @Sendable () -> Void)
+    case upgrade(HTTPResponder, headers: HTTPHeaders, WebSocketConnection, any WebSocketHandler, WebSocketConfiguration)
+    case webSocketSend(WebSocketConnection, [UInt8])
+    case webSocketClose(WebSocketConnection, code: UInt16, reason: String)
+    case webSocketWatchWritable(WebSocketConnection, @Sendable () -> Void)
     /// Close the listener, close idle connections, finish the rest; then signal.
     case stopAccepting(DispatchSemaphore)
     /// Close every connection now and leave the loop.
