@@ -144,6 +144,13 @@ extension Connection {
         markDirty()
     }
 
+    func webSocketAbort(_ handle: WebSocketConnection) {
+        guard webSocket?.handle === handle else { return }
+        // Frames sent before the abort still go out (best effort, what the socket takes now).
+        flush()
+        close()
+    }
+
     func webSocketWatchWritable(_ handle: WebSocketConnection, _ callback: @escaping @Sendable () -> Void) {
         guard webSocket?.handle === handle else { return }
         watchWritable(callback)

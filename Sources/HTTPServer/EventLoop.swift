@@ -204,6 +204,8 @@ final class EventLoop: @unchecked Sendable {
             connection(forToken: c.token)?.webSocketSend(c, frame)
         case .webSocketClose(let c, let code, let reason):
             connection(forToken: c.token)?.webSocketClose(c, code: code, reason: reason)
+        case .webSocketAbort(let c):
+            connection(forToken: c.token)?.webSocketAbort(c)
         case .webSocketWatchWritable(let c, let callback):
             connection(forToken: c.token)?.webSocketWatchWritable(c, callback)
         case .stopAccepting(let done):

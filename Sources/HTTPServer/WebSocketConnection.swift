@@ -51,6 +51,13 @@ public final class WebSocketConnection: Sendable {
         loop.perform(.webSocketClose(self, code: code, reason: reason))
     }
 
+    /// Drops the TCP connection at once, without a close frame (the handler's `didClose` gets 1006). For
+    /// simulating a killed peer and for giving up on a client that does not answer.
+    public func abort() {
+        closing.store(true, ordering: .releasing)
+        loop.perform(.webSocketAbort(self))
+    }
+
     /// Runs `callback` once on the loop thread when queued bytes fall below the low-water mark (at once if
     /// they already are). Never runs if the connection closes first.
     public func onWritable(_ callback: @escaping @Sendable () -> Void) {

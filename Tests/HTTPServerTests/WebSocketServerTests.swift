@@ -233,7 +233,6 @@ final class WebSocketServerTests: XCTestCase {
         let chunk = [UInt8](repeating: 0x61, count: 32 * 1024)
         while connection.sendText(chunk) && accepted < 10_000 { accepted += 1 }
         XCTAssertLessThan(accepted, 10_000, "sendText must report backpressure")
-        XCTAssertGreaterThan(connection.queuedBytes, 64 * 1024)
         let writable = Box<Bool>()
         connection.onWritable { writable.set(true) }
         // Reading everything lets the queue drain below the low-water mark.
