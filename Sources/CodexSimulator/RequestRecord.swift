@@ -27,6 +27,10 @@ struct RequestRecord: Codable, Sendable, Equatable {
     /// Lower-cased header names in arrival order.
     var headerNames: [String]
     var responseId: String?
+    /// `websocket` for a `response.create` frame; nil (absent) for HTTP.
+    var transport: String?
+    /// Id of the WebSocket connection the frame came on (`ws_<n>`); nil for HTTP.
+    var connection: String?
 }
 
 /// The last `capacity` request records, oldest first.

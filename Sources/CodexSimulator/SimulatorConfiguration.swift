@@ -45,6 +45,9 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
     public var primaryWindowTokenBudget: Int
     /// Same for the secondary (weekly) window.
     public var secondaryWindowTokenBudget: Int
+    /// Age after which a WebSocket connection answers its next request with a
+    /// `websocket_connection_limit_reached` error frame and closes (the backend's 60-minute cap).
+    public var webSocketConnectionLimitSeconds: Double = 3600
 
     public init(
         host: String = "127.0.0.1",
@@ -83,6 +86,9 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
             try c.decodeIfPresent(Int.self, forKey: .primaryWindowTokenBudget) ?? d.primaryWindowTokenBudget
         secondaryWindowTokenBudget =
             try c.decodeIfPresent(Int.self, forKey: .secondaryWindowTokenBudget) ?? d.secondaryWindowTokenBudget
+        webSocketConnectionLimitSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .webSocketConnectionLimitSeconds)
+            ?? d.webSocketConnectionLimitSeconds
     }
 
     /// `accounts` demo accounts (`acct1`…) with obviously fake credentials, on 127.0.0.1, port `port`.

@@ -13,10 +13,17 @@ final class SimulatorHTTPHandler: HTTPHandler, Sendable {
     let engine: SimulatorEngine
     /// Streams in progress, so shutdown can end silent ones at once.
     private let active = Mutex<[ObjectIdentifier: StreamWriter]>([:])
+    let webSockets = SimulatorWebSocketRegistry()
 
     init(engine: SimulatorEngine) { self.engine = engine }
 
     func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        if request.isWebSocketUpgrade, request.path == "/backend-api/codex/responses" || request.path == "/v1/responses"
+        {
+            let mode: TokenLedger.Mode = request.path == "/v1/responses" ? .apiKey : .chatgpt
+            webSockets.upgrade(request, route: .init(mode: mode, compact: false), engine: engine, responder: responder)
+            return
+        }
         route(request, sink: responder)
     }
 
@@ -26,6 +33,10 @@ final class SimulatorHTTPHandler: HTTPHandler, Sendable {
 
     func outcome(for request: HTTPRequest) -> SimulatorOutcome {
         let path = request.path
+        if request.method == "POST" && path == "/__sim/websocket/close-all" {
+            let body = Array("{\"closed\":\(webSockets.closeAll())}".utf8)
+            return .complete(status: 200, headers: ["content-type": "application/json"], body: body)
+        }
         if path.hasPrefix("/__sim/") { return engine.admin(method: request.method, path: path, body: request.body) }
         let responsesRoutes: [String: SimulatorEngine.Route] = [
             "/backend-api/codex/responses": .init(mode: .chatgpt, compact: false),
@@ -38,7 +49,7 @@ final class SimulatorHTTPHandler: HTTPHandler, Sendable {
                 return engine.responses(route: route, path: path, headers: request.headers, body: request.body)
             }
             if request.isWebSocketUpgrade {
-                let body = ErrorBodies.invalidRequest("WebSocket is not supported by this simulator; use HTTP.")
+                let body = ErrorBodies.invalidRequest("WebSocket is not served on this path; use HTTP.")
                 return .complete(status: 426, headers: ["content-type": "application/json"], body: body)
             }
             return methodNotAllowed()

@@ -21,9 +21,11 @@ final class Connection {
         /// that could destroy the response before the client read it).
         case lingering
         case closed
+        /// Upgraded: bytes are WebSocket frames (`Connection+WebSocket.swift`).
+        case webSocket
     }
 
-    enum DeadlineKind { case none, idle, header, body, closing }
+    enum DeadlineKind { case none, idle, header, body, closing, webSocketIdle }
 
     enum BodyMode { case none, discard, chunked, raw, closeDelimited }
 
@@ -54,6 +56,8 @@ final class Connection {
     var responseStarted = false
     var bodyMode = BodyMode.none
     var writableWaiters: [@Sendable () -> Void] = []
+    /// Set once the connection is upgraded.
+    var webSocket: WebSocketSession?
 
     var pipelineBufferLimit: Int { max(64 * 1024, loop.core.configuration.maxHeaderBytes) }
 
@@ -82,7 +86,13 @@ final class Connection {
         case .idle: seconds = configuration.idleTimeoutSeconds
         case .header: seconds = configuration.headerReadTimeoutSeconds
         case .body: seconds = configuration.bodyReadTimeoutSeconds
-        case .closing: seconds = 2
+        case .closing: seconds = webSocket?.configuration.closeTimeoutSeconds ?? 2
+        case .webSocketIdle:
+            seconds = webSocket?.configuration.idleTimeoutSeconds ?? 0
+            if seconds <= 0 {
+                deadline = 0
+                return
+            }
         }
         deadline = loop.now + max(1_000_000, MonotonicClock.nanoseconds(seconds))
     }
@@ -136,6 +146,8 @@ final class Connection {
         switch phase {
         case .closed, .closing:
             return
+        case .webSocket:
+            webSocketIngest(bytes)
         case .lingering:
             lingerBytes += bytes.count
             if lingerBytes > 1 << 20 { close() }
@@ -150,10 +162,11 @@ final class Connection {
             if inboundStart == inbound.count {
                 // Fast path: parse straight from the read buffer; keep only what is left over.
                 let consumed = parseLoop(bytes)
-                if phase == .reading || phase == .responding, consumed < bytes.count {
+                if phase == .reading || phase == .responding || phase == .webSocket, consumed < bytes.count {
                     inbound.appendRaw(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 }
                 compactInbound()
+                takeOverInbound()
             } else {
                 inbound.appendRaw(bytes)
                 processInbound()
@@ -174,6 +187,7 @@ final class Connection {
         inbound = local
         inboundStart = start + consumed
         compactInbound()
+        takeOverInbound()
     }
 
     private func compactInbound() {
@@ -270,6 +284,8 @@ final class Connection {
             if phase == .reading { sendError(.bodyTimeout) } else { setDeadline(.none) }
         case .closing:
             close()
+        case .webSocketIdle:
+            webSocketInitiateClose(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
         }
     }
 
@@ -280,6 +296,8 @@ final class Connection {
             close()
         case .reading, .responding:
             keepAlive = false
+        case .webSocket:
+            webSocketInitiateClose(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
         case .closing, .lingering, .closed:
             break
         }
@@ -296,6 +314,7 @@ final class Connection {
             current = nil
             if !responder.finishedByCaller { loop.deferred.append { responder.connectionClosed() } }
         }
+        webSocketConnectionClosed()
         writableWaiters.removeAll()
         outbound = []
         outboundStart = 0

@@ -194,6 +194,22 @@ final class EventLoop: @unchecked Sendable {
             connection(forToken: r.token)?.abortAfterFlush(r)
         case .watchWritable(let r, let callback):
             connection(forToken: r.token)?.watchWritable(callback)
+        case .upgrade(let r, let headers, let handle, let handler, let configuration):
+            connection(forToken: r.token)?.upgrade(
+                r,
+                headers: headers,
+                handle: handle,
+                handler: handler,
+                configuration: configuration
+            )
+        case .webSocketSend(let c, let frame):
+            connection(forToken: c.token)?.webSocketSend(c, frame)
+        case .webSocketClose(let c, let code, let reason):
+            connection(forToken: c.token)?.webSocketClose(c, code: code, reason: reason)
+        case .webSocketAbort(let c):
+            connection(forToken: c.token)?.webSocketAbort(c)
+        case .webSocketWatchWritable(let c, let callback):
+            connection(forToken: c.token)?.webSocketWatchWritable(c, callback)
         case .stopAccepting(let done):
             stopAccepting()
             done.signal()

@@ -112,13 +112,15 @@ public final class HTTPResponder: Sendable {
         progress.load(ordering: .acquiring) == Self.finished || shared.closed.load(ordering: .acquiring)
     }
 
-    // WebSocket seam: a later `upgrade(status: 101, headers:, takeover:)` would send the head, detach the
-    // fd from the connection (no further HTTP parsing) and hand the raw socket plus buffered bytes over.
-
     // MARK: Loop side
 
     /// True once the caller ended or aborted the response (on its own thread, maybe not yet performed).
     var finishedByCaller: Bool { progress.load(ordering: .acquiring) == Self.finished }
+
+    /// Claims the request for a WebSocket upgrade (see `HTTPResponder+WebSocket.swift`).
+    func claimForUpgrade() -> Bool { transition(from: Self.fresh, to: Self.finished) }
+
+    var writeHighWaterMark: Int { highWaterMark }
 
     private func transition(from: UInt8, to: UInt8) -> Bool {
         progress.compareExchange(expected: from, desired: to, ordering: .acquiringAndReleasing).exchanged

@@ -10,6 +10,11 @@ enum LoopTask: Sendable {
     case abort(HTTPResponder)
     case abortAfterFlush(HTTPResponder)
     case watchWritable(HTTPResponder, @Sendable () -> Void)
+    case upgrade(HTTPResponder, headers: HTTPHeaders, WebSocketConnection, any WebSocketHandler, WebSocketConfiguration)
+    case webSocketSend(WebSocketConnection, [UInt8])
+    case webSocketClose(WebSocketConnection, code: UInt16, reason: String)
+    case webSocketAbort(WebSocketConnection)
+    case webSocketWatchWritable(WebSocketConnection, @Sendable () -> Void)
     /// Close the listener, close idle connections, finish the rest; then signal.
     case stopAccepting(DispatchSemaphore)
     /// Close every connection now and leave the loop.

@@ -1,0 +1,152 @@
+import Foundation
+import HTTPServer
+
+/// The simulator's decisions for WebSocket mode (codex-protocol.md §5): handshake authentication and one
+/// `response.create` frame at a time. Reuses the HTTP path (`plan`): the same faults, cache, usage and
+/// events; only anchors differ, since they resolve against the connection's own `SimulatorWebSocketAnchor`.
+/// Does no I/O; `SimulatorWebSocketSession` performs the outcome as frames.
+extension SimulatorEngine {
+    /// Checks the handshake's credentials as for HTTP; nil when they are good, else the 401 to answer.
+    func webSocketHandshake(route: Route, path: String, headers: HTTPHeaders) -> SimulatorOutcome? {
+        let now = clock()
+        return state.withLock { state -> SimulatorOutcome? in
+            let auth = state.ledger.authenticate(
+                bearer: Self.bearer(headers),
+                accountIdHeader: headers["chatgpt-account-id"],
+                mode: route.mode,
+                now: now
+            )
+            if case .ok = auth { return nil }
+            var rec = record(method: "GET", path: path, headers: headers, bodyBytes: 0)
+            rec.transport = "websocket"
+            return complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth))
+        }
+    }
+
+    /// The outcome of one text frame, and the connection's anchor afterwards.
+    func webSocketResponse(
+        route: Route,
+        path: String,
+        frame: [UInt8],
+        headers: HTTPHeaders,
+        connectionId: String,
+        anchor: SimulatorWebSocketAnchor?
+    ) -> (outcome: SimulatorOutcome, anchor: SimulatorWebSocketAnchor?) {
+        var rec = record(method: "WS", path: path, headers: headers, bodyBytes: frame.count)
+        rec.transport = "websocket"
+        rec.connection = connectionId
+        let root = (try? JSONSerialization.jsonObject(with: Data(frame))) as? [String: Any]
+        guard let root, root["type"] as? String == "response.create" else {
+            let body = ErrorBodies.invalidRequest("Expected a response.create message.", param: "type")
+            return (finish(&rec, status: 400, headers: HTTPHeaders(), body: body), anchor)
+        }
+        var parsed: SimulatedRequest
+        do {
+            parsed = try SimulatedRequest.parse(body: frame, headers: headers, path: path)
+        } catch {
+            let message = (error as? SimulatorRequestError)?.message ?? "Bad request."
+            return (
+                finish(&rec, status: 400, headers: HTTPHeaders(), body: ErrorBodies.invalidRequest(message)), anchor
+            )
+        }
+        rec.model = parsed.model
+        rec.promptCacheKey = parsed.promptCacheKey
+        rec.sessionId = headers["session-id"] ?? headers["session_id"]
+        rec.hasPreviousResponseId = parsed.previousResponseId != nil
+        rec.inputItemCount = parsed.inputItemCount
+        rec.stream = parsed.stream
+        if let previous = parsed.previousResponseId {
+            guard let anchor, anchor.responseId == previous else {
+                let body = ErrorBodies.previousResponseNotFound(id: previous)
+                return (finish(&rec, status: 400, headers: HTTPHeaders(), body: body), anchor)
+            }
+            parsed = anchor.chained(parsed)
+        }
+        // A frame is always streamed; Codex may omit `stream` on WebSocket.
+        if parsed.stream == nil { parsed.stream = true }
+        rec.inputBytes = parsed.canonicalInput.count
+        let now = clock()
+        if root["generate"] as? Bool == false {
+            return prewarm(route: route, parsed, headers: headers, now: now, rec: rec)
+        }
+        var local = rec
+        let outcome = state.withLock { state in
+            plan(route: route, parsed, headers: headers, headerFault: nil, now: now, rec: &local, state: &state)
+        }
+        guard case .stream = outcome, let id = local.responseId else { return (outcome, anchor) }
+        return (
+            outcome,
+            SimulatorWebSocketAnchor(
+                responseId: id,
+                canonicalInput: parsed.canonicalInput,
+                lastUserText: parsed.lastUserText
+            )
+        )
+    }
+
+    /// `generate:false`: authenticate, then just `response.created` + `response.completed` with no output.
+    private func prewarm(
+        route: Route,
+        _ request: SimulatedRequest,
+        headers: HTTPHeaders,
+        now: Double,
+        rec: RequestRecord
+    ) -> (outcome: SimulatorOutcome, anchor: SimulatorWebSocketAnchor?) {
+        var rec = rec
+        return state.withLock { state in
+            let ids = nextIds(&state)
+            let auth = state.ledger.authenticate(
+                bearer: Self.bearer(headers),
+                accountIdHeader: headers["chatgpt-account-id"],
+                mode: route.mode,
+                now: now
+            )
+            guard case .ok(let account) = auth else {
+                return (
+                    complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth)), nil
+                )
+            }
+            rec.account = account
+            rec.responseId = ids.response
+            rec.status = 200
+            state.remember(responseId: ids.response)
+            state.log.append(rec)
+            let response =
+                "{\"id\":\(JSONText.quote(ids.response)),\"object\":\"response\",\"created_at\":\(Int(now)),"
+                + "\"model\":\(JSONText.quote(request.model)),\"status\":"
+            let usage = ResponseEventBuilder.Usage(inputTokens: 0, cachedTokens: 0, outputTokens: 0).json
+            let events = [
+                SimulatorSSEEncoder.event(
+                    type: "response.created",
+                    json: "{\"type\":\"response.created\",\"sequence_number\":0,\"response\":\(response)"
+                        + "\"in_progress\",\"output\":[],\"usage\":null}}"
+                ),
+                SimulatorSSEEncoder.event(
+                    type: "response.completed",
+                    json: "{\"type\":\"response.completed\",\"sequence_number\":1,\"response\":\(response)"
+                        + "\"completed\",\"output\":[],\"usage\":\(usage)}}"
+                ),
+            ]
+            let anchor = SimulatorWebSocketAnchor(
+                responseId: ids.response,
+                canonicalInput: request.canonicalInput,
+                lastUserText: request.lastUserText
+            )
+            return (.stream(StreamPlan(headers: HTTPHeaders(), events: events)), anchor)
+        }
+    }
+
+    /// `{"type":"error","status":S,"error":{…},"headers":{…}}`: how the backend wraps an HTTP error on
+    /// WebSocket. `body` is an OpenAI error body (`{"error":{…}}`).
+    static func webSocketErrorFrame(status: Int, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
+        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        let error = object?["error"] ?? ["type": "server_error", "message": "Unknown error."]
+        var headerMap: [String: String] = [:]
+        for (name, value) in headers.entries where name.lowercased() != "content-type" {
+            headerMap[name.lowercased()] = value
+        }
+        let frame: [String: Any] = ["type": "error", "status": status, "error": error, "headers": headerMap]
+        let data = (try? JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys])) ?? Data()
+        return Array(data)
+    }
+}

@@ -1,0 +1,55 @@
+import HTTPServer
+
+/// Lets `StreamWriter` play a `StreamPlan` onto a WebSocket: every SSE event it writes becomes one text
+/// frame carrying the event's `data` JSON, as the backend sends them (codex-protocol.md §5).
+///
+/// `end` hands the connection back to the session for its next request; `abort` drops TCP mid-response
+/// (`stream_cut`, `connection_reset`). Headers of the plan are not sent (the 101 already went).
+/// Concurrency: `Sendable`; forwards to `WebSocketConnection`, which is safe from any thread.
+final class SimulatorWebSocketSink: SimulatorResponseSink {
+    let connection: WebSocketConnection
+    private let onEnd: @Sendable () -> Void
+    private let onCloseRegistration: @Sendable (@escaping @Sendable () -> Void) -> Void
+
+    init(
+        connection: WebSocketConnection,
+        onEnd: @escaping @Sendable () -> Void,
+        onClose: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void
+    ) {
+        self.connection = connection
+        self.onEnd = onEnd
+        self.onCloseRegistration = onClose
+    }
+
+    func respond(status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        connection.sendText(SimulatorEngine.webSocketErrorFrame(status: status, headers: headers, body: body))
+        onEnd()
+    }
+
+    func beginStream(status: Int, headers: HTTPHeaders) {}
+
+    @discardableResult
+    func write(_ bytes: [UInt8]) -> Bool {
+        var writable = true
+        for json in Self.dataPayloads(bytes) where !connection.sendText(json) { writable = false }
+        return writable && !connection.isClosed
+    }
+
+    func end() { onEnd() }
+    func abort() { connection.abort() }
+    func onWritable(_ callback: @escaping @Sendable () -> Void) { connection.onWritable(callback) }
+    func onClose(_ callback: @escaping @Sendable () -> Void) { onCloseRegistration(callback) }
+
+    /// The `data:` payloads of SSE events in `bytes` (whole events, one-line JSON each; comments skipped).
+    static func dataPayloads(_ bytes: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        let prefix = Array("data: ".utf8)
+        var lineStart = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            let line = bytes[lineStart..<i]
+            if line.starts(with: prefix) { out.append(Array(line.dropFirst(prefix.count))) }
+            lineStart = i + 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+/// Encodes RFC 6455 frames: unmasked for a server, masked with a fresh random key for a client (§5.3).
+///
+/// Does not fragment: every call produces one frame (a whole message unless `fin` is false). Does not check
+/// control-frame limits beyond truncating close reasons to fit 125 bytes. Pure apart from the random mask
+/// key. Concurrency: stateless; `Sendable`.
+public enum WebSocketFrameEncoder {
+    /// One frame with `payload`; `maskingKey` nil means unmasked (server to client).
+    public static func encode(
+        opcode: WebSocketOpcode,
+        payload: [UInt8],
+        fin: Bool = true,
+        maskingKey: (UInt8, UInt8, UInt8, UInt8)? = nil
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(payload.count + 14)
+        out.append((fin ? 0x80 : 0) | opcode.rawValue)
+        let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
+        if payload.count <= 125 {
+            out.append(maskBit | UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            out.append(maskBit | 126)
+            out.append(UInt8(payload.count >> 8))
+            out.append(UInt8(payload.count & 0xFF))
+        } else {
+            out.append(maskBit | 127)
+            let length = UInt64(payload.count)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> UInt64(shift)) & 0xFF)) }
+        }
+        guard let key = maskingKey else {
+            out.append(contentsOf: payload)
+            return out
+        }
+        out.append(contentsOf: [key.0, key.1, key.2, key.3])
+        var masked = payload
+        applyMask(&masked, key: key)
+        out.append(contentsOf: masked)
+        return out
+    }
+
+    /// A server frame (never masked).
+    public static func server(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+        encode(opcode: opcode, payload: payload, fin: fin)
+    }
+
+    /// A client frame, masked with a random key as RFC 6455 requires.
+    public static func client(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+        let r = UInt32.random(in: .min ... .max)
+        let key = (UInt8(r >> 24), UInt8((r >> 16) & 0xFF), UInt8((r >> 8) & 0xFF), UInt8(r & 0xFF))
+        return encode(opcode: opcode, payload: payload, fin: fin, maskingKey: key)
+    }
+
+    /// The payload of a close frame: the code, then the reason cut to 123 bytes on a character boundary.
+    public static func closePayload(code: UInt16, reason: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
+        var used = 0
+        for scalar in reason.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if used + bytes.count > 123 { break }
+            out.append(contentsOf: bytes)
+            used += bytes.count
+        }
+        return out
+    }
+
+    /// XORs `bytes` with the 4-byte key in place; masking and unmasking are the same operation.
+    public static func applyMask(_ bytes: inout [UInt8], key: (UInt8, UInt8, UInt8, UInt8)) {
+        let k = [key.0, key.1, key.2, key.3]
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] ^= k[i & 3] }
+        }
+    }
+}

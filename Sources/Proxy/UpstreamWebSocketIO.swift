@@ -1,0 +1,186 @@
+import CCurl
+import Foundation
+import Glibc
+import HTTPServer
+
+/// The I/O thread of one `UpstreamWebSocket`: connect, handshake, then the poll loop.
+/// Confined to that thread; owns the curl easy handle.
+final class UpstreamWebSocketIO {
+    private let owner: UpstreamWebSocket
+    private var handle: UnsafeMutableRawPointer?
+    private var fd: Int32 = -1
+    private var inbound: [UInt8] = []
+    private var closeSent = false
+    private var finished = false
+
+    init(owner: UpstreamWebSocket) { self.owner = owner }
+
+    func run() {
+        defer { if let handle { curl_easy_cleanup(handle) } }
+        guard connect() else { return }
+        let key = WebSocketHandshake.makeKey()
+        var path = owner.url.path.isEmpty ? "/" : owner.url.path
+        if let query = owner.url.query { path += "?" + query }
+        let host = owner.url.host.map { h in owner.url.port.map { "\(h):\($0)" } ?? h } ?? "localhost"
+        let head = WebSocketHandshake.requestHead(host: host, path: path, key: key, headers: owner.headers)
+        guard sendAll(head) else { return fail("handshake_send_failed", nil) }
+        guard let (status, headers) = readHead() else { return fail("handshake_no_response", nil) }
+        if let failure = WebSocketHandshake.validateResponse(status: status, headers: headers, key: key) {
+            return fail(failure.reason, status)
+        }
+        owner.eventDelegate.didOpen(headers: headers)
+        var reader = WebSocketReader(role: .client, maxMessageBytes: owner.maxMessageBytes)
+        reader.append(inbound)
+        inbound = []
+        loop(&reader)
+    }
+
+    private func fail(_ reason: String, _ status: Int?) {
+        guard !finished else { return }
+        finished = true
+        owner.eventDelegate.didFail(reason: reason, status: status)
+    }
+
+    private func finish(_ code: UInt16, _ reason: String) {
+        guard !finished else { return }
+        finished = true
+        owner.eventDelegate.didClose(code: code, reason: reason)
+    }
+
+    private func connect() -> Bool {
+        guard let h = curl_easy_init() else {
+            fail("curl_init_failed", nil)
+            return false
+        }
+        handle = h
+        var components = URLComponents(url: owner.url, resolvingAgainstBaseURL: false)
+        if components?.scheme == "wss" { components?.scheme = "https" }
+        if components?.scheme == "ws" { components?.scheme = "http" }
+        components?.path = "/"
+        components?.query = nil
+        let target = components?.string ?? owner.url.absoluteString
+        _ = sl_easy_setopt_string(h, CURLOPT_URL, target)
+        _ = sl_easy_setopt_long(h, CURLOPT_CONNECT_ONLY, 1)
+        _ = sl_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = sl_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(owner.connectTimeoutSeconds * 1000))
+        guard curl_easy_perform(h) == CURLE_OK else {
+            fail("connect_failed", nil)
+            return false
+        }
+        var socket: curl_socket_t = -1
+        guard sl_easy_getinfo_socket(h, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket >= 0 else {
+            fail("no_socket", nil)
+            return false
+        }
+        fd = socket
+        return true
+    }
+
+    /// Waits for `events` on the socket (and the wake fd); returns the socket's revents, 0 on timeout.
+    private func wait(_ events: Int16, timeoutMs: Int32) -> Int16 {
+        var fds = [
+            pollfd(fd: fd, events: events, revents: 0),
+            pollfd(fd: owner.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        guard poll(&fds, 2, timeoutMs) > 0 else { return 0 }
+        if fds[1].revents != 0 {
+            var value: UInt64 = 0
+            _ = Glibc.read(owner.wakeDescriptor, &value, 8)
+        }
+        return fds[0].revents
+    }
+
+    private func sendAll(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            var n = 0
+            let rc = bytes.withUnsafeBytes { curl_easy_send(handle, $0.baseAddress! + offset, $0.count - offset, &n) }
+            if rc == CURLE_AGAIN {
+                _ = wait(Int16(POLLOUT), timeoutMs: 1000)
+                continue
+            }
+            guard rc == CURLE_OK else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Reads everything available into `inbound`. Returns false at EOF or on error.
+    private func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            var n = 0
+            let rc = buffer.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &n) }
+            if rc == CURLE_AGAIN { return true }
+            guard rc == CURLE_OK, n > 0 else { return false }
+            inbound.append(contentsOf: buffer[0..<n])
+        }
+    }
+
+    private func readHead() -> (Int, HTTPHeaders)? {
+        let deadline = Date().addingTimeInterval(owner.connectTimeoutSeconds)
+        let end: [UInt8] = [13, 10, 13, 10]
+        while Date() < deadline {
+            guard drain() else { return nil }
+            if let range = inbound.indices.first(where: { inbound[$0...].starts(with: end) }) {
+                let text = String(decoding: inbound[..<range], as: UTF8.self)
+                inbound.removeFirst(range + 4)
+                var lines = text.components(separatedBy: "\r\n")
+                let parts = lines.removeFirst().split(separator: " ")
+                guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
+                var headers = HTTPHeaders()
+                for line in lines {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    headers.add(
+                        String(line[..<colon]),
+                        line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    )
+                }
+                return (status, headers)
+            }
+            _ = wait(Int16(POLLIN), timeoutMs: 100)
+        }
+        return nil
+    }
+
+    private func loop(_ reader: inout WebSocketReader) {
+        var nextPing = Date().addingTimeInterval(owner.pingIntervalSeconds)
+        while !finished {
+            let open = drain()
+            reader.append(inbound)
+            inbound = []
+            do {
+                while let event = try reader.next() {
+                    switch event {
+                    case .text(let text): owner.eventDelegate.didReceiveText(text)
+                    case .binary: break
+                    case .ping(let payload): _ = sendAll(WebSocketFrameEncoder.client(.pong, payload))
+                    case .pong: break
+                    case .close(let code, let reason):
+                        if !closeSent {
+                            let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
+                            _ = sendAll(WebSocketFrameEncoder.client(.close, payload))
+                        }
+                        return finish(code ?? WebSocketCloseCode.noStatus, reason)
+                    }
+                }
+            } catch {
+                let payload = WebSocketFrameEncoder.closePayload(code: error.closeCode, reason: error.reason)
+                _ = sendAll(WebSocketFrameEncoder.client(.close, payload))
+                return fail("protocol_error_\(error.reason)", nil)
+            }
+            guard open else { return finish(WebSocketCloseCode.abnormal, "") }
+            let (frames, closing) = owner.takeFrames()
+            for frame in frames where !closeSent {
+                guard sendAll(frame) else { return fail("send_failed", nil) }
+            }
+            if closing { closeSent = true }
+            if Date() >= nextPing {
+                _ = sendAll(WebSocketFrameEncoder.client(.ping, []))
+                nextPing = Date().addingTimeInterval(owner.pingIntervalSeconds)
+            }
+            let timeout = max(10, Int32(nextPing.timeIntervalSinceNow * 1000))
+            _ = wait(Int16(POLLIN), timeoutMs: min(timeout, 1000))
+        }
+    }
+}

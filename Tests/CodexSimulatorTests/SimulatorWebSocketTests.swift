@@ -1,0 +1,168 @@
+import Foundation
+import HTTPServer
+import XCTest
+
+@testable import CodexSimulator
+
+/// The simulator's WebSocket mode over real sockets (codex-protocol.md §5).
+final class SimulatorWebSocketTests: XCTestCase {
+    var simulator: CodexSimulator!
+    let path = "/backend-api/codex/responses"
+    let auth1: HTTPHeaders = [
+        "Authorization": "Bearer sim-access-acct1-0", "chatgpt-account-id": "sim-account-1",
+        "OpenAI-Beta": "responses_websockets=2026-02-06",
+    ]
+
+    func start(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
+        var configuration = SimulatorConfiguration.demo(accounts: 2)
+        configure(&configuration)
+        simulator = CodexSimulator(configuration: configuration)
+        try simulator.start()
+    }
+
+    override func tearDown() {
+        simulator?.shutdown()
+        simulator = nil
+    }
+
+    func connect(headers: HTTPHeaders? = nil) throws -> SimWebSocketClient {
+        let client = try SimWebSocketClient(port: simulator.port)
+        XCTAssertEqual(try client.handshake(path: path, headers: headers ?? auth1), 101)
+        return client
+    }
+
+    var records: [RequestRecord] { simulator.engine.state.withLock { $0.log.records } }
+
+    func admin(_ path: String, body: String = "") -> SimulatorOutcome {
+        simulator.handler.outcome(for: HTTPRequest(method: "POST", target: path, body: Array(body.utf8)))
+    }
+
+    static var user: [String: Any] {
+        [
+            "type": "message", "role": "user", "content": [["type": "input_text", "text": "list files"]],
+        ]
+    }
+
+    func testPrewarmThenChainedIncrementalRequests() throws {
+        try start()
+        let client = try connect()
+        XCTAssertEqual(client.responseHeaders["x-models-etag"], "sim-models-1")
+        let base: [String: Any] = ["model": "gpt-test", "store": false, "stream": true, "prompt_cache_key": "pck-ws"]
+        var prewarm = base
+        prewarm["generate"] = false
+        prewarm["input"] = [Any]()
+        let warm = try client.create(prewarm)
+        XCTAssertEqual(warm.map { $0["type"] as? String }, ["response.created", "response.completed"])
+        let warmId = try XCTUnwrap((warm.last?["response"] as? [String: Any])?["id"] as? String)
+
+        var first = base
+        first["previous_response_id"] = warmId
+        first["input"] = [Self.user]
+        let answer = try client.create(first)
+        XCTAssertEqual(answer.first?["type"] as? String, "response.created")
+        XCTAssertEqual(answer.last?["type"] as? String, "response.completed")
+        XCTAssertGreaterThan(answer.count, 3, "one frame per SSE event")
+        let firstId = try XCTUnwrap((answer.last?["response"] as? [String: Any])?["id"] as? String)
+
+        var second = base
+        second["previous_response_id"] = firstId
+        second["input"] = [["type": "function_call_output", "call_id": "call_1", "output": "a.txt"]]
+        let followUp = try client.create(second)
+        let completed = try XCTUnwrap(followUp.last?["response"] as? [String: Any])
+        XCTAssertEqual(followUp.last?["type"] as? String, "response.completed")
+        XCTAssertNotNil(completed["usage"] as? [String: Any])
+
+        let ws = records.filter { $0.transport == "websocket" }
+        XCTAssertEqual(ws.count, 3)
+        XCTAssertEqual(Set(ws.compactMap(\.connection)).count, 1)
+        XCTAssertEqual(ws.map(\.hasPreviousResponseId), [false, true, true])
+        XCTAssertEqual(ws.map(\.inputItemCount), [0, 1, 1])
+        XCTAssertEqual(ws.map(\.status), [200, 200, 200])
+        XCTAssertEqual(ws.last?.account, "acct1")
+        // The chained prompt extends the previous one, so the cache model sees a growing prefix.
+        XCTAssertGreaterThan(ws[2].inputBytes, ws[1].inputBytes)
+    }
+
+    func testAnchorFromAnotherConnectionIsNotFound() throws {
+        try start()
+        let a = try connect()
+        let done = try a.create(["model": "gpt-test", "input": [Self.user], "stream": true, "store": false])
+        let id = try XCTUnwrap((done.last?["response"] as? [String: Any])?["id"] as? String)
+        let b = try connect()
+        let frames = try b.create(["model": "gpt-test", "previous_response_id": id, "input": [], "stream": true])
+        let error = try XCTUnwrap(frames.last)
+        XCTAssertEqual(error["type"] as? String, "error")
+        XCTAssertEqual(error["status"] as? Int, 400)
+        let body = try XCTUnwrap(error["error"] as? [String: Any])
+        XCTAssertEqual(body["code"] as? String, "previous_response_not_found")
+        XCTAssertEqual(body["param"] as? String, "previous_response_id")
+        XCTAssertEqual(body["type"] as? String, "invalid_request_error")
+        // The same id still chains on its own connection.
+        let again = try a.create(["model": "gpt-test", "previous_response_id": id, "input": [], "stream": true])
+        XCTAssertEqual(again.last?["type"] as? String, "response.completed")
+    }
+
+    func testCloseAllClosesEverySocket() throws {
+        try start()
+        let a = try connect()
+        let b = try connect()
+        XCTAssertTrue(waitFor { self.simulator.handler.webSockets.openCount == 2 })
+        guard case .complete(200, _, let body) = admin("/__sim/websocket/close-all") else {
+            return XCTFail("close-all failed")
+        }
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), #"{"closed":2}"#)
+        for client in [a, b] {
+            XCTAssertEqual(try client.next(), .event(.close(code: 1001, reason: "closed by simulator admin")))
+        }
+    }
+
+    func testHandshakeRequiresCredentials() throws {
+        try start()
+        let client = try SimWebSocketClient(port: simulator.port)
+        XCTAssertEqual(try client.handshake(path: path, headers: ["Authorization": "Bearer nope"]), 401)
+        let other = try SimWebSocketClient(port: simulator.port)
+        XCTAssertEqual(try other.handshake(path: "/backend-api/codex/responses/compact", headers: auth1), 426)
+    }
+
+    func testFaultsBecomeErrorFramesOrDrops() throws {
+        try start()
+        let client = try connect()
+        _ = admin("/__sim/faults", body: #"{"fault":"usage_limit","count":1}"#)
+        let limited = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+        XCTAssertEqual(limited.last?["type"] as? String, "error")
+        XCTAssertEqual(limited.last?["status"] as? Int, 429)
+        XCTAssertEqual((limited.last?["error"] as? [String: Any])?["type"] as? String, "usage_limit_reached")
+        XCTAssertNotNil((limited.last?["headers"] as? [String: Any])?.keys.first { $0.hasPrefix("x-codex-") })
+
+        _ = admin("/__sim/faults", body: #"{"fault":"token_invalidated","count":1}"#)
+        let invalid = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+        XCTAssertEqual(invalid.last?["status"] as? Int, 401)
+        XCTAssertEqual((invalid.last?["error"] as? [String: Any])?["code"] as? String, "token_invalidated")
+
+        _ = admin("/__sim/faults", body: #"{"fault":"stream_cut","count":1,"after":2}"#)
+        client.sendText(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#)
+        XCTAssertNotNil(try client.nextJSON())
+        XCTAssertNotNil(try client.nextJSON())
+        XCTAssertTrue(try client.waitForEOF(), "stream_cut drops the socket mid-response")
+    }
+
+    func testConnectionAgeCap() throws {
+        try start { $0.webSocketConnectionLimitSeconds = 0 }
+        let client = try connect()
+        let frames = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+        XCTAssertEqual(
+            (frames.last?["error"] as? [String: Any])?["code"] as? String,
+            "websocket_connection_limit_reached"
+        )
+        XCTAssertEqual(try client.next(), .event(.close(code: 1000, reason: "connection limit reached")))
+    }
+
+    func waitFor(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(2000)
+        }
+        return condition()
+    }
+}

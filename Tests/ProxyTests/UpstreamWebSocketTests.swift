@@ -1,0 +1,90 @@
+import CodexSimulator
+import Foundation
+import HTTPServer
+import Proxy
+import Synchronization
+import XCTest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Records what an upstream socket delivers.
+final class RecordingUpstreamDelegate: UpstreamWebSocketDelegate {
+    struct Seen {
+        var opened: HTTPHeaders?
+        var texts: [String] = []
+        var close: UInt16?
+        var failure: (String, Int?)?
+    }
+    let seen = Mutex(Seen())
+    func didOpen(headers: HTTPHeaders) { seen.withLock { $0.opened = headers } }
+    func didReceiveText(_ text: [UInt8]) { seen.withLock { $0.texts.append(String(decoding: text, as: UTF8.self)) } }
+    func didClose(code: UInt16, reason: String) { seen.withLock { $0.close = code } }
+    func didFail(reason: String, status: Int?) { seen.withLock { $0.failure = (reason, status) } }
+    var snapshot: Seen { seen.withLock { $0 } }
+}
+
+final class UpstreamWebSocketTests: XCTestCase {
+    var simulator: CodexSimulator!
+    let auth: HTTPHeaders = [
+        "Authorization": "Bearer sim-access-acct1-0", "chatgpt-account-id": "sim-account-1",
+        "OpenAI-Beta": "responses_websockets=2026-02-06",
+    ]
+
+    override func setUpWithError() throws {
+        simulator = CodexSimulator(configuration: .demo(accounts: 1))
+        try simulator.start()
+    }
+
+    override func tearDown() {
+        simulator.shutdown()
+        simulator = nil
+    }
+
+    func waitUntil(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(2000)
+        }
+        return condition()
+    }
+
+    func testResponseCreateOverUpstreamSocketThenClose() throws {
+        let delegate = RecordingUpstreamDelegate()
+        let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses")!
+        let socket = UpstreamWebSocket(url: url, headers: auth, delegate: delegate)
+        socket.start()
+        XCTAssertTrue(waitUntil { delegate.snapshot.opened != nil })
+        XCTAssertEqual(delegate.snapshot.opened?["x-models-etag"], "sim-models-1")
+        socket.send(text: Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8))
+        XCTAssertTrue(waitUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
+        XCTAssertTrue(delegate.snapshot.texts.first?.contains("response.created") == true)
+        socket.close()
+        XCTAssertTrue(waitUntil { delegate.snapshot.close == 1000 })
+        XCTAssertNil(delegate.snapshot.failure)
+    }
+
+    func testNonUpgradeStatusIsReportedForFallback() throws {
+        let delegate = RecordingUpstreamDelegate()
+        let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses/compact")!
+        UpstreamWebSocket(url: url, headers: auth, delegate: delegate).start()
+        XCTAssertTrue(waitUntil { delegate.snapshot.failure != nil })
+        XCTAssertEqual(delegate.snapshot.failure?.1, 426)
+        XCTAssertEqual(delegate.snapshot.failure?.0, "websocket_status")
+    }
+
+    func testUpstreamCloseAllEndsTheSession() throws {
+        let delegate = RecordingUpstreamDelegate()
+        let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses")!
+        UpstreamWebSocket(url: url, headers: auth, delegate: delegate).start()
+        XCTAssertTrue(waitUntil { delegate.snapshot.opened != nil })
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(simulator.port)/__sim/websocket/close-all")!)
+        request.httpMethod = "POST"
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { _, _, _ in done.signal() }.resume()
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+        XCTAssertTrue(waitUntil { delegate.snapshot.close == 1001 })
+    }
+}
