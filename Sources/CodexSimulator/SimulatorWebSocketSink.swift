@@ -37,6 +37,8 @@ final class SimulatorWebSocketSink: SimulatorResponseSink {
 
     func end() { onEnd() }
     func abort() { connection.abort() }
+    /// A WebSocket has no cut-short body: dropping TCP is the cut (frames still queued may be lost).
+    func abortAfterFlush() { connection.abort() }
     func onWritable(_ callback: @escaping @Sendable () -> Void) { connection.onWritable(callback) }
     func onClose(_ callback: @escaping @Sendable () -> Void) { onCloseRegistration(callback) }
 
