@@ -14,10 +14,13 @@ import WireFormats
 final class ProxyHandler: HTTPHandler {
     let ctx: ProxyContext
     let draining: @Sendable () -> Bool
+    /// Downstream Responses WebSockets (upgrades on the responses paths).
+    let webSockets: WebSocketHub
 
     init(ctx: ProxyContext, draining: @escaping @Sendable () -> Bool) {
         self.ctx = ctx
         self.draining = draining
+        webSockets = WebSocketHub(ctx: ctx)
     }
 
     func handle(_ request: HTTPRequest, responder: HTTPResponder) {
@@ -54,11 +57,21 @@ final class ProxyHandler: HTTPHandler {
             principal = p
         case .rejected:
             ctx.metrics.clientAuthFailures.increment()
+            if request.isWebSocketUpgrade { webSockets.refused("unauthorized") }
             localError(route, responder, .unauthorized)
             return
         }
-        if route == .responses && (request.isWebSocketUpgrade || request.method == "GET") {
-            localError(route, responder, request.isWebSocketUpgrade ? .webSocketNotSupported : .methodNotAllowed("POST"))
+        if route == .responses && request.isWebSocketUpgrade {
+            if draining() {
+                webSockets.refused("draining")
+                localError(route, responder, .draining)
+            } else {
+                webSockets.accept(request, responder: responder, route: route, principal: principal)
+            }
+            return
+        }
+        if route == .responses && request.method == "GET" {
+            localError(route, responder, .methodNotAllowed("POST"))
             return
         }
         if draining() {
