@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+
+/// The proxy's Responses WebSocket end to end (docs/websocket.md): a raw client or the real Codex CLI →
+/// Sightline → the simulator's WebSocket mode, with its connection-scoped anchors.
+final class WebSocketProxyTests: XCTestCase {
+    var stack: SightlineStack!
+
+    override func tearDown() {
+        stack?.stop()
+    }
+
+    // MARK: Helpers
+
+    func connect(path: String = "/v1/responses") throws -> WebSocketClient {
+        let ws = try WebSocketClient(port: stack.proxyPort, path: path, headers: [("Authorization", "Bearer client-FAKE")])
+        XCTAssertEqual(ws.status, 101)
+        return ws
+    }
+
+    static func frame(_ anchor: String?, _ text: String?, generate: Bool = true, key: String = "thread-ws-test") -> String {
+        var object: [String: Any] = [
+            "type": "response.create", "model": "gpt-5.5", "store": false, "stream": true, "prompt_cache_key": key,
+            "instructions": "You are a test.",
+            "input": text.map { [["type": "message", "role": "user", "content": [["type": "input_text", "text": $0]]]] } ?? [],
+        ]
+        if let anchor { object["previous_response_id"] = anchor }
+        if !generate { object["generate"] = false }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    /// Sends a frame and reads its turn; returns the completed response id (fails the test otherwise).
+    @discardableResult
+    func turn(_ ws: WebSocketClient, _ frame: String, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        try ws.send(frame)
+        let events = ws.readTurn()
+        let last = events.last
+        XCTAssertEqual(last?["type"] as? String, "response.completed", "\(events)", file: file, line: line)
+        return (last?["response"] as? [String: Any])?["id"] as? String
+    }
+
+    func simulatorFrames() throws -> [[String: Any]] {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        return list.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+    }
+
+    func metric(_ series: String) throws -> Double {
+        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.split(separator: " ")[1]) ?? -1
+        }
+        return -1
+    }
+
+    func decision(_ d: String, _ outcome: String) throws -> Double {
+        try metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
+    }
+
+    func simulatorPost(_ path: String, _ json: String = "{}") throws -> ParsedResponse {
+        try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: path, json: json))
+    }
+
+    // MARK: Tests
+
+    func testIncrementalTurnsShareOneUpstreamConnection() throws {
+        stack = try SightlineStack(label: "ws-chain")
+        let ws = try connect()
+        let r0 = try turn(ws, Self.frame(nil, nil, generate: false))
+        let r1 = try turn(ws, Self.frame(r0, "first question"))
+        _ = try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "\(frames)")
+        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "one upstream connection: \(frames)")
+        XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true])
+        XCTAssertEqual(frames.last?["input_item_count"] as? Int, 1, "only the new item goes upstream")
+        XCTAssertEqual(frames.last?["prompt_cache_key"] as? String, "thread-ws-test")
+        XCTAssertEqual(try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#), 3)
+        XCTAssertEqual(try metric(#"sightline_websocket_upstream_turns_total{client="websocket",session="reused"}"#), 2)
+        XCTAssertEqual(try metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
+        ws.close()
+    }
+
+    func testKilledUpstreamSessionIsReplayedFromTheTranscript() throws {
+        stack = try SightlineStack(label: "ws-closeall")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let r2 = try turn(ws, Self.frame(r1, "second question"))
+        XCTAssertEqual(try simulatorPost("/__sim/websocket/close-all").status, 200)
+        let r3 = try turn(ws, Self.frame(r2, "third question"))
+        XCTAssertNotNil(r3)
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "\(frames)")
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the dead anchor is never sent")
+        XCTAssertGreaterThanOrEqual(last["input_item_count"] as? Int ?? 0, 5, "user, answer, user, answer, user: \(last)")
+        XCTAssertNotEqual(last["connection"] as? String, frames[0]["connection"] as? String)
+        XCTAssertEqual(try decision("transcript_replay", "attempted"), 1)
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        XCTAssertEqual(try decision("masked_continuity_loss", "attempted"), 0)
+        ws.close()
+    }
+
+    func testUnknownAnchorGetsTheSanitisedResendSignal() throws {
+        stack = try SightlineStack(label: "ws-loss")
+        let ws = try connect(path: "/backend-api/codex/responses")
+        try ws.send(Self.frame("resp_FAKE0000000000000000000001", "continue please"))
+        guard case .text(let text) = ws.next() else { return XCTFail("no frame") }
+        XCTAssertTrue(text.contains(#""code":"previous_response_not_found""#), text)
+        XCTAssertTrue(text.contains(#""status":400"#), text)
+        XCTAssertFalse(text.contains("resp_"), text)
+        XCTAssertEqual(try simulatorFrames().count, 0, "nothing goes upstream")
+        XCTAssertEqual(try decision("masked_continuity_loss", "attempted"), 1)
+        XCTAssertEqual(try decision("masked_continuity_loss", "gave_up"), 1)
+        // The session goes on: a full resend is served.
+        try turn(ws, Self.frame(nil, "full history again"))
+        ws.close()
+    }
+
+    func testPinResetMovesTheSessionWithoutTheStaleAnchor() throws {
+        stack = try SightlineStack(label: "ws-pin")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/\(first)/invalidate-access").status, 200)
+        try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertNotEqual(last["account"] as? String, first, "\(frames)")
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the new account never sees the old anchor")
+        XCTAssertGreaterThanOrEqual(last["input_item_count"] as? Int ?? 0, 3)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 1)
+        XCTAssertEqual(try decision("pin_reset", "succeeded"), 1)
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        ws.close()
+    }
+}
