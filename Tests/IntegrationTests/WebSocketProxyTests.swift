@@ -135,3 +135,46 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 }
+
+/// The real Codex CLI over WebSocket (`supports_websockets = true`) through the proxy.
+final class WebSocketCodexTests: XCTestCase {
+    func testCodexRunsAToolTurnOverWebSocketOnOneUpstreamConnection() throws {
+        let codex = try TestEnvironment.venvTool("codex")
+        let stack = try SightlineStack(label: "ws-codex")
+        defer { stack.stop() }
+        let home = stack.directory.appendingPathComponent("codex-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: true)
+            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let work = stack.directory.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let run = try ChildProcess(
+            name: "codex", executable: codex,
+            arguments: [
+                "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
+                "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
+                "Please run this: [[tool:echo ws-ok]]",
+            ],
+            environment: ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"],
+            directory: stack.directory
+        )
+        let status = run.waitForExit(timeout: 120)
+        if status == nil { run.stop() }
+        XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
+        XCTAssertTrue(run.stdout.contains("Tool said: ws-ok"), "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
+
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let frames = all.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+        XCTAssertGreaterThanOrEqual(frames.count, 2, "\(all)")
+        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "one upstream connection: \(frames)")
+        XCTAssertEqual(frames.dropFirst().filter { $0["has_previous_response_id"] as? Bool != true }.count, 0,
+                       "follow-ups are incremental: \(frames)")
+        XCTAssertEqual(all.filter { $0["method"] as? String == "POST" }.count, 0, "no HTTP fallback: \(all)")
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(
+            metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"} "#),
+            metrics
+        )
+    }
+}
