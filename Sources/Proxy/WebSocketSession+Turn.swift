@@ -99,9 +99,31 @@ extension WebSocketSession {
         t.held = []
         t.items = []
         turn = t
-        metrics.upstreamTurns(session: reused ? "reused" : "new", client: "websocket").increment()
+        if link.viaHTTP, !t.generate {
+            answerPrewarmLocally(link: link)
+            return
+        }
+        if link.viaHTTP {
+            metrics.httpFallbacks.increment()
+        } else {
+            metrics.upstreamTurns(session: reused ? "reused" : "new", client: "websocket").increment()
+        }
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
+    }
+
+    /// A prewarm (`generate:false`) on an HTTP-only account: HTTP has no prewarm, so the proxy answers
+    /// `response.created` + `response.completed` with empty output itself, under an id of its own whose
+    /// (empty) transcript makes the next turn replayable.
+    func answerPrewarmLocally(link: WebSocketUpstreamLink) {
+        let id = "resp_sightline_prewarm_\(link.serial)_\(turnsServed)"
+        let response = #"{"id":"\#(id)","object":"response","status":"completed","output":[],"#
+            + #""usage":{"input_tokens":0,"output_tokens":0,"total_tokens":0}}"#
+        commit()
+        sendDownstream(Array(#"{"type":"response.created","response":{"id":"\#(id)","status":"in_progress","output":[]}}"#.utf8))
+        sendDownstream(Array(#"{"type":"response.completed","response":\#(response)}"#.utf8))
+        remember(id, link: link)
+        endTurn(status: 200, error: nil)
     }
 
     /// Selects an account and starts an upstream WebSocket on it; answers the client and ends the turn
@@ -148,6 +170,13 @@ extension WebSocketSession {
             link = nil
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: "invalid_upstream_url")
             return false
+        }
+        if httpOnlyAccounts.contains(index) {
+            var httpHeaders = headers.map { ($0.0, $0.1) }.filter { $0.0 != "openai-beta" }
+            httpHeaders.append(("content-type", "application/json"))
+            httpHeaders.append(("accept", "text/event-stream"))
+            newLink.startHTTP(client: ctx.upstream, url: url.absoluteString, headers: httpHeaders)
+            return true
         }
         newLink.start(
             url: url, headers: headers, pingIntervalSeconds: hub.pingIntervalSeconds,

@@ -73,7 +73,7 @@ extension WebSocketSession {
     /// Records a completed response: the link's live anchor, its affinity, and its transcript.
     func remember(_ responseID: String, link: WebSocketUpstreamLink) {
         guard let t = turn else { return }
-        liveAnchor = responseID
+        liveAnchor = link.viaHTTP ? nil : responseID  // over HTTP nothing stays anchored
         let now = ctx.now()
         hub.affinity.record(
             responseID: responseID,
@@ -162,21 +162,29 @@ extension WebSocketSession {
             endTurn(status: 502, error: reason)
             return
         }
-        turn?.excluded.insert(account)
+        if status == 426 {
+            // The account speaks HTTP only: carry this session's turns for it over HTTP (not a failover).
+            httpOnlyAccounts.insert(account)
+        } else {
+            turn?.excluded.insert(account)
+        }
         if let status, [401, 402, 403, 429].contains(status) {
             applyAccountConsequences(account, status: status, error: .other, parsed: nil, headers: nil)
             record(.pinReset, .attempted, reason: "handshake_\(status)")
             turn?.pending.append(.pinReset)
-        } else if status == 426 {
-            httpOnlyAccounts.insert(account)
         }
-        guard let plan = WebSocketTurnPlanner().replanAfterConnectionLoss(
-            anchor: t.anchor, hasTranscript: t.fullInput != nil, attempts: t.attempts, maxAttempts: maxAttempts
-        ) else {
+        let planner = WebSocketTurnPlanner()
+        let replanned =
+            status == 426
+            ? planner.plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil)
+            : planner.replanAfterConnectionLoss(
+                anchor: t.anchor, hasTranscript: t.fullInput != nil, attempts: t.attempts, maxAttempts: maxAttempts
+            )
+        guard let plan = replanned else {
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)
             return
         }
-        if plan == .forward, t.pending.isEmpty {
+        if plan == .forward, t.pending.isEmpty, status != 426 {
             record(.failover, .attempted, reason: reason)
             turn?.pending.append(.failover)
         }

@@ -39,6 +39,8 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     private let onEvent: @Sendable (Int, Event) -> Void
     private let state = Mutex(State())
     private let socket = Mutex<UpstreamWebSocket?>(nil)
+    /// Set instead of a socket when the account refused the upgrade: each turn is one HTTP request.
+    private let http = Mutex<(client: UpstreamClient, url: String, headers: [(String, String)], transfer: UpstreamTransfer?)?>(nil)
 
     init(
         serial: Int,
@@ -69,15 +71,36 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         ws.start()
     }
 
-    /// Queues one `response.create` frame (sent after the handshake when the socket is still opening).
+    /// Carries turns over HTTP instead (the account answered the upgrade with 426). Call once, instead
+    /// of `start`.
+    func startHTTP(client: UpstreamClient, url: String, headers: [(String, String)]) {
+        state.withLock { $0.opened = true }  // nothing to open; not an upstream WebSocket session
+        http.withLock { $0 = (client, url, headers, nil) }
+    }
+
+    var viaHTTP: Bool { http.withLock { $0 != nil } }
+
+    /// Queues one `response.create` frame (sent after the handshake when the socket is still opening), or
+    /// starts its HTTP request.
     func send(_ frame: [UInt8]) {
+        if let carrier = http.withLock({ $0 }) {
+            let request = UpstreamRequest(
+                url: carrier.url, method: "POST", headers: carrier.headers, body: WebSocketHTTPCarrier.body(for: frame)
+            )
+            let delegate = WebSocketHTTPCarrier { [self] event in onEvent(serial, event) }
+            let transfer = carrier.client.start(request, delegate: delegate)
+            http.withLock { $0?.transfer = transfer }
+            return
+        }
         metrics.message(side: "upstream", direction: "sent", bytes: frame.count)
         socket.withLock { $0 }?.send(text: frame)
     }
 
-    /// Closes the socket and gives the account slot back; later events are ignored by the session.
+    /// Closes the socket (or cancels the HTTP request) and gives the account slot back; later events are
+    /// ignored by the session.
     func retire(reason: String = "") {
         releaseOnce()
+        http.withLock { $0?.transfer }?.cancel()
         socket.withLock { $0 }?.close(code: 1000, reason: reason)
     }
 
