@@ -55,6 +55,7 @@ extension ProxyConfiguration {
         var metrics: MetricsFile?
         var eventLoops: Int?
         var pathPrefix: String?
+        var httpBridge: Bool?
         var stateDirectory: String?
         var pseudonymKeyFile: String?
         var accounts: [AccountFile]?
@@ -85,6 +86,7 @@ extension ProxyConfiguration {
         }
         c.eventLoops = file.eventLoops ?? 0
         c.pathPrefix = file.pathPrefix
+        c.httpBridge = file.httpBridge ?? true
         c.stateDirectory = file.stateDirectory ?? c.stateDirectory
         c.pseudonymKeyFile = file.pseudonymKeyFile
         func secret(_ inline: String?, _ env: String?, _ field: String, _ account: String) throws -> Secret<String>? {

@@ -90,6 +90,12 @@ final class ProxyHandler: HTTPHandler {
         }
         let incoming = request.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
         let server = ctx.logger.startSpan(.server, "POST \(route.metricLabel)", parent: incoming)
+        if webSockets.carry(
+            route: route, query: request.query, prepared: prepared, responder: responder, trace: server.context,
+            serverSpan: server
+        ) {
+            return
+        }
         let exchange = ResponsesExchange(
             ctx: ctx, route: route, responder: responder, query: request.query, prepared: prepared,
             trace: server.context, serverSpan: server

@@ -20,6 +20,8 @@ final class WebSocketHub: Sendable {
     let transcripts: TranscriptCache
     /// Upstream sessions are replaced between turns after this age (the backend caps them at 60 min).
     let recycleSeconds: Double
+    /// The HTTP bridge's pooled upstream sessions.
+    let bridge: BridgePool
     let pingIntervalSeconds: Double
     private let nextSession = Atomic<Int>(0)
     private let nextLink = Atomic<Int>(0)
@@ -32,6 +34,7 @@ final class WebSocketHub: Sendable {
             onLookup: { metrics.affinityLookups(result: $0).increment() }
         )
         transcripts = TranscriptCache()
+        bridge = BridgePool(logger: ctx.logger)
         self.recycleSeconds = recycleSeconds
         self.pingIntervalSeconds = pingIntervalSeconds
     }
@@ -58,6 +61,26 @@ final class WebSocketHub: Sendable {
         if responder.upgradeToWebSocket(request: request, configuration: configuration, handler: session) == nil {
             refused("bad_handshake")
         }
+    }
+
+    /// Takes an HTTP Responses request onto the bridge when it applies (configuration on, every account a
+    /// ChatGPT one, no client anchor, a continuity key, that key's session free); false: serve it over HTTP.
+    func carry(
+        route: ProxyRoute, query: String?, prepared: ResponsesExchange.Prepared, responder: HTTPResponder,
+        trace: TraceContext, serverSpan: Span
+    ) -> Bool {
+        guard ctx.configuration.httpBridge, route == .responses, prepared.anchor == nil, let key = prepared.continuityKey,
+            !ctx.pool.accounts.isEmpty, ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt })
+        else { return false }
+        guard let (session, _) = bridge.checkout(key: key.value, now: ctx.now(), make: { BridgeSession(hub: self, key: key.value) })
+        else { return false }
+        session.serve(
+            BridgeSession.Request(
+                route: route, responder: responder, query: query, prepared: prepared, trace: trace,
+                serverSpan: serverSpan, started: ctx.now()
+            )
+        )
+        return true
     }
 
     /// Counts a refused downstream upgrade.

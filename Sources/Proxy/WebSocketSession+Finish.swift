@@ -79,6 +79,15 @@ extension WebSocketSession {
     /// Cools the account for quota and credential classes, as the HTTP path does (never for 401 alone,
     /// which a refresh can fix, nor for client errors or silence).
     func applyAccountConsequences(_ index: Int, status: Int, error: UpstreamErrorClass, parsed: UpstreamErrorBody?, headers: JSONTopLevel?) {
+        Self.applyAccountConsequences(ctx, index, status: status, error: error, parsed: parsed, headers: headers)
+    }
+
+    /// The same, for the HTTP bridge. `headers` is the error frame, whose `headers` object carries the
+    /// rate-limit headers.
+    static func applyAccountConsequences(
+        _ ctx: ProxyContext, _ index: Int, status: Int, error: UpstreamErrorClass, parsed: UpstreamErrorBody?,
+        headers: JSONTopLevel?
+    ) {
         let now = ctx.now()
         switch status {
         case 429:
