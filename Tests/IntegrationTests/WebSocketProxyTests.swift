@@ -178,3 +178,37 @@ final class WebSocketCodexTests: XCTestCase {
         )
     }
 }
+
+/// The HTTP bridge (on by default for ChatGPT accounts): an OpenAI SDK conversation over HTTP rides one
+/// pooled upstream WebSocket and goes out incrementally.
+final class HTTPBridgeTests: XCTestCase {
+    func testSDKConversationGoesOutIncrementallyWithGrowingCache() throws {
+        let python = try TestEnvironment.venvTool("python")
+        let stack = try SightlineStack(label: "bridge")
+        defer { stack.stop() }
+        let script = TestEnvironment.repoRoot.appendingPathComponent("Tests/IntegrationTests/clients/openai_sdk_bridge.py").path
+        let run = try ChildProcess(
+            name: "sdk", executable: python, arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
+            directory: stack.directory
+        )
+        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
+        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
+        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let cached = try XCTUnwrap(out["cached"] as? [Int])
+        XCTAssertEqual(cached.count, 3)
+        XCTAssertGreaterThan(cached[1], cached[0], "\(cached)")
+        XCTAssertGreaterThan(cached[2], cached[1], "\(cached)")
+        XCTAssertEqual((out["texts"] as? [String])?.filter(\.isEmpty).count, 0, "\(out)")
+
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let frames = all.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+        XCTAssertEqual(frames.count, 3, "\(all)")
+        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "\(frames)")
+        XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true], "\(frames)")
+        XCTAssertEqual(frames.map { $0["input_item_count"] as? Int }, [1, 1, 1], "only new items go upstream")
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(metrics.contains(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"} 2"#), metrics)
+        XCTAssertTrue(metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} 3"#))
+    }
+}
