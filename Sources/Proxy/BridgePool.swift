@@ -47,7 +47,8 @@ final class BridgePool: Sendable {
                 return (entry.session, false)
             }
             if t.count >= maxSessions {
-                guard let victim = t.filter({ !$0.value.busy }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else {
+                guard let victim = t.filter({ !$0.value.busy }).min(by: { $0.value.lastUsed < $1.value.lastUsed })
+                else {
                     return nil
                 }
                 retired.append((victim.value.session, "capacity"))
@@ -59,7 +60,12 @@ final class BridgePool: Sendable {
         }
         for (session, reason) in retired {
             session.retire(reason: reason)
-            logger.log(.info, "bridge session evicted", event: "sightline.bridge", [LogAttribute("error.type", .string(reason))])
+            logger.log(
+                .info,
+                "bridge session evicted",
+                event: "sightline.bridge",
+                [LogAttribute("error.type", .string(reason))]
+            )
         }
         return result.map { (session: $0.0, isNew: $0.1) }
     }

@@ -13,7 +13,8 @@ extension BridgeSession {
             handleFrame(frame, link: link)
         case .closed, .failed:
             if case .failed(_, let status?) = event {
-                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(status)).increment()
+                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(status))
+                    .increment()
             }
             self.link = nil
             previous = nil
@@ -72,7 +73,9 @@ extension BridgeSession {
         if let usage = summary.usage { recordUsage(usage, r) }
         if type == "response.completed", let id = summary.responseID, let input = r.input {
             previous = BridgeContinuation.Turn(
-                fingerprint: r.fingerprint, input: input, output: r.items.sorted { $0.index < $1.index }.map(\.bytes),
+                fingerprint: r.fingerprint,
+                input: input,
+                output: r.items.sorted { $0.index < $1.index }.map(\.bytes),
                 responseID: id
             )
             ctx.pool.recordSuccess(link.account, continuityKey: key, now: ctx.now())
@@ -112,7 +115,14 @@ extension BridgeSession {
         let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
         switch decision {
         case .pinReset, .failover:
-            WebSocketSession.applyAccountConsequences(ctx, account, status: status, error: cls, parsed: parsed, headers: top)
+            WebSocketSession.applyAccountConsequences(
+                ctx,
+                account,
+                status: status,
+                error: cls,
+                parsed: parsed,
+                headers: top
+            )
             handOff(r, reason: cls.rawValue, decision: decision, excluded: account)
         case .stripRetry:
             handOff(r, reason: cls.rawValue, decision: .stripRetry, excluded: nil)
@@ -159,8 +169,12 @@ extension BridgeSession {
         request = nil
         let duration = max(0, ctx.now() - r.started)
         ctx.metrics.inFlightRequests.add(-1)
-        ctx.metrics.requests(route: r.route.metricLabel, transport: "http", statusClass: ResponsesExchange.statusClass(status))
-            .increment()
+        ctx.metrics.requests(
+            route: r.route.metricLabel,
+            transport: "http",
+            statusClass: ResponsesExchange.statusClass(status)
+        )
+        .increment()
         ctx.metrics.requestDuration(route: r.route.metricLabel, transport: "http").observe(duration)
         var attributes = [
             LogAttribute("http.request.method", .string("POST")),
@@ -178,7 +192,13 @@ extension BridgeSession {
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { r.serverSpan.setAttribute(a.key, a.value) }
         r.serverSpan.end(status: error == nil ? .ok : (status >= 500 ? .error : .unset))
-        ctx.logger.log(status >= 500 ? .warn : .info, "request finished", event: "sightline.request", trace: r.trace, attributes)
+        ctx.logger.log(
+            status >= 500 ? .warn : .info,
+            "request finished",
+            event: "sightline.request",
+            trace: r.trace,
+            attributes
+        )
         if status == 499 || error != nil { hub.bridge.remove(key: key, session: self) }
         hub.bridge.checkin(key: key, session: self, now: ctx.now())
     }

@@ -116,7 +116,12 @@ final class BridgeSession: @unchecked Sendable {
         }
         let (serial, id) = hub.makeLinkID()
         let newLink = WebSocketUpstreamLink(
-            serial: serial, sessionID: id, account: index, pool: ctx.pool, metrics: hub.metrics, now: ctx.now,
+            serial: serial,
+            sessionID: id,
+            account: index,
+            pool: ctx.pool,
+            metrics: hub.metrics,
+            now: ctx.now,
             onEvent: { [weak self] serial, event in
                 guard let self else { return }
                 queue.async { self.upstream(serial: serial, event) }
@@ -132,7 +137,9 @@ final class BridgeSession: @unchecked Sendable {
         link = newLink
         previous = nil
         newLink.start(
-            url: url, headers: headers, pingIntervalSeconds: hub.pingIntervalSeconds,
+            url: url,
+            headers: headers,
+            pingIntervalSeconds: hub.pingIntervalSeconds,
             connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds
         )
         return true
@@ -149,13 +156,24 @@ final class BridgeSession: @unchecked Sendable {
         hub.bridge.remove(key: key, session: self)
         log("bridge fell back to http", reason: reason, r)
         let exchange = ResponsesExchange(
-            ctx: ctx, route: r.route, responder: r.responder, query: r.query, prepared: r.prepared, trace: r.trace,
+            ctx: ctx,
+            route: r.route,
+            responder: r.responder,
+            query: r.query,
+            prepared: r.prepared,
+            trace: r.trace,
             serverSpan: r.serverSpan
         )
         if let decision {
             ctx.recorder.record(
-                decision, .attempted, reason: reason, account: r.accountLabel, session: r.prepared.sessionPseudonym,
-                attempt: 1, span: r.serverSpan, trace: r.trace
+                decision,
+                .attempted,
+                reason: reason,
+                account: r.accountLabel,
+                session: r.prepared.sessionPseudonym,
+                attempt: 1,
+                span: r.serverSpan,
+                trace: r.trace
             )
             exchange.state.withLock { s in
                 s.pending.append(decision)

@@ -28,7 +28,9 @@ enum WebSocketErrorFrame {
 
     /// A WebSocket turn whose client frame is not a `response.create` JSON object.
     static let invalidFrame = ProxyErrorResponse(
-        status: 400, type: "invalid_request_error", code: "invalid_websocket_message",
+        status: 400,
+        type: "invalid_request_error",
+        code: "invalid_websocket_message",
         message: "Expected a response.create JSON object."
     )
 }

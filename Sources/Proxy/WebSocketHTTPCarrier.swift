@@ -68,9 +68,15 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
             if !s.terminalSeen { onEvent(.failed(reason: failure.reason.description, status: nil)) }
         case .success where s.status != 200:
             // The error body's `error` object, wrapped as the backend's WebSocket error frame.
-            let error = (try? JSONTopLevel.scan(s.errorBody))?.rawValue(forKey: "error").map(Array.init)
+            let error =
+                (try? JSONTopLevel.scan(s.errorBody))?.rawValue(forKey: "error").map(Array.init)
                 ?? Array(#"{"type":"server_error","code":"server_error","message":"Upstream error."}"#.utf8)
-            onEvent(.text(Array(#"{"type":"error","status":"#.utf8) + JSONEncoding.int(s.status) + Array(#","error":"#.utf8) + error + Array("}".utf8)))
+            onEvent(
+                .text(
+                    Array(#"{"type":"error","status":"#.utf8) + JSONEncoding.int(s.status) + Array(#","error":"#.utf8)
+                        + error + Array("}".utf8)
+                )
+            )
         case .success:
             if !s.terminalSeen { onEvent(.failed(reason: "stream_incomplete", status: nil)) }
         }

@@ -53,8 +53,12 @@ final class WebSocketHub: Sendable {
         let n = nextSession.wrappingAdd(1, ordering: .relaxed).newValue
         let incoming = request.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
         let session = WebSocketSession(
-            hub: self, id: "wsd_\(n)", route: route, principal: principal,
-            upgradeHeaders: request.headers, parent: incoming
+            hub: self,
+            id: "wsd_\(n)",
+            route: route,
+            principal: principal,
+            upgradeHeaders: request.headers,
+            parent: incoming
         )
         var configuration = WebSocketConfiguration(maxMessageBytes: 16 << 20, idleTimeoutSeconds: 3600)
         configuration.maxFrameBytes = 16 << 20
@@ -66,18 +70,33 @@ final class WebSocketHub: Sendable {
     /// Takes an HTTP Responses request onto the bridge when it applies (configuration on, every account a
     /// ChatGPT one, no client anchor, a continuity key, that key's session free); false: serve it over HTTP.
     func carry(
-        route: ProxyRoute, query: String?, prepared: ResponsesExchange.Prepared, responder: HTTPResponder,
-        trace: TraceContext, serverSpan: Span
+        route: ProxyRoute,
+        query: String?,
+        prepared: ResponsesExchange.Prepared,
+        responder: HTTPResponder,
+        trace: TraceContext,
+        serverSpan: Span
     ) -> Bool {
-        guard ctx.configuration.httpBridge, route == .responses, prepared.anchor == nil, let key = prepared.continuityKey,
+        guard ctx.configuration.httpBridge, route == .responses, prepared.anchor == nil,
+            let key = prepared.continuityKey,
             !ctx.pool.accounts.isEmpty, ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt })
         else { return false }
-        guard let (session, _) = bridge.checkout(key: key.value, now: ctx.now(), make: { BridgeSession(hub: self, key: key.value) })
+        guard
+            let (session, _) = bridge.checkout(
+                key: key.value,
+                now: ctx.now(),
+                make: { BridgeSession(hub: self, key: key.value) }
+            )
         else { return false }
         session.serve(
             BridgeSession.Request(
-                route: route, responder: responder, query: query, prepared: prepared, trace: trace,
-                serverSpan: serverSpan, started: ctx.now()
+                route: route,
+                responder: responder,
+                query: query,
+                prepared: prepared,
+                trace: trace,
+                serverSpan: serverSpan,
+                started: ctx.now()
             )
         )
         return true

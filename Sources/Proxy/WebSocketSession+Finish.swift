@@ -20,8 +20,12 @@ extension WebSocketSession {
         turnsServed += 1
         let duration = max(0, ctx.now() - t.started)
         ctx.metrics.inFlightRequests.add(-1)
-        ctx.metrics.requests(route: route.metricLabel, transport: "websocket", statusClass: ResponsesExchange.statusClass(status))
-            .increment()
+        ctx.metrics.requests(
+            route: route.metricLabel,
+            transport: "websocket",
+            statusClass: ResponsesExchange.statusClass(status)
+        )
+        .increment()
         ctx.metrics.requestDuration(route: route.metricLabel, transport: "websocket").observe(duration)
         var attributes = [
             LogAttribute("http.route", .string(route.metricLabel)),
@@ -42,15 +46,27 @@ extension WebSocketSession {
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { t.span.setAttribute(a.key, a.value) }
         t.span.end(status: error == nil ? .ok : (status >= 500 ? .error : .unset))
-        ctx.logger.log(status >= 500 ? .warn : .info, "request finished", event: "sightline.request", trace: t.span.context, attributes)
+        ctx.logger.log(
+            status >= 500 ? .warn : .info,
+            "request finished",
+            event: "sightline.request",
+            trace: t.span.context,
+            attributes
+        )
         pump()
     }
 
     func record(_ decision: Decision, _ outcome: RecoveryRecorder.Outcome, reason: String) {
         guard let t = turn else { return }
         ctx.recorder.record(
-            decision, outcome, reason: reason, account: t.accountLabel, session: t.sessionPseudonym,
-            attempt: t.attempts, span: t.span, trace: t.span.context
+            decision,
+            outcome,
+            reason: reason,
+            account: t.accountLabel,
+            session: t.sessionPseudonym,
+            attempt: t.attempts,
+            span: t.span,
+            trace: t.span.context
         )
     }
 
@@ -78,14 +94,24 @@ extension WebSocketSession {
 
     /// Cools the account for quota and credential classes, as the HTTP path does (never for 401 alone,
     /// which a refresh can fix, nor for client errors or silence).
-    func applyAccountConsequences(_ index: Int, status: Int, error: UpstreamErrorClass, parsed: UpstreamErrorBody?, headers: JSONTopLevel?) {
+    func applyAccountConsequences(
+        _ index: Int,
+        status: Int,
+        error: UpstreamErrorClass,
+        parsed: UpstreamErrorBody?,
+        headers: JSONTopLevel?
+    ) {
         Self.applyAccountConsequences(ctx, index, status: status, error: error, parsed: parsed, headers: headers)
     }
 
     /// The same, for the HTTP bridge. `headers` is the error frame, whose `headers` object carries the
     /// rate-limit headers.
     static func applyAccountConsequences(
-        _ ctx: ProxyContext, _ index: Int, status: Int, error: UpstreamErrorClass, parsed: UpstreamErrorBody?,
+        _ ctx: ProxyContext,
+        _ index: Int,
+        status: Int,
+        error: UpstreamErrorClass,
+        parsed: UpstreamErrorBody?,
         headers: JSONTopLevel?
     ) {
         let now = ctx.now()
@@ -93,7 +119,9 @@ extension WebSocketSession {
         case 429:
             var upstreamHeaders: [(String, String)] = []
             if let object = try? headers?.object(forKey: "headers") {
-                for field in object.fields { if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) } }
+                for field in object.fields {
+                    if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) }
+                }
             }
             let quota = QuotaSignal.parse(headers: upstreamHeaders)
             let resetsAt = parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 }

@@ -10,27 +10,49 @@ extension WebSocketSession {
         let span = ctx.logger.startSpan(.server, "WS response.create", parent: parent)
         guard let top = try? JSONTopLevel.scan(frame), top.string(forKey: "type") == "response.create" else {
             turn = WebSocketTurn(
-                clientFrame: frame, anchor: nil, model: nil, generate: true, newItems: [], fullInput: nil,
-                continuityKey: nil, sessionPseudonym: nil, started: now, span: span
+                clientFrame: frame,
+                anchor: nil,
+                model: nil,
+                generate: true,
+                newItems: [],
+                fullInput: nil,
+                continuityKey: nil,
+                sessionPseudonym: nil,
+                started: now,
+                span: span
             )
-            answerLocally(WebSocketErrorFrame.from(WebSocketErrorFrame.invalidFrame), status: 400, error: "invalid_websocket_message")
+            answerLocally(
+                WebSocketErrorFrame.from(WebSocketErrorFrame.invalidFrame),
+                status: 400,
+                error: "invalid_websocket_message"
+            )
             return
         }
         let anchor = top.string(forKey: "previous_response_id")
         let model = top.string(forKey: "model")
         let newItems = top.kind(forKey: "input") == .array ? Array(top.rawValue(forKey: "input")!) : Array("[]".utf8)
         let key = ContinuityKey.resolve(
-            bodyPromptCacheKey: top.string(forKey: "prompt_cache_key"), headers: upgradeHeaders, principal: principal,
-            model: model, pseudonym: { self.ctx.pseudonymizer.pseudonym(.sess, $0) }
+            bodyPromptCacheKey: top.string(forKey: "prompt_cache_key"),
+            headers: upgradeHeaders,
+            principal: principal,
+            model: model,
+            pseudonym: { self.ctx.pseudonymizer.pseudonym(.sess, $0) }
         )
         var fullInput: [UInt8]? = newItems
         if let anchor {
             fullInput = hub.transcripts.fullInput(previousResponseID: anchor, newItems: newItems)
         }
         turn = WebSocketTurn(
-            clientFrame: frame, anchor: anchor, model: model, generate: top.bool(forKey: "generate") ?? true,
-            newItems: newItems, fullInput: fullInput, continuityKey: key,
-            sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) }, started: now, span: span
+            clientFrame: frame,
+            anchor: anchor,
+            model: model,
+            generate: top.bool(forKey: "generate") ?? true,
+            newItems: newItems,
+            fullInput: fullInput,
+            continuityKey: key,
+            sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
+            started: now,
+            span: span
         )
         ctx.metrics.inFlightRequests.add(1)
         retireIfOld(now: now)
@@ -60,7 +82,11 @@ extension WebSocketSession {
             if let anchor = t.anchor { hub.affinity.markDead(responseID: anchor, now: Int64(ctx.now())) }
             record(.maskedContinuityLoss, .attempted, reason: reason)
             record(.maskedContinuityLoss, .gaveUp, reason: reason)
-            answerLocally(WebSocketErrorFrame.previousResponseNotFound, status: 400, error: "previous_response_not_found")
+            answerLocally(
+                WebSocketErrorFrame.previousResponseNotFound,
+                status: 400,
+                error: "previous_response_not_found"
+            )
         }
     }
 
@@ -117,10 +143,13 @@ extension WebSocketSession {
     /// (empty) transcript makes the next turn replayable.
     func answerPrewarmLocally(link: WebSocketUpstreamLink) {
         let id = "resp_sightline_prewarm_\(link.serial)_\(turnsServed)"
-        let response = #"{"id":"\#(id)","object":"response","status":"completed","output":[],"#
+        let response =
+            #"{"id":"\#(id)","object":"response","status":"completed","output":[],"#
             + #""usage":{"input_tokens":0,"output_tokens":0,"total_tokens":0}}"#
         commit()
-        sendDownstream(Array(#"{"type":"response.created","response":{"id":"\#(id)","status":"in_progress","output":[]}}"#.utf8))
+        sendDownstream(
+            Array(#"{"type":"response.created","response":{"id":"\#(id)","status":"in_progress","output":[]}}"#.utf8)
+        )
         sendDownstream(Array(#"{"type":"response.completed","response":\#(response)}"#.utf8))
         remember(id, link: link)
         endTurn(status: 200, error: nil)
@@ -137,7 +166,10 @@ extension WebSocketSession {
                 answerLocally(WebSocketErrorFrame.from(.atCapacity), status: 503, error: "proxy_at_capacity")
             } else {
                 ctx.metrics.poolExhausted.increment()
-                let error = ProxyErrorResponse.usageLimitReached(resetsAt: ctx.pool.earliestAvailability(now: now), now: now)
+                let error = ProxyErrorResponse.usageLimitReached(
+                    resetsAt: ctx.pool.earliestAvailability(now: now),
+                    now: now
+                )
                 answerLocally(WebSocketErrorFrame.from(error), status: 429, error: "usage_limit_reached")
             }
             return false
@@ -145,7 +177,12 @@ extension WebSocketSession {
         let account = ctx.pool.accounts[index]
         let (serial, linkID) = hub.makeLinkID()
         let newLink = WebSocketUpstreamLink(
-            serial: serial, sessionID: linkID, account: index, pool: ctx.pool, metrics: metrics, now: ctx.now,
+            serial: serial,
+            sessionID: linkID,
+            account: index,
+            pool: ctx.pool,
+            metrics: metrics,
+            now: ctx.now,
             onEvent: { [weak self] serial, event in self?.upstreamEvent(serial: serial, event) }
         )
         var headers = HTTPHeaders()
@@ -179,7 +216,9 @@ extension WebSocketSession {
             return true
         }
         newLink.start(
-            url: url, headers: headers, pingIntervalSeconds: hub.pingIntervalSeconds,
+            url: url,
+            headers: headers,
+            pingIntervalSeconds: hub.pingIntervalSeconds,
             connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds
         )
         return true
@@ -198,6 +237,12 @@ extension WebSocketSession {
         link = nil
         liveAnchor = nil
         old.retire(reason: reason)
-        logSession("websocket session closed", side: "upstream", code: nil, reason: reason, account: ctx.pool.pseudonyms[old.account])
+        logSession(
+            "websocket session closed",
+            side: "upstream",
+            code: nil,
+            reason: reason,
+            account: ctx.pool.pseudonyms[old.account]
+        )
     }
 }

@@ -6,17 +6,30 @@ import WireFormats
 extension WebSocketSession {
     /// Frame types that carry no model output: held until the first meaningful event, so a failure right
     /// after them can still be recovered before the client saw anything of the turn.
-    static let holdable: Set<String> = ["response.created", "response.in_progress", "response.metadata", "codex.rate_limits"]
+    static let holdable: Set<String> = [
+        "response.created", "response.in_progress", "response.metadata", "codex.rate_limits",
+    ]
 
     func handleUpstream(_ event: WebSocketUpstreamLink.Event, link: WebSocketUpstreamLink) {
         switch event {
         case .opened(let headers):
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
-            logSession("websocket session opened", side: "upstream", code: nil, reason: nil, account: ctx.pool.pseudonyms[link.account])
+            logSession(
+                "websocket session opened",
+                side: "upstream",
+                code: nil,
+                reason: nil,
+                account: ctx.pool.pseudonyms[link.account]
+            )
         case .text(let frame):
             handleFrame(frame, link: link)
         case .closed(let code, let reason):
-            connectionLost(link: link, reason: code == 1000 || code == 1001 ? "websocket_closed" : "websocket_dropped", status: nil, detail: reason)
+            connectionLost(
+                link: link,
+                reason: code == 1000 || code == 1001 ? "websocket_closed" : "websocket_dropped",
+                status: nil,
+                detail: reason
+            )
         case .failed(let reason, let status):
             connectionLost(link: link, reason: reason, status: status, detail: reason)
         }
@@ -77,18 +90,29 @@ extension WebSocketSession {
         let now = ctx.now()
         hub.affinity.record(
             responseID: responseID,
-            entry: AffinityMap.Entry(accountIndex: link.account, upstreamSessionID: link.sessionID, createdAt: Int64(now))
+            entry: AffinityMap.Entry(
+                accountIndex: link.account,
+                upstreamSessionID: link.sessionID,
+                createdAt: Int64(now)
+            )
         )
         guard let input = t.fullInput else { return }
         let output = JSONEncoding.array(t.items.sorted { $0.index < $1.index }.map(\.bytes))
         hub.transcripts.store(
-            responseID: responseID, input: input, output: output,
+            responseID: responseID,
+            input: input,
+            output: output,
             metadata: TranscriptCache.Metadata(accountIndex: link.account, model: t.model, createdAt: Int64(now))
         )
     }
 
     /// An upstream `{"type":"error","status":…}` frame for the current turn.
-    func handleErrorFrame(_ frame: [UInt8], top: JSONTopLevel, summary: ResponseEventSummary, link: WebSocketUpstreamLink) {
+    func handleErrorFrame(
+        _ frame: [UInt8],
+        top: JSONTopLevel,
+        summary: ResponseEventSummary,
+        link: WebSocketUpstreamLink
+    ) {
         guard let t = turn else { return }
         let status = top.int(forKey: "status") ?? 500
         let parsed = UpstreamErrorBody(bytes: frame)
@@ -127,7 +151,10 @@ extension WebSocketSession {
         case .passThrough where status == 429:
             ctx.metrics.poolExhausted.increment()
             let now = ctx.now()
-            let error = ProxyErrorResponse.usageLimitReached(resetsAt: ctx.pool.earliestAvailability(now: now), now: now)
+            let error = ProxyErrorResponse.usageLimitReached(
+                resetsAt: ctx.pool.earliestAvailability(now: now),
+                now: now
+            )
             answerLocally(WebSocketErrorFrame.from(error), status: 429, error: cls.rawValue)
         case .passThrough:
             answerLocally(WebSocketErrorFrame.relayed(frame), status: status, error: cls.rawValue)
@@ -145,7 +172,10 @@ extension WebSocketSession {
         turn?.excluded.insert(old.account)
         dropLink(reason: reason)
         guard let t = turn else { return }
-        perform(WebSocketTurnPlanner().plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil), reason: reason)
+        perform(
+            WebSocketTurnPlanner().plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil),
+            reason: reason
+        )
     }
 
     /// The upstream connection ended or could not be opened.
@@ -178,7 +208,10 @@ extension WebSocketSession {
             status == 426
             ? planner.plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil)
             : planner.replanAfterConnectionLoss(
-                anchor: t.anchor, hasTranscript: t.fullInput != nil, attempts: t.attempts, maxAttempts: maxAttempts
+                anchor: t.anchor,
+                hasTranscript: t.fullInput != nil,
+                attempts: t.attempts,
+                maxAttempts: maxAttempts
             )
         guard let plan = replanned else {
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)

@@ -40,7 +40,9 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     private let state = Mutex(State())
     private let socket = Mutex<UpstreamWebSocket?>(nil)
     /// Set instead of a socket when the account refused the upgrade: each turn is one HTTP request.
-    private let http = Mutex<(client: UpstreamClient, url: String, headers: [(String, String)], transfer: UpstreamTransfer?)?>(nil)
+    private let http = Mutex<
+        (client: UpstreamClient, url: String, headers: [(String, String)], transfer: UpstreamTransfer?)?
+    >(nil)
 
     init(
         serial: Int,
@@ -64,7 +66,10 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     /// Builds and starts the socket. Call once.
     func start(url: URL, headers: HTTPHeaders, pingIntervalSeconds: Double, connectTimeoutSeconds: Double) {
         let ws = UpstreamWebSocket(
-            url: url, headers: headers, delegate: self, pingIntervalSeconds: pingIntervalSeconds,
+            url: url,
+            headers: headers,
+            delegate: self,
+            pingIntervalSeconds: pingIntervalSeconds,
             connectTimeoutSeconds: connectTimeoutSeconds
         )
         socket.withLock { $0 = ws }
@@ -85,7 +90,10 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     func send(_ frame: [UInt8]) {
         if let carrier = http.withLock({ $0 }) {
             let request = UpstreamRequest(
-                url: carrier.url, method: "POST", headers: carrier.headers, body: WebSocketHTTPCarrier.body(for: frame)
+                url: carrier.url,
+                method: "POST",
+                headers: carrier.headers,
+                body: WebSocketHTTPCarrier.body(for: frame)
             )
             let delegate = WebSocketHTTPCarrier { [self] event in onEvent(serial, event) }
             let transfer = carrier.client.start(request, delegate: delegate)

@@ -26,7 +26,8 @@ final class WebSocketClient {
         let sep: [UInt8] = [13, 10, 13, 10]
         while true {
             if let end = buffer.firstRange(of: sep) {
-                let line = String(decoding: buffer[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n").first ?? ""
+                let line =
+                    String(decoding: buffer[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n").first ?? ""
                 status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
                 buffer = Array(buffer[end.upperBound...])
                 return
@@ -80,7 +81,9 @@ final class WebSocketClient {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard case .text(let text) = next(timeout: deadline.timeIntervalSinceNow) else { break }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                continue
+            }
             events.append(object)
             let type = object["type"] as? String ?? ""
             if ["response.completed", "response.failed", "response.incomplete", "error"].contains(type) { break }

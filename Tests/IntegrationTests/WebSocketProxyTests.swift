@@ -13,16 +13,27 @@ final class WebSocketProxyTests: XCTestCase {
     // MARK: Helpers
 
     func connect(path: String = "/v1/responses") throws -> WebSocketClient {
-        let ws = try WebSocketClient(port: stack.proxyPort, path: path, headers: [("Authorization", "Bearer client-FAKE")])
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: path,
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
         XCTAssertEqual(ws.status, 101)
         return ws
     }
 
-    static func frame(_ anchor: String?, _ text: String?, generate: Bool = true, key: String = "thread-ws-test") -> String {
+    static func frame(
+        _ anchor: String?,
+        _ text: String?,
+        generate: Bool = true,
+        key: String = "thread-ws-test"
+    ) -> String {
         var object: [String: Any] = [
             "type": "response.create", "model": "gpt-5.5", "store": false, "stream": true, "prompt_cache_key": key,
             "instructions": "You are a test.",
-            "input": text.map { [["type": "message", "role": "user", "content": [["type": "input_text", "text": $0]]]] } ?? [],
+            "input": text.map {
+                [["type": "message", "role": "user", "content": [["type": "input_text", "text": $0]]]]
+            } ?? [],
         ]
         if let anchor { object["previous_response_id"] = anchor }
         if !generate { object["generate"] = false }
@@ -31,7 +42,12 @@ final class WebSocketProxyTests: XCTestCase {
 
     /// Sends a frame and reads its turn; returns the completed response id (fails the test otherwise).
     @discardableResult
-    func turn(_ ws: WebSocketClient, _ frame: String, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+    func turn(
+        _ ws: WebSocketClient,
+        _ frame: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> String? {
         try ws.send(frame)
         let events = ws.readTurn()
         let last = events.last
@@ -71,11 +87,18 @@ final class WebSocketProxyTests: XCTestCase {
         _ = try turn(ws, Self.frame(r1, "second question"))
         let frames = try simulatorFrames()
         XCTAssertEqual(frames.count, 3, "\(frames)")
-        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "one upstream connection: \(frames)")
+        XCTAssertEqual(
+            Set(frames.compactMap { $0["connection"] as? String }).count,
+            1,
+            "one upstream connection: \(frames)"
+        )
         XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true])
         XCTAssertEqual(frames.last?["input_item_count"] as? Int, 1, "only the new item goes upstream")
         XCTAssertEqual(frames.last?["prompt_cache_key"] as? String, "thread-ws-test")
-        XCTAssertEqual(try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#), 3)
+        XCTAssertEqual(
+            try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
+            3
+        )
         XCTAssertEqual(try metric(#"sightline_websocket_upstream_turns_total{client="websocket",session="reused"}"#), 2)
         XCTAssertEqual(try metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
         ws.close()
@@ -93,7 +116,11 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(frames.count, 3, "\(frames)")
         let last = try XCTUnwrap(frames.last)
         XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the dead anchor is never sent")
-        XCTAssertGreaterThanOrEqual(last["input_item_count"] as? Int ?? 0, 5, "user, answer, user, answer, user: \(last)")
+        XCTAssertGreaterThanOrEqual(
+            last["input_item_count"] as? Int ?? 0,
+            5,
+            "user, answer, user, answer, user: \(last)"
+        )
         XCTAssertNotEqual(last["connection"] as? String, frames[0]["connection"] as? String)
         XCTAssertEqual(try decision("transcript_replay", "attempted"), 1)
         XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
@@ -149,7 +176,8 @@ final class WebSocketCodexTests: XCTestCase {
         let work = stack.directory.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let run = try ChildProcess(
-            name: "codex", executable: codex,
+            name: "codex",
+            executable: codex,
             arguments: [
                 "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
                 "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
@@ -167,9 +195,16 @@ final class WebSocketCodexTests: XCTestCase {
         let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
         let frames = all.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
         XCTAssertGreaterThanOrEqual(frames.count, 2, "\(all)")
-        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "one upstream connection: \(frames)")
-        XCTAssertEqual(frames.dropFirst().filter { $0["has_previous_response_id"] as? Bool != true }.count, 0,
-                       "follow-ups are incremental: \(frames)")
+        XCTAssertEqual(
+            Set(frames.compactMap { $0["connection"] as? String }).count,
+            1,
+            "one upstream connection: \(frames)"
+        )
+        XCTAssertEqual(
+            frames.dropFirst().filter { $0["has_previous_response_id"] as? Bool != true }.count,
+            0,
+            "follow-ups are incremental: \(frames)"
+        )
         XCTAssertEqual(all.filter { $0["method"] as? String == "POST" }.count, 0, "no HTTP fallback: \(all)")
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
         XCTAssertTrue(
@@ -186,9 +221,13 @@ final class HTTPBridgeTests: XCTestCase {
         let python = try TestEnvironment.venvTool("python")
         let stack = try SightlineStack(label: "bridge")
         defer { stack.stop() }
-        let script = TestEnvironment.repoRoot.appendingPathComponent("Tests/IntegrationTests/clients/openai_sdk_bridge.py").path
+        let script = TestEnvironment.repoRoot.appendingPathComponent(
+            "Tests/IntegrationTests/clients/openai_sdk_bridge.py"
+        ).path
         let run = try ChildProcess(
-            name: "sdk", executable: python, arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
+            name: "sdk",
+            executable: python,
+            arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
             directory: stack.directory
         )
         XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
@@ -208,7 +247,12 @@ final class HTTPBridgeTests: XCTestCase {
         XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true], "\(frames)")
         XCTAssertEqual(frames.map { $0["input_item_count"] as? Int }, [1, 1, 1], "only new items go upstream")
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        XCTAssertTrue(metrics.contains(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"} 2"#), metrics)
-        XCTAssertTrue(metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} 3"#))
+        XCTAssertTrue(
+            metrics.contains(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"} 2"#),
+            metrics
+        )
+        XCTAssertTrue(
+            metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} 3"#)
+        )
     }
 }

@@ -22,14 +22,18 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
                     p.append(String(decoding: request.body, as: UTF8.self))
                     return p.count
                 }
-                let item = #"{"type":"message","id":"msg_\#(n)","role":"assistant","content":[{"type":"output_text","text":"answer \#(n)"}]}"#
+                let item =
+                    #"{"type":"message","id":"msg_\#(n)","role":"assistant","content":[{"type":"output_text","text":"answer \#(n)"}]}"#
                 let events = [
                     #"{"type":"response.created","response":{"id":"resp_http_\#(n)","status":"in_progress"}}"#,
                     #"{"type":"response.output_item.done","output_index":0,"item":\#(item)}"#,
                     #"{"type":"response.completed","response":{"id":"resp_http_\#(n)","status":"completed","output":[\#(item)],"usage":{"input_tokens":10,"output_tokens":2,"total_tokens":12}}}"#,
                 ]
                 let body = events.map { "event: \(Self.type(of: $0))\ndata: \($0)\n\n" }.joined()
-                conn.write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+                conn.write(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                        + body
+                )
             }
         }
         defer { upstream.stop() }
@@ -84,12 +88,21 @@ final class FallbackTestClient {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else { throw UpstreamTestError("connect") }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        write(WebSocketHandshake.requestHead(host: "127.0.0.1", path: path, key: WebSocketHandshake.makeKey(), headers: HTTPHeaders()))
+        write(
+            WebSocketHandshake.requestHead(
+                host: "127.0.0.1",
+                path: path,
+                key: WebSocketHandshake.makeKey(),
+                headers: HTTPHeaders()
+            )
+        )
         var head: [UInt8] = []
         let end: [UInt8] = [13, 10, 13, 10]
         while head.firstRange(of: end) == nil {
@@ -128,7 +141,9 @@ final class FallbackTestClient {
             guard case .text(let bytes) = event else { continue }
             let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
             events.append(object)
-            if ["response.completed", "response.failed", "error"].contains(object["type"] as? String ?? "") { return events }
+            if ["response.completed", "response.failed", "error"].contains(object["type"] as? String ?? "") {
+                return events
+            }
         }
     }
 }

@@ -26,8 +26,14 @@ final class WebSocketTurnPlannerTests: XCTestCase {
     }
 
     func testConnectionLossReplansWithoutTheLiveAnchorWithinTheAttemptBudget() {
-        XCTAssertEqual(planner.replanAfterConnectionLoss(anchor: "resp_a", hasTranscript: true, attempts: 1, maxAttempts: 3), .replay)
-        XCTAssertEqual(planner.replanAfterConnectionLoss(anchor: nil, hasTranscript: false, attempts: 2, maxAttempts: 3), .forward)
+        XCTAssertEqual(
+            planner.replanAfterConnectionLoss(anchor: "resp_a", hasTranscript: true, attempts: 1, maxAttempts: 3),
+            .replay
+        )
+        XCTAssertEqual(
+            planner.replanAfterConnectionLoss(anchor: nil, hasTranscript: false, attempts: 2, maxAttempts: 3),
+            .forward
+        )
         XCTAssertEqual(
             planner.replanAfterConnectionLoss(anchor: "resp_a", hasTranscript: false, attempts: 1, maxAttempts: 3),
             .continuityLoss
