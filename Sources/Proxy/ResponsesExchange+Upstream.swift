@@ -135,8 +135,16 @@ extension ResponsesExchange {
         } else {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
+        if summary.type == "response.output_item.done", let index = summary.outputIndex,
+            let item = (try? JSONTopLevel.scan(data))?.rawValue(forKey: "item")
+        {
+            state.withLock { $0.outputItems.append((index: index, item: Array(item))) }
+        }
         if summary.isTerminal || summary.type == "error" {
-            state.withLock { $0.terminalSeen = true }
+            state.withLock { s in
+                s.terminalSeen = true
+                if summary.type == "response.completed" { s.responseID = summary.responseID }
+            }
             if let usage = summary.usage { recordUsage(usage) }
         }
         return true
