@@ -26,16 +26,11 @@ final class DashboardLiveTests: XCTestCase {
         "sightline-overview/11/A In-flight requests": "a gauge: nothing is in flight once the traffic stopped",
         "sightline-overview/16/A Client auth failures": "the stack runs without clientKeys, so nothing is refused",
         "sightline-overview/17/A Log redactions by detector": "the traffic carries no secret for the logs to redact",
-        // docs/recovery.md: the transport does not refresh tokens yet (a 401 is a pin_reset until issue 4).
-        "sightline-accounts/14/A Token refreshes by outcome": "token refresh is not wired into the transport yet",
-        "SightlineTokenRefreshFailures": "token refresh is not wired into the transport yet",
-        "SightlineAccountReauthRequired": "no refresh ever fails, so no account needs re-authentication",
-        // The proxy does not instantiate AffinityMap yet, so nothing counts sightline_affinity_lookups_total.
-        "sightline-continuity/7/A Affinity hit ratio": "affinity lookups are not wired into the proxy yet",
-        "sightline-continuity/8/A Affinity lookups by result": "affinity lookups are not wired into the proxy yet",
-        "sightline:affinity_lookups:rate5m": "affinity lookups are not wired into the proxy yet",
-        "SightlineAffinityMissRatioHigh": "affinity lookups are not wired into the proxy yet",
-        "SightlineStripRetryRateHigh": "strip_retry is decided but not performed yet (docs/recovery.md)",
+        // Refreshes happen (tokens are invalidated in round 1) but none fails, so the failure views read 0.
+        "SightlineTokenRefreshFailures": "every refresh in this traffic succeeds",
+        "SightlineAccountReauthRequired": "no refresh fails terminally, so no account needs re-authentication",
+        // Strip-retry applies to anchors the proxy itself added (the WebSocket HTTP bridge), not to HTTP turns.
+        "SightlineStripRetryRateHigh": "HTTP traffic never carries a proxy-added anchor",
     ]
 
     func testEveryPanelAndRuleReturnsDataAndTheMaskedLossAlertGoesPending() throws {
@@ -300,14 +295,22 @@ final class LiveTraffic {
             post(#"{"model":"gpt-5.5","input":"\#(context)","prompt_cache_key":"live-cache","stream":true}"#)
         )
 
-        // An anchor nobody produced, then one the simulator produced but cannot resolve on its HTTP route
-        // (an affinity miss and hit, once the proxy tracks anchors): both masked as a 502 stream_incomplete.
-        for previous in ["resp_sim_" + String(format: "%016x", r), anchor ?? "resp_sim_ffffffffffffffff"] {
-            let lost = try post(
-                #"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(previous)","stream":true}"#
-            )
-            try expect(502, lost)
-            if !lost.bodyText.contains("stream_incomplete") { try expect(-1, lost) }
+        if r == 1 {
+            // Every account's access token dies: the next request on each refreshes it (token_refresh).
+            for account in ["acct1", "acct2", "acct3"] {
+                _ = try HTTPTestClient.exchange(
+                    port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}"))
+            }
+        }
+        // An anchor nobody produced (affinity miss, masked as a 502 stream_incomplete, tombstoned), then one
+        // the proxy produced (affinity hit, replayed from the transcript: 200).
+        let lost = try post(
+            #"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_\#(String(format: "%016x", r))","stream":true}"#
+        )
+        try expect(502, lost)
+        if !lost.bodyText.contains("stream_incomplete") { try expect(-1, lost) }
+        if let anchor {
+            try expect(200, post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#))
         }
 
         // Cut after the first bytes: the client gets response.failed, the attempt counts as stream_error.
