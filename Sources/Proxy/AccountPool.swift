@@ -19,6 +19,8 @@ final class AccountPool: Sendable {
     struct Runtime: Sendable {
         var state: AccountSnapshot.State = .active
         var cooldownUntil: Double = 0
+        /// The cooldown only follows server errors: it lowers priority but never empties the pool.
+        var softCooldown = false
         var inFlight = 0
         var quota = QuotaSignal()
         /// Consecutive code-less 429s, for the backoff of a 429 that names no reset.
@@ -106,7 +108,8 @@ final class AccountPool: Sendable {
             let snapshots = s.runtime.indices.map { i in
                 AccountSnapshot(
                     index: i, pseudonym: pseudonyms[i], state: s.runtime[i].state,
-                    cooldownUntil: s.runtime[i].cooldownUntil, inFlight: s.runtime[i].inFlight,
+                    cooldownUntil: s.runtime[i].cooldownUntil, softCooldown: s.runtime[i].softCooldown,
+                    inFlight: s.runtime[i].inFlight,
                     maxConcurrent: accounts[i].maxConcurrentRequests, quotaUsed: s.runtime[i].quota.usedRatio,
                     quotaResetAt: s.runtime[i].quota.resetAt
                 )
@@ -183,8 +186,12 @@ final class AccountPool: Sendable {
     /// persists it. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `server_error`.
     func coolDown(_ index: Int, until: Double, reason: String) {
         let runtime = state.withLock { s -> Runtime in
+            let wasHard = s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
+                && s.runtime[index].cooldownUntil > until
             if s.runtime[index].state != .reauthRequired { s.runtime[index].state = .cooling }
             s.runtime[index].cooldownUntil = max(s.runtime[index].cooldownUntil, until)
+            // A quota cooldown stays hard; a server-error one is soft unless a hard one is still running.
+            s.runtime[index].softCooldown = reason == "server_error" && !wasHard
             return s.runtime[index]
         }
         publish(index, runtime)
@@ -215,7 +222,7 @@ final class AccountPool: Sendable {
     /// The earliest moment a cooling account comes back (unix seconds), or nil if none is cooling.
     func earliestAvailability(now: Double) -> Double? {
         state.withLock { s in
-            s.runtime.filter { $0.state == .cooling && $0.cooldownUntil > now }.map(\.cooldownUntil).min()
+            s.runtime.filter { $0.state == .cooling && !$0.softCooldown && $0.cooldownUntil > now }.map(\.cooldownUntil).min()
         }
     }
 

@@ -175,6 +175,11 @@ extension ResponsesExchange {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 state.withLock { $0.lastEvent = .httpError(status: status, error: cls) }
                 respondExhausted(atCapacity: false, now: ctx.now())
+            } else if decision == .passThrough && (401...403).contains(status) {
+                // The proxy's own account was refused: the client's credentials are fine, so it must not
+                // see a 401/403; out of attempts, it gets a retryable 502.
+                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                respondError(.upstreamUnavailable)
             } else if decision == .passThrough {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)
