@@ -44,6 +44,10 @@ extension ProxyConfiguration {
             var keepSegments: Int?
             var level: String?
         }
+        struct ContinuityFile: Decodable {
+            var transcriptCacheBytes: Int?
+            var snapshotSeconds: Double?
+        }
         struct LimitsFile: Decodable {
             var maxHeaderBytes: Int?
             var maxBodyBytes: Int?
@@ -63,6 +67,7 @@ extension ProxyConfiguration {
         var upstream: UpstreamFile?
         var log: LogFile?
         var limits: LimitsFile?
+        var continuity: ContinuityFile?
     }
 
     /// Decodes a configuration; `environment` resolves the `…Env` indirections.
@@ -159,8 +164,9 @@ extension ProxyConfiguration {
             c.idleTimeoutSeconds = l.idleTimeoutSeconds ?? c.idleTimeoutSeconds
             c.shutdownDrainSeconds = l.shutdownDrainSeconds ?? c.shutdownDrainSeconds
         }
-        if c.accounts.isEmpty {
-            throw ConfigurationError(reason: "no_accounts", detail: "accounts must list at least one upstream account")
+        if let k = file.continuity {
+            c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes
+            c.continuitySnapshotSeconds = k.snapshotSeconds ?? c.continuitySnapshotSeconds
         }
         return c
     }

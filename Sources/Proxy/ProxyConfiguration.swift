@@ -67,6 +67,10 @@ struct ProxyConfiguration: Sendable {
     var maxBodyBytes = 16 * 1024 * 1024
     var headerReadTimeoutSeconds = 15.0
     var idleTimeoutSeconds = 75.0
+    /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
+    var transcriptCacheBytes = 64 * 1024 * 1024
+    /// How often stickiness and affinity are snapshotted to the state directory.
+    var continuitySnapshotSeconds = 15.0
     /// Bytes queued for one slow client above which the upstream transfer is paused.
     var writeHighWaterMark = 256 * 1024
 

@@ -78,7 +78,25 @@ final class SightlineStack: @unchecked Sendable {
         throw MissingPrerequisite(what: "a free port for the simulator after 5 tries")
     }
 
+    private var lastAccounts: [[String: Any]] = []
+    private var lastExtra: [String: Any] = [:]
+    private var proxyGeneration = 0
+
+    /// Stops the proxy (SIGTERM, or SIGKILL when `crash`) and starts a new one on the same state directory.
+    func restartProxy(crash: Bool = false) throws {
+        if crash {
+            proxy.signal(SIGKILL)
+            _ = proxy.waitForExit(timeout: 10)
+        } else {
+            proxy.stop()
+        }
+        try startProxy(accounts: lastAccounts, extra: lastExtra)
+    }
+
     private func startProxy(accounts: [[String: Any]], extra: [String: Any]) throws {
+        lastAccounts = accounts
+        lastExtra = extra
+        proxyGeneration += 1
         for attempt in 0..<5 {
             let port = TestEnvironment.randomPort()
             var config: [String: Any] = [
@@ -91,7 +109,7 @@ final class SightlineStack: @unchecked Sendable {
             for (k, v) in extra { config[k] = v }
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configFile)
             let child = try ChildProcess(
-                name: "proxy-\(attempt)",
+                name: "proxy-\(proxyGeneration)-\(attempt)",
                 executable: TestEnvironment.sightlineBinary,
                 arguments: ["serve", "--config", configFile.path],
                 directory: directory
