@@ -78,7 +78,10 @@ extension BridgeSession {
                 output: r.items.sorted { $0.index < $1.index }.map(\.bytes),
                 responseID: id
             )
-            ctx.pool.recordSuccess(link.account, continuityKey: key, now: ctx.now())
+            ctx.pool.recordSuccess(link.account, session: r.prepared.sessionPseudonym, now: ctx.now())
+        }
+        if type == "response.completed", let id = summary.responseID {
+            remember(id, r, link: link)
         } else {
             previous = nil
         }
@@ -104,6 +107,32 @@ extension BridgeSession {
         }
     }
 
+    /// Records a completed response as the HTTP path does: its affinity (with this upstream session) and
+    /// its transcript, so a later request anchored on it can be replayed over either transport.
+    private func remember(_ responseID: String, _ r: Request, link: WebSocketUpstreamLink) {
+        let now = ctx.now()
+        ctx.affinity.record(
+            responseID: responseID,
+            entry: AffinityMap.Entry(
+                accountIndex: link.account,
+                upstreamSessionID: link.sessionID,
+                createdAt: Int64(now)
+            )
+        )
+        guard let input = r.prepared.inputItems else { return }
+        let output = JSONEncoding.array(r.items.sorted { $0.index < $1.index }.map(\.bytes))
+        _ = ctx.transcripts.store(
+            responseID: responseID,
+            input: input,
+            output: output,
+            metadata: TranscriptCache.Metadata(
+                accountIndex: link.account,
+                model: r.prepared.model,
+                createdAt: Int64(now)
+            )
+        )
+    }
+
     private func handOffAfterError(_ r: Request, frame: [UInt8], top: JSONTopLevel, account: Int) {
         let status = top.int(forKey: "status") ?? 500
         let parsed = UpstreamErrorBody(bytes: frame)
@@ -114,6 +143,9 @@ extension BridgeSession {
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
         let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
         switch decision {
+        case .pinReset where status == 401:
+            // A credential the HTTP path can refresh: hand over untouched, it refreshes and retries this account.
+            handOff(r, reason: cls.rawValue)
         case .pinReset, .failover:
             WebSocketSession.applyAccountConsequences(
                 ctx,

@@ -85,6 +85,8 @@ final class BridgeSession: @unchecked Sendable {
             previous = nil
         }
         r.reused = link != nil
+        // A reused bridge session is the conversation's account affinity holding.
+        if r.reused { ctx.metrics.affinityLookups(result: "hit").increment() }
         if link == nil {
             guard openLink(&r) else { return handOff(r, reason: "no_account") }
         }
@@ -107,7 +109,13 @@ final class BridgeSession: @unchecked Sendable {
     }
 
     private func openLink(_ r: inout Request) -> Bool {
-        let selection = ctx.pool.acquire(continuityKey: key, excluded: [], now: ctx.now())
+        let selection = ctx.pool.acquire(
+            session: r.prepared.sessionPseudonym,
+            preferred: nil,
+            excluded: [],
+            now: ctx.now(),
+            countLookup: true
+        )
         guard case .account(let index, _) = selection else { return false }
         let account = ctx.pool.accounts[index]
         guard account.kind == .chatgpt, let url = URL(string: account.baseURL + "/responses") else {
@@ -129,8 +137,9 @@ final class BridgeSession: @unchecked Sendable {
         )
         var headers = HTTPHeaders()
         for (name, value) in r.prepared.forwardedHeaders { headers.add(name, value) }
-        if let token = account.accessToken { headers.set("authorization", "Bearer " + token.reveal()) }
-        if let id = account.accountID { headers.set("chatgpt-account-id", id.reveal()) }
+        let credentials = ctx.pool.credentials(index)
+        if let authorization = credentials.authorization { headers.set("authorization", authorization) }
+        if let id = credentials.accountID { headers.set("chatgpt-account-id", id) }
         headers.set("openai-beta", "responses_websockets=2026-02-06")
         if headers["originator"] == nil { headers.set("originator", "codex_cli_rs") }
         if headers["session-id"] == nil { headers.set("session-id", key) }

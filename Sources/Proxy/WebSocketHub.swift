@@ -8,9 +8,8 @@ import Synchronization
 /// what every `WebSocketSession` shares — the anchor → upstream-session affinity map and the transcript
 /// cache that makes a dead anchor replayable, plus session numbering.
 ///
-/// It holds its own `AffinityMap` and `TranscriptCache` until the proxy context carries shared ones
-/// (the integrator's wiring); WebSocket anchors are connection-scoped anyway, so nothing else needs to
-/// resolve them. Does not route HTTP requests.
+/// The affinity map and transcript cache are the proxy context's, shared with the HTTP path: a response
+/// produced over WebSocket can be replayed by either transport. Does not route HTTP requests.
 /// Concurrency: `Sendable`; the counters are atomics, the maps are thread-safe.
 /// Emits: `sightline_websocket_upgrade_failures_total{side="downstream"}` and, per session, everything
 /// `WebSocketSession` emits.
@@ -28,12 +27,8 @@ final class WebSocketHub: Sendable {
 
     init(ctx: ProxyContext, recycleSeconds: Double = 55 * 60, pingIntervalSeconds: Double = 20) {
         self.ctx = ctx
-        let metrics = ctx.metrics
-        affinity = AffinityMap(
-            pseudonymizer: ctx.pseudonymizer,
-            onLookup: { metrics.affinityLookups(result: $0).increment() }
-        )
-        transcripts = TranscriptCache()
+        affinity = ctx.affinity
+        transcripts = ctx.transcripts
         bridge = BridgePool(logger: ctx.logger)
         self.recycleSeconds = recycleSeconds
         self.pingIntervalSeconds = pingIntervalSeconds

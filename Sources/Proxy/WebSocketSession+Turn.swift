@@ -58,7 +58,11 @@ extension WebSocketSession {
         retireIfOld(now: now)
         if let anchor {
             // Counts the lookup (hit / miss / expired); the decision itself is the planner's.
-            _ = hub.affinity.lookup(responseID: anchor, now: Int64(now))
+            if case .hit(let entry) = hub.affinity.lookup(responseID: anchor, now: Int64(now)),
+                entry.accountIndex < ctx.pool.accounts.count
+            {
+                turn?.preferredAccount = entry.accountIndex  // a replay stays on the anchor's account (warm cache)
+            }
         }
         let plan = WebSocketTurnPlanner().plan(anchor: anchor, liveAnchor: liveAnchor, hasTranscript: fullInput != nil)
         perform(plan, reason: "socket_gone")
@@ -159,7 +163,13 @@ extension WebSocketSession {
     /// when no account is available.
     func openLink(for t: inout WebSocketTurn) -> Bool {
         let now = ctx.now()
-        let selection = ctx.pool.acquire(continuityKey: t.continuityKey?.value, excluded: t.excluded, now: now)
+        let selection = ctx.pool.acquire(
+            session: t.sessionPseudonym,
+            preferred: t.preferredAccount,
+            excluded: t.excluded,
+            now: now,
+            countLookup: t.attempts == 0
+        )
         guard case .account(let index, _) = selection else {
             turn = t
             if case .exhausted(_, let atCapacity) = selection, atCapacity {
@@ -187,13 +197,9 @@ extension WebSocketSession {
         )
         var headers = HTTPHeaders()
         for (name, value) in HeaderPolicy.forwardedRequestHeaders(upgradeHeaders) { headers.add(name, value) }
-        switch account.kind {
-        case .chatgpt:
-            if let token = account.accessToken { headers.set("authorization", "Bearer " + token.reveal()) }
-            if let id = account.accountID { headers.set("chatgpt-account-id", id.reveal()) }
-        case .apikey:
-            if let key = account.apiKey { headers.set("authorization", "Bearer " + key.reveal()) }
-        }
+        let credentials = ctx.pool.credentials(index)
+        if let authorization = credentials.authorization { headers.set("authorization", authorization) }
+        if account.kind == .chatgpt, let id = credentials.accountID { headers.set("chatgpt-account-id", id) }
         if !(headers["openai-beta"] ?? "").contains("responses_websockets") {
             headers.set("openai-beta", "responses_websockets=2026-02-06")
         }

@@ -68,7 +68,7 @@ extension WebSocketSession {
             return
         }
         if let responseID = summary.responseID { remember(responseID, link: link) }
-        ctx.pool.recordSuccess(link.account, continuityKey: turn?.continuityKey?.value, now: ctx.now())
+        ctx.pool.recordSuccess(link.account, session: turn?.sessionPseudonym, now: ctx.now())
         endTurn(status: 200, error: nil)
     }
 

@@ -24,6 +24,8 @@ struct WebSocketTurn {
     /// Upstream sends so far (the first included).
     var attempts = 0
     var excluded = Set<Int>()
+    /// The account the anchor was minted on (affinity hit), preferred by selection.
+    var preferredAccount: Int?
     /// A replay or strip already happened (the loop guard).
     var replayed = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
