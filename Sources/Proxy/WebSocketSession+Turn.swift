@@ -186,10 +186,12 @@ extension WebSocketSession {
         }
         let account = ctx.pool.accounts[index]
         let (serial, linkID) = hub.makeLinkID()
+        let credentials = ctx.pool.credentials(index)
         let newLink = WebSocketUpstreamLink(
             serial: serial,
             sessionID: linkID,
             account: index,
+            generation: credentials.generation,
             pool: ctx.pool,
             metrics: metrics,
             now: ctx.now,
@@ -197,7 +199,6 @@ extension WebSocketSession {
         )
         var headers = HTTPHeaders()
         for (name, value) in HeaderPolicy.forwardedRequestHeaders(upgradeHeaders) { headers.add(name, value) }
-        let credentials = ctx.pool.credentials(index)
         if let authorization = credentials.authorization { headers.set("authorization", authorization) }
         if account.kind == .chatgpt, let id = credentials.accountID { headers.set("chatgpt-account-id", id) }
         if !(headers["openai-beta"] ?? "").contains("responses_websockets") {

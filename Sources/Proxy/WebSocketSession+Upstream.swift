@@ -131,6 +131,9 @@ extension WebSocketSession {
         rs.hasAnchor = t.sentAnchor != nil
         rs.hasTranscript = t.fullInput != nil
         rs.continuityRetried = t.replayed
+        rs.refreshed = t.refreshed
+        rs.canRefresh =
+            ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
         rs.attempts = t.attempts
         rs.maxAttempts = maxAttempts
         let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
@@ -158,9 +161,45 @@ extension WebSocketSession {
             answerLocally(WebSocketErrorFrame.from(error), status: 429, error: cls.rawValue)
         case .passThrough:
             answerLocally(WebSocketErrorFrame.relayed(frame), status: status, error: cls.rawValue)
-        case .transientFailure, .tokenRefresh, .affinityMiss:
+        case .tokenRefresh:
+            refreshAndRetry(link: link, reason: cls.rawValue)
+        case .transientFailure, .affinityMiss:
             // The connection (and the anchor on it) may still be fine: retryable, anchor kept.
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: cls.rawValue)
+        }
+    }
+
+    /// A 401 the account's refresh token can fix: refresh (single-flight), then send the turn again on
+    /// the same account over a new upstream session (with the new token) — replayed without the anchor,
+    /// which died with the old session. A failed refresh resets the pin instead.
+    func refreshAndRetry(link old: WebSocketUpstreamLink, reason: String) {
+        let index = old.account
+        turn?.refreshed = true
+        record(.tokenRefresh, .attempted, reason: reason)
+        dropLink(reason: reason)
+        let started = turn?.started
+        ctx.refresher.refresh(account: ctx.pool.accounts[index].name, ifGeneration: old.generation) {
+            [weak self] result in
+            guard let self else { return }
+            queue.async { [self] in
+                guard let t = turn, t.started == started else { return }  // the turn ended meanwhile
+                switch result {
+                case .success:
+                    turn?.pending.append(.tokenRefresh)
+                    turn?.preferredAccount = index
+                case .failure(let error):
+                    record(.tokenRefresh, .gaveUp, reason: error.reason)
+                    if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
+                    record(.pinReset, .attempted, reason: error.reason)
+                    turn?.pending.append(.pinReset)
+                    turn?.excluded.insert(index)
+                    turn?.preferredAccount = nil
+                }
+                perform(
+                    WebSocketTurnPlanner().plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil),
+                    reason: reason
+                )
+            }
         }
     }
 

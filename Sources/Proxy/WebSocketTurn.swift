@@ -26,6 +26,8 @@ struct WebSocketTurn {
     var excluded = Set<Int>()
     /// The account the anchor was minted on (affinity hit), preferred by selection.
     var preferredAccount: Int?
+    /// A token refresh already happened for this turn.
+    var refreshed = false
     /// A replay or strip already happened (the loop guard).
     var replayed = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.

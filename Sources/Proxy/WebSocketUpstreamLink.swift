@@ -33,6 +33,8 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     let sessionID: String
     let account: Int
     let createdAt: Double
+    /// The account's credential generation the handshake used (a refresh only if it is still current).
+    let generation: Int
     private let pool: AccountPool
     private let metrics: WebSocketMetrics
     private let now: @Sendable () -> Double
@@ -48,6 +50,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         serial: Int,
         sessionID: String,
         account: Int,
+        generation: Int = 0,
         pool: AccountPool,
         metrics: WebSocketMetrics,
         now: @escaping @Sendable () -> Double,
@@ -56,6 +59,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         self.serial = serial
         self.sessionID = sessionID
         self.account = account
+        self.generation = generation
         self.pool = pool
         self.metrics = metrics
         self.now = now

@@ -149,9 +149,11 @@ final class WebSocketProxyTests: XCTestCase {
         let ws = try connect()
         let r1 = try turn(ws, Self.frame(nil, "first question"))
         let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
-        XCTAssertEqual(try simulatorPost("/__sim/accounts/\(first)/invalidate-access").status, 200)
+        let fault = #"{"account":"\#(first)","fault":"usage_limit","resets_in_seconds":600}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
         try turn(ws, Self.frame(r1, "second question"))
         let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "first, the refused one, the replay: \(frames)")
         let last = try XCTUnwrap(frames.last)
         XCTAssertNotEqual(last["account"] as? String, first, "\(frames)")
         XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the new account never sees the old anchor")
@@ -159,6 +161,29 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(try decision("pin_reset", "attempted"), 1)
         XCTAssertEqual(try decision("pin_reset", "succeeded"), 1)
         XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let cooling = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
+        }
+        XCTAssertEqual(cooling.count, 1, "the limited account cools")
+        ws.close()
+    }
+
+    func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
+        stack = try SightlineStack(label: "ws-refresh")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/\(first)/invalidate-access").status, 200)
+        try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertEqual(last["account"] as? String, first, "\(frames)")
+        XCTAssertEqual(last["status"] as? Int, 200)
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "a new socket cannot resolve the old anchor")
+        XCTAssertEqual(try decision("token_refresh", "attempted"), 1)
+        XCTAssertEqual(try decision("token_refresh", "succeeded"), 1)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 0)
         ws.close()
     }
 }
