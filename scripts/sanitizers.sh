@@ -24,8 +24,10 @@ done
 export SIGHTLINE_VENV="${SIGHTLINE_VENV:-$PWD/.venv}"
 # Leak checking is off: Foundation and the test runner hold process-lifetime allocations that LSan would
 # report on every run; ASan still catches use-after-free, overflows and double frees.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1}"
+# Every instrumented process (the test runner and each `sightline` child the integration tests start) writes
+# its reports to .build-<san>/sanitizer-reports/report.<pid>, because a child's stderr is not in the test log.
+asan_options="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+tsan_options="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1}"
 
 status=0
 for kind in "${kinds[@]}"; do
@@ -35,7 +37,12 @@ for kind in "${kinds[@]}"; do
     esac
     scratch=".build-$kind"
     log="$scratch/sanitizer-test.log"
+    reports_dir="$PWD/$scratch/sanitizer-reports"
     mkdir -p "$scratch"
+    rm -rf "$reports_dir"
+    mkdir -p "$reports_dir"
+    export ASAN_OPTIONS="$asan_options:log_path=$reports_dir/report"
+    export TSAN_OPTIONS="$tsan_options:log_path=$reports_dir/report"
     start=$(date +%s)
     echo "== $kind: building with -sanitize=$flag into $scratch"
     if ! swift build --build-tests -Xswiftc -sanitize=$flag --scratch-path "$scratch" >"$scratch/sanitizer-build.log" 2>&1; then
@@ -49,10 +56,12 @@ for kind in "${kinds[@]}"; do
     swift test --skip-build --scratch-path "$scratch" "$@" >"$log" 2>&1
     rc=$?
     done_at=$(date +%s)
-    reports=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer' "$log" || true)
+    reports=$(cat "$log" "$reports_dir"/report* 2>/dev/null \
+        | grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer' || true)
     summary=$(grep -E '^(Test Suite .All tests. (passed|failed)|\s+Executed [0-9]+ tests)' "$log" | tail -1)
     echo "== $kind: exit $rc, build $((built - start))s, test $((done_at - built))s, sanitizer reports: $reports"
     echo "   $summary"
+    [ "$reports" -ne 0 ] && echo "   reports: $reports_dir"
     [ "$rc" -ne 0 ] && status=1
     [ "$reports" -ne 0 ] && status=1
 done

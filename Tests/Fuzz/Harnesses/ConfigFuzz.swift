@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Proxy
 
 /// libFuzzer target `config`: `ProxyConfiguration.decode` over an arbitrary configuration file, compiled

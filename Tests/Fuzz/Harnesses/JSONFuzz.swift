@@ -1,4 +1,3 @@
-import Foundation
 import WireFormats
 
 /// libFuzzer target `json`: `JSONTopLevel.scan` and `rewriting(set:remove:)` over an arbitrary body.
@@ -6,8 +5,7 @@ import WireFormats
 /// Invariants beyond "does not crash or hang": field ranges are ordered and inside the input; every reader
 /// (string, int, double, bool, nested object, array elements) runs without trapping; a rewrite that sets one
 /// key and removes another re-scans as an object in which the set key reads back exactly, the removed key is
-/// gone, and every other key keeps its raw value bytes. A differential check against Foundation: a body
-/// `JSONSerialization` accepts as an object must scan too, unless the scanner's nesting limit refused it.
+/// gone, and every other key keeps its raw value bytes.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func jsonFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -15,11 +13,8 @@ public func jsonFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         top = try JSONTopLevel.scan(bytes)
     } catch {
-        if error.reason != .tooDeep, size < 4096,
-            (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] != nil
-        {
-            fatalError("fuzz invariant violated: Foundation accepts an object the scanner rejects: \(error)")
-        }
+        // No differential against Foundation here: JSONSerialization accepts a trailing comma
+        // (`{"a":[1],}`), which RFC 8259 and this scanner reject, so disagreement is not a bug in itself.
         return 0
     }
     JSONChecks.readAll(top, depth: 0)

@@ -14,7 +14,10 @@ public func responseEventFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
         let direct = try? ResponseEventSummary(data: line)
         let aggregated = try? aggregator.consume(eventData: line)
-        fuzzInvariant(direct == aggregated, "summaries differ: \(String(describing: direct)) vs \(String(describing: aggregated))")
+        fuzzInvariant(
+            direct == aggregated,
+            "summaries differ: \(String(describing: direct)) vs \(String(describing: aggregated))"
+        )
         _ = direct?.isTerminal
     }
     switch aggregator.finish() {
