@@ -21,13 +21,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#kinds[@]} -eq 0 ] && kinds=(asan tsan)
+# FuzzSmokeTests builds its own ASan+libFuzzer binaries; running it under another sanitizer adds nothing.
+[ $# -eq 0 ] && set -- --skip FuzzSmokeTests
 export SIGHTLINE_VENV="${SIGHTLINE_VENV:-$PWD/.venv}"
 # Leak checking is off: Foundation and the test runner hold process-lifetime allocations that LSan would
 # report on every run; ASan still catches use-after-free, overflows and double frees.
 # Every instrumented process (the test runner and each `sightline` child the integration tests start) writes
 # its reports to .build-<san>/sanitizer-reports/report.<pid>, because a child's stderr is not in the test log.
 asan_options="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
-tsan_options="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1}"
+tsan_options="${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1:print_suppressions=1:suppressions=$PWD/scripts/tsan-suppressions.txt}"
 
 status=0
 for kind in "${kinds[@]}"; do
@@ -61,7 +63,13 @@ for kind in "${kinds[@]}"; do
     summary=$(grep -E '^(Test Suite .All tests. (passed|failed)|\s+Executed [0-9]+ tests)' "$log" | tail -1)
     echo "== $kind: exit $rc, build $((built - start))s, test $((done_at - built))s, sanitizer reports: $reports"
     echo "   $summary"
-    [ "$reports" -ne 0 ] && echo "   reports: $reports_dir"
+    if [ "$reports" -ne 0 ]; then
+        echo "   reports in $reports_dir; innermost frames:"
+        cat "$log" "$reports_dir"/report* 2>/dev/null | grep -A3 -E '^(ERROR|WARNING): .*Sanitizer' \
+            | grep -E '^ +#0 ' | sed -E 's/^ +#0 (0x[0-9a-f]+ in )?//; s/ \(.*//' | sort | uniq -c | sort -rn | head -20
+    fi
+    suppressed=$(grep -hoE 'ThreadSanitizer: Matched [0-9]+ suppressions|^ *[0-9]+ race:.*' "$log" "$reports_dir"/report* 2>/dev/null | head -3)
+    [ -n "$suppressed" ] && echo "   suppressed (scripts/tsan-suppressions.txt): $suppressed"
     [ "$rc" -ne 0 ] && status=1
     [ "$reports" -ne 0 ] && status=1
 done
