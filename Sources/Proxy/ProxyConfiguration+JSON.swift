@@ -3,13 +3,13 @@ import LogRedaction
 
 extension ProxyConfiguration {
     /// The file format. Unknown keys are rejected so a typo does not silently disable a setting.
-    private struct File: Decodable {
-        struct ListenFile: Decodable {
+    private struct File: Codable {
+        struct ListenFile: Codable {
             var host: String?
             var port: Int?
         }
-        struct MetricsFile: Decodable { var listen: ListenFile? }
-        struct AccountFile: Decodable {
+        struct MetricsFile: Codable { var listen: ListenFile? }
+        struct AccountFile: Codable {
             var name: String
             var kind: AccountKind?
             var baseURL: String?
@@ -23,13 +23,13 @@ extension ProxyConfiguration {
             var apiKeyEnv: String?
             var maxConcurrentRequests: Int?
         }
-        struct ClientKeyFile: Decodable {
+        struct ClientKeyFile: Codable {
             var name: String
             var sha256: String?
             var key: String?
             var keyEnv: String?
         }
-        struct UpstreamFile: Decodable {
+        struct UpstreamFile: Codable {
             var connectTimeoutSeconds: Double?
             var firstByteTimeoutSeconds: Double?
             var idleTimeoutSeconds: Double?
@@ -37,18 +37,18 @@ extension ProxyConfiguration {
             var caFile: String?
             var tokenURL: String?
         }
-        struct LogFile: Decodable {
+        struct LogFile: Codable {
             var stdout: Bool?
             var file: String?
             var maxBytes: Int?
             var keepSegments: Int?
             var level: String?
         }
-        struct ContinuityFile: Decodable {
+        struct ContinuityFile: Codable {
             var transcriptCacheBytes: Int?
             var snapshotSeconds: Double?
         }
-        struct LimitsFile: Decodable {
+        struct LimitsFile: Codable {
             var maxHeaderBytes: Int?
             var maxBodyBytes: Int?
             var headerReadTimeoutSeconds: Double?
@@ -81,6 +81,9 @@ extension ProxyConfiguration {
             throw ConfigurationError(reason: "wrong_type", detail: context.codingPath.map(\.stringValue).joined(separator: "."))
         } catch {
             throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
+        }
+        if let unknown = unknownKey(in: data, known: file) {
+            throw ConfigurationError(reason: "unknown_key", detail: unknown)
         }
         var c = ProxyConfiguration()
         if let l = file.listen {
@@ -169,5 +172,36 @@ extension ProxyConfiguration {
             c.continuitySnapshotSeconds = k.snapshotSeconds ?? c.continuitySnapshotSeconds
         }
         return c
+    }
+
+    /// The first key of `data` (as a dotted path) that the file format does not know, so a typo cannot
+    /// silently disable a setting. Found by re-encoding the decoded file: every known key with a value
+    /// survives the round trip, an unknown one does not. Keys given as `null` count as known.
+    private static func unknownKey(in data: Data, known file: File) -> String? {
+        guard let given = try? JSONSerialization.jsonObject(with: data),
+            let encoded = try? JSONEncoder().encode(file),
+            let kept = try? JSONSerialization.jsonObject(with: encoded)
+        else { return nil }
+        return firstUnknown(given, kept, path: "")
+    }
+
+    private static func firstUnknown(_ given: Any, _ kept: Any?, path: String) -> String? {
+        if let object = given as? [String: Any] {
+            let keptObject = kept as? [String: Any] ?? [:]
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : path + "." + key
+                if object[key] is NSNull { continue }
+                guard keptObject[key] != nil else { return child }
+                if let found = firstUnknown(object[key]!, keptObject[key], path: child) { return found }
+            }
+        } else if let array = given as? [Any] {
+            let keptArray = kept as? [Any] ?? []
+            for (i, element) in array.enumerated() {
+                if let found = firstUnknown(element, i < keptArray.count ? keptArray[i] : nil, path: "\(path)[\(i)]") {
+                    return found
+                }
+            }
+        }
+        return nil
     }
 }
