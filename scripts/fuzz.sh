@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [--build-only] [target...]
 #
-# Targets: http_request chunked sse json response_event config (default: all). Each runs for N seconds (default
+# Targets: http_request chunked websocket sse json response_event config (default: all). Each runs for N seconds (default
 # 20) with -max_total_time, J targets at a time (default: the number of CPUs), then a summary line per target is
 # printed. The exit status is non-zero if a target crashed, hung, broke an invariant or failed to build; the
 # input that did it is kept under Tests/Fuzz/crashes/<target>/ for triage (replay: .build-fuzz/bin/<target> FILE).
@@ -16,7 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-all_targets=(http_request chunked sse json response_event config)
+all_targets=(http_request chunked websocket sse json response_event config)
 
 seconds=20
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -86,13 +86,12 @@ build() {
         commit_stamp c-shim
     fi
     # Independent modules compile in parallel (a cold build is most of a short run's time).
-    build_module LogRedaction -Onone -I Sources/CZlib -- Sources/LogRedaction/*.swift &
+    # HTTPServer imports LogRedaction (SHA-1 for the WebSocket handshake), so it waits for it.
+    (build_module LogRedaction -Onone -I Sources/CZlib -- Sources/LogRedaction/*.swift \
+        && build_module HTTPServer -O -I "$out/cmods/CSightlineSys" -I Sources/CZlib -- Sources/HTTPServer/*.swift) &
     local p1=$!
-    build_module HTTPServer -O -I "$out/cmods/CSightlineSys" -- Sources/HTTPServer/*.swift &
-    local p2=$!
     build_module WireFormats -O -I Sources/CZstd -- Sources/WireFormats/*.swift || return 1
     wait $p1 || return 1
-    wait $p2 || return 1
     # Only the configuration files of Proxy: the rest needs libcurl, a server and every other module.
     build_module Proxy -O -I Sources/CZlib -- Sources/Proxy/ProxyConfiguration.swift Sources/Proxy/ProxyConfiguration+JSON.swift || return 1
 
@@ -101,6 +100,7 @@ build() {
         case "$t" in
             http_request) harness=HTTPRequestFuzz; deps="HTTPServer CSightlineSys LogRedaction" ;;
             chunked) harness=ChunkedFuzz; deps="HTTPServer CSightlineSys LogRedaction" ;;
+            websocket) harness=WebSocketFuzz; deps="HTTPServer CSightlineSys LogRedaction" ;;
             sse) harness=SSEFuzz; deps="WireFormats" ;;
             json) harness=JSONFuzz; deps="WireFormats" ;;
             response_event) harness=ResponseEventFuzz; deps="WireFormats" ;;
