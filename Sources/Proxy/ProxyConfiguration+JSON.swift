@@ -82,8 +82,14 @@ extension ProxyConfiguration {
         } catch {
             throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
         }
-        if let unknown = unknownKey(in: data, known: file) {
-            throw ConfigurationError(reason: "unknown_key", detail: unknown)
+        switch unknownKey(in: data, known: file) {
+        case .some(nil):
+            break
+        case .some(let path?):
+            throw ConfigurationError(reason: "unknown_key", detail: path)
+        case nil:
+            // The strict parser refused what the decoder accepted (e.g. raw control characters in a string).
+            throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
         }
         var c = ProxyConfiguration()
         if let l = file.listen {
@@ -177,12 +183,13 @@ extension ProxyConfiguration {
     /// The first key of `data` (as a dotted path) that the file format does not know, so a typo cannot
     /// silently disable a setting. Found by re-encoding the decoded file: every known key with a value
     /// survives the round trip, an unknown one does not. Keys given as `null` count as known.
-    private static func unknownKey(in data: Data, known file: File) -> String? {
+    /// nil when the file cannot be checked at all (the caller treats that as invalid JSON).
+    private static func unknownKey(in data: Data, known file: File) -> String?? {
         guard let given = try? JSONSerialization.jsonObject(with: data),
             let encoded = try? JSONEncoder().encode(file),
             let kept = try? JSONSerialization.jsonObject(with: encoded)
         else { return nil }
-        return firstUnknown(given, kept, path: "")
+        return .some(firstUnknown(given, kept, path: ""))
     }
 
     private static func firstUnknown(_ given: Any, _ kept: Any?, path: String) -> String? {

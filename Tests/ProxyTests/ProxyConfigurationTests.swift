@@ -47,4 +47,11 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","apiKey":"k"},{"name":"a","apiKey":"k"}]}"#))
         XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","kind":"chatgpt"}]}"#))
     }
+
+    func testRawControlCharactersAreInvalidJSONNotAnUncheckedFile() {
+        let json = "{\"accounts\":[{\"name\":\"a\",\"api\u{0}Key\":\"k\"}],\"x\":1}"
+        XCTAssertThrowsError(try decode(json)) { error in
+            XCTAssertTrue(["invalid_json", "unknown_key"].contains((error as? ConfigurationError)?.reason ?? ""), "\(error)")
+        }
+    }
 }
