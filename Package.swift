@@ -34,11 +34,14 @@ let package = Package(
         ),
         .executableTarget(name: "sightline", dependencies: ["Proxy", "CodexSimulator", "Metrics", "LogRedaction"]),
 
+        // Test helpers shared by several test targets (a library, so it is written once).
+        .target(name: "SightlineTestSupport", dependencies: ["HTTPServer"], path: "Tests/Support/SightlineTestSupport"),
+
         .testTarget(name: "LogRedactionTests", dependencies: ["LogRedaction"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "CZlib"], resources: [.copy("Golden")]),
         .testTarget(name: "WireFormatsTests", dependencies: ["WireFormats"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSightlineSys"]),
-        .testTarget(name: "CodexSimulatorTests", dependencies: ["CodexSimulator", "HTTPServer", "WireFormats"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSightlineSys", "SightlineTestSupport"]),
+        .testTarget(name: "CodexSimulatorTests", dependencies: ["CodexSimulator", "HTTPServer", "WireFormats", "SightlineTestSupport"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CodexSimulator", "HTTPServer", "WireFormats", "Metrics", "LogRedaction"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
         .testTarget(name: "ArtifactTests", dependencies: []),

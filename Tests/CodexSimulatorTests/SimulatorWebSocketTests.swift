@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import SightlineTestSupport
 import XCTest
 
 @testable import CodexSimulator
@@ -25,8 +26,8 @@ final class SimulatorWebSocketTests: XCTestCase {
         simulator = nil
     }
 
-    func connect(headers: HTTPHeaders? = nil) throws -> SimWebSocketClient {
-        let client = try SimWebSocketClient(port: simulator.port)
+    func connect(headers: HTTPHeaders? = nil) throws -> WebSocketTestClient {
+        let client = try WebSocketTestClient(port: simulator.port)
         XCTAssertEqual(try client.handshake(path: path, headers: headers ?? auth1), 101)
         return client
     }
@@ -118,9 +119,9 @@ final class SimulatorWebSocketTests: XCTestCase {
 
     func testHandshakeRequiresCredentials() throws {
         try start()
-        let client = try SimWebSocketClient(port: simulator.port)
+        let client = try WebSocketTestClient(port: simulator.port)
         XCTAssertEqual(try client.handshake(path: path, headers: ["Authorization": "Bearer nope"]), 401)
-        let other = try SimWebSocketClient(port: simulator.port)
+        let other = try WebSocketTestClient(port: simulator.port)
         XCTAssertEqual(try other.handshake(path: "/backend-api/codex/responses/compact", headers: auth1), 426)
     }
 

@@ -2,20 +2,20 @@ import Foundation
 import Glibc
 import HTTPServer
 
-/// A blocking loopback WebSocket client for tests: our own encoder (masked frames) and reader (role
+/// A blocking loopback WebSocket client for tests (shared by the HTTPServer, simulator and proxy tests): our own encoder (masked frames) and reader (role
 /// `.client`), every read bounded by `poll` and a deadline.
-final class WebSocketTestClient {
-    let fd: Int32
+public final class WebSocketTestClient {
+    public let fd: Int32
     private var pending: [UInt8] = []
-    private(set) var reader = WebSocketReader(role: .client, maxMessageBytes: 64 << 20)
-    private(set) var status = 0
-    private(set) var responseHeaders = HTTPHeaders()
+    public private(set) var reader = WebSocketReader(role: .client, maxMessageBytes: 64 << 20)
+    public private(set) var status = 0
+    public private(set) var responseHeaders = HTTPHeaders()
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard TestClient.connect(fd, port: port) == 0 else {
+        guard Self.connect(fd, port: port) == 0 else {
             Glibc.close(fd)
-            throw TestClientError(description: "connect failed")
+            throw WebSocketTestClientError(description: "connect failed")
         }
     }
 
@@ -23,7 +23,7 @@ final class WebSocketTestClient {
 
     /// Sends an upgrade request and reads the response head; returns the status.
     @discardableResult
-    func handshake(path: String = "/ws", headers: HTTPHeaders = HTTPHeaders(), key: String? = nil) throws -> Int {
+    public func handshake(path: String = "/ws", headers: HTTPHeaders = HTTPHeaders(), key: String? = nil) throws -> Int {
         let key = key ?? WebSocketHandshake.makeKey()
         sendRaw(WebSocketHandshake.requestHead(host: "127.0.0.1", path: path, key: key, headers: headers))
         var head: [UInt8] = []
@@ -49,14 +49,14 @@ final class WebSocketTestClient {
                         key: key
                     )
                 {
-                    throw TestClientError(description: "bad 101: \(failure.reason)")
+                    throw WebSocketTestClientError(description: "bad 101: \(failure.reason)")
                 }
                 reader.append(pending)
                 pending = []
                 return status
             }
             guard let chunk = receive(timeout: 5), !chunk.isEmpty else {
-                throw TestClientError(description: "no handshake response")
+                throw WebSocketTestClientError(description: "no handshake response")
             }
             head.append(contentsOf: chunk)
         }
@@ -70,7 +70,7 @@ final class WebSocketTestClient {
         return nil
     }
 
-    func sendRaw(_ bytes: [UInt8]) {
+    public func sendRaw(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes {
@@ -81,11 +81,11 @@ final class WebSocketTestClient {
         }
     }
 
-    func send(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) {
+    public func send(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) {
         sendRaw(WebSocketFrameEncoder.client(opcode, payload, fin: fin))
     }
 
-    func sendText(_ text: String) { send(.text, Array(text.utf8)) }
+    public func sendText(_ text: String) { send(.text, Array(text.utf8)) }
 
     /// nil on timeout, empty on EOF.
     private func receive(timeout: Double) -> [UInt8]? {
@@ -96,14 +96,14 @@ final class WebSocketTestClient {
         return n <= 0 ? [] : Array(chunk[0..<n])
     }
 
-    enum Received: Equatable {
+    public enum Received: Equatable {
         case event(WebSocketEvent)
         case eof
         case timeout
     }
 
     /// The next event from the server, EOF, or timeout.
-    func next(timeout: Double = 5) throws -> Received {
+    public func next(timeout: Double = 5) throws -> Received {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let event = try reader.next() { return .event(event) }
@@ -116,12 +116,57 @@ final class WebSocketTestClient {
     }
 
     /// True once the server closed TCP within `timeout` (ignoring events in between).
-    func waitForEOF(timeout: Double = 5) throws -> Bool {
+    public func waitForEOF(timeout: Double = 5) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while deadline.timeIntervalSinceNow > 0 {
             guard let chunk = receive(timeout: deadline.timeIntervalSinceNow) else { return false }
             if chunk.isEmpty { return true }
         }
         return false
+    }
+}
+
+public struct WebSocketTestClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
+extension WebSocketTestClient {
+    static func connect(_ fd: Int32, port: Int) -> Int32 {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
+    /// The next text frame as a JSON object; nil on close, EOF or timeout.
+    public func nextJSON(timeout: Double = 5) throws -> [String: Any]? {
+        while true {
+            switch try next(timeout: timeout) {
+            case .event(.text(let bytes)):
+                return (try JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+            case .event(.ping), .event(.pong): continue
+            default: return nil
+            }
+        }
+    }
+
+    /// Sends one `response.create` and reads frames until `response.completed`, an error frame or close.
+    public func create(_ fields: [String: Any], timeout: Double = 5) throws -> [[String: Any]] {
+        var object = fields
+        object["type"] = "response.create"
+        send(.text, Array(try JSONSerialization.data(withJSONObject: object)))
+        var frames: [[String: Any]] = []
+        while let frame = try nextJSON(timeout: timeout) {
+            frames.append(frame)
+            let type = frame["type"] as? String
+            if type == "response.completed" || type == "error" || type == "response.failed" { break }
+        }
+        return frames
     }
 }
