@@ -78,6 +78,19 @@ final class SightlineStack: @unchecked Sendable {
         throw MissingPrerequisite(what: "a free port for the simulator after 5 tries")
     }
 
+    /// Starts a new proxy process on the same configuration file, port and state directory (after the
+    /// previous one exited or was killed). Returns false if it did not come up within the timeout.
+    func restartProxy(timeout: TimeInterval = 15) throws -> Bool {
+        let child = try ChildProcess(
+            name: "proxy-restart-\(UUID().uuidString.prefix(8))",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["serve", "--config", configFile.path],
+            directory: directory
+        )
+        proxy = child
+        return child.waitForOutput(timeout: timeout) { $0.contains("\"proxy listening\"") ? true : nil } == true
+    }
+
     private func startProxy(accounts: [[String: Any]], extra: [String: Any]) throws {
         for attempt in 0..<5 {
             let port = TestEnvironment.randomPort()
@@ -90,6 +103,8 @@ final class SightlineStack: @unchecked Sendable {
             ]
             for (k, v) in extra { config[k] = v }
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configFile)
+            // The proxy refuses a configuration with inline credentials that others may read.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile.path)
             let child = try ChildProcess(
                 name: "proxy-\(attempt)",
                 executable: TestEnvironment.sightlineBinary,
