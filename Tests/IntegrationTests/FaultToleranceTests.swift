@@ -151,6 +151,37 @@ final class FaultToleranceTests: XCTestCase {
         let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/full")
         XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeCharacterSpecial, "/dev/full untouched")
     }
+
+    /// A state directory nothing can be written to (made immutable with `chattr +i`, which stops root
+    /// too): requests keep being served, including one whose access token the upstream revoked (a token
+    /// refresh then cannot persist; the rotated token is kept in memory — docs/reliability.md).
+    func testUnwritableStateDirectoryKeepsServing() throws {
+        let stack = try SightlineStack(label: "fault-statefull")
+        self.stack = stack
+        let state = stack.directory.appendingPathComponent("state").path
+        let chattr = try ChildProcess(
+            name: "chattr", executable: "/usr/bin/env", arguments: ["chattr", "+i", state], directory: stack.directory
+        )
+        guard chattr.waitForExit(timeout: 10) == 0 else { throw XCTSkip("chattr +i not permitted: \(chattr.stderr)") }
+        defer {
+            let undo = try? ChildProcess(
+                name: "chattr-undo", executable: "/usr/bin/env", arguments: ["chattr", "-i", state],
+                directory: stack.directory
+            )
+            _ = undo?.waitForExit(timeout: 10)
+        }
+        XCTAssertFalse(FileManager.default.createFile(atPath: state + "/probe", contents: Data()), "writes fail")
+        let invalidate = try HTTPTestClient.exchange(
+            port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/accounts/acct1/invalidate-access", json: "{}")
+        )
+        XCTAssertEqual(invalidate.status, 200)
+        for i in 0..<6 {
+            let r = try post(stack, #"{"model":"gpt-5.5","input":"state \#(i)","stream":true}"#)
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            XCTAssertTrue(r.bodyText.contains("response.completed"))
+        }
+        XCTAssertEqual(try HTTPTestClient.get(port: stack.proxyPort, path: "/readyz").status, 200)
+    }
 }
 
 /// Connect-only probe: whether something listens on a loopback port yet.
