@@ -48,6 +48,10 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
     /// Age after which a WebSocket connection answers its next request with a
     /// `websocket_connection_limit_reached` error frame and closes (the backend's 60-minute cap).
     public var webSocketConnectionLimitSeconds: Double = 3600
+    /// Delay of every `/oauth/token` reply. The rotation commits only when the reply is handed to a
+    /// still-connected client, so a client killed while waiting keeps its old refresh token (the
+    /// crash-safety test relies on this to put its kills inside the refresh).
+    public var tokenLatencyMs: Int = 0
 
     public init(
         host: String = "127.0.0.1",
@@ -89,6 +93,7 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
         webSocketConnectionLimitSeconds =
             try c.decodeIfPresent(Double.self, forKey: .webSocketConnectionLimitSeconds)
             ?? d.webSocketConnectionLimitSeconds
+        tokenLatencyMs = try c.decodeIfPresent(Int.self, forKey: .tokenLatencyMs) ?? d.tokenLatencyMs
     }
 
     /// `accounts` demo accounts (`acct1`…) with obviously fake credentials, on 127.0.0.1, port `port`.

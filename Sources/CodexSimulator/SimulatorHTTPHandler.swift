@@ -1,3 +1,4 @@
+import Dispatch
 import HTTPServer
 import Synchronization
 
@@ -24,8 +25,19 @@ final class SimulatorHTTPHandler: HTTPHandler, Sendable {
             webSockets.upgrade(request, route: .init(mode: mode, compact: false), engine: engine, responder: responder)
             return
         }
+        let latency = engine.configuration.tokenLatencyMs
+        if latency > 0, request.method == "POST", request.path == "/oauth/token" {
+            Self.tokenTimers.asyncAfter(deadline: .now() + .milliseconds(latency)) { [self] in
+                // The rotation commits only when the reply can still reach a connected client.
+                guard !responder.isFinished else { return }
+                route(request, sink: responder)
+            }
+            return
+        }
         route(request, sink: responder)
     }
+
+    private static let tokenTimers = DispatchQueue(label: "sightline.simulator.token-latency")
 
     func route(_ request: HTTPRequest, sink: any SimulatorResponseSink) {
         perform(outcome(for: request), sink: sink)

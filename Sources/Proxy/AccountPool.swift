@@ -1,36 +1,48 @@
+import Foundation
 import LogRedaction
 import Metrics
 import Synchronization
 
-/// The upstream accounts and their live state: cooldowns, requests in flight, last known quota, and
-/// which account each conversation last succeeded on (stickiness).
+/// The upstream accounts and their live state: cooldowns, requests in flight, last known quota,
+/// re-authentication status, and which account each conversation last succeeded on (stickiness).
 ///
-/// Concurrency: all state sits behind one `Mutex` (`state`); every method is short and safe from any
-/// thread. Selection itself is the pure `AccountSelector`; this type only snapshots, applies its answer
-/// and records state changes.
+/// Credentials are not held here: `credentials(_:)` reads the current (possibly rotated) ones from the
+/// `AccountStore`. Cooldowns and re-auth status are persisted through the store; stickiness through
+/// `stickySnapshot`/`restoreSticky` (keys are `sess_` pseudonyms, never raw continuity keys).
+/// Concurrency: all mutable state sits behind one `Mutex` (`state`); every method is short and safe from
+/// any thread. Selection itself is the pure `AccountSelector`.
 /// Emits: `sightline_account_state`, `sightline_account_in_flight_requests`,
 /// `sightline_account_cooldown_until_timestamp_seconds`, `sightline_account_quota_*`,
-/// `sightline_pool_available_accounts`, and a `sightline.account` log event on every state change.
+/// `sightline_pool_available_accounts`, `sightline_affinity_lookups_total`, and a `sightline.account` log
+/// event on every state change.
 final class AccountPool: Sendable {
     struct Runtime: Sendable {
         var state: AccountSnapshot.State = .active
         var cooldownUntil: Double = 0
+        /// The cooldown only follows server errors: it lowers priority but never empties the pool.
+        var softCooldown = false
         var inFlight = 0
         var quota = QuotaSignal()
         /// Consecutive code-less 429s, for the backoff of a 429 that names no reset.
         var bareRateLimitStreak = 0
     }
 
+    struct Sticky: Sendable {
+        var index: Int
+        var at: Double
+    }
+
     private struct State: Sendable {
         var runtime: [Runtime]
-        /// continuity key → (account index, unix seconds of the last success).
-        var sticky: [String: (index: Int, at: Double)] = [:]
+        /// `sess_` pseudonym of the continuity key → the account that last served it successfully.
+        var sticky: [String: Sticky] = [:]
     }
 
     let accounts: [ProxyConfiguration.Account]
     let pseudonyms: [String]
     /// Per-account metric handles, resolved once.
     let accountMetrics: [AccountMetrics]
+    let store: AccountStore
     private let state: Mutex<State>
     private let metrics: SightlineMetrics
     private let logger: Logger
@@ -41,47 +53,76 @@ final class AccountPool: Sendable {
 
     init(
         accounts: [ProxyConfiguration.Account],
+        store: AccountStore,
         pseudonymizer: Pseudonymizer,
         metrics: SightlineMetrics,
         logger: Logger,
+        now: Double,
         stickyTTLSeconds: Double = 6 * 3600,
         maxStickyEntries: Int = 100_000
     ) {
         self.accounts = accounts
-        pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.accountID?.reveal() ?? $0.name) }
-        state = Mutex(State(runtime: Array(repeating: Runtime(), count: accounts.count)))
+        self.store = store
+        pseudonyms = accounts.map { a in
+            let id = a.accountID?.reveal() ?? store.entry(named: a.name)?.accountID ?? a.name
+            return pseudonymizer.pseudonym(.acct, id)
+        }
+        var runtime = Array(repeating: Runtime(), count: accounts.count)
+        for (i, a) in accounts.enumerated() {
+            guard let entry = store.entry(named: a.name) else { continue }
+            if entry.status == .reauthRequired { runtime[i].state = .reauthRequired }
+            if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state == .active {
+                runtime[i].state = .cooling
+                runtime[i].cooldownUntil = Double(until)
+            }
+        }
+        state = Mutex(State(runtime: runtime))
         self.metrics = metrics
         self.logger = logger
         self.stickyTTLSeconds = stickyTTLSeconds
         self.maxStickyEntries = maxStickyEntries
         accountMetrics = pseudonyms.map { metrics.registerAccount($0) }
-        for i in accounts.indices { publish(i, Runtime()) }
-        metrics.poolAvailableAccounts.set(Double(accounts.count))
+        for i in accounts.indices { publish(i, runtime[i]) }
     }
 
-    /// Picks an account and, when one is chosen, counts the request as in flight on it.
-    func acquire(continuityKey: String?, excluded: Set<Int>, now: Double) -> AccountSelector.Selection {
-        let (selection, runtime) = state.withLock { s -> (AccountSelector.Selection, Runtime?) in
-            var sticky: Int?
-            if let key = continuityKey, let entry = s.sticky[key], now - entry.at < stickyTTLSeconds {
-                sticky = entry.index
+    /// Picks an account and, when one is chosen, counts the request as in flight on it. `session` is the
+    /// continuity key's pseudonym; `preferred` an account the request's anchor points to.
+    func acquire(session: String?, preferred: Int?, excluded: Set<Int>, now: Double, countLookup: Bool)
+        -> AccountSelector.Selection
+    {
+        let (selection, runtime, lookup) = state.withLock { s -> (AccountSelector.Selection, Runtime?, String?) in
+            var sticky = preferred
+            var lookup: String?
+            if let session {
+                if let entry = s.sticky[session] {
+                    if now - entry.at < stickyTTLSeconds {
+                        sticky = sticky ?? entry.index
+                        lookup = "hit"
+                    } else {
+                        lookup = "expired"
+                    }
+                } else {
+                    lookup = "miss"
+                }
             }
             let snapshots = s.runtime.indices.map { i in
                 AccountSnapshot(
                     index: i, pseudonym: pseudonyms[i], state: s.runtime[i].state,
-                    cooldownUntil: s.runtime[i].cooldownUntil, inFlight: s.runtime[i].inFlight,
+                    cooldownUntil: s.runtime[i].cooldownUntil, softCooldown: s.runtime[i].softCooldown,
+                    inFlight: s.runtime[i].inFlight,
                     maxConcurrent: accounts[i].maxConcurrentRequests, quotaUsed: s.runtime[i].quota.usedRatio,
                     quotaResetAt: s.runtime[i].quota.resetAt
                 )
             }
             let selection = selector.select(snapshots, now: now, sticky: sticky, excluded: excluded)
-            guard case .account(let index, _) = selection else { return (selection, nil) }
+            guard case .account(let index, _) = selection else { return (selection, nil, lookup) }
             if s.runtime[index].state == .cooling {
                 s.runtime[index].state = .active  // the cooldown has passed: back in rotation
             }
             s.runtime[index].inFlight += 1
-            return (selection, s.runtime[index])
+            return (selection, s.runtime[index], lookup)
         }
+        if countLookup, let lookup { metrics.affinityLookups(result: lookup).increment() }
         if case .account(let index, _) = selection, let runtime { publish(index, runtime) }
         return selection
     }
@@ -94,25 +135,39 @@ final class AccountPool: Sendable {
         publish(index, runtime)
     }
 
-    /// Records a success for stickiness (only after success, so a failing account never becomes sticky).
-    func recordSuccess(_ index: Int, continuityKey: String?, now: Double) {
-        guard let key = continuityKey else { return }
-        state.withLock { s in
-            if s.sticky.count >= maxStickyEntries, s.sticky[key] == nil {
-                // Bounded: drop the oldest entries in one sweep rather than per insert.
-                let cutoff = s.sticky.values.map(\.at).sorted()[s.sticky.count / 4]
-                s.sticky = s.sticky.filter { $0.value.at > cutoff }
-            }
-            s.sticky[key] = (index, now)
+    /// The current credentials of an account, from the store (rotated tokens included).
+    func credentials(_ index: Int) -> (authorization: String?, accountID: String?, generation: Int, canRefresh: Bool) {
+        let account = accounts[index]
+        let entry = store.entry(named: account.name)
+        let accountID = entry?.accountID ?? account.accountID?.reveal()
+        switch account.kind {
+        case .chatgpt:
+            let token = entry?.accessToken ?? account.accessToken
+            return (token.map { "Bearer " + $0.reveal() }, accountID, entry?.refreshGeneration ?? 0, entry?.refreshToken != nil)
+        case .apikey:
+            let key = entry?.apiKey ?? account.apiKey
+            return (key.map { "Bearer " + $0.reveal() }, nil, entry?.refreshGeneration ?? 0, false)
         }
     }
 
-    /// The sticky account of a conversation, if any and fresh.
-    func stickyAccount(for key: String, now: Double) -> Int? {
+    /// Records a success for stickiness (only after success, so a failing account never becomes sticky).
+    func recordSuccess(_ index: Int, session: String?, now: Double) {
+        guard let session else { return }
         state.withLock { s in
-            guard let e = s.sticky[key], now - e.at < stickyTTLSeconds else { return nil }
-            return e.index
+            if s.sticky.count >= maxStickyEntries, s.sticky[session] == nil {
+                // Bounded: drop the oldest quarter in one sweep rather than per insert.
+                let cutoff = s.sticky.values.map(\.at).sorted()[s.sticky.count / 4]
+                s.sticky = s.sticky.filter { $0.value.at > cutoff }
+            }
+            s.sticky[session] = Sticky(index: index, at: now)
+            if s.runtime[index].state == .active { s.runtime[index].bareRateLimitStreak = 0 }
         }
+    }
+
+    /// Forgets a conversation's pin (a pin reset): the next turn is selected afresh.
+    func dropSticky(session: String?) {
+        guard let session else { return }
+        _ = state.withLock { $0.sticky.removeValue(forKey: session) }
     }
 
     func updateQuota(_ index: Int, _ signal: QuotaSignal) {
@@ -127,24 +182,33 @@ final class AccountPool: Sendable {
         publish(index, runtime)
     }
 
-    /// Takes an account out of rotation until `until` (never shortening an existing cooldown).
-    /// `reason` is a closed token: `usage_limit`, `rate_limited`, `server_error`.
+    /// Takes an account out of rotation until `until` (never shortening an existing cooldown), and
+    /// persists it. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `server_error`.
     func coolDown(_ index: Int, until: Double, reason: String) {
         let runtime = state.withLock { s -> Runtime in
-            s.runtime[index].state = .cooling
+            let wasHard = s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
+                && s.runtime[index].cooldownUntil > until
+            if s.runtime[index].state != .reauthRequired { s.runtime[index].state = .cooling }
             s.runtime[index].cooldownUntil = max(s.runtime[index].cooldownUntil, until)
+            // A quota cooldown stays hard; a server-error one is soft unless a hard one is still running.
+            s.runtime[index].softCooldown = reason == "server_error" && !wasHard
             return s.runtime[index]
         }
         publish(index, runtime)
-        logger.log(
-            .warn, "account state changed", event: "sightline.account",
-            [
-                LogAttribute("sightline.account", .pseudonym(pseudonyms[index])),
-                LogAttribute("sightline.account.state", .string("cooling")),
-                LogAttribute("sightline.account.reason", .string(reason)),
-                LogAttribute("sightline.account.cooldown_until", .double(runtime.cooldownUntil)),
-            ]
-        )
+        if reason != "server_error" {  // brief 5xx cooldowns are not worth a disk write
+            try? store.setCooldown(accounts[index].name, until: Int64(runtime.cooldownUntil.rounded(.up)))
+        }
+        logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
+    }
+
+    /// A terminal refresh failure: the account leaves rotation until an operator re-imports it.
+    func markReauthRequired(_ index: Int, reason: String) {
+        let runtime = state.withLock { s -> Runtime in
+            s.runtime[index].state = .reauthRequired
+            return s.runtime[index]
+        }
+        publish(index, runtime)
+        logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: nil)
     }
 
     /// The cooldown for a 429 that named no reset: 30 s, doubling per consecutive bare 429, capped at 15 min.
@@ -158,11 +222,27 @@ final class AccountPool: Sendable {
     /// The earliest moment a cooling account comes back (unix seconds), or nil if none is cooling.
     func earliestAvailability(now: Double) -> Double? {
         state.withLock { s in
-            s.runtime.filter { $0.state == .cooling && $0.cooldownUntil > now }.map(\.cooldownUntil).min()
+            s.runtime.filter { $0.state == .cooling && !$0.softCooldown && $0.cooldownUntil > now }.map(\.cooldownUntil).min()
         }
     }
 
     func snapshot(_ index: Int) -> Runtime { state.withLock { $0.runtime[index] } }
+
+    func stickyEntries() -> [String: Sticky] { state.withLock { $0.sticky } }
+
+    func mergeSticky(_ entries: [String: Sticky]) {
+        state.withLock { s in s.sticky.merge(entries) { current, _ in current } }
+    }
+
+    private func logStateChange(_ index: Int, state: String, reason: String, cooldownUntil: Double?) {
+        var attributes = [
+            LogAttribute("sightline.account", .pseudonym(pseudonyms[index])),
+            LogAttribute("sightline.account.state", .string(state)),
+            LogAttribute("sightline.account.reason", .string(reason)),
+        ]
+        if let cooldownUntil { attributes.append(LogAttribute("sightline.account.cooldown_until", .double(cooldownUntil))) }
+        logger.log(.warn, "account state changed", event: "sightline.account", attributes)
+    }
 
     private func publish(_ index: Int, _ r: Runtime) {
         let m = accountMetrics[index]

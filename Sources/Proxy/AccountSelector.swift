@@ -5,6 +5,7 @@
 /// cap — prefer the conversation's sticky account if it is eligible and below `stickyQuotaCeiling`;
 /// otherwise take the one with the most remaining quota (1 − used; unknown counts as 0.5 so a fresh
 /// account neither starves nor floods), then the fewest requests in flight, then configuration order.
+/// Accounts in a soft cooldown (a brief one after a 5xx) are used only when no other account is eligible.
 /// When none is eligible the answer is `.exhausted` with the earliest moment one comes back (a cooldown
 /// end or a quota reset), which the proxy returns as a 429 `usage_limit_reached` with `resets_at`.
 ///
@@ -21,6 +22,21 @@ struct AccountSelector: Sendable {
     var stickyQuotaCeiling = 0.95
 
     func select(_ accounts: [AccountSnapshot], now: Double, sticky: Int?, excluded: Set<Int>) -> Selection {
+        let hard = selectIgnoringSoft(accounts, now: now, sticky: sticky, excluded: excluded)
+        guard case .exhausted = hard else { return hard }
+        // Nothing else is eligible: accounts in a soft (5xx) cooldown are better than no answer.
+        let relaxed = accounts.map { a -> AccountSnapshot in
+            var a = a
+            if a.state == .cooling && a.softCooldown { a.state = .active }
+            return a
+        }
+        if relaxed == accounts { return hard }
+        let soft = selectIgnoringSoft(relaxed, now: now, sticky: sticky, excluded: excluded)
+        if case .account = soft { return soft }
+        return hard
+    }
+
+    private func selectIgnoringSoft(_ accounts: [AccountSnapshot], now: Double, sticky: Int?, excluded: Set<Int>) -> Selection {
         var best: AccountSnapshot?
         var bestScore = -Double.infinity
         var earliest: Double?

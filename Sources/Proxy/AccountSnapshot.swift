@@ -16,6 +16,9 @@ struct AccountSnapshot: Equatable, Sendable {
     var state: State
     /// Unix seconds; meaningful while `state == .cooling`.
     var cooldownUntil: Double
+    /// A soft cooldown (after a 5xx) only lowers the account's priority: it is still chosen when no
+    /// other account is eligible, so a burst of upstream errors never looks like an exhausted pool.
+    var softCooldown = false
     var inFlight: Int
     var maxConcurrent: Int
     /// 0…1, the larger of the primary and secondary windows' used fractions, when known.

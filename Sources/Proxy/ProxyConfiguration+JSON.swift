@@ -48,6 +48,10 @@ extension ProxyConfiguration {
             var keepSegments: Int?
             var level: String?
         }
+        struct ContinuityFile: Decodable {
+            var transcriptCacheBytes: Int?
+            var snapshotSeconds: Double?
+        }
         struct LimitsFile: Decodable {
             var maxHeaderBytes: Int?
             var maxBodyBytes: Int?
@@ -69,6 +73,7 @@ extension ProxyConfiguration {
         var upstream: UpstreamFile?
         var log: LogFile?
         var limits: LimitsFile?
+        var continuity: ContinuityFile?
     }
 
     /// Decodes a configuration; `environment` resolves the `…Env` indirections.
@@ -174,8 +179,9 @@ extension ProxyConfiguration {
             c.maxConnectionsPerClient = max(0, l.maxConnectionsPerClient ?? c.maxConnectionsPerClient)
             c.maxInFlightRequests = max(0, l.maxInFlightRequests ?? c.maxInFlightRequests)
         }
-        if c.accounts.isEmpty {
-            throw ConfigurationError(reason: "no_accounts", detail: "accounts must list at least one upstream account")
+        if let k = file.continuity {
+            c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes
+            c.continuitySnapshotSeconds = k.snapshotSeconds ?? c.continuitySnapshotSeconds
         }
         return c
     }

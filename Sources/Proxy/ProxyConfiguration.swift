@@ -75,6 +75,10 @@ struct ProxyConfiguration: Sendable {
     var maxConnectionsPerClient = 256
     /// Proxied requests (streams) in flight at once; over it: 503 `proxy_at_capacity`. 0 = unlimited.
     var maxInFlightRequests = 1024
+    /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
+    var transcriptCacheBytes = 64 * 1024 * 1024
+    /// How often stickiness and affinity are snapshotted to the state directory.
+    var continuitySnapshotSeconds = 15.0
     /// Bytes queued for one slow client above which the upstream transfer is paused.
     var writeHighWaterMark = 256 * 1024
 

@@ -2,12 +2,17 @@ import Foundation
 import LogRedaction
 import Metrics
 
-/// Everything a request needs that outlives it: configuration, accounts, the upstream client and the
-/// observability sinks. Built once at startup; immutable, so `Sendable` without locks (the mutable parts
-/// — pool, metrics, logger — are themselves thread-safe).
+/// Everything a request needs that outlives it: configuration, accounts and their state store, token
+/// refresh, continuity (affinity map and transcript cache), the upstream client and the observability
+/// sinks. Built once at startup; its own fields are immutable, so it is `Sendable` without locks (the
+/// mutable parts are themselves thread-safe).
 final class ProxyContext: Sendable {
     let configuration: ProxyConfiguration
     let pool: AccountPool
+    let store: AccountStore
+    let refresher: TokenRefresher
+    let affinity: AffinityMap
+    let transcripts: TranscriptCache
     let upstream: UpstreamClient
     let metrics: SightlineMetrics
     let registry: MetricRegistry
@@ -25,6 +30,7 @@ final class ProxyContext: Sendable {
         logger: Logger,
         pseudonymizer: Pseudonymizer,
         upstream: UpstreamClient,
+        store: AccountStore,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
         self.configuration = configuration
@@ -33,10 +39,37 @@ final class ProxyContext: Sendable {
         self.logger = logger
         self.pseudonymizer = pseudonymizer
         self.upstream = upstream
+        self.store = store
         self.now = now
-        pool = AccountPool(
-            accounts: configuration.accounts, pseudonymizer: pseudonymizer, metrics: metrics, logger: logger
+        let accounts = PoolAccounts.build(configured: configuration.accounts, stored: store.entries())
+        let pool = AccountPool(
+            accounts: accounts, store: store, pseudonymizer: pseudonymizer, metrics: metrics, logger: logger, now: now()
         )
+        self.pool = pool
+        refresher = TokenRefresher(
+            store: store, endpoint: CurlTokenEndpoint(client: upstream), tokenURL: configuration.tokenURL,
+            observer: { observation in
+                guard let index = accounts.firstIndex(where: { $0.name == observation.accountName }) else { return }
+                pool.accountMetrics[index].tokenRefreshes(outcome: observation.outcome).increment()
+                var attributes = [
+                    LogAttribute("sightline.account", .pseudonym(pool.pseudonyms[index])),
+                    LogAttribute("sightline.token_refresh.outcome", .string(observation.outcome)),
+                ]
+                if let reason = observation.reason { attributes.append(LogAttribute("error.type", .string(reason))) }
+                if let persist = observation.persistError {
+                    attributes.append(LogAttribute("sightline.token_refresh.persist_error", .string(persist)))
+                }
+                logger.log(
+                    observation.outcome == "success" && observation.persistError == nil ? .info : .warn,
+                    "token refreshed", event: "sightline.token_refresh", attributes
+                )
+            }
+        )
+        affinity = AffinityMap(
+            pseudonymizer: pseudonymizer,
+            onLookup: { metrics.affinityLookups(result: $0).increment() }
+        )
+        transcripts = TranscriptCache(maximumBytes: configuration.transcriptCacheBytes)
         authenticator = ClientAuthenticator(keys: configuration.clientKeys)
         recorder = RecoveryRecorder(metrics: metrics, logger: logger)
         prefixes = ProxyRoute.prefixes(configured: configuration.pathPrefix)

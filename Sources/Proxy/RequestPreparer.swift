@@ -18,7 +18,7 @@ struct RequestPreparer {
                 ResponsesExchange.Prepared(
                     body: [], clientStreaming: false, model: nil, continuityKey: nil, sessionPseudonym: nil,
                     principalPseudonym: principalPseudonym,
-                    anchor: nil, forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
+                    anchor: nil, inputItems: nil, forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
                 )
             )
         }
@@ -63,8 +63,28 @@ struct RequestPreparer {
                 sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
                 principalPseudonym: principalPseudonym,
                 anchor: anchor,
+                inputItems: Self.inputItems(top),
                 forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
             )
         )
+    }
+
+    /// The `input` field as a JSON array: an array as is, a string as one user message.
+    static func inputItems(_ top: JSONTopLevel) -> [UInt8]? {
+        guard let value = top.value(forKey: "input") else { return nil }
+        switch value.kind {
+        case .array:
+            return Array(value.bytes)
+        case .string:
+            guard let text = value.string else { return nil }
+            let part = JSONEncoding.object([(key: "type", rawJSON: JSONEncoding.string("input_text")), (key: "text", rawJSON: JSONEncoding.string(text))])
+            let message = JSONEncoding.object([
+                (key: "type", rawJSON: JSONEncoding.string("message")), (key: "role", rawJSON: JSONEncoding.string("user")),
+                (key: "content", rawJSON: JSONEncoding.array([part])),
+            ])
+            return JSONEncoding.array([message])
+        default:
+            return nil
+        }
     }
 }

@@ -8,8 +8,12 @@ extension ResponsesExchange {
     /// and on the upstream thread for retries; never under the state lock.
     func startAttempt() {
         let now = ctx.now()
-        let (excluded, clientGone) = state.withLock { s in (s.excluded, s.clientClosed) }
-        let selection = ctx.pool.acquire(continuityKey: prepared.continuityKey?.value, excluded: excluded, now: now)
+        let (excluded, clientGone, owner, first) = state.withLock { s in
+            (s.excluded, s.clientClosed, s.preferredAccount, s.attempt == 0)
+        }
+        let selection = ctx.pool.acquire(
+            session: prepared.sessionPseudonym, preferred: owner, excluded: excluded, now: now, countLookup: first
+        )
         if clientGone {
             if case .account(let index, _) = selection { ctx.pool.release(index) }
             finish(status: 499, error: "client_closed")
@@ -21,13 +25,60 @@ extension ResponsesExchange {
             }
             return
         }
+        planAnchor(account: index)
+        let account = ctx.pool.accounts[index]
+        let credentials = ctx.pool.credentials(index)
+        let proactive = state.withLock { s -> Bool in
+            guard !s.refreshed, account.kind == .chatgpt, credentials.canRefresh,
+                let entry = ctx.store.entry(named: account.name),
+                TokenRefreshSchedule.needsRefresh(expiresAt: entry.expiresAt, lastRefresh: entry.lastRefresh, now: Int64(now))
+            else { return false }
+            s.refreshed = true  // at most one refresh per request, proactive or reactive
+            return true
+        }
+        guard proactive else {
+            send(account: index, now: now)
+            return
+        }
+        // The token is about to expire: refresh first (single-flight per account), then send with the new one.
+        ctx.refresher.refresh(account: account.name, ifGeneration: credentials.generation) { [self] result in
+            if case .failure(let error) = result, error.kind == .terminal {
+                ctx.pool.markReauthRequired(index, reason: error.reason)
+            }
+            send(account: index, now: ctx.now())
+        }
+    }
+
+    /// Over HTTP an anchor only resolves where its upstream connection still lives, which a ChatGPT
+    /// backend never offers over HTTP, and another account never can: when the transcript holds the
+    /// anchor, the request is replayed with its full input instead of forwarding the anchor.
+    private func planAnchor(account index: Int) {
+        let (anchorInBody, owner, retried) = state.withLock { ($0.anchorInBody, $0.preferredAccount, $0.continuityRetried) }
+        guard anchorInBody, !retried, let anchor = prepared.anchor,
+            ctx.pool.accounts[index].kind == .chatgpt || owner != index,
+            let replay = replayBody(anchor: anchor)
+        else { return }
+        state.withLock { s in
+            s.body = replay.body
+            s.fullInput = replay.input
+            s.anchorInBody = false
+            s.continuityRetried = true
+            s.pending.append(.transcriptReplay)
+        }
+        recordNow(.transcriptReplay, .attempted, reason: "anchor_unresolvable")
+    }
+
+    /// Sends one attempt on `index` with its current credentials and the current body.
+    private func send(account index: Int, now: Double) {
         let account = ctx.pool.accounts[index]
         let pseudonym = ctx.pool.pseudonyms[index]
-        let attemptNumber = state.withLock { s -> Int in
+        let credentials = ctx.pool.credentials(index)
+        let (attemptNumber, body) = state.withLock { s -> (Int, [UInt8]) in
             s.attempt += 1
             s.liveAttempt = s.attempt
             s.account = index
             s.accountLabel = pseudonym
+            s.generation = credentials.generation
             s.mode = .awaitingHead
             s.upstreamHeaders = []
             s.framer = SSEFramer()
@@ -36,8 +87,10 @@ extension ResponsesExchange {
             s.held = []
             s.firstEventSeen = false
             s.terminalSeen = false
+            s.outputItems = []
+            s.responseID = nil
             s.attemptStarted = now
-            return s.attempt
+            return (s.attempt, s.body)
         }
         let clientSpan = ctx.logger.startSpan(
             .client, "POST \(route.upstreamSuffix ?? "")", parent: serverSpan.context,
@@ -46,17 +99,11 @@ extension ResponsesExchange {
                 LogAttribute("http.request.resend_count", .int(attemptNumber)),
             ]
         )
-
         var headers = prepared.forwardedHeaders
         headers.append(("content-type", "application/json"))
         if route == .responses { headers.append(("accept", "text/event-stream")) }
-        switch account.kind {
-        case .chatgpt:
-            if let token = account.accessToken { headers.append(("authorization", "Bearer " + token.reveal())) }
-            if let id = account.accountID { headers.append(("chatgpt-account-id", id.reveal())) }
-        case .apikey:
-            if let key = account.apiKey { headers.append(("authorization", "Bearer " + key.reveal())) }
-        }
+        if let authorization = credentials.authorization { headers.append(("authorization", authorization)) }
+        if account.kind == .chatgpt, let id = credentials.accountID { headers.append(("chatgpt-account-id", id)) }
         if !headers.contains(where: { $0.0 == "originator" }) { headers.append(("originator", "codex_cli_rs")) }
         if let key = prepared.continuityKey, !headers.contains(where: { $0.0 == "session-id" }) {
             headers.append(("session-id", key.value))
@@ -68,9 +115,9 @@ extension ResponsesExchange {
             url: url,
             method: route == .models ? "GET" : "POST",
             headers: headers,
-            body: route == .models ? [] : prepared.body
+            body: route == .models ? [] : body
         )
-        ctx.metrics.upstreamSentBytes.increment(by: UInt64(prepared.body.count))
+        ctx.metrics.upstreamSentBytes.increment(by: UInt64(request.body.count))
         let transfer = ctx.upstream.start(request, delegate: AttemptDelegate(exchange: self, attempt: attemptNumber))
         let cancelNow = state.withLock { s -> Bool in
             s.transfer = transfer

@@ -8,11 +8,11 @@ extension ResponsesExchange {
     func policyDecision(_ event: UpstreamEvent) -> Decision {
         let s = state.withLock { $0 }
         var rs = RecoveryPolicy.RequestState()
-        rs.hasAnchor = prepared.anchor != nil
-        rs.hasTranscript = false
+        rs.hasAnchor = s.anchorInBody
+        rs.hasTranscript = s.anchorInBody && prepared.anchor.map { ctx.transcripts.contains($0) } == true
         rs.continuityRetried = s.continuityRetried
         rs.refreshed = s.refreshed
-        rs.canRefresh = false
+        rs.canRefresh = s.account.map { ctx.pool.credentials($0).canRefresh } ?? false
         rs.attempts = s.attempt
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
         return RecoveryPolicy().decide(rs, event)
@@ -42,41 +42,110 @@ extension ResponsesExchange {
     /// Cancels the current attempt (if still running) and performs `decision`.
     func abandonAttemptAndRecover(attempt: Int, event: UpstreamEvent, decision: Decision) {
         // Mark the attempt abandoned before cancelling, so its completion callback is ignored.
-        let (transfer, account, excludedIndex) = state.withLock { s -> (UpstreamTransfer?, String?, Int?) in
+        let (transfer, failedIndex, generation) = state.withLock { s -> (UpstreamTransfer?, Int?, Int) in
             s.liveAttempt = nil
-            return (s.transfer, s.accountLabel, s.account)
+            return (s.transfer, s.account, s.generation)
         }
         let reason = Self.reason(event)
         let outcome: String
         switch event {
         case .httpError(let status, _): outcome = Self.attemptOutcome(status: status)
         case .inStreamError: outcome = "stream_error"
-        case .transportFailure(let r): outcome = r.contains("timeout") ? "timeout" : (r == "stream_incomplete" ? "stream_error" : "connect_error")
+        case .transportFailure(let r):
+            outcome = r.contains("timeout") ? "timeout" : (r == "stream_incomplete" ? "stream_error" : "connect_error")
         }
         transfer?.cancel()
         endAttempt(outcome: outcome, error: reason)
         state.withLock { s in s.lastEvent = event }
         switch decision {
-        case .failover, .pinReset:
-            ctx.recorder.record(decision, .attempted, reason: reason, account: account, session: prepared.sessionPseudonym, attempt: attemptCount, span: serverSpan, trace: trace)
+        case .failover:
+            recordNow(.failover, .attempted, reason: reason)
+            exclude(failedIndex, event: event, pending: .failover)
+            startAttempt()
+        case .pinReset:
+            // The conversation's account failed for credentials or quota: drop its pin and move on; the stale
+            // anchor is never forwarded to the new account (planAnchor replays from the transcript instead).
+            recordNow(.pinReset, .attempted, reason: reason)
+            ctx.pool.dropSticky(session: prepared.sessionPseudonym)
+            exclude(failedIndex, event: event, pending: .pinReset)
+            if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {
+                maskContinuityLoss(reason: "anchor_on_reset_account")
+                return
+            }
+            startAttempt()
+        case .tokenRefresh:
+            guard let index = failedIndex else { return respondError(.upstreamUnavailable) }
+            recordNow(.tokenRefresh, .attempted, reason: reason)
+            state.withLock { $0.refreshed = true }
+            let name = ctx.pool.accounts[index].name
+            ctx.refresher.refresh(account: name, ifGeneration: generation) { [self] result in
+                switch result {
+                case .success:
+                    state.withLock { s in
+                        s.pending.append(.tokenRefresh)
+                        s.preferredAccount = index
+                    }
+                    startAttempt()  // the same account is still eligible; the sticky preference brings it back
+                case .failure(let error):
+                    recordNow(.tokenRefresh, .gaveUp, reason: error.reason)
+                    if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
+                    recordNow(.pinReset, .attempted, reason: error.reason)
+                    ctx.pool.dropSticky(session: prepared.sessionPseudonym)
+                    exclude(index, event: event, pending: .pinReset)
+                    startAttempt()
+                }
+            }
+        case .transcriptReplay, .stripRetry:
+            guard let anchor = prepared.anchor else { return maskContinuityLoss(reason: reason) }
+            ctx.affinity.forget(responseID: anchor)
+            if decision == .transcriptReplay {
+                guard let replay = replayBody(anchor: anchor) else { return maskContinuityLoss(reason: reason) }
+                state.withLock { s in
+                    s.body = replay.body
+                    s.fullInput = replay.input
+                }
+            } else {
+                let stripped = (try? JSONTopLevel.scan(prepared.body))?.rewriting(set: [], remove: ["previous_response_id"])
+                state.withLock { s in s.body = stripped ?? s.body }
+            }
+            recordNow(decision, .attempted, reason: reason)
             state.withLock { s in
-                if let i = excludedIndex { s.excluded.insert(i) }
+                s.anchorInBody = false
+                s.continuityRetried = true
                 s.pending.append(decision)
-                s.lastFailure = Self.clientError(for: event)
+                s.preferredAccount = failedIndex  // same account: keeps its prompt cache warm
             }
             startAttempt()
         case .maskedContinuityLoss:
-            ctx.recorder.record(decision, .attempted, reason: reason, account: account, session: prepared.sessionPseudonym, attempt: attemptCount, span: serverSpan, trace: trace)
-            ctx.recorder.record(decision, .gaveUp, reason: reason, account: account, session: prepared.sessionPseudonym, attempt: attemptCount, span: serverSpan, trace: trace)
-            respondError(.streamIncomplete)
+            maskContinuityLoss(reason: reason)
         case .transientFailure:
             respondError(.upstreamUnavailable)
-        case .stripRetry, .transcriptReplay, .tokenRefresh, .deadAnchor, .affinityMiss:
-            // Performed by the continuity layer (accounts/recovery issues); until then, a retryable 502.
-            respondError(.upstreamUnavailable)
+        case .deadAnchor, .affinityMiss:
+            respondError(.upstreamUnavailable)  // decided before any attempt, never after one
         case .passThrough:
             respondError(Self.clientError(for: event))
         }
+    }
+
+    /// Excludes the failed account for the rest of this request and queues the decision's result.
+    private func exclude(_ index: Int?, event: UpstreamEvent, pending decision: Decision) {
+        state.withLock { s in
+            if let i = index { s.excluded.insert(i) }
+            s.pending.append(decision)
+            s.lastFailure = Self.clientError(for: event)
+        }
+    }
+
+    /// Continuity cannot be recovered: a retryable, sanitised 502 (never the raw code, never a `resp_` id),
+    /// and the anchor is tombstoned so a client resending it is answered at once, without an upstream call.
+    func maskContinuityLoss(reason: String) {
+        recordNow(.maskedContinuityLoss, .attempted, reason: reason)
+        recordNow(.maskedContinuityLoss, .gaveUp, reason: reason)
+        if let anchor = prepared.anchor {
+            ctx.affinity.forget(responseID: anchor)
+            ctx.affinity.markDead(responseID: anchor, now: Int64(ctx.now()))
+        }
+        respondError(.streamIncomplete)
     }
 
     var attemptCount: Int { state.withLock { $0.attempt } }
@@ -118,13 +187,25 @@ extension ResponsesExchange {
     }
 
     func completeSuccessfully() {
-        let account = state.withLock { s -> Int? in
+        let (account, responseID, fullInput, items) = state.withLock { s -> (Int?, String?, [UInt8]?, [(index: Int, item: [UInt8])]) in
             s.liveAttempt = nil
-            return s.account
+            return (s.account, s.responseID, s.fullInput, s.outputItems)
         }
         endAttempt(outcome: "success", error: nil)
-        if let key = prepared.continuityKey, let account {
-            ctx.pool.recordSuccess(account, continuityKey: key.value, now: ctx.now())
+        if let account {
+            let now = ctx.now()
+            ctx.pool.recordSuccess(account, session: prepared.sessionPseudonym, now: now)
+            if let responseID {
+                // Written only after success: a failed turn never becomes an anchor anyone is routed by.
+                ctx.affinity.record(responseID: responseID, entry: AffinityMap.Entry(accountIndex: account, createdAt: Int64(now)))
+                if let fullInput {
+                    let output = JSONEncoding.array(items.sorted { $0.index < $1.index }.map(\.item))
+                    _ = ctx.transcripts.store(
+                        responseID: responseID, input: fullInput, output: output,
+                        metadata: TranscriptCache.Metadata(accountIndex: account, model: prepared.model, createdAt: Int64(now))
+                    )
+                }
+            }
         }
         if prepared.clientStreaming {
             responder.end()
@@ -204,5 +285,25 @@ extension ResponsesExchange {
         default:
             return .upstreamUnavailable
         }
+    }
+}
+
+extension ResponsesExchange {
+    /// Records one outcome of a decision with this request's identity.
+    func recordNow(_ decision: Decision, _ outcome: RecoveryRecorder.Outcome, reason: String) {
+        let account = state.withLock { $0.accountLabel }
+        ctx.recorder.record(
+            decision, outcome, reason: reason, account: account, session: prepared.sessionPseudonym,
+            attempt: attemptCount, span: serverSpan, trace: trace
+        )
+    }
+
+    /// The body without `previous_response_id`, whose `input` is the anchor's transcript plus this
+    /// request's new items. Nil when the transcript does not hold the anchor.
+    func replayBody(anchor: String) -> (body: [UInt8], input: [UInt8])? {
+        guard let full = ctx.transcripts.fullInput(previousResponseID: anchor, newItems: prepared.inputItems),
+            let top = try? JSONTopLevel.scan(prepared.body)
+        else { return nil }
+        return (top.rewriting(set: [(key: "input", rawJSON: full)], remove: ["previous_response_id"]), full)
     }
 }

@@ -135,8 +135,16 @@ extension ResponsesExchange {
         } else {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
+        if summary.type == "response.output_item.done", let index = summary.outputIndex,
+            let item = (try? JSONTopLevel.scan(data))?.rawValue(forKey: "item")
+        {
+            state.withLock { $0.outputItems.append((index: index, item: Array(item))) }
+        }
         if summary.isTerminal || summary.type == "error" {
-            state.withLock { $0.terminalSeen = true }
+            state.withLock { s in
+                s.terminalSeen = true
+                if summary.type == "response.completed" { s.responseID = summary.responseID }
+            }
             if let usage = summary.usage { recordUsage(usage) }
         }
         return true
@@ -167,6 +175,11 @@ extension ResponsesExchange {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 state.withLock { $0.lastEvent = .httpError(status: status, error: cls) }
                 respondExhausted(atCapacity: false, now: ctx.now())
+            } else if decision == .passThrough && (401...403).contains(status) {
+                // The proxy's own account was refused: the client's credentials are fine, so it must not
+                // see a 401/403; out of attempts, it gets a retryable 502.
+                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                respondError(.upstreamUnavailable)
             } else if decision == .passThrough {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)

@@ -30,6 +30,9 @@ final class ResponsesExchange: Sendable {
         var sessionPseudonym: String?
         var principalPseudonym: String?
         var anchor: String?
+        /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
+        /// transcript cache and for rebuilding a replay.
+        var inputItems: [UInt8]?
         var forwardedHeaders: [(String, String)]
     }
 
@@ -68,6 +71,20 @@ final class ResponsesExchange: Sendable {
         var lastFailure: ProxyErrorResponse?
         var lastEvent: UpstreamEvent?
         var usageRecorded = false
+        /// The body the next attempt sends: the prepared one, or a replay without the anchor.
+        var body: [UInt8] = []
+        /// The full input the next attempt sends when known (no anchor, or the anchor expanded).
+        var fullInput: [UInt8]?
+        /// The request still carries `previous_response_id`.
+        var anchorInBody = false
+        /// The account this request should go back to: the anchor's owner (affinity map), or the account
+        /// a refresh or continuity retry happened on. A preference; selection may still move on.
+        var preferredAccount: Int?
+        /// `response.output_item.done` items by output index, for the transcript cache.
+        var outputItems: [(index: Int, item: [UInt8])] = []
+        var responseID: String?
+        /// The credential generation used by the current attempt (compare-and-set for refresh).
+        var generation = 0
         var accountLabel: String?
         var status = 0
     }
@@ -102,8 +119,30 @@ final class ResponsesExchange: Sendable {
     }
 
     /// Starts the first attempt and arranges for a client disconnect to cancel the upstream transfer.
+    /// An anchor already known dead is answered at once; an anchor's owner comes from the affinity map.
     func start() {
         ctx.metrics.inFlightRequests.add(1)
+        state.withLock { s in
+            s.body = prepared.body
+            s.anchorInBody = prepared.anchor != nil
+            s.fullInput = prepared.anchor == nil ? prepared.inputItems : nil
+        }
+        if let anchor = prepared.anchor {
+            let now = Int64(ctx.now())
+            if ctx.affinity.isDead(responseID: anchor, now: now) {
+                recordNow(.deadAnchor, .attempted, reason: "previous_response_not_found")
+                recordNow(.deadAnchor, .gaveUp, reason: "previous_response_not_found")
+                respondError(.streamIncomplete)
+                return
+            }
+            switch ctx.affinity.lookup(responseID: anchor, now: now) {
+            case .hit(let entry) where entry.accountIndex < ctx.pool.accounts.count:
+                state.withLock { $0.preferredAccount = entry.accountIndex }
+            case .hit, .miss, .expired:
+                recordNow(.affinityMiss, .attempted, reason: "anchor_owner_unknown")
+                state.withLock { $0.pending.append(.affinityMiss) }
+            }
+        }
         responder.onClose { [self] in
             let transfer = state.withLock { s -> UpstreamTransfer? in
                 s.clientClosed = true

@@ -19,6 +19,7 @@ public final class SightlineProxy: Sendable {
     let ctx: ProxyContext
     private let server: HTTPServer
     private let metricsServer: HTTPServer?
+    private let continuity: ContinuitySnapshots
     private let drainingFlag = Flag()
     private let stopped = Flag()
 
@@ -61,10 +62,25 @@ public final class SightlineProxy: Sendable {
         upstreamConfig.verifyTLS = configuration.verifyTLS
         upstreamConfig.caFile = configuration.caFile
         let upstream = UpstreamClient(configuration: upstreamConfig)
+        let store: AccountStore
+        do {
+            store = try AccountStore.open(
+                stateDirectory: configuration.stateDirectory, seeds: PoolAccounts.seeds(configuration.accounts)
+            )
+        } catch {
+            upstream.close()
+            throw ConfigurationError(reason: "state_\(error.reason)", detail: "\(configuration.stateDirectory)/accounts.json")
+        }
         ctx = ProxyContext(
             configuration: configuration, registry: registry, metrics: metrics, logger: logger,
-            pseudonymizer: pseudonymizer, upstream: upstream
+            pseudonymizer: pseudonymizer, upstream: upstream, store: store
         )
+        guard !ctx.pool.accounts.isEmpty else {
+            upstream.close()
+            throw ConfigurationError(reason: "no_accounts", detail: "configure accounts or import one (sightline accounts import)")
+        }
+        continuity = ContinuitySnapshots(ctx: ctx)
+        continuity.load()
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = configuration.listen.host
         serverConfig.port = configuration.listen.port
@@ -94,6 +110,7 @@ public final class SightlineProxy: Sendable {
     public func start() throws {
         try server.start()
         try metricsServer?.start()
+        continuity.startPeriodicSaves()
         var attributes = [
             LogAttribute("server.address", .string(ctx.configuration.listen.host)),
             LogAttribute("server.port", .int(server.port)),
@@ -118,6 +135,8 @@ public final class SightlineProxy: Sendable {
         ])
         server.shutdown(drainDeadlineSeconds: ctx.configuration.shutdownDrainSeconds)
         metricsServer?.shutdown(drainDeadlineSeconds: 1)
+        continuity.stop()
+        continuity.save()
         ctx.upstream.close()
         ctx.logger.log(.info, "proxy stopped", event: "sightline.lifecycle", [])
     }

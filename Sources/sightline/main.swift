@@ -22,6 +22,8 @@ case "hash-id":
     )
     FileHandle.standardOutput.write(Data(r.output.utf8))
     status = r.exitCode
+case "accounts" where rest.first == "import":
+    status = AccountsImportCommand.run(arguments: Array(rest.dropFirst()), environment: ProcessInfo.processInfo.environment)
 case "check-config":
     status = CheckConfigCommand.run(arguments: rest)
 case "version", "--version":

@@ -116,10 +116,10 @@ final class AccessControlTests: XCTestCase {
         let key = stack.directory.appendingPathComponent("state/pseudonym.key").path
         XCTAssertTrue(FileManager.default.fileExists(atPath: key))
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
-        XCTAssertFalse(try stack.restartProxy(timeout: 5))
+        XCTAssertFalse(try stack.relaunchProxy(timeout: 5))
         XCTAssertNotNil(stack.proxy.waitForExit(timeout: 10), "refuses to start")
         XCTAssertTrue(stack.proxy.stderr.contains("insecure_permissions"), stack.proxy.stderr)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
-        XCTAssertTrue(try stack.restartProxy(), "starts again once the key is private")
+        XCTAssertTrue(try stack.relaunchProxy(), "starts again once the key is private")
     }
 }

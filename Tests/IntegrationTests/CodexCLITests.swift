@@ -37,6 +37,41 @@ final class CodexCLITests: XCTestCase {
     }
 }
 
+extension CodexCLITests {
+    /// `codex exec` then `codex exec resume --last`: the resumed thread resends its whole history under the
+    /// same prompt_cache_key, stays on the account that served the first turn (here acct2, because acct1
+    /// failed once and a fresh selection would pick acct1), and the simulator reports cached tokens.
+    func testResumedCodexThreadStaysOnItsAccountAndHitsTheCache() throws {
+        let codex = try TestEnvironment.venvTool("codex")
+        let stack = try SightlineStack(label: "codex-sticky")
+        defer { stack.stop() }
+        let fault = #"{"account":"acct1","fault":"server_error","count":1}"#
+        XCTAssertEqual(try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: fault)).status, 200)
+        let home = stack.directory.appendingPathComponent("codex-home")
+        let work = stack.directory.appendingPathComponent("work")
+        for dir in [home, work] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: false)
+            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let env = ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"]
+        for (i, args) in [["first question"], ["resume", "--last", "second question"]].enumerated() {
+            let run = try ChildProcess(
+                name: "codex-\(i)", executable: codex,
+                arguments: ["exec", "--skip-git-repo-check", "--color", "never", "-C", work.path] + args,
+                environment: env, directory: stack.directory)
+            let status = run.waitForExit(timeout: 120)
+            if status == nil { run.stop() }
+            XCTAssertEqual(status, 0, run.stderr)
+        }
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let requests = (try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? [])
+            .filter { ($0["path"] as? String ?? "").hasSuffix("/responses") && $0["status"] as? Int == 200 }
+        XCTAssertEqual(requests.count, 2, "\(requests)")
+        XCTAssertEqual(requests.map { $0["account"] as? String }, ["acct2", "acct2"])
+        XCTAssertGreaterThan(requests.last?["cached_tokens"] as? Int ?? 0, 0, "the resumed turn hits the prompt cache")
+        XCTAssertEqual(requests.first?["prompt_cache_key"] as? String, requests.last?["prompt_cache_key"] as? String)
+    }
+}
+
 /// The Codex `config.toml` for a custom provider pointed at the proxy.
 enum CodexConfig {
     static func toml(proxyURL: String, webSockets: Bool) -> String {

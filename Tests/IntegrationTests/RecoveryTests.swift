@@ -140,10 +140,17 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testTransientFailureWithAnAnchorIsA502ThatKeepsTheAnchor() throws {
-        // The simulator must accept the anchor (as on its own WebSocket) so the injected 500 is what fails.
+        // API-key accounts, whose upstream resolves anchors over HTTP (the simulator is told to): the anchor
+        // is forwarded to its own account, and an injected 500 must not turn into continuity loss.
         stack.stop()
-        stack = try SightlineStack(label: "transient", simulator: ["httpAnchorsResolve": true])
+        stack = try SightlineStack(label: "transient", simulator: ["httpAnchorsResolve": true]) { base in
+            (1...3).map { i in
+                ["name": "api\(i)", "kind": "apikey", "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
+                 "apiKey": "sk-sim-FAKE-acct\(i)"]
+            }
+        }
         let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
         let anchor = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String)
         let r = try post(#"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#,
                          headers: [("x-sim-fault", "server_error")])
@@ -152,6 +159,10 @@ final class RecoveryTests: XCTestCase {
         XCTAssertFalse(r.bodyText.contains("previous_response_not_found"), "a transient failure is never continuity loss")
         XCTAssertEqual(try count("failover", "attempted"), 0, "the anchor lives on its account: no failover")
         XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 0)
+        XCTAssertEqual(try count("transcript_replay", "attempted"), 0, "its own account resolves it: no replay")
+        // The client retries with the same anchor and it works: the anchor was kept.
+        let retry = try post(#"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#)
+        XCTAssertEqual(retry.status, 200, retry.bodyText)
     }
 
     func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {

@@ -74,7 +74,7 @@ final class ShutdownTests: XCTestCase {
         stack.proxy.signal(SIGKILL)
         XCTAssertNotNil(stack.proxy.waitForExit(timeout: 10))
         for c in clients { _ = try? c.readUntil { _ in false } }  // each sees its stream cut, nothing hangs
-        XCTAssertTrue(try stack.restartProxy(), stack.proxy.stderr)
+        XCTAssertTrue(try stack.relaunchProxy(), stack.proxy.stderr)
         let r = try HTTPTestClient.exchange(
             port: stack.proxyPort,
             HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"after","stream":true}"#)

@@ -78,9 +78,10 @@ final class SightlineStack: @unchecked Sendable {
         throw MissingPrerequisite(what: "a free port for the simulator after 5 tries")
     }
 
-    /// Starts a new proxy process on the same configuration file, port and state directory (after the
-    /// previous one exited or was killed). Returns false if it did not come up within the timeout.
-    func restartProxy(timeout: TimeInterval = 15) throws -> Bool {
+    /// Starts a new proxy process on the same configuration file, port and state directory, without
+    /// stopping anything (the previous one already exited or was killed) and without retrying. Returns
+    /// false if it did not come up within the timeout.
+    func relaunchProxy(timeout: TimeInterval = 15) throws -> Bool {
         let child = try ChildProcess(
             name: "proxy-restart-\(UUID().uuidString.prefix(8))",
             executable: TestEnvironment.sightlineBinary,
@@ -91,7 +92,25 @@ final class SightlineStack: @unchecked Sendable {
         return child.waitForOutput(timeout: timeout) { $0.contains("\"proxy listening\"") ? true : nil } == true
     }
 
+    private var lastAccounts: [[String: Any]] = []
+    private var lastExtra: [String: Any] = [:]
+    private var proxyGeneration = 0
+
+    /// Stops the proxy (SIGTERM, or SIGKILL when `crash`) and starts a new one on the same state directory.
+    func restartProxy(crash: Bool = false) throws {
+        if crash {
+            proxy.signal(SIGKILL)
+            _ = proxy.waitForExit(timeout: 10)
+        } else {
+            proxy.stop()
+        }
+        try startProxy(accounts: lastAccounts, extra: lastExtra)
+    }
+
     private func startProxy(accounts: [[String: Any]], extra: [String: Any]) throws {
+        lastAccounts = accounts
+        lastExtra = extra
+        proxyGeneration += 1
         for attempt in 0..<5 {
             let port = TestEnvironment.randomPort()
             var config: [String: Any] = [
@@ -106,7 +125,7 @@ final class SightlineStack: @unchecked Sendable {
             // The proxy refuses a configuration with inline credentials that others may read.
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile.path)
             let child = try ChildProcess(
-                name: "proxy-\(attempt)",
+                name: "proxy-\(proxyGeneration)-\(attempt)",
                 executable: TestEnvironment.sightlineBinary,
                 arguments: ["serve", "--config", configFile.path],
                 directory: directory

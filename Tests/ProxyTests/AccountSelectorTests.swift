@@ -52,4 +52,16 @@ final class AccountSelectorTests: XCTestCase {
         XCTAssertEqual(AccountSelector().select([account(0, inFlight: 3), account(1, inFlight: 1)], now: 0, sticky: nil,
                                                 excluded: []), .account(index: 1, sticky: false))
     }
+
+    func testSoftCooldownsNeverEmptyThePool() {
+        var a = account(0, .cooling, cooldown: 200)
+        a.softCooldown = true
+        var b = account(1, .cooling, cooldown: 300)
+        b.softCooldown = true
+        XCTAssertEqual(AccountSelector().select([a, b], now: 100, sticky: nil, excluded: []), .account(index: 0, sticky: false))
+        // Still lower priority than a healthy account, and a hard cooldown stays hard.
+        XCTAssertEqual(AccountSelector().select([a, account(2)], now: 100, sticky: 0, excluded: []), .account(index: 2, sticky: false))
+        XCTAssertEqual(AccountSelector().select([account(0, .cooling, cooldown: 200)], now: 100, sticky: nil, excluded: []),
+                       .exhausted(resetsAt: 200, atCapacity: false))
+    }
 }

@@ -1,0 +1,70 @@
+import Dispatch
+import Foundation
+import LogRedaction
+
+/// Persists what keeps conversations continuous across restarts: the sticky map (continuity key →
+/// account) in `<state>/sticky.json` and the response-id affinity map in `<state>/affinity.json`.
+/// Both hold only keyed pseudonyms (`sess_…`, `rid_…`, `acct_…`), never raw ids.
+///
+/// Saves every `continuitySnapshotSeconds` on a Dispatch timer (off the request path) and at shutdown;
+/// loads at startup. A snapshot that cannot be read (corrupt, other key) is ignored and logged: losing
+/// stickiness costs cache misses, never correctness. Writes are atomic (temp file, fsync, rename).
+/// Emits the log event `sightline.continuity` ("continuity snapshot loaded" / "continuity snapshot failed").
+/// Concurrency: `@unchecked Sendable` because `DispatchSourceTimer` is not marked Sendable; the timer is
+/// created in `init`, then only scheduled, resumed and cancelled (thread-safe Dispatch calls).
+final class ContinuitySnapshots: @unchecked Sendable {
+    let ctx: ProxyContext
+    private let timer: DispatchSourceTimer
+    private let queue = DispatchQueue(label: "sightline.continuity")
+
+    init(ctx: ProxyContext) {
+        self.ctx = ctx
+        timer = DispatchSource.makeTimerSource(queue: queue)
+    }
+
+    var stickyPath: String { ctx.configuration.stateDirectory + "/sticky.json" }
+    var affinityPath: String { ctx.configuration.stateDirectory + "/" + AffinityMap.snapshotFileName }
+
+    func load() {
+        let now = ctx.now()
+        var sticky = 0
+        var anchors = 0
+        if let bytes = try? AtomicFile.readIfExists(stickyPath) {
+            sticky = ctx.pool.restoreSticky(bytes, now: now)
+        }
+        do {
+            if FileManager.default.fileExists(atPath: affinityPath) {
+                anchors = try ctx.affinity.load(from: affinityPath, now: Int64(now))
+            }
+        } catch {
+            ctx.logger.log(.warn, "continuity snapshot failed", event: "sightline.continuity", [
+                LogAttribute("error.type", .string(error.reason))
+            ])
+        }
+        ctx.logger.log(.info, "continuity snapshot loaded", event: "sightline.continuity", [
+            LogAttribute("sightline.continuity.sticky_entries", .int(sticky)),
+            LogAttribute("sightline.continuity.affinity_entries", .int(anchors)),
+        ])
+    }
+
+    func save() {
+        let now = ctx.now()
+        do {
+            try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
+            try ctx.affinity.save(to: affinityPath, now: Int64(now))
+        } catch {
+            ctx.logger.log(.warn, "continuity snapshot failed", event: "sightline.continuity", [
+                LogAttribute("error.type", .string(error.reason.description))
+            ])
+        }
+    }
+
+    func startPeriodicSaves() {
+        let interval = max(1, ctx.configuration.continuitySnapshotSeconds)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.save() }
+        timer.resume()
+    }
+
+    func stop() { timer.cancel() }
+}

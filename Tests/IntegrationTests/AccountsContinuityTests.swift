@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// Issue 4 acceptance: stickiness with growing cached tokens (OpenAI SDK and Codex CLI), token refresh on
+/// 401 with rotation persisted, a terminal refresh error taking the account out, and stickiness that
+/// survives a restart.
+final class AccountsContinuityTests: XCTestCase {
+    var stack: SightlineStack!
+
+    override func setUpWithError() throws {
+        stack = try SightlineStack(label: "accounts", extraConfig: ["continuity": ["snapshotSeconds": 1]])
+    }
+
+    override func tearDown() {
+        stack?.stop()
+    }
+
+    func simulatorRequests() throws -> [[String: Any]] {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? [])
+            .filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+    }
+
+    func simulatorAccounts() throws -> [String: [String: Any]] {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/accounts")
+        let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        var out: [String: [String: Any]] = [:]
+        for a in list { if let n = a["name"] as? String { out[n] = a } }
+        return out
+    }
+
+    func metrics() throws -> String { try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText }
+
+    func admin(_ path: String) throws {
+        let r = try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: path, json: "{}"))
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    func post(_ json: String) throws -> ParsedResponse {
+        try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json))
+    }
+
+    func runSDKConversation(turns: Int, chain: Bool) throws -> [[String: Any]] {
+        let python = try TestEnvironment.venvTool("python")
+        let script = TestEnvironment.repoRoot.appendingPathComponent("Tests/IntegrationTests/clients/openai_sdk_conversation.py").path
+        var args = [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE", String(turns)]
+        if chain { args.append("--chain") }
+        let run = try ChildProcess(name: "sdk-conv-\(chain)", executable: python, arguments: args, directory: stack.directory)
+        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
+        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
+        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        return try XCTUnwrap(out["turns"] as? [[String: Any]])
+    }
+
+    func testSDKConversationStaysOnOneAccountAndCachedTokensGrow() throws {
+        let turns = try runSDKConversation(turns: 4, chain: false)
+        let cached = turns.map { $0["cached_tokens"] as? Int ?? -1 }
+        XCTAssertEqual(cached.first, 0)
+        for i in 1..<cached.count { XCTAssertGreaterThan(cached[i], cached[i - 1], "cached tokens must grow: \(cached)") }
+        let accounts = Set(try simulatorRequests().compactMap { $0["account"] as? String })
+        XCTAssertEqual(accounts.count, 1, "one conversation, one account: \(accounts)")
+        XCTAssertTrue(try metrics().contains(#"sightline_affinity_lookups_total{result="hit"} 3"#))
+    }
+
+    func testExplicitAnchorsAreExpandedLosslesslyFromTheTranscript() throws {
+        let turns = try runSDKConversation(turns: 3, chain: true)
+        XCTAssertEqual(turns.count, 3)
+        let requests = try simulatorRequests()
+        XCTAssertEqual(requests.count, 3)
+        XCTAssertTrue(requests.allSatisfy { $0["has_previous_response_id"] as? Bool == false },
+                      "the Codex backend cannot resolve anchors over HTTP: none may be forwarded")
+        let items = requests.map { $0["input_item_count"] as? Int ?? -1 }
+        XCTAssertEqual(items[1], items[0] + 2, "turn 2 = turn 1 input + its output + the new message: \(items)")
+        XCTAssertEqual(items[2], items[1] + 2, "\(items)")
+        let cached = turns.map { $0["cached_tokens"] as? Int ?? -1 }
+        XCTAssertGreaterThan(cached[2], cached[1], "replayed history keeps hitting the cache: \(cached)")
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="attempted"} 2"#), m)
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="succeeded"} 2"#))
+    }
+
+    func testRefreshOn401RotatesAndPersistsTheNewToken() throws {
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"r1"}"#).status, 200)
+        try admin("/__sim/accounts/acct1/invalidate-access")
+        let r = try post(#"{"model":"gpt-5.5","input":"after invalidation","prompt_cache_key":"r1","stream":true}"#)
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("(acct1)"), "served by the same account after its refresh")
+        let sim = try XCTUnwrap(try simulatorAccounts()["acct1"])
+        XCTAssertEqual(sim["refresh_generation"] as? Int, 1)
+        let current = try XCTUnwrap(sim["refresh_token"] as? String)
+        let stateFile = stack.directory.appendingPathComponent("state/accounts.json")
+        let state = try String(contentsOf: stateFile, encoding: .utf8)
+        XCTAssertTrue(state.contains(current), "the rotated refresh token is persisted")
+        let attrs = try FileManager.default.attributesOfItem(atPath: stateFile.path)
+        XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="attempted"} 1"#), m)
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="succeeded"} 1"#))
+        XCTAssertEqual(m.split(separator: "\n").filter { $0.hasPrefix("sightline_token_refreshes_total{") && $0.contains(#"outcome="success""#) && $0.hasSuffix(" 1") }.count, 1)
+        XCTAssertFalse(stack.allOutput().contains(current), "tokens never reach logs")
+    }
+
+    func testTerminalRefreshErrorTakesTheAccountOut() throws {
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"t1"}"#).status, 200)
+        try admin("/__sim/accounts/acct1/invalidate-refresh")
+        try admin("/__sim/accounts/acct1/invalidate-access")
+        let r = try post(#"{"model":"gpt-5.5","input":"after","prompt_cache_key":"t1"}"#)
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("(acct2)") || r.bodyText.contains("(acct3)"), r.bodyText)
+        let m = try metrics()
+        let reauth = m.split(separator: "\n").filter { $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="reauth_required""#) && $0.hasSuffix(" 1") }
+        XCTAssertEqual(reauth.count, 1, m)
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="pin_reset",outcome="succeeded"} 1"#), m)
+        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="gave_up"} 1"#))
+        // It stays out: later requests never touch acct1, even across a restart.
+        try stack.restartProxy()
+        for i in 0..<3 { XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"later \#(i)"}"#).status, 200) }
+        let after = try simulatorRequests().suffix(3).compactMap { $0["account"] as? String }
+        XCTAssertFalse(after.contains("acct1"), "\(after)")
+    }
+
+    func testStickinessSurvivesARestart() throws {
+        // Conversation K lands on acct2 because acct1 fails once; a fresh selection would pick acct1.
+        let fault = #"{"account":"acct1","fault":"server_error","count":1}"#
+        XCTAssertEqual(try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: fault)).status, 200)
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"one","prompt_cache_key":"K"}"#).status, 200)
+        XCTAssertEqual(try simulatorRequests().last?["account"] as? String, "acct2")
+        try stack.restartProxy()
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"two","prompt_cache_key":"K"}"#).status, 200)
+        XCTAssertEqual(try simulatorRequests().last?["account"] as? String, "acct2", "sticky after restart")
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
+        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="miss"} 0"#), m)
+    }
+}
