@@ -22,7 +22,7 @@ final class SoakTests: XCTestCase {
         ]
     }
     static let allowedErrorCodes: Set<String> = [
-        "upstream_unavailable", "stream_incomplete", "proxy_at_capacity", "usage_limit_reached", "server_error",
+        "upstream_unavailable", "stream_incomplete", "proxy_at_capacity", "server_error",
     ]
 
     struct Tally {
@@ -132,7 +132,7 @@ final class SoakTests: XCTestCase {
                     t.outcomes[outcome, default: 0] += 1
                     if let violation, t.violations.count < 20 { t.violations.append(violation) }
                 }
-                if outcome.hasPrefix("429") || outcome.hasPrefix("503") {
+                if outcome.hasPrefix("503") {
                     // Behave like a real client: back off on "retry later" instead of spinning on it.
                     usleep(200_000)
                 }
@@ -151,9 +151,9 @@ final class SoakTests: XCTestCase {
         XCTAssertGreaterThan(total, 100, "the load ran")
         XCTAssertEqual(result.violations, [], "every outcome well-formed")
         let succeeded = (result.outcomes["200 completed stream"] ?? 0) + (result.outcomes["200 response completed"] ?? 0)
-        // 5xx faults cool an account for 5 s; with all three cooling the pool answers 429
-        // usage_limit_reached (docs/reliability.md). Allowed, but a third of the requests must succeed.
-        XCTAssertGreaterThan(succeeded, total / 3, "the load is mostly served")
+        // Injected 5xx only soft-cool an account, so failover absorbs nearly all of them; a 429
+        // usage_limit_reached here would be an error the faults did not inject.
+        XCTAssertGreaterThan(succeeded * 10, total * 8, "at least 80% served")
         let series = samples.withLock { $0 }
         let warm = series.filter { $0.0 >= warmUpEnd }
         let baseline = try XCTUnwrap(warm.first, "samples after warm-up")
