@@ -19,14 +19,17 @@ extension EventLoop {
             core.observer.protocolError(reason: "too_many_connections", status: 503)
             head = "HTTP/1.1 503 Service Unavailable"
             body = OpenAIErrorBody.json(
-                message: "The server has too many open connections.", type: "server_error", code: "too_many_connections"
+                message: "The server has too many open connections.",
+                type: "server_error",
+                code: "too_many_connections"
             )
         case .clientFull:
             core.observer.protocolError(reason: "too_many_client_connections", status: 429)
             head = "HTTP/1.1 429 Too Many Requests"
             body = OpenAIErrorBody.json(
                 message: "Too many open connections from this client address; reuse or close connections.",
-                type: "rate_limit_error", code: "too_many_connections"
+                type: "rate_limit_error",
+                code: "too_many_connections"
             )
         }
         var out: [UInt8] = []

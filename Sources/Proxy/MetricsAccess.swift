@@ -24,8 +24,11 @@ struct MetricsAccess: Sendable {
     }
 
     static let unauthorized = ProxyErrorResponse(
-        status: 401, type: "invalid_request_error", code: "invalid_metrics_token",
-        message: "Missing or invalid bearer token for /metrics.", headers: [("www-authenticate", "Bearer")]
+        status: 401,
+        type: "invalid_request_error",
+        code: "invalid_metrics_token",
+        message: "Missing or invalid bearer token for /metrics.",
+        headers: [("www-authenticate", "Bearer")]
     )
 
     /// Answers `request` with the exposition, or the 401. Returns the status sent.

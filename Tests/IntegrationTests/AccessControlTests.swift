@@ -47,15 +47,23 @@ final class AccessControlTests: XCTestCase {
         XCTAssertEqual(anonymous.errorObject?["code"] as? String, "invalid_metrics_token")
         XCTAssertEqual(anonymous.headers["www-authenticate"], "Bearer")
         let wrong = try HTTPTestClient.get(
-            port: metricsPort, path: "/metrics", headers: [("Authorization", "Bearer metrics-test-FAKE-tokeN")]
+            port: metricsPort,
+            path: "/metrics",
+            headers: [("Authorization", "Bearer metrics-test-FAKE-tokeN")]
         )
         XCTAssertEqual(wrong.status, 401)
         let ok = try HTTPTestClient.get(
-            port: metricsPort, path: "/metrics", headers: [("Authorization", "Bearer \(Self.metricsToken)")]
+            port: metricsPort,
+            path: "/metrics",
+            headers: [("Authorization", "Bearer \(Self.metricsToken)")]
         )
         XCTAssertEqual(ok.status, 200)
         XCTAssertEqual(
-            SightlineStack.sample(#"sightline_http_protocol_errors_total{reason="metrics_unauthorized"}"#, in: ok.bodyText), 2
+            SightlineStack.sample(
+                #"sightline_http_protocol_errors_total{reason="metrics_unauthorized"}"#,
+                in: ok.bodyText
+            ),
+            2
         )
         XCTAssertEqual(try HTTPTestClient.get(port: metricsPort, path: "/healthz").status, 200, "health stays open")
         XCTAssertFalse(stack.allOutput().contains(Self.metricsToken), "the token is never logged")
@@ -65,7 +73,9 @@ final class AccessControlTests: XCTestCase {
         let stack = try SightlineStack(
             label: "access-main",
             extraConfig: [
-                "metrics": ["listen": ["host": "127.0.0.1", "port": TestEnvironment.randomPort()], "onMainListener": true]
+                "metrics": [
+                    "listen": ["host": "127.0.0.1", "port": TestEnvironment.randomPort()], "onMainListener": true,
+                ]
             ]
         )
         self.stack = stack
@@ -81,8 +91,10 @@ final class AccessControlTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: config).write(to: file)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
         let child = try ChildProcess(
-            name: "check-config", executable: TestEnvironment.sightlineBinary,
-            arguments: ["check-config", "--config", file.path], environment: ["ACCESS_TEST_TOKEN": "sim-access-FAKE"],
+            name: "check-config",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["check-config", "--config", file.path],
+            environment: ["ACCESS_TEST_TOKEN": "sim-access-FAKE"],
             directory: directory
         )
         let status = try XCTUnwrap(child.waitForExit(timeout: 15))
@@ -91,11 +103,16 @@ final class AccessControlTests: XCTestCase {
 
     func testConfigFilesOthersCanReadAreRefused() throws {
         let inline: [String: Any] = [
-            "accounts": [["name": "a", "kind": "chatgpt", "accountId": "sim-account-1", "accessToken": "sim-access-FAKE"]]
+            "accounts": [
+                ["name": "a", "kind": "chatgpt", "accountId": "sim-account-1", "accessToken": "sim-access-FAKE"]
+            ]
         ]
         let viaEnv: [String: Any] = [
             "accounts": [
-                ["name": "a", "kind": "chatgpt", "accountIdEnv": "ACCESS_TEST_TOKEN", "accessTokenEnv": "ACCESS_TEST_TOKEN"]
+                [
+                    "name": "a", "kind": "chatgpt", "accountIdEnv": "ACCESS_TEST_TOKEN",
+                    "accessTokenEnv": "ACCESS_TEST_TOKEN",
+                ]
             ]
         ]
         XCTAssertEqual(try checkConfig(inline, mode: 0o600).status, 0)

@@ -15,9 +15,12 @@ final class FaultToleranceTests: XCTestCase {
 
     static let streamBody = #"{"model":"gpt-5.5","input":"hi","stream":true}"#
 
-    func post(_ stack: SightlineStack, _ json: String = streamBody, timeout: TimeInterval = 30) throws -> ParsedResponse {
+    func post(_ stack: SightlineStack, _ json: String = streamBody, timeout: TimeInterval = 30) throws -> ParsedResponse
+    {
         try HTTPTestClient.exchange(
-            port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json), timeout: timeout
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: json),
+            timeout: timeout
         )
     }
 
@@ -44,7 +47,10 @@ final class FaultToleranceTests: XCTestCase {
         assertRetryable502(try post(stack))
         XCTAssertEqual(try stack.coolingAccounts(), 0, "a reset is transient: nobody is cooled for it")
         // Drop resets a fresh connection did not consume (no resend happened there).
-        _ = try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/reset", json: "{}"))
+        _ = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/reset", json: "{}")
+        )
         let r = try post(stack)
         XCTAssertEqual(r.status, 200, "requests after the resets are served: \(r.bodyText)")
     }
@@ -56,7 +62,8 @@ final class FaultToleranceTests: XCTestCase {
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
         let gen = try ChildProcess(
-            name: "openssl-req", executable: "/usr/bin/env",
+            name: "openssl-req",
+            executable: "/usr/bin/env",
             arguments: [
                 "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
@@ -68,8 +75,11 @@ final class FaultToleranceTests: XCTestCase {
         for attempt in 0..<5 {
             let port = TestEnvironment.randomPort()
             let server = try ChildProcess(
-                name: "s_server-\(attempt)", executable: "/usr/bin/env",
-                arguments: ["openssl", "s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-www"],
+                name: "s_server-\(attempt)",
+                executable: "/usr/bin/env",
+                arguments: [
+                    "openssl", "s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-www",
+                ],
                 directory: directory
             )
             extraProcesses.append(server)
@@ -134,7 +144,8 @@ final class FaultToleranceTests: XCTestCase {
         let link = directory.appendingPathComponent("full.log")
         try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "/dev/full")
         let stack = try SightlineStack(
-            label: "fault-logfull", extraConfig: ["log": ["stdout": false, "file": link.path, "maxBytes": 4096]]
+            label: "fault-logfull",
+            extraConfig: ["log": ["stdout": false, "file": link.path, "maxBytes": 4096]]
         )
         self.stack = stack
         for i in 0..<5 {
@@ -160,19 +171,25 @@ final class FaultToleranceTests: XCTestCase {
         self.stack = stack
         let state = stack.directory.appendingPathComponent("state").path
         let chattr = try ChildProcess(
-            name: "chattr", executable: "/usr/bin/env", arguments: ["chattr", "+i", state], directory: stack.directory
+            name: "chattr",
+            executable: "/usr/bin/env",
+            arguments: ["chattr", "+i", state],
+            directory: stack.directory
         )
         guard chattr.waitForExit(timeout: 10) == 0 else { throw XCTSkip("chattr +i not permitted: \(chattr.stderr)") }
         defer {
             let undo = try? ChildProcess(
-                name: "chattr-undo", executable: "/usr/bin/env", arguments: ["chattr", "-i", state],
+                name: "chattr-undo",
+                executable: "/usr/bin/env",
+                arguments: ["chattr", "-i", state],
                 directory: stack.directory
             )
             _ = undo?.waitForExit(timeout: 10)
         }
         XCTAssertFalse(FileManager.default.createFile(atPath: state + "/probe", contents: Data()), "writes fail")
         let invalidate = try HTTPTestClient.exchange(
-            port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/accounts/acct1/invalidate-access", json: "{}")
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/accounts/acct1/invalidate-access", json: "{}")
         )
         XCTAssertEqual(invalidate.status, 200)
         for i in 0..<6 {

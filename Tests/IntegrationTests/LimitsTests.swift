@@ -35,7 +35,8 @@ final class LimitsTests: XCTestCase {
                 }
                 text = m.bodyText
                 return true
-            }, "a slot frees once the held connections close"
+            },
+            "a slot frees once the held connections close"
         )
         let series = #"sightline_http_protocol_errors_total{reason="too_many_client_connections"}"#
         XCTAssertGreaterThanOrEqual(SightlineStack.sample(series, in: text) ?? 0, 1, text)
@@ -57,19 +58,29 @@ final class LimitsTests: XCTestCase {
                 SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) == 2
             }
         )
-        let r = try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: body))
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: body)
+        )
         XCTAssertEqual(r.status, 503, r.bodyText)
         XCTAssertEqual(r.errorObject?["code"] as? String, "proxy_at_capacity")
         XCTAssertEqual(r.headers["retry-after"], "1")
         let text = try stack.scrape()
-        XCTAssertEqual(SightlineStack.sample(#"sightline_http_protocol_errors_total{reason="proxy_at_capacity"}"#, in: text), 1)
+        XCTAssertEqual(
+            SightlineStack.sample(#"sightline_http_protocol_errors_total{reason="proxy_at_capacity"}"#, in: text),
+            1
+        )
         for c in silent { c.disconnect() }
         XCTAssertTrue(
             try SightlineStack.waitUntil(timeout: 10) {
                 SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) == 0
-            }, "a client that leaves frees its slot"
+            },
+            "a client that leaves frees its slot"
         )
-        let ok = try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: body))
+        let ok = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: body)
+        )
         XCTAssertEqual(ok.status, 200)
         XCTAssertTrue(ok.bodyText.contains("response.completed"))
     }
@@ -100,7 +111,8 @@ final class LimitsTests: XCTestCase {
         XCTAssertEqual(try stack.coolingAccounts(), 0, "silence never cools an account")
         let output = stack.allOutput()
         XCTAssertTrue(
-            output.contains("idle_timeout") || output.contains("first_byte_timeout"), "attempts logged as timeouts"
+            output.contains("idle_timeout") || output.contains("first_byte_timeout"),
+            "attempts logged as timeouts"
         )
         let ok = try HTTPTestClient.exchange(
             port: stack.proxyPort,

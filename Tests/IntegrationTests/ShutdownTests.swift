@@ -16,21 +16,27 @@ final class ShutdownTests: XCTestCase {
         for i in 0..<count {
             let c = try HTTPTestClient(port: stack.proxyPort)
             try c.send(
-                HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"load \#(i)","stream":true}"#)
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"load \#(i)","stream":true}"#
+                )
             )
             clients.append(c)
         }
         XCTAssertTrue(
             try SightlineStack.waitUntil(timeout: 10) {
                 (SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) ?? 0) >= Double(count)
-            }, "all streams in flight"
+            },
+            "all streams in flight"
         )
         return clients
     }
 
     func testSIGTERMDrainsInFlightStreamsRefusesNewConnectionsAndExitsZero() throws {
         let stack = try SightlineStack(
-            label: "shutdown-term", extraConfig: ["limits": ["shutdownDrainSeconds": 10]], simulator: Self.slowSimulator
+            label: "shutdown-term",
+            extraConfig: ["limits": ["shutdownDrainSeconds": 10]],
+            simulator: Self.slowSimulator
         )
         self.stack = stack
         let clients = try startStreams(stack, count: 6)
@@ -53,7 +59,8 @@ final class ShutdownTests: XCTestCase {
 
     func testSIGTERMCutsStreamsThatOutliveTheDrainDeadline() throws {
         let stack = try SightlineStack(
-            label: "shutdown-deadline", extraConfig: ["limits": ["shutdownDrainSeconds": 1]]
+            label: "shutdown-deadline",
+            extraConfig: ["limits": ["shutdownDrainSeconds": 1]]
         )
         self.stack = stack
         try stack.injectFault(account: nil, "silence", count: 2)
@@ -62,7 +69,9 @@ final class ShutdownTests: XCTestCase {
         stack.proxy.signal(SIGTERM)
         XCTAssertEqual(stack.proxy.waitForExit(timeout: 10), 0, "exits although the streams never end")
         XCTAssertLessThan(Date().timeIntervalSince(signalled), 6)
-        for c in clients { XCTAssertNotNil(try? c.readUntil { _ in false }, "the connection is closed, not left hanging") }
+        for c in clients {
+            XCTAssertNotNil(try? c.readUntil { _ in false }, "the connection is closed, not left hanging")
+        }
     }
 
     func testKill9UnderLoadRestartsWithTheSameKeyAndState() throws {

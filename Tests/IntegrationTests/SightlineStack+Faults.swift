@@ -18,7 +18,8 @@ extension SightlineStack {
         let body: [String: Any] = ["probability": probability, "faults": faults, "seed": seed]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         let r = try HTTPTestClient.exchange(
-            port: simulatorPort, HTTPTestClient.post(path: "/__sim/random-faults", json: json)
+            port: simulatorPort,
+            HTTPTestClient.post(path: "/__sim/random-faults", json: json)
         )
         XCTAssertEqual(r.status, 200, r.bodyText)
     }

@@ -16,9 +16,9 @@ final class SoakTests: XCTestCase {
 
     static var faults: [Any] {
         [
-        "server_error", "bad_gateway", "overloaded", "connection_reset",
-        ["fault": "stream_cut", "after": 2], ["fault": "stream_cut", "after": 6], ["fault": "slow", "ms": 20],
-        ["fault": "response_failed", "code": "server_error"],
+            "server_error", "bad_gateway", "overloaded", "connection_reset",
+            ["fault": "stream_cut", "after": 2], ["fault": "stream_cut", "after": 6], ["fault": "slow", "ms": 20],
+            ["fault": "response_failed", "code": "server_error"],
         ]
     }
     static let allowedErrorCodes: Set<String> = [
@@ -32,7 +32,8 @@ final class SoakTests: XCTestCase {
 
     static func procStatus(_ pid: Int32) -> (rssKiB: Int, fds: Int) {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        let rss =
+            status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
         return (rss, fds)
@@ -70,7 +71,9 @@ final class SoakTests: XCTestCase {
     }
 
     static func leak(_ text: String) -> String? {
-        if text.contains("previous_response_not_found") { return "raw previous_response_not_found: \(text.suffix(300))" }
+        if text.contains("previous_response_not_found") {
+            return "raw previous_response_not_found: \(text.suffix(300))"
+        }
         if text.contains("\"message\"") && text.range(of: #"resp_[A-Za-z0-9]"#, options: .regularExpression) != nil,
             text.contains("\"error\"")
         {
@@ -150,14 +153,17 @@ final class SoakTests: XCTestCase {
         print("soak: \(total) requests in \(Int(seconds)) s: \(result.outcomes.sorted { $0.key < $1.key })")
         XCTAssertGreaterThan(total, 100, "the load ran")
         XCTAssertEqual(result.violations, [], "every outcome well-formed")
-        let succeeded = (result.outcomes["200 completed stream"] ?? 0) + (result.outcomes["200 response completed"] ?? 0)
+        let succeeded =
+            (result.outcomes["200 completed stream"] ?? 0) + (result.outcomes["200 response completed"] ?? 0)
         // Injected 5xx only soft-cool an account, so failover absorbs nearly all of them; a 429
         // usage_limit_reached here would be an error the faults did not inject.
         XCTAssertGreaterThan(succeeded * 10, total * 8, "at least 80% served")
         let series = samples.withLock { $0 }
         let warm = series.filter { $0.0 >= warmUpEnd }
         let baseline = try XCTUnwrap(warm.first, "samples after warm-up")
-        print("soak: rss KiB warm \(baseline.1) max \(warm.map(\.1).max() ?? 0) end \(after.rssKiB); fds warm \(baseline.2) max \(warm.map(\.2).max() ?? 0) end \(after.fds)")
+        print(
+            "soak: rss KiB warm \(baseline.1) max \(warm.map(\.1).max() ?? 0) end \(after.rssKiB); fds warm \(baseline.2) max \(warm.map(\.2).max() ?? 0) end \(after.fds)"
+        )
         XCTAssertLessThanOrEqual(after.fds, baseline.2 + 16, "descriptors return to their warm-up level")
         XCTAssertLessThanOrEqual(warm.map(\.2).max() ?? 0, baseline.2 + 64, "descriptors stay bounded under load")
         XCTAssertLessThanOrEqual(after.rssKiB, baseline.1 + 64 * 1024, "RSS does not run away")
