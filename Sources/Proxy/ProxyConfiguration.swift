@@ -72,9 +72,9 @@ struct ProxyConfiguration: Sendable {
     /// Open downstream connections in total; over it: 503 and close.
     var maxConnections = 10_000
     /// Open downstream connections from one client IP; over it: 429 and close. 0 = unlimited.
-    var maxConnectionsPerClient = 256
+    var maxConnectionsPerClient = 2048
     /// Proxied requests (streams) in flight at once; over it: 503 `proxy_at_capacity`. 0 = unlimited.
-    var maxInFlightRequests = 1024
+    var maxInFlightRequests = 4096
     /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
     var transcriptCacheBytes = 64 * 1024 * 1024
     /// How often stickiness and affinity are snapshotted to the state directory.
