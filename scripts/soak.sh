@@ -6,6 +6,7 @@
 # stream ended by a terminal response.failed, or a structured retryable error). Prints a summary.
 #
 #   scripts/soak.sh [--minutes N] [--concurrency C] [--fault-probability P] [--bin PATH]
+#                   [--transcript-cache-bytes B]   (a small cache tells a leak from the cache filling up)
 #
 # Everything runs on 127.0.0.1; the run is bounded by --minutes. Figures: docs/reliability.md.
 set -euo pipefail
@@ -15,6 +16,7 @@ minutes=10
 concurrency=8
 probability=0.05
 bin=""
+transcript_bytes=""             # continuity.transcriptCacheBytes; empty = the proxy's default (64 MiB)
 rss_growth_kib=$((48 * 1024))   # allowed RSS growth after warm-up
 fd_growth=32                    # allowed descriptor growth after warm-up
 while [ $# -gt 0 ]; do
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
         --concurrency) concurrency="$2"; shift 2 ;;
         --fault-probability) probability="$2"; shift 2 ;;
         --bin) bin="$2"; shift 2 ;;
-        *) echo "usage: $0 [--minutes N] [--concurrency C] [--fault-probability P] [--bin PATH]" >&2; exit 2 ;;
+        --transcript-cache-bytes) transcript_bytes="$2"; shift 2 ;;
+        *) echo "usage: $0 [--minutes N] [--concurrency C] [--fault-probability P] [--bin PATH] [--transcript-cache-bytes B]" >&2; exit 2 ;;
     esac
 done
 
@@ -66,6 +69,8 @@ wait_for "$dir/simulator.out" "simulator listening" 15 || { echo "simulator did 
 
 proxy_port=$(pick_port)
 base="http://127.0.0.1:$sim_port/backend-api/codex"
+continuity=""
+[ -n "$transcript_bytes" ] && continuity="\"continuity\":{\"transcriptCacheBytes\":$transcript_bytes},"
 cat > "$dir/sightline.json" <<JSON
 {"listen":{"host":"127.0.0.1","port":$proxy_port},
  "stateDirectory":"$dir/state",
@@ -73,7 +78,7 @@ cat > "$dir/sightline.json" <<JSON
   {"name":"acct1","kind":"chatgpt","baseURL":"$base","accountId":"sim-account-1","accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0"},
   {"name":"acct2","kind":"chatgpt","baseURL":"$base","accountId":"sim-account-2","accessToken":"sim-access-acct2-0","refreshToken":"sim-refresh-acct2-0"},
   {"name":"acct3","kind":"chatgpt","baseURL":"$base","accountId":"sim-account-3","accessToken":"sim-access-acct3-0","refreshToken":"sim-refresh-acct3-0"}],
- "upstream":{"tokenURL":"http://127.0.0.1:$sim_port/oauth/token"},
+ "upstream":{"tokenURL":"http://127.0.0.1:$sim_port/oauth/token"},$continuity
  "log":{"stdout":false,"file":"$dir/sightline.log","maxBytes":16777216,"keepSegments":3}}
 JSON
 chmod 600 "$dir/sightline.json"
@@ -95,7 +100,7 @@ port, pid, minutes, conc, rss_growth, fd_growth, workdir = (int(sys.argv[1]), in
     int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
 deadline = time.time() + minutes * 60
 warmup_end = time.time() + min(60, minutes * 60 / 5)
-ALLOWED = {"upstream_unavailable", "stream_incomplete", "proxy_at_capacity", "usage_limit_reached", "server_error"}
+ALLOWED = {"upstream_unavailable", "stream_incomplete", "proxy_at_capacity", "server_error"}
 lock = threading.Lock()
 outcomes, violations, samples = {}, [], []
 
@@ -152,7 +157,7 @@ def worker(n):
         with lock:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             if violation and len(violations) < 20: violations.append(f"{outcome}: {violation}")
-        if status in (429, 503): time.sleep(0.2)  # a real client backs off on "retry later"
+        if status == 503: time.sleep(0.2)  # a real client backs off on "retry later"
 
 def sampler():
     while time.time() < deadline + 5:
@@ -189,9 +194,8 @@ if violations: print("FAIL: ill-formed outcomes:", *violations[:20], sep="\n  ")
 if rss_end - base_rss > rss_growth: print(f"FAIL: RSS grew {rss_end - base_rss} KiB after warm-up"); failed = True
 if max_fd - base_fd > fd_growth or fds_end - base_fd > fd_growth: print("FAIL: descriptors grew"); failed = True
 succeeded = sum(v for k, v in outcomes.items() if k.startswith("200 completed") or k == "200 response completed")
-# 5xx faults cool an account for 5 s; with all three cooling the pool answers 429 usage_limit_reached
-# (docs/reliability.md): allowed, but at least a third of the requests must still succeed.
-if succeeded * 3 < total: print(f"FAIL: only {succeeded} of {total} requests succeeded"); failed = True
+# Failover absorbs nearly every injected fault: at least 80% of the requests must be served.
+if succeeded * 10 < total * 8: print(f"FAIL: only {succeeded} of {total} requests succeeded"); failed = True
 sys.exit(1 if failed else 0)
 PY
 for secret in sim-access-acct sim-refresh-acct; do
