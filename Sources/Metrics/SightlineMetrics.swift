@@ -69,6 +69,8 @@ public final class SightlineMetrics: Sendable {
     public let tokenRefreshesFamily: CounterFamily
     public let poolAvailableAccounts: Gauge
     public let poolExhausted: Counter
+    /// WebSocket sessions, frames, upgrades and reuse (issue 6).
+    public let webSocket: WebSocketMetrics
 
     private let requestsTable: LabelTable<Counter>
     private let durationTable: LabelTable<Histogram>
@@ -198,6 +200,7 @@ public final class SightlineMetrics: Sendable {
         poolAvailableAccounts =
             d.gauge("sightline_pool_available_accounts", "Accounts currently able to take requests.").child
         poolExhausted = d.counter("sightline_pool_exhausted_total", "Requests that found no available account.").child
+        webSocket = WebSocketMetrics(d)
 
         buildInfo.labels(version, revision, swiftVersion).set(1)
         let (requests, duration, firstEvent) = (requestsFamily, requestDurationFamily, upstreamFirstEventFamily)
@@ -256,8 +259,8 @@ public final class SightlineMetrics: Sendable {
     public func affinityLookups(result: String) -> Counter { affinityTable[result] }
 }
 
-/// Registration that traps: names here are constants, and a unit test renders them all.
-private struct Declare {
+/// Registration that traps (internal so `WebSocketMetrics` can declare through it): names here are constants, and a unit test renders them all.
+struct Declare {
     let registry: MetricRegistry
 
     func counter(_ name: String, _ help: String, _ labels: [String] = []) -> CounterFamily {

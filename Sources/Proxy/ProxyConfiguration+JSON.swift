@@ -3,17 +3,17 @@ import LogRedaction
 
 extension ProxyConfiguration {
     /// The file format. Unknown keys are rejected so a typo does not silently disable a setting.
-    private struct File: Decodable {
-        struct ListenFile: Decodable {
+    private struct File: Codable {
+        struct ListenFile: Codable {
             var host: String?
             var port: Int?
         }
-        struct MetricsFile: Decodable {
+        struct MetricsFile: Codable {
             var listen: ListenFile?
             var onMainListener: Bool?
             var tokenSha256: String?
         }
-        struct AccountFile: Decodable {
+        struct AccountFile: Codable {
             var name: String
             var kind: AccountKind?
             var baseURL: String?
@@ -27,13 +27,13 @@ extension ProxyConfiguration {
             var apiKeyEnv: String?
             var maxConcurrentRequests: Int?
         }
-        struct ClientKeyFile: Decodable {
+        struct ClientKeyFile: Codable {
             var name: String
             var sha256: String?
             var key: String?
             var keyEnv: String?
         }
-        struct UpstreamFile: Decodable {
+        struct UpstreamFile: Codable {
             var connectTimeoutSeconds: Double?
             var firstByteTimeoutSeconds: Double?
             var idleTimeoutSeconds: Double?
@@ -41,18 +41,18 @@ extension ProxyConfiguration {
             var caFile: String?
             var tokenURL: String?
         }
-        struct LogFile: Decodable {
+        struct LogFile: Codable {
             var stdout: Bool?
             var file: String?
             var maxBytes: Int?
             var keepSegments: Int?
             var level: String?
         }
-        struct ContinuityFile: Decodable {
+        struct ContinuityFile: Codable {
             var transcriptCacheBytes: Int?
             var snapshotSeconds: Double?
         }
-        struct LimitsFile: Decodable {
+        struct LimitsFile: Codable {
             var maxHeaderBytes: Int?
             var maxBodyBytes: Int?
             var headerReadTimeoutSeconds: Double?
@@ -66,6 +66,7 @@ extension ProxyConfiguration {
         var metrics: MetricsFile?
         var eventLoops: Int?
         var pathPrefix: String?
+        var httpBridge: Bool?
         var stateDirectory: String?
         var pseudonymKeyFile: String?
         var accounts: [AccountFile]?
@@ -88,6 +89,9 @@ extension ProxyConfiguration {
         } catch {
             throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
         }
+        if let unknown = unknownKey(in: data, known: file) {
+            throw ConfigurationError(reason: "unknown_key", detail: unknown)
+        }
         var c = ProxyConfiguration()
         if let l = file.listen {
             c.listen = Listen(host: l.host ?? c.listen.host, port: l.port ?? c.listen.port)
@@ -104,6 +108,7 @@ extension ProxyConfiguration {
         }
         c.eventLoops = file.eventLoops ?? 0
         c.pathPrefix = file.pathPrefix
+        c.httpBridge = file.httpBridge ?? true
         c.stateDirectory = file.stateDirectory ?? c.stateDirectory
         c.pseudonymKeyFile = file.pseudonymKeyFile
         func secret(_ inline: String?, _ env: String?, _ field: String, _ account: String) throws -> Secret<String>? {
@@ -184,5 +189,36 @@ extension ProxyConfiguration {
             c.continuitySnapshotSeconds = k.snapshotSeconds ?? c.continuitySnapshotSeconds
         }
         return c
+    }
+
+    /// The first key of `data` (as a dotted path) that the file format does not know, so a typo cannot
+    /// silently disable a setting. Found by re-encoding the decoded file: every known key with a value
+    /// survives the round trip, an unknown one does not. Keys given as `null` count as known.
+    private static func unknownKey(in data: Data, known file: File) -> String? {
+        guard let given = try? JSONSerialization.jsonObject(with: data),
+            let encoded = try? JSONEncoder().encode(file),
+            let kept = try? JSONSerialization.jsonObject(with: encoded)
+        else { return nil }
+        return firstUnknown(given, kept, path: "")
+    }
+
+    private static func firstUnknown(_ given: Any, _ kept: Any?, path: String) -> String? {
+        if let object = given as? [String: Any] {
+            let keptObject = kept as? [String: Any] ?? [:]
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : path + "." + key
+                if object[key] is NSNull { continue }
+                guard keptObject[key] != nil else { return child }
+                if let found = firstUnknown(object[key]!, keptObject[key], path: child) { return found }
+            }
+        } else if let array = given as? [Any] {
+            let keptArray = kept as? [Any] ?? []
+            for (i, element) in array.enumerated() {
+                if let found = firstUnknown(element, i < keptArray.count ? keptArray[i] : nil, path: "\(path)[\(i)]") {
+                    return found
+                }
+            }
+        }
+        return nil
     }
 }

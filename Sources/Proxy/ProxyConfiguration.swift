@@ -49,6 +49,9 @@ struct ProxyConfiguration: Sendable {
     var metricsTokenSHA256: [UInt8]?
     var eventLoops = 0
     var pathPrefix: String?
+    /// Carry HTTP clients' Responses conversations over one pooled upstream WebSocket per continuity key
+    /// (ChatGPT accounts only), sending only the new items with `previous_response_id` (docs/websocket.md).
+    var httpBridge = true
     var stateDirectory = ".sightline-state"
     var pseudonymKeyFile: String?
     var accounts: [Account] = []

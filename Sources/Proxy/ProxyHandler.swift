@@ -14,10 +14,13 @@ import WireFormats
 final class ProxyHandler: HTTPHandler {
     let ctx: ProxyContext
     let draining: @Sendable () -> Bool
+    /// Downstream Responses WebSockets (upgrades on the responses paths).
+    let webSockets: WebSocketHub
 
     init(ctx: ProxyContext, draining: @escaping @Sendable () -> Bool) {
         self.ctx = ctx
         self.draining = draining
+        webSockets = WebSocketHub(ctx: ctx)
     }
 
     func handle(_ request: HTTPRequest, responder: HTTPResponder) {
@@ -53,11 +56,21 @@ final class ProxyHandler: HTTPHandler {
             principal = p
         case .rejected:
             ctx.metrics.clientAuthFailures.increment()
+            if request.isWebSocketUpgrade { webSockets.refused("unauthorized") }
             localError(route, responder, .unauthorized)
             return
         }
-        if route == .responses && (request.isWebSocketUpgrade || request.method == "GET") {
-            localError(route, responder, request.isWebSocketUpgrade ? .webSocketNotSupported : .methodNotAllowed("POST"))
+        if route == .responses && request.isWebSocketUpgrade {
+            if draining() {
+                webSockets.refused("draining")
+                localError(route, responder, .draining)
+            } else {
+                webSockets.accept(request, responder: responder, route: route, principal: principal)
+            }
+            return
+        }
+        if route == .responses && request.method == "GET" {
+            localError(route, responder, .methodNotAllowed("POST"))
             return
         }
         if draining() {
@@ -84,6 +97,12 @@ final class ProxyHandler: HTTPHandler {
         }
         let incoming = request.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
         let server = ctx.logger.startSpan(.server, "POST \(route.metricLabel)", parent: incoming)
+        if webSockets.carry(
+            route: route, query: request.query, prepared: prepared, responder: responder, trace: server.context,
+            serverSpan: server
+        ) {
+            return
+        }
         let exchange = ResponsesExchange(
             ctx: ctx, route: route, responder: responder, query: request.query, prepared: prepared,
             trace: server.context, serverSpan: server

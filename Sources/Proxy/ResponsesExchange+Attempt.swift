@@ -73,7 +73,7 @@ extension ResponsesExchange {
         let account = ctx.pool.accounts[index]
         let pseudonym = ctx.pool.pseudonyms[index]
         let credentials = ctx.pool.credentials(index)
-        let (attemptNumber, body) = state.withLock { s -> (Int, [UInt8]) in
+        let (attemptNumber, preparedBody) = state.withLock { s -> (Int, [UInt8]) in
             s.attempt += 1
             s.liveAttempt = s.attempt
             s.account = index
@@ -99,6 +99,12 @@ extension ResponsesExchange {
                 LogAttribute("http.request.resend_count", .int(attemptNumber)),
             ]
         )
+        var body = preparedBody
+        if prepared.continuityKey == nil, route == .responses, let top = try? JSONTopLevel.scan(body) {
+            // Last step of the continuity-key precedence: nothing identifies the conversation, so the
+            // account's pseudonym keys its prompt cache (never a raw id).
+            body = top.rewriting(set: [(key: "prompt_cache_key", rawJSON: JSONEncoding.string(pseudonym))])
+        }
         var headers = prepared.forwardedHeaders
         headers.append(("content-type", "application/json"))
         if route == .responses { headers.append(("accept", "text/event-stream")) }

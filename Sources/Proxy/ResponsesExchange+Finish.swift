@@ -30,7 +30,7 @@ extension ResponsesExchange {
         if let a = s.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
         if let p = prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
         if let p = prepared.principalPseudonym { attributes.append(LogAttribute("sightline.principal", .pseudonym(p))) }
-        if let source = prepared.continuityKey?.source {
+        if let source = prepared.continuityKey?.source ?? (route == .responses ? .account : nil) {
             attributes.append(LogAttribute("sightline.continuity_key.source", .string(source.rawValue)))
         }
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }

@@ -60,14 +60,14 @@ extension ResponsesExchange {
         switch decision {
         case .failover:
             recordNow(.failover, .attempted, reason: reason)
-            exclude(failedIndex, event: event, pending: .failover)
+            exclude(failedIndex, pending: .failover)
             startAttempt()
         case .pinReset:
             // The conversation's account failed for credentials or quota: drop its pin and move on; the stale
             // anchor is never forwarded to the new account (planAnchor replays from the transcript instead).
             recordNow(.pinReset, .attempted, reason: reason)
             ctx.pool.dropSticky(session: prepared.sessionPseudonym)
-            exclude(failedIndex, event: event, pending: .pinReset)
+            exclude(failedIndex, pending: .pinReset)
             if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {
                 maskContinuityLoss(reason: "anchor_on_reset_account")
                 return
@@ -91,7 +91,7 @@ extension ResponsesExchange {
                     if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
                     recordNow(.pinReset, .attempted, reason: error.reason)
                     ctx.pool.dropSticky(session: prepared.sessionPseudonym)
-                    exclude(index, event: event, pending: .pinReset)
+                    exclude(index, pending: .pinReset)
                     startAttempt()
                 }
             }
@@ -128,11 +128,10 @@ extension ResponsesExchange {
     }
 
     /// Excludes the failed account for the rest of this request and queues the decision's result.
-    private func exclude(_ index: Int?, event: UpstreamEvent, pending decision: Decision) {
+    private func exclude(_ index: Int?, pending decision: Decision) {
         state.withLock { s in
             if let i = index { s.excluded.insert(i) }
             s.pending.append(decision)
-            s.lastFailure = Self.clientError(for: event)
         }
     }
 

@@ -68,7 +68,6 @@ final class ResponsesExchange: Sendable {
         var refreshed = false
         var continuityRetried = false
         var pending: [Decision] = []
-        var lastFailure: ProxyErrorResponse?
         var lastEvent: UpstreamEvent?
         var usageRecorded = false
         /// The body the next attempt sends: the prepared one, or a replay without the anchor.

@@ -1,0 +1,237 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+extension BridgeSession {
+    func upstream(serial: Int, _ event: WebSocketUpstreamLink.Event) {
+        guard let link, link.serial == serial else { return }
+        switch event {
+        case .opened(let headers):
+            ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
+        case .text(let frame):
+            handleFrame(frame, link: link)
+        case .closed, .failed:
+            if case .failed(_, let status?) = event {
+                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(status))
+                    .increment()
+            }
+            self.link = nil
+            previous = nil
+            guard let r = request else {
+                hub.bridge.remove(key: key, session: self)
+                return
+            }
+            if r.committed {
+                failAfterCommit(r)
+            } else {
+                handOff(r, reason: "websocket_closed")
+            }
+        }
+    }
+
+    private func handleFrame(_ frame: [UInt8], link: WebSocketUpstreamLink) {
+        guard var r = request else { return }
+        guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else { return }
+        if !r.firstEventSeen {
+            r.firstEventSeen = true
+            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - r.sentAt))
+        }
+        let type = summary.type ?? ""
+        if type == "error" {
+            request = r
+            if r.committed { return failAfterCommit(r) }
+            // Before the first byte: the plain HTTP path serves the full request, after the decision the
+            // HTTP path would have taken on this error (cooling, excluding the account), so the fault is
+            // neither lost nor retried blindly.
+            return handOffAfterError(r, frame: frame, top: top, account: link.account)
+        }
+        if type == "response.output_item.done", let item = top.rawValue(forKey: "item") {
+            r.items.append((summary.outputIndex ?? r.items.count, Array(item)))
+        }
+        if r.prepared.clientStreaming {
+            if !r.committed, WebSocketSession.holdable.contains(type) {
+                r.held.append(frame)
+                request = r
+                return
+            }
+            if !r.committed, type != "response.metadata", type != "codex.rate_limits" {
+                r.committed = true
+                var h = HTTPHeaders()
+                h.set("content-type", "text/event-stream")
+                h.set("cache-control", "no-cache")
+                r.responder.beginStream(status: 200, headers: h)
+                for held in r.held { write(held, r) }
+                r.held = []
+            }
+            if r.committed { write(frame, r) }
+        } else {
+            _ = try? r.aggregator.consume(eventData: frame[...])
+        }
+        request = r
+        guard summary.isTerminal else { return }
+        if let usage = summary.usage { recordUsage(usage, r) }
+        if type == "response.completed", let id = summary.responseID, let input = r.input {
+            previous = BridgeContinuation.Turn(
+                fingerprint: r.fingerprint,
+                input: input,
+                output: r.items.sorted { $0.index < $1.index }.map(\.bytes),
+                responseID: id
+            )
+            ctx.pool.recordSuccess(link.account, session: r.prepared.sessionPseudonym, now: ctx.now())
+        }
+        if type == "response.completed", let id = summary.responseID {
+            remember(id, r, link: link)
+        } else {
+            previous = nil
+        }
+        if r.prepared.clientStreaming {
+            r.responder.end()
+            finish(status: 200, error: nil)
+            return
+        }
+        switch r.aggregator.finish() {
+        case .completed(let json), .incomplete(let json):
+            var h = HTTPHeaders()
+            h.add("content-type", "application/json")
+            r.responder.respond(status: 200, headers: h, body: json)
+            finish(status: 200, error: nil)
+        case .failed(let status, let errorJSON):
+            var h = HTTPHeaders()
+            h.add("content-type", "application/json")
+            r.responder.respond(status: status, headers: h, body: ResponseIDScrubber.scrub(errorJSON))
+            finish(status: status, error: "response_failed")
+        case .truncated:
+            ProxyErrorResponse.streamIncomplete.send(r.responder)
+            finish(status: 502, error: "stream_incomplete")
+        }
+    }
+
+    /// Records a completed response as the HTTP path does: its affinity (with this upstream session) and
+    /// its transcript, so a later request anchored on it can be replayed over either transport.
+    private func remember(_ responseID: String, _ r: Request, link: WebSocketUpstreamLink) {
+        let now = ctx.now()
+        ctx.affinity.record(
+            responseID: responseID,
+            entry: AffinityMap.Entry(
+                accountIndex: link.account,
+                upstreamSessionID: link.sessionID,
+                createdAt: Int64(now)
+            )
+        )
+        guard let input = r.prepared.inputItems else { return }
+        let output = JSONEncoding.array(r.items.sorted { $0.index < $1.index }.map(\.bytes))
+        _ = ctx.transcripts.store(
+            responseID: responseID,
+            input: input,
+            output: output,
+            metadata: TranscriptCache.Metadata(
+                accountIndex: link.account,
+                model: r.prepared.model,
+                createdAt: Int64(now)
+            )
+        )
+    }
+
+    private func handOffAfterError(_ r: Request, frame: [UInt8], top: JSONTopLevel, account: Int) {
+        let status = top.int(forKey: "status") ?? 500
+        let parsed = UpstreamErrorBody(bytes: frame)
+        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+        var rs = RecoveryPolicy.RequestState()
+        rs.anchorIsImplicit = r.incremental
+        rs.hasAnchor = false  // the client sent none; an implicit one is the bridge's to drop
+        rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
+        let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
+        switch decision {
+        case .pinReset where status == 401:
+            // A credential the HTTP path can refresh: hand over untouched, it refreshes and retries this account.
+            handOff(r, reason: cls.rawValue)
+        case .pinReset, .failover:
+            WebSocketSession.applyAccountConsequences(
+                ctx,
+                account,
+                status: status,
+                error: cls,
+                parsed: parsed,
+                headers: top
+            )
+            handOff(r, reason: cls.rawValue, decision: decision, excluded: account)
+        case .stripRetry:
+            handOff(r, reason: cls.rawValue, decision: .stripRetry, excluded: nil)
+        default:
+            handOff(r, reason: cls.rawValue)
+        }
+    }
+
+    private func write(_ frame: [UInt8], _ r: Request) {
+        let type = (try? JSONTopLevel.scan(frame))?.string(forKey: "type") ?? "message"
+        let event = SSEEncoder.event(type: type, json: frame)
+        _ = r.responder.write(event)
+        ctx.metrics.downstreamSentBytes.increment(by: UInt64(event.count))
+    }
+
+    private func failAfterCommit(_ r: Request) {
+        link?.retire(reason: "stream_incomplete")
+        link = nil
+        previous = nil
+        let failed = Array(
+            (#"{"type":"response.failed","response":{"status":"failed","error":{"code":"stream_incomplete","#
+                + #""message":"The upstream stream ended before the response completed; retry the request."}}}"#).utf8
+        )
+        write(failed, r)
+        r.responder.end()
+        finish(status: 200, error: "stream_incomplete")
+    }
+
+    private func recordUsage(_ usage: ResponseEventSummary.Usage, _ r: Request) {
+        let input = max(0, usage.inputTokens ?? 0)
+        let cached = max(0, usage.cachedInputTokens ?? 0)
+        ctx.metrics.tokens(kind: "input").increment(by: UInt64(input))
+        ctx.metrics.tokens(kind: "cached_input").increment(by: UInt64(cached))
+        ctx.metrics.tokens(kind: "output").increment(by: UInt64(max(0, usage.outputTokens ?? 0)))
+        ctx.metrics.tokens(kind: "reasoning").increment(by: UInt64(max(0, usage.reasoningOutputTokens ?? 0)))
+        ctx.metrics.requestInputTokens.observe(Double(input))
+        r.serverSpan.setAttribute("gen_ai.usage.input_tokens", .int(input))
+        r.serverSpan.setAttribute("sightline.usage.cached_input_tokens", .int(cached))
+    }
+
+    /// Records the end of the bridged request exactly once and gives the session back to the pool.
+    func finish(status: Int, error: String?) {
+        guard let r = request else { return }
+        request = nil
+        let duration = max(0, ctx.now() - r.started)
+        ctx.metrics.inFlightRequests.add(-1)
+        ctx.metrics.requests(
+            route: r.route.metricLabel,
+            transport: "http",
+            statusClass: ResponsesExchange.statusClass(status)
+        )
+        .increment()
+        ctx.metrics.requestDuration(route: r.route.metricLabel, transport: "http").observe(duration)
+        var attributes = [
+            LogAttribute("http.request.method", .string("POST")),
+            LogAttribute("http.route", .string(r.route.metricLabel)),
+            LogAttribute("http.response.status_code", .int(status)),
+            LogAttribute("sightline.transport", .string("http")),
+            LogAttribute("sightline.bridge", .bool(true)),
+            LogAttribute("sightline.bridge.incremental", .bool(r.incremental)),
+            LogAttribute("sightline.websocket.session_reused", .bool(r.reused)),
+            LogAttribute("sightline.stream", .bool(r.prepared.clientStreaming)),
+            LogAttribute("sightline.duration_seconds", .double(duration)),
+        ]
+        if let a = r.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
+        if let p = r.prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        if let error { attributes.append(LogAttribute("error.type", .string(error))) }
+        for a in attributes { r.serverSpan.setAttribute(a.key, a.value) }
+        r.serverSpan.end(status: error == nil ? .ok : (status >= 500 ? .error : .unset))
+        ctx.logger.log(
+            status >= 500 ? .warn : .info,
+            "request finished",
+            event: "sightline.request",
+            trace: r.trace,
+            attributes
+        )
+        if status == 499 || error != nil { hub.bridge.remove(key: key, session: self) }
+        hub.bridge.checkin(key: key, session: self, now: ctx.now())
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+/// One pooled upstream WebSocket of the HTTP bridge, for one continuity key: HTTP requests of that
+/// conversation go out on it one at a time as `response.create` frames — only the new items with
+/// `previous_response_id` when the request continues the previous turn (`BridgeContinuation`), in full
+/// otherwise — and its event frames come back as SSE (or one aggregated Response for `stream:false`).
+///
+/// Any failure before the first byte reached the client hands the request, unchanged (full input, no
+/// anchor), to the ordinary HTTP path (`ResponsesExchange`) with its own recovery, and drops this
+/// session: the bridge is an optimisation that must undo itself losslessly, never a new failure mode.
+/// After the first byte, a terminal `response.failed` as on the HTTP path.
+/// Concurrency: `@unchecked Sendable`; all mutable state is confined to `queue`.
+/// Emits: `sightline_requests_total{transport="http"}` and the "request finished" record (with
+/// `sightline.bridge` = true) for requests it serves, `sightline_websocket_upstream_turns_total
+/// {client="http_bridge"}`, and `sightline.bridge` log events.
+final class BridgeSession: @unchecked Sendable {
+    struct Request {
+        var route: ProxyRoute
+        var responder: HTTPResponder
+        var query: String?
+        var prepared: ResponsesExchange.Prepared
+        var trace: TraceContext
+        var serverSpan: Span
+        var started: Double
+        var fingerprint: [String: [UInt8]] = [:]
+        var input: [[UInt8]]?
+        var incremental = false
+        var reused = false
+        var sentAt = 0.0
+        var firstEventSeen = false
+        var committed = false
+        var held: [[UInt8]] = []
+        var items: [(index: Int, bytes: [UInt8])] = []
+        var aggregator = ResponseAggregator()
+        var accountLabel: String?
+    }
+
+    let hub: WebSocketHub
+    let key: String
+    let queue: DispatchQueue
+
+    // Confined to `queue`.
+    var link: WebSocketUpstreamLink?
+    var previous: BridgeContinuation.Turn?
+    var request: Request?
+
+    init(hub: WebSocketHub, key: String) {
+        self.hub = hub
+        self.key = key
+        queue = DispatchQueue(label: "sightline.bridge")
+    }
+
+    var ctx: ProxyContext { hub.ctx }
+
+    /// Serves one HTTP request (already checked out of the pool as busy).
+    func serve(_ r: Request) {
+        r.responder.onClose { [weak self] in
+            guard let self else { return }
+            queue.async { self.clientClosed(r.responder) }
+        }
+        queue.async { [self] in begin(r) }
+    }
+
+    /// Closes the upstream session (pool eviction).
+    func retire(reason: String) {
+        queue.async { [self] in
+            link?.retire(reason: reason)
+            link = nil
+            previous = nil
+        }
+    }
+
+    private func begin(_ r: Request) {
+        var r = r
+        ctx.metrics.inFlightRequests.add(1)
+        guard let top = try? JSONTopLevel.scan(r.prepared.body) else { return handOff(r, reason: "invalid_json") }
+        r.fingerprint = BridgeContinuation.fingerprint(top)
+        r.input = BridgeContinuation.items(top)
+        if let old = link, ctx.now() - old.createdAt >= hub.recycleSeconds {
+            old.retire(reason: "recycled")
+            link = nil
+            previous = nil
+        }
+        r.reused = link != nil
+        // A reused bridge session is the conversation's account affinity holding.
+        if r.reused { ctx.metrics.affinityLookups(result: "hit").increment() }
+        if link == nil {
+            guard openLink(&r) else { return handOff(r, reason: "no_account") }
+        }
+        guard let link else { return }
+        var set: [(key: String, rawJSON: [UInt8])] = [(key: "type", rawJSON: JSONEncoding.string("response.create"))]
+        if let previous, let input = r.input,
+            let delta = BridgeContinuation().delta(previous: previous, fingerprint: r.fingerprint, input: input)
+        {
+            set.append((key: "input", rawJSON: JSONEncoding.array(delta)))
+            set.append((key: "previous_response_id", rawJSON: JSONEncoding.string(previous.responseID)))
+            r.incremental = true
+        }
+        r.sentAt = ctx.now()
+        r.accountLabel = ctx.pool.pseudonyms[link.account]
+        request = r
+        hub.metrics.upstreamTurns(session: r.reused ? "reused" : "new", client: "http_bridge").increment()
+        let frame = top.rewriting(set: set, remove: [])
+        ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
+        link.send(frame)
+    }
+
+    private func openLink(_ r: inout Request) -> Bool {
+        let selection = ctx.pool.acquire(
+            session: r.prepared.sessionPseudonym,
+            preferred: nil,
+            excluded: [],
+            now: ctx.now(),
+            countLookup: true
+        )
+        guard case .account(let index, _) = selection else { return false }
+        let account = ctx.pool.accounts[index]
+        guard account.kind == .chatgpt, let url = URL(string: account.baseURL + "/responses") else {
+            ctx.pool.release(index)
+            return false
+        }
+        let (serial, id) = hub.makeLinkID()
+        let newLink = WebSocketUpstreamLink(
+            serial: serial,
+            sessionID: id,
+            account: index,
+            pool: ctx.pool,
+            metrics: hub.metrics,
+            now: ctx.now,
+            onEvent: { [weak self] serial, event in
+                guard let self else { return }
+                queue.async { self.upstream(serial: serial, event) }
+            }
+        )
+        var headers = HTTPHeaders()
+        for (name, value) in r.prepared.forwardedHeaders { headers.add(name, value) }
+        let credentials = ctx.pool.credentials(index)
+        if let authorization = credentials.authorization { headers.set("authorization", authorization) }
+        if let id = credentials.accountID { headers.set("chatgpt-account-id", id) }
+        headers.set("openai-beta", "responses_websockets=2026-02-06")
+        if headers["originator"] == nil { headers.set("originator", "codex_cli_rs") }
+        if headers["session-id"] == nil { headers.set("session-id", key) }
+        link = newLink
+        previous = nil
+        newLink.start(
+            url: url,
+            headers: headers,
+            pingIntervalSeconds: hub.pingIntervalSeconds,
+            connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds
+        )
+        return true
+    }
+
+    /// Gives the request to the ordinary HTTP path and forgets this session's upstream state.
+    /// `decision`, when given, is recorded `attempted` here and settled by the exchange like its own.
+    func handOff(_ r: Request, reason: String, decision: Decision? = nil, excluded: Int? = nil) {
+        request = nil
+        link?.retire(reason: reason)
+        link = nil
+        previous = nil
+        ctx.metrics.inFlightRequests.add(-1)
+        hub.bridge.remove(key: key, session: self)
+        log("bridge fell back to http", reason: reason, r)
+        let exchange = ResponsesExchange(
+            ctx: ctx,
+            route: r.route,
+            responder: r.responder,
+            query: r.query,
+            prepared: r.prepared,
+            trace: r.trace,
+            serverSpan: r.serverSpan
+        )
+        if let decision {
+            ctx.recorder.record(
+                decision,
+                .attempted,
+                reason: reason,
+                account: r.accountLabel,
+                session: r.prepared.sessionPseudonym,
+                attempt: 1,
+                span: r.serverSpan,
+                trace: r.trace
+            )
+            exchange.state.withLock { s in
+                s.pending.append(decision)
+                if let excluded { s.excluded.insert(excluded) }
+            }
+        }
+        exchange.start()
+    }
+
+    private func clientClosed(_ responder: HTTPResponder) {
+        guard let r = request, r.responder === responder else { return }
+        link?.retire(reason: "client_closed")
+        link = nil
+        previous = nil
+        finish(status: 499, error: "client_closed")
+    }
+
+    func log(_ body: StaticString, reason: String?, _ r: Request) {
+        var attributes = [
+            LogAttribute("sightline.bridge.incremental", .bool(r.incremental)),
+            LogAttribute("sightline.websocket.session_reused", .bool(r.reused)),
+        ]
+        if let reason { attributes.append(LogAttribute("error.type", .string(reason))) }
+        if let p = r.prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        ctx.logger.log(.info, body, event: "sightline.bridge", trace: r.trace, attributes)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import WireFormats
+
+/// Carries one WebSocket turn over HTTP for an account whose upstream refused the upgrade (426): POSTs
+/// the `response.create` body (without `type` and `generate`) and turns the SSE answer back into the
+/// frames a WebSocket upstream would have sent — each event's JSON `data` is one frame, and a non-200
+/// answer becomes `{"type":"error","status":…,"error":{…}}`, so `WebSocketSession` handles both
+/// transports alike.
+///
+/// Over HTTP no anchor survives a request (`store:false`), so the session never forwards one here: every
+/// continuation is replayed from the transcript. Does not retry; a transport failure is reported as
+/// `.failed`. Concurrency: `Sendable`; callbacks run on the upstream client's thread, state in a `Mutex`.
+final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
+    private struct State {
+        var status = 0
+        var framer = SSEFramer()
+        var errorBody: [UInt8] = []
+        var terminalSeen = false
+    }
+
+    private let onEvent: @Sendable (WebSocketUpstreamLink.Event) -> Void
+    private let state = Mutex(State())
+
+    init(onEvent: @escaping @Sendable (WebSocketUpstreamLink.Event) -> Void) {
+        self.onEvent = onEvent
+    }
+
+    /// The HTTP body for a `response.create` frame.
+    static func body(for frame: [UInt8]) -> [UInt8] {
+        guard let top = try? JSONTopLevel.scan(frame) else { return frame }
+        return top.rewriting(set: [(key: "stream", rawJSON: Array("true".utf8))], remove: ["type", "generate"])
+    }
+
+    func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
+        state.withLock { $0.status = status }
+    }
+
+    func upstreamDidReceive(_ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
+        var frames: [[UInt8]] = []
+        var broken = false
+        state.withLock { s in
+            guard s.status == 200 else {
+                if s.errorBody.count < 256 * 1024 { s.errorBody += bytes.prefix(256 * 1024 - s.errorBody.count) }
+                return
+            }
+            guard let blocks = try? s.framer.feed(bytes) else {
+                broken = true
+                return
+            }
+            for block in blocks {
+                guard let data = SSEEvent.parse(block: block)?.data, !data.isEmpty,
+                    let summary = try? ResponseEventSummary(data: data)
+                else { continue }
+                if summary.isTerminal { s.terminalSeen = true }
+                frames.append(data)
+            }
+        }
+        if broken { onEvent(.failed(reason: "protocol_error", status: nil)) }
+        for frame in frames { onEvent(.text(frame)) }
+        return .proceed
+    }
+
+    func upstreamDidComplete(_ result: Result<UpstreamCompletion, UpstreamFailure>) {
+        let s = state.withLock { $0 }
+        switch result {
+        case .failure(let failure):
+            if !s.terminalSeen { onEvent(.failed(reason: failure.reason.description, status: nil)) }
+        case .success where s.status != 200:
+            // The error body's `error` object, wrapped as the backend's WebSocket error frame.
+            let error =
+                (try? JSONTopLevel.scan(s.errorBody))?.rawValue(forKey: "error").map(Array.init)
+                ?? Array(#"{"type":"server_error","code":"server_error","message":"Upstream error."}"#.utf8)
+            onEvent(
+                .text(
+                    Array(#"{"type":"error","status":"#.utf8) + JSONEncoding.int(s.status) + Array(#","error":"#.utf8)
+                        + error + Array("}".utf8)
+                )
+            )
+        case .success:
+            if !s.terminalSeen { onEvent(.failed(reason: "stream_incomplete", status: nil)) }
+        }
+    }
+}

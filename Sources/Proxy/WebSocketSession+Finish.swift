@@ -1,0 +1,141 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+extension WebSocketSession {
+    /// Ends the turn with a frame the proxy wrote (an error frame), nothing else having been sent.
+    func answerLocally(_ frame: [UInt8], status: Int, error: String) {
+        settlePending(.gaveUp)
+        sendDownstream(frame)
+        endTurn(status: status, error: error)
+    }
+
+    /// Records the end of the current turn exactly once (request counter and duration, span, the
+    /// "request finished" record) and starts the next queued frame.
+    func endTurn(status: Int, error: String?) {
+        guard let t = turn else { return }
+        settlePending(error == nil ? .succeeded : .gaveUp)
+        turn = nil
+        turnsServed += 1
+        let duration = max(0, ctx.now() - t.started)
+        ctx.metrics.inFlightRequests.add(-1)
+        ctx.metrics.requests(
+            route: route.metricLabel,
+            transport: "websocket",
+            statusClass: ResponsesExchange.statusClass(status)
+        )
+        .increment()
+        ctx.metrics.requestDuration(route: route.metricLabel, transport: "websocket").observe(duration)
+        var attributes = [
+            LogAttribute("http.route", .string(route.metricLabel)),
+            LogAttribute("http.response.status_code", .int(status)),
+            LogAttribute("sightline.transport", .string("websocket")),
+            LogAttribute("sightline.websocket.session", .string(id)),
+            LogAttribute("sightline.websocket.session_reused", .bool(t.reusedSession)),
+            LogAttribute("sightline.websocket.prewarm", .bool(!t.generate)),
+            LogAttribute("sightline.websocket.anchor_sent", .bool(t.sentAnchor != nil)),
+            LogAttribute("sightline.recovery.attempts", .int(t.attempts)),
+            LogAttribute("sightline.duration_seconds", .double(duration)),
+        ]
+        if let a = t.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
+        if let p = t.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        if let source = t.continuityKey?.source {
+            attributes.append(LogAttribute("sightline.continuity_key.source", .string(source.rawValue)))
+        }
+        if let error { attributes.append(LogAttribute("error.type", .string(error))) }
+        for a in attributes { t.span.setAttribute(a.key, a.value) }
+        t.span.end(status: error == nil ? .ok : (status >= 500 ? .error : .unset))
+        ctx.logger.log(
+            status >= 500 ? .warn : .info,
+            "request finished",
+            event: "sightline.request",
+            trace: t.span.context,
+            attributes
+        )
+        pump()
+    }
+
+    func record(_ decision: Decision, _ outcome: RecoveryRecorder.Outcome, reason: String) {
+        guard let t = turn else { return }
+        ctx.recorder.record(
+            decision,
+            outcome,
+            reason: reason,
+            account: t.accountLabel,
+            session: t.sessionPseudonym,
+            attempt: t.attempts,
+            span: t.span,
+            trace: t.span.context
+        )
+    }
+
+    /// Records the result of every decision still waiting for one.
+    func settlePending(_ outcome: RecoveryRecorder.Outcome) {
+        guard let pending = turn?.pending, !pending.isEmpty else { return }
+        turn?.pending = []
+        for d in pending { record(d, outcome, reason: "settled") }
+    }
+
+    func recordUsage(_ usage: ResponseEventSummary.Usage) {
+        guard let t = turn else { return }
+        let input = max(0, usage.inputTokens ?? 0)
+        let cached = max(0, usage.cachedInputTokens ?? 0)
+        let output = max(0, usage.outputTokens ?? 0)
+        ctx.metrics.tokens(kind: "input").increment(by: UInt64(input))
+        ctx.metrics.tokens(kind: "cached_input").increment(by: UInt64(cached))
+        ctx.metrics.tokens(kind: "output").increment(by: UInt64(output))
+        ctx.metrics.tokens(kind: "reasoning").increment(by: UInt64(max(0, usage.reasoningOutputTokens ?? 0)))
+        ctx.metrics.requestInputTokens.observe(Double(input))
+        t.span.setAttribute("gen_ai.usage.input_tokens", .int(input))
+        t.span.setAttribute("sightline.usage.cached_input_tokens", .int(cached))
+        t.span.setAttribute("gen_ai.usage.output_tokens", .int(output))
+    }
+
+    /// Cools the account for quota and credential classes, as the HTTP path does (never for 401 alone,
+    /// which a refresh can fix, nor for client errors or silence).
+    func applyAccountConsequences(
+        _ index: Int,
+        status: Int,
+        error: UpstreamErrorClass,
+        parsed: UpstreamErrorBody?,
+        headers: JSONTopLevel?
+    ) {
+        Self.applyAccountConsequences(ctx, index, status: status, error: error, parsed: parsed, headers: headers)
+    }
+
+    /// The same, for the HTTP bridge. `headers` is the error frame, whose `headers` object carries the
+    /// rate-limit headers.
+    static func applyAccountConsequences(
+        _ ctx: ProxyContext,
+        _ index: Int,
+        status: Int,
+        error: UpstreamErrorClass,
+        parsed: UpstreamErrorBody?,
+        headers: JSONTopLevel?
+    ) {
+        let now = ctx.now()
+        switch status {
+        case 429:
+            var upstreamHeaders: [(String, String)] = []
+            if let object = try? headers?.object(forKey: "headers") {
+                for field in object.fields {
+                    if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) }
+                }
+            }
+            let quota = QuotaSignal.parse(headers: upstreamHeaders)
+            let resetsAt = parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 }
+            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset > now {
+                ctx.pool.coolDown(index, until: reset, reason: "usage_limit")
+            } else {
+                ctx.pool.coolDown(index, until: now + ctx.pool.bareRateLimitBackoff(index), reason: "rate_limited")
+            }
+        case 402, 403:
+            ctx.pool.coolDown(index, until: now + 3600, reason: "forbidden")
+        case 500...:
+            ctx.pool.coolDown(index, until: now + 5, reason: "server_error")
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import HTTPServer
+import LogRedaction
+import WireFormats
+
+extension WebSocketSession {
+    /// Frame types that carry no model output: held until the first meaningful event, so a failure right
+    /// after them can still be recovered before the client saw anything of the turn.
+    static let holdable: Set<String> = [
+        "response.created", "response.in_progress", "response.metadata", "codex.rate_limits",
+    ]
+
+    func handleUpstream(_ event: WebSocketUpstreamLink.Event, link: WebSocketUpstreamLink) {
+        switch event {
+        case .opened(let headers):
+            ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
+            logSession(
+                "websocket session opened",
+                side: "upstream",
+                code: nil,
+                reason: nil,
+                account: ctx.pool.pseudonyms[link.account]
+            )
+        case .text(let frame):
+            handleFrame(frame, link: link)
+        case .closed(let code, let reason):
+            connectionLost(
+                link: link,
+                reason: code == 1000 || code == 1001 ? "websocket_closed" : "websocket_dropped",
+                status: nil,
+                detail: reason
+            )
+        case .failed(let reason, let status):
+            connectionLost(link: link, reason: reason, status: status, detail: reason)
+        }
+    }
+
+    /// One upstream event frame of the current turn.
+    func handleFrame(_ frame: [UInt8], link: WebSocketUpstreamLink) {
+        guard var t = turn, t.linkSerial == link.serial else { return }  // nothing asked: a stray frame
+        guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else {
+            if t.committed { sendDownstream(frame) }
+            return
+        }
+        if !t.firstEventSeen {
+            t.firstEventSeen = true
+            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - t.sentAt))
+        }
+        turn = t
+        if summary.type == "error" {
+            handleErrorFrame(frame, top: top, summary: summary, link: link)
+            return
+        }
+        if !t.committed, Self.holdable.contains(summary.type ?? "") {
+            turn?.held.append(frame)
+            return
+        }
+        if summary.type == "response.output_item.done", let item = top.rawValue(forKey: "item") {
+            turn?.items.append((summary.outputIndex ?? t.items.count, Array(item)))
+        }
+        commit()
+        sendDownstream(frame)
+        guard summary.isTerminal else { return }
+        if let usage = summary.usage { recordUsage(usage) }
+        if summary.type == "response.failed" {
+            liveAnchor = nil
+            endTurn(status: 200, error: "response_failed")
+            return
+        }
+        if let responseID = summary.responseID { remember(responseID, link: link) }
+        ctx.pool.recordSuccess(link.account, session: turn?.sessionPseudonym, now: ctx.now())
+        endTurn(status: 200, error: nil)
+    }
+
+    /// Sends the held frames and marks the turn committed: from here on failures are not recovered.
+    func commit() {
+        guard var t = turn, !t.committed else { return }
+        t.committed = true
+        let held = t.held
+        t.held = []
+        turn = t
+        settlePending(.succeeded)
+        for frame in held { sendDownstream(frame) }
+    }
+
+    /// Records a completed response: the link's live anchor, its affinity, and its transcript.
+    func remember(_ responseID: String, link: WebSocketUpstreamLink) {
+        guard let t = turn else { return }
+        liveAnchor = link.viaHTTP ? nil : responseID  // over HTTP nothing stays anchored
+        let now = ctx.now()
+        hub.affinity.record(
+            responseID: responseID,
+            entry: AffinityMap.Entry(
+                accountIndex: link.account,
+                upstreamSessionID: link.sessionID,
+                createdAt: Int64(now)
+            )
+        )
+        guard let input = t.fullInput else { return }
+        let output = JSONEncoding.array(t.items.sorted { $0.index < $1.index }.map(\.bytes))
+        hub.transcripts.store(
+            responseID: responseID,
+            input: input,
+            output: output,
+            metadata: TranscriptCache.Metadata(accountIndex: link.account, model: t.model, createdAt: Int64(now))
+        )
+    }
+
+    /// An upstream `{"type":"error","status":…}` frame for the current turn.
+    func handleErrorFrame(
+        _ frame: [UInt8],
+        top: JSONTopLevel,
+        summary: ResponseEventSummary,
+        link: WebSocketUpstreamLink
+    ) {
+        guard let t = turn else { return }
+        let status = top.int(forKey: "status") ?? 500
+        let parsed = UpstreamErrorBody(bytes: frame)
+        if t.committed {
+            sendDownstream(WebSocketErrorFrame.relayed(frame))
+            endTurn(status: status, error: parsed.code ?? "upstream_error")
+            return
+        }
+        if parsed.code == "websocket_connection_limit_reached" {
+            // The connection hit its age cap: it is gone, and so is its anchor.
+            connectionLost(link: link, reason: "websocket_connection_limit_reached", status: nil, detail: nil)
+            return
+        }
+        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+        var rs = RecoveryPolicy.RequestState()
+        rs.hasAnchor = t.sentAnchor != nil
+        rs.hasTranscript = t.fullInput != nil
+        rs.continuityRetried = t.replayed
+        rs.refreshed = t.refreshed
+        rs.canRefresh =
+            ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
+        rs.attempts = t.attempts
+        rs.maxAttempts = maxAttempts
+        let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
+        switch decision {
+        case .pinReset, .failover:
+            applyAccountConsequences(link.account, status: status, error: cls, parsed: parsed, headers: top)
+            record(decision, .attempted, reason: cls.rawValue)
+            turn?.pending.append(decision)
+            moveToAnotherAccount(link: link, reason: cls.rawValue)
+        case .transcriptReplay:
+            // The upstream lost the anchor although the connection lives: replay once, same connection.
+            liveAnchor = nil
+            if let anchor = t.sentAnchor { hub.affinity.markDead(responseID: anchor, now: Int64(ctx.now())) }
+            perform(.replay, reason: cls.rawValue)
+        case .maskedContinuityLoss, .stripRetry, .deadAnchor:
+            liveAnchor = nil
+            perform(.continuityLoss, reason: cls.rawValue)
+        case .passThrough where status == 429:
+            ctx.metrics.poolExhausted.increment()
+            let now = ctx.now()
+            let error = ProxyErrorResponse.usageLimitReached(
+                resetsAt: ctx.pool.earliestAvailability(now: now),
+                now: now
+            )
+            answerLocally(WebSocketErrorFrame.from(error), status: 429, error: cls.rawValue)
+        case .passThrough:
+            answerLocally(WebSocketErrorFrame.relayed(frame), status: status, error: cls.rawValue)
+        case .tokenRefresh:
+            refreshAndRetry(link: link, reason: cls.rawValue)
+        case .transientFailure, .affinityMiss:
+            // The connection (and the anchor on it) may still be fine: retryable, anchor kept.
+            answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: cls.rawValue)
+        }
+    }
+
+    /// A 401 the account's refresh token can fix: refresh (single-flight), then send the turn again on
+    /// the same account over a new upstream session (with the new token) — replayed without the anchor,
+    /// which died with the old session. A failed refresh resets the pin instead.
+    func refreshAndRetry(link old: WebSocketUpstreamLink, reason: String) {
+        let index = old.account
+        turn?.refreshed = true
+        record(.tokenRefresh, .attempted, reason: reason)
+        dropLink(reason: reason)
+        let started = turn?.started
+        ctx.refresher.refresh(account: ctx.pool.accounts[index].name, ifGeneration: old.generation) {
+            [weak self] result in
+            guard let self else { return }
+            queue.async { [self] in
+                guard let t = turn, t.started == started else { return }  // the turn ended meanwhile
+                switch result {
+                case .success:
+                    turn?.pending.append(.tokenRefresh)
+                    turn?.preferredAccount = index
+                case .failure(let error):
+                    record(.tokenRefresh, .gaveUp, reason: error.reason)
+                    if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
+                    record(.pinReset, .attempted, reason: error.reason)
+                    turn?.pending.append(.pinReset)
+                    turn?.excluded.insert(index)
+                    turn?.preferredAccount = nil
+                }
+                perform(
+                    WebSocketTurnPlanner().plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil),
+                    reason: reason
+                )
+            }
+        }
+    }
+
+    var maxAttempts: Int { max(1, min(3, ctx.pool.accounts.count)) }
+
+    /// Closes the pinned session, excludes its account for this turn and sends the turn again on another
+    /// account — in full from the transcript when it had an anchor (the new account never sees it).
+    func moveToAnotherAccount(link old: WebSocketUpstreamLink, reason: String) {
+        turn?.excluded.insert(old.account)
+        dropLink(reason: reason)
+        guard let t = turn else { return }
+        perform(
+            WebSocketTurnPlanner().plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil),
+            reason: reason
+        )
+    }
+
+    /// The upstream connection ended or could not be opened.
+    func connectionLost(link old: WebSocketUpstreamLink, reason: String, status: Int?, detail: String?) {
+        let wasOpen = turn?.linkSerial == old.serial
+        let account = old.account
+        if !old.didEverOpen {
+            metrics.upgradeFailures(side: "upstream", reason: Self.upgradeFailureReason(status)).increment()
+        }
+        dropLink(reason: reason)
+        guard wasOpen, let t = turn else { return }  // between turns: the next turn plans without it
+        if t.committed {
+            sendDownstream(WebSocketErrorFrame.from(.streamIncomplete))
+            endTurn(status: 502, error: reason)
+            return
+        }
+        if status == 426 {
+            // The account speaks HTTP only: carry this session's turns for it over HTTP (not a failover).
+            httpOnlyAccounts.insert(account)
+        } else {
+            turn?.excluded.insert(account)
+        }
+        if let status, [401, 402, 403, 429].contains(status) {
+            applyAccountConsequences(account, status: status, error: .other, parsed: nil, headers: nil)
+            record(.pinReset, .attempted, reason: "handshake_\(status)")
+            turn?.pending.append(.pinReset)
+        }
+        let planner = WebSocketTurnPlanner()
+        let replanned =
+            status == 426
+            ? planner.plan(anchor: t.anchor, liveAnchor: nil, hasTranscript: t.fullInput != nil)
+            : planner.replanAfterConnectionLoss(
+                anchor: t.anchor,
+                hasTranscript: t.fullInput != nil,
+                attempts: t.attempts,
+                maxAttempts: maxAttempts
+            )
+        guard let plan = replanned else {
+            answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)
+            return
+        }
+        if plan == .forward, t.pending.isEmpty, status != 426 {
+            record(.failover, .attempted, reason: reason)
+            turn?.pending.append(.failover)
+        }
+        perform(plan, reason: reason)
+    }
+
+    static func upgradeFailureReason(_ status: Int?) -> String {
+        switch status {
+        case nil: "connect_error"
+        case 426?: "status_426"
+        case 401?: "status_401"
+        case 429?: "status_429"
+        case let s? where s >= 500: "status_5xx"
+        default: "status_4xx"
+        }
+    }
+}

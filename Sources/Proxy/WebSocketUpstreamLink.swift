@@ -1,0 +1,167 @@
+import Foundation
+import HTTPServer
+import Metrics
+import Synchronization
+
+/// One upstream WebSocket session of a downstream `WebSocketSession`, pinned to one account: the socket,
+/// the account slot it holds, and the bookkeeping that must happen exactly once per socket.
+///
+/// The account is acquired by the session before the link is built and released here exactly once —
+/// when the socket ends or when the session retires the link, whichever comes first. The
+/// `sightline_websocket_open_sessions{side="upstream"}` gauge and the upstream lifetime histogram move
+/// here too, so a retired link whose close never arrives cannot unbalance them twice.
+/// Forwards socket events to `onEvent` tagged with its `serial`; the session ignores events of links it
+/// has already replaced. It does not reconnect or decide anything.
+/// Concurrency: `Sendable`; callbacks arrive on the socket's I/O thread, `retire` from the session queue.
+final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
+    enum Event: Sendable {
+        case opened(HTTPHeaders)
+        case text([UInt8])
+        case closed(code: UInt16, reason: String)
+        case failed(reason: String, status: Int?)
+    }
+
+    private struct State {
+        var opened = false
+        var openedAt = 0.0
+        var released = false
+        var ended = false
+    }
+
+    let serial: Int
+    /// The id the affinity map records for responses produced here (`wsu_<n>`).
+    let sessionID: String
+    let account: Int
+    let createdAt: Double
+    /// The account's credential generation the handshake used (a refresh only if it is still current).
+    let generation: Int
+    private let pool: AccountPool
+    private let metrics: WebSocketMetrics
+    private let now: @Sendable () -> Double
+    private let onEvent: @Sendable (Int, Event) -> Void
+    private let state = Mutex(State())
+    private let socket = Mutex<UpstreamWebSocket?>(nil)
+    /// Set instead of a socket when the account refused the upgrade: each turn is one HTTP request.
+    private let http = Mutex<
+        (client: UpstreamClient, url: String, headers: [(String, String)], transfer: UpstreamTransfer?)?
+    >(nil)
+
+    init(
+        serial: Int,
+        sessionID: String,
+        account: Int,
+        generation: Int = 0,
+        pool: AccountPool,
+        metrics: WebSocketMetrics,
+        now: @escaping @Sendable () -> Double,
+        onEvent: @escaping @Sendable (Int, Event) -> Void
+    ) {
+        self.serial = serial
+        self.sessionID = sessionID
+        self.account = account
+        self.generation = generation
+        self.pool = pool
+        self.metrics = metrics
+        self.now = now
+        self.onEvent = onEvent
+        createdAt = now()
+    }
+
+    /// Builds and starts the socket. Call once.
+    func start(url: URL, headers: HTTPHeaders, pingIntervalSeconds: Double, connectTimeoutSeconds: Double) {
+        let ws = UpstreamWebSocket(
+            url: url,
+            headers: headers,
+            delegate: self,
+            pingIntervalSeconds: pingIntervalSeconds,
+            connectTimeoutSeconds: connectTimeoutSeconds
+        )
+        socket.withLock { $0 = ws }
+        ws.start()
+    }
+
+    /// Carries turns over HTTP instead (the account answered the upgrade with 426). Call once, instead
+    /// of `start`.
+    func startHTTP(client: UpstreamClient, url: String, headers: [(String, String)]) {
+        state.withLock { $0.opened = true }  // nothing to open; not an upstream WebSocket session
+        http.withLock { $0 = (client, url, headers, nil) }
+    }
+
+    var viaHTTP: Bool { http.withLock { $0 != nil } }
+
+    /// Queues one `response.create` frame (sent after the handshake when the socket is still opening), or
+    /// starts its HTTP request.
+    func send(_ frame: [UInt8]) {
+        if let carrier = http.withLock({ $0 }) {
+            let request = UpstreamRequest(
+                url: carrier.url,
+                method: "POST",
+                headers: carrier.headers,
+                body: WebSocketHTTPCarrier.body(for: frame)
+            )
+            let delegate = WebSocketHTTPCarrier { [self] event in onEvent(serial, event) }
+            let transfer = carrier.client.start(request, delegate: delegate)
+            http.withLock { $0?.transfer = transfer }
+            return
+        }
+        metrics.message(side: "upstream", direction: "sent", bytes: frame.count)
+        socket.withLock { $0 }?.send(text: frame)
+    }
+
+    /// Closes the socket (or cancels the HTTP request) and gives the account slot back; later events are
+    /// ignored by the session.
+    func retire(reason: String = "") {
+        releaseOnce()
+        http.withLock { $0?.transfer }?.cancel()
+        socket.withLock { $0 }?.close(code: 1000, reason: reason)
+    }
+
+    var isOpen: Bool { state.withLock { $0.opened && !$0.ended } }
+
+    /// The handshake succeeded at some point (a failure before it is an upgrade failure).
+    var didEverOpen: Bool { state.withLock { $0.opened } }
+
+    func didOpen(headers: HTTPHeaders) {
+        state.withLock { s in
+            s.opened = true
+            s.openedAt = now()
+        }
+        metrics.openSessions(side: "upstream").add(1)
+        onEvent(serial, .opened(headers))
+    }
+
+    func didReceiveText(_ text: [UInt8]) {
+        metrics.message(side: "upstream", direction: "received", bytes: text.count)
+        onEvent(serial, .text(text))
+    }
+
+    func didClose(code: UInt16, reason: String) {
+        end()
+        onEvent(serial, .closed(code: code, reason: reason))
+    }
+
+    func didFail(reason: String, status: Int?) {
+        end()
+        onEvent(serial, .failed(reason: reason, status: status))
+    }
+
+    private func end() {
+        let (wasOpen, openedAt) = state.withLock { s -> (Bool, Double) in
+            defer { s.ended = true }
+            return (s.opened && !s.ended, s.openedAt)
+        }
+        if wasOpen {
+            metrics.openSessions(side: "upstream").add(-1)
+            metrics.sessionLifetime(side: "upstream").observe(max(0, now() - openedAt))
+        }
+        releaseOnce()
+    }
+
+    private func releaseOnce() {
+        let first = state.withLock { s -> Bool in
+            defer { s.released = true }
+            return !s.released
+        }
+        if first { pool.release(account) }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+@testable import Proxy
+
+/// libFuzzer target `config`: `ProxyConfiguration.decode` over an arbitrary configuration file, compiled
+/// from the two configuration files of the Proxy module only (the rest of Proxy needs libcurl and a server).
+///
+/// Invariants beyond "does not crash or hang": decoding either throws a `ConfigurationError` or yields a
+/// configuration with at least one account, no duplicate account names, every account holding the credential
+/// its kind needs, no base URL ending in `/`, concurrency limits of at least 1 and 32-byte client key hashes.
+/// `FUZZ_KEY` is set in the environment the `…Env` keys resolve against; any other name is missing.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func configFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = Data(bytes: data, count: size)
+    let configuration: ProxyConfiguration
+    do {
+        configuration = try ProxyConfiguration.decode(input, environment: ["FUZZ_KEY": "sk-test-FAKE-fuzz"])
+    } catch is ConfigurationError {
+        return 0
+    } catch {
+        fatalError("fuzz invariant violated: decode threw a non-ConfigurationError: \(error)")
+    }
+    fuzzInvariant(!configuration.accounts.isEmpty, "no accounts")
+    let names = configuration.accounts.map(\.name)
+    fuzzInvariant(Set(names).count == names.count, "duplicate account names")
+    for account in configuration.accounts {
+        fuzzInvariant(!account.baseURL.hasSuffix("/"), "base URL ends in /")
+        fuzzInvariant(account.maxConcurrentRequests >= 1, "maxConcurrentRequests < 1")
+        switch account.kind {
+        case .apikey: fuzzInvariant(account.apiKey != nil, "apikey account without apiKey")
+        case .chatgpt:
+            fuzzInvariant(account.accessToken != nil && account.accountID != nil, "chatgpt account without token")
+        }
+    }
+    for key in configuration.clientKeys {
+        fuzzInvariant(key.sha256.count == 32, "client key hash of \(key.sha256.count) bytes")
+    }
+    return 0
+}

@@ -1,0 +1,283 @@
+import Foundation
+import XCTest
+
+/// The proxy's Responses WebSocket end to end (docs/websocket.md): a raw client or the real Codex CLI →
+/// Sightline → the simulator's WebSocket mode, with its connection-scoped anchors.
+final class WebSocketProxyTests: XCTestCase {
+    var stack: SightlineStack!
+
+    override func tearDown() {
+        stack?.stop()
+    }
+
+    // MARK: Helpers
+
+    func connect(path: String = "/v1/responses") throws -> WebSocketClient {
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: path,
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
+        XCTAssertEqual(ws.status, 101)
+        return ws
+    }
+
+    static func frame(
+        _ anchor: String?,
+        _ text: String?,
+        generate: Bool = true,
+        key: String = "thread-ws-test"
+    ) -> String {
+        var object: [String: Any] = [
+            "type": "response.create", "model": "gpt-5.5", "store": false, "stream": true, "prompt_cache_key": key,
+            "instructions": "You are a test.",
+            "input": text.map {
+                [["type": "message", "role": "user", "content": [["type": "input_text", "text": $0]]]]
+            } ?? [],
+        ]
+        if let anchor { object["previous_response_id"] = anchor }
+        if !generate { object["generate"] = false }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    /// Sends a frame and reads its turn; returns the completed response id (fails the test otherwise).
+    @discardableResult
+    func turn(
+        _ ws: WebSocketClient,
+        _ frame: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> String? {
+        try ws.send(frame)
+        let events = ws.readTurn()
+        let last = events.last
+        XCTAssertEqual(last?["type"] as? String, "response.completed", "\(events)", file: file, line: line)
+        return (last?["response"] as? [String: Any])?["id"] as? String
+    }
+
+    func simulatorFrames() throws -> [[String: Any]] {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        return list.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+    }
+
+    func metric(_ series: String) throws -> Double {
+        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.split(separator: " ")[1]) ?? -1
+        }
+        return -1
+    }
+
+    func decision(_ d: String, _ outcome: String) throws -> Double {
+        try metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
+    }
+
+    func simulatorPost(_ path: String, _ json: String = "{}") throws -> ParsedResponse {
+        try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: path, json: json))
+    }
+
+    // MARK: Tests
+
+    func testIncrementalTurnsShareOneUpstreamConnection() throws {
+        stack = try SightlineStack(label: "ws-chain")
+        let ws = try connect()
+        let r0 = try turn(ws, Self.frame(nil, nil, generate: false))
+        let r1 = try turn(ws, Self.frame(r0, "first question"))
+        _ = try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "\(frames)")
+        XCTAssertEqual(
+            Set(frames.compactMap { $0["connection"] as? String }).count,
+            1,
+            "one upstream connection: \(frames)"
+        )
+        XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true])
+        XCTAssertEqual(frames.last?["input_item_count"] as? Int, 1, "only the new item goes upstream")
+        XCTAssertEqual(frames.last?["prompt_cache_key"] as? String, "thread-ws-test")
+        XCTAssertEqual(
+            try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
+            3
+        )
+        XCTAssertEqual(try metric(#"sightline_websocket_upstream_turns_total{client="websocket",session="reused"}"#), 2)
+        XCTAssertEqual(try metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
+        ws.close()
+    }
+
+    func testKilledUpstreamSessionIsReplayedFromTheTranscript() throws {
+        stack = try SightlineStack(label: "ws-closeall")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let r2 = try turn(ws, Self.frame(r1, "second question"))
+        XCTAssertEqual(try simulatorPost("/__sim/websocket/close-all").status, 200)
+        let r3 = try turn(ws, Self.frame(r2, "third question"))
+        XCTAssertNotNil(r3)
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "\(frames)")
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the dead anchor is never sent")
+        XCTAssertGreaterThanOrEqual(
+            last["input_item_count"] as? Int ?? 0,
+            5,
+            "user, answer, user, answer, user: \(last)"
+        )
+        XCTAssertNotEqual(last["connection"] as? String, frames[0]["connection"] as? String)
+        XCTAssertEqual(try decision("transcript_replay", "attempted"), 1)
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        XCTAssertEqual(try decision("masked_continuity_loss", "attempted"), 0)
+        ws.close()
+    }
+
+    func testUnknownAnchorGetsTheSanitisedResendSignal() throws {
+        stack = try SightlineStack(label: "ws-loss")
+        let ws = try connect(path: "/backend-api/codex/responses")
+        try ws.send(Self.frame("resp_FAKE0000000000000000000001", "continue please"))
+        guard case .text(let text) = ws.next() else { return XCTFail("no frame") }
+        XCTAssertTrue(text.contains(#""code":"previous_response_not_found""#), text)
+        XCTAssertTrue(text.contains(#""status":400"#), text)
+        XCTAssertFalse(text.contains("resp_"), text)
+        XCTAssertEqual(try simulatorFrames().count, 0, "nothing goes upstream")
+        XCTAssertEqual(try decision("masked_continuity_loss", "attempted"), 1)
+        XCTAssertEqual(try decision("masked_continuity_loss", "gave_up"), 1)
+        // The session goes on: a full resend is served.
+        try turn(ws, Self.frame(nil, "full history again"))
+        ws.close()
+    }
+
+    func testPinResetMovesTheSessionWithoutTheStaleAnchor() throws {
+        stack = try SightlineStack(label: "ws-pin")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        let fault = #"{"account":"\#(first)","fault":"usage_limit","resets_in_seconds":600}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 3, "first, the refused one, the replay: \(frames)")
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertNotEqual(last["account"] as? String, first, "\(frames)")
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "the new account never sees the old anchor")
+        XCTAssertGreaterThanOrEqual(last["input_item_count"] as? Int ?? 0, 3)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 1)
+        XCTAssertEqual(try decision("pin_reset", "succeeded"), 1)
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let cooling = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
+        }
+        XCTAssertEqual(cooling.count, 1, "the limited account cools")
+        ws.close()
+    }
+
+    func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
+        stack = try SightlineStack(label: "ws-refresh")
+        let ws = try connect()
+        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/\(first)/invalidate-access").status, 200)
+        try turn(ws, Self.frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertEqual(last["account"] as? String, first, "\(frames)")
+        XCTAssertEqual(last["status"] as? Int, 200)
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "a new socket cannot resolve the old anchor")
+        XCTAssertEqual(try decision("token_refresh", "attempted"), 1)
+        XCTAssertEqual(try decision("token_refresh", "succeeded"), 1)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 0)
+        ws.close()
+    }
+}
+
+/// The real Codex CLI over WebSocket (`supports_websockets = true`) through the proxy.
+final class WebSocketCodexTests: XCTestCase {
+    func testCodexRunsAToolTurnOverWebSocketOnOneUpstreamConnection() throws {
+        let codex = try TestEnvironment.venvTool("codex")
+        let stack = try SightlineStack(label: "ws-codex")
+        defer { stack.stop() }
+        let home = stack.directory.appendingPathComponent("codex-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: true)
+            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let work = stack.directory.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let run = try ChildProcess(
+            name: "codex",
+            executable: codex,
+            arguments: [
+                "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
+                "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
+                "Please run this: [[tool:echo ws-ok]]",
+            ],
+            environment: ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"],
+            directory: stack.directory
+        )
+        let status = run.waitForExit(timeout: 120)
+        if status == nil { run.stop() }
+        XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
+        XCTAssertTrue(run.stdout.contains("Tool said: ws-ok"), "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
+
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let frames = all.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+        XCTAssertGreaterThanOrEqual(frames.count, 2, "\(all)")
+        XCTAssertEqual(
+            Set(frames.compactMap { $0["connection"] as? String }).count,
+            1,
+            "one upstream connection: \(frames)"
+        )
+        XCTAssertEqual(
+            frames.dropFirst().filter { $0["has_previous_response_id"] as? Bool != true }.count,
+            0,
+            "follow-ups are incremental: \(frames)"
+        )
+        XCTAssertEqual(all.filter { $0["method"] as? String == "POST" }.count, 0, "no HTTP fallback: \(all)")
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(
+            metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"} "#),
+            metrics
+        )
+    }
+}
+
+/// The HTTP bridge (on by default for ChatGPT accounts): an OpenAI SDK conversation over HTTP rides one
+/// pooled upstream WebSocket and goes out incrementally.
+final class HTTPBridgeTests: XCTestCase {
+    func testSDKConversationGoesOutIncrementallyWithGrowingCache() throws {
+        let python = try TestEnvironment.venvTool("python")
+        let stack = try SightlineStack(label: "bridge")
+        defer { stack.stop() }
+        let script = TestEnvironment.repoRoot.appendingPathComponent(
+            "Tests/IntegrationTests/clients/openai_sdk_bridge.py"
+        ).path
+        let run = try ChildProcess(
+            name: "sdk",
+            executable: python,
+            arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
+            directory: stack.directory
+        )
+        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
+        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
+        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let cached = try XCTUnwrap(out["cached"] as? [Int])
+        XCTAssertEqual(cached.count, 3)
+        XCTAssertGreaterThan(cached[1], cached[0], "\(cached)")
+        XCTAssertGreaterThan(cached[2], cached[1], "\(cached)")
+        XCTAssertEqual((out["texts"] as? [String])?.filter(\.isEmpty).count, 0, "\(out)")
+
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let frames = all.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
+        XCTAssertEqual(frames.count, 3, "\(all)")
+        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "\(frames)")
+        XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, true, true], "\(frames)")
+        XCTAssertEqual(frames.map { $0["input_item_count"] as? Int }, [1, 1, 1], "only new items go upstream")
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(
+            metrics.contains(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"} 2"#),
+            metrics
+        )
+        XCTAssertTrue(
+            metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} 3"#)
+        )
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+
+@testable import Proxy
+
+final class ProxyConfigurationTests: XCTestCase {
+    let base = #"{"accounts":[{"name":"a","kind":"chatgpt","accessToken":"fake-access","accountId":"fake-id"}]"#
+
+    func decode(_ json: String, env: [String: String] = [:]) throws -> ProxyConfiguration {
+        try ProxyConfiguration.decode(Data(json.utf8), environment: env)
+    }
+
+    func testMinimalConfigurationDecodesWithDefaults() throws {
+        let c = try decode(base + "}")
+        XCTAssertEqual(c.listen, .init(host: "127.0.0.1", port: 8787))
+        XCTAssertEqual(c.accounts.first?.baseURL, "https://chatgpt.com/backend-api/codex")
+        XCTAssertTrue(c.verifyTLS)
+    }
+
+    func testUnknownKeysAreRejectedWithTheirPath() {
+        for (json, path) in [
+            (base + #","lisen":{"port":1}}"#, "lisen"),
+            (base + #","log":{"stdout":true,"levle":"debug"}}"#, "log.levle"),
+            (#"{"accounts":[{"name":"a","kind":"apikey","apiKey":"k","baseUrl":"x"}]}"#, "accounts[0].baseUrl"),
+        ] {
+            XCTAssertThrowsError(try decode(json), json) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.reason, "unknown_key")
+                XCTAssertEqual((error as? ConfigurationError)?.detail, path)
+            }
+        }
+    }
+
+    func testSecretsFromEnvironmentAndErrorsNeverEchoValues() throws {
+        let json = #"{"accounts":[{"name":"a","kind":"apikey","apiKeyEnv":"SIGHTLINE_TEST_KEY"}]}"#
+        let c = try decode(json, env: ["SIGHTLINE_TEST_KEY": "sk-test-FAKE-from-env"])
+        XCTAssertEqual(c.accounts.first?.apiKey?.reveal(), "sk-test-FAKE-from-env")
+        XCTAssertEqual("\(c.accounts.first!.apiKey!)", "REDACTED")
+        XCTAssertThrowsError(try decode(json)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.reason, "missing_environment")
+        }
+        XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","kind":"apikey","apiKey":7}]}"#)) { error in
+            XCTAssertFalse("\(error)".contains("7\""), "\(error)")
+        }
+    }
+
+    func testDuplicateAccountsAndMissingCredentialsAreRejected() {
+        XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","apiKey":"k"},{"name":"a","apiKey":"k"}]}"#))
+        XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","kind":"chatgpt"}]}"#))
+    }
+}
