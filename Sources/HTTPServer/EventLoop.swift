@@ -233,15 +233,19 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             if core.openConnections.load(ordering: .relaxed) >= limit {
-                rejectOverLimit(fd)
+                reject(fd, .serverFull)
                 continue
             }
-            core.openConnections.add(1, ordering: .relaxed)
-            _ = sl_set_nodelay(fd)
             var address = [CChar](repeating: 0, count: 32)
             let remote =
                 sl_peer_address(fd, &address, 32) == 0
                 ? String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+            guard core.perClient.admit(ClientConnectionCounter.host(of: remote)) else {
+                reject(fd, .clientFull)
+                continue
+            }
+            core.openConnections.add(1, ordering: .relaxed)
+            _ = sl_set_nodelay(fd)
             nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
             let token = Self.token(fd: fd, generation: nextGeneration)
             let connection = Connection(loop: self, fd: fd, token: token, remoteAddress: remote)
@@ -256,23 +260,6 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func rejectOverLimit(_ fd: Int32) {
-        core.observer.protocolError(reason: "too_many_connections", status: 503)
-        let body = OpenAIErrorBody.json(
-            message: "The server has too many open connections.",
-            type: "server_error",
-            code: "too_many_connections"
-        )
-        var out: [UInt8] = []
-        out.appendASCII("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ")
-        out.appendDecimal(body.count)
-        out.appendASCII("\r\nConnection: close\r\n\r\n")
-        out.append(contentsOf: body)
-        // Best effort: a fresh socket's send buffer takes this at once or not at all.
-        _ = out.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
-        Glibc.close(fd)
-    }
-
     /// Called by a connection as it closes its fd.
     func remove(_ connection: Connection) {
         let index = Int(connection.fd)
@@ -280,6 +267,7 @@ final class EventLoop: @unchecked Sendable {
         connections[index] = nil
         connectionCount -= 1
         core.openConnections.subtract(1, ordering: .relaxed)
+        core.perClient.release(ClientConnectionCounter.host(of: connection.remoteAddress))
         core.observer.connectionClosed()
     }
 

@@ -23,6 +23,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var writeLowWaterMark: Int = 64 * 1024
     /// Open connections above which new ones are closed at once.
     public var maxConnections: Int = 10_000
+    /// Open connections from one client IP address above which new ones from it get a 429 and a close;
+    /// 0 = no per-client limit.
+    public var maxConnectionsPerClient: Int = 0
 
     public init() {}
 }

@@ -1,18 +1,20 @@
 import Glibc
 import Synchronization
 
-/// What every loop of one server shares: configuration, handler, observer and the connection count.
-/// Concurrency: immutable apart from `openConnections`, an `Atomic`.
+/// What every loop of one server shares: configuration, handler, observer and the connection counts.
+/// Concurrency: immutable apart from `openConnections` (an `Atomic`) and `perClient` (its own `Mutex`).
 final class ServerCore: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let observer: any HTTPServerObserver
     let openConnections = Atomic<Int>(0)
+    let perClient: ClientConnectionCounter
 
     init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, observer: any HTTPServerObserver) {
         self.configuration = configuration
         self.handler = handler
         self.observer = observer
+        perClient = ClientConnectionCounter(limit: configuration.maxConnectionsPerClient)
     }
 }
 

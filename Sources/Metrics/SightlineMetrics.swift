@@ -23,6 +23,7 @@ public final class SightlineMetrics: Sendable {
     public static let protocolErrorReasons = [
         "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
         "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type", "too_many_connections",
+        "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized",
     ]
     public static let quotaWindows = ["primary", "secondary"]
     public static let accountStates = ["active", "cooling", "reauth_required", "disabled"]

@@ -8,7 +8,11 @@ extension ProxyConfiguration {
             var host: String?
             var port: Int?
         }
-        struct MetricsFile: Codable { var listen: ListenFile? }
+        struct MetricsFile: Codable {
+            var listen: ListenFile?
+            var onMainListener: Bool?
+            var tokenSha256: String?
+        }
         struct AccountFile: Codable {
             var name: String
             var kind: AccountKind?
@@ -54,6 +58,9 @@ extension ProxyConfiguration {
             var headerReadTimeoutSeconds: Double?
             var idleTimeoutSeconds: Double?
             var shutdownDrainSeconds: Double?
+            var maxConnections: Int?
+            var maxConnectionsPerClient: Int?
+            var maxInFlightRequests: Int?
         }
         var listen: ListenFile?
         var metrics: MetricsFile?
@@ -97,6 +104,13 @@ extension ProxyConfiguration {
         }
         if let m = file.metrics?.listen {
             c.metricsListen = Listen(host: m.host ?? "127.0.0.1", port: m.port ?? 9787)
+        }
+        c.metricsOnMainListener = file.metrics?.onMainListener ?? (c.metricsListen == nil)
+        if let hex = file.metrics?.tokenSha256 {
+            guard let bytes = Hex.decode(hex), bytes.count == 32 else {
+                throw ConfigurationError(reason: "invalid_metrics_token", detail: "metrics.tokenSha256")
+            }
+            c.metricsTokenSHA256 = bytes
         }
         c.eventLoops = file.eventLoops ?? 0
         c.pathPrefix = file.pathPrefix
@@ -172,6 +186,9 @@ extension ProxyConfiguration {
             c.headerReadTimeoutSeconds = l.headerReadTimeoutSeconds ?? c.headerReadTimeoutSeconds
             c.idleTimeoutSeconds = l.idleTimeoutSeconds ?? c.idleTimeoutSeconds
             c.shutdownDrainSeconds = l.shutdownDrainSeconds ?? c.shutdownDrainSeconds
+            c.maxConnections = max(1, l.maxConnections ?? c.maxConnections)
+            c.maxConnectionsPerClient = max(0, l.maxConnectionsPerClient ?? c.maxConnectionsPerClient)
+            c.maxInFlightRequests = max(0, l.maxInFlightRequests ?? c.maxInFlightRequests)
         }
         if let k = file.continuity {
             c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes

@@ -42,6 +42,11 @@ struct ProxyConfiguration: Sendable {
     var listen = Listen(host: "127.0.0.1", port: 8787)
     /// A separate bind address for `/metrics`; nil serves it on the main listener only.
     var metricsListen: Listen?
+    /// Whether the main listener also answers `/metrics`: yes without `metricsListen`, no with it unless
+    /// `metrics.onMainListener` says otherwise.
+    var metricsOnMainListener = true
+    /// SHA-256 of the bearer token `/metrics` requires (on every listener that serves it); nil = open.
+    var metricsTokenSHA256: [UInt8]?
     var eventLoops = 0
     var pathPrefix: String?
     /// Carry HTTP clients' Responses conversations over one pooled upstream WebSocket per continuity key
@@ -67,6 +72,12 @@ struct ProxyConfiguration: Sendable {
     var maxBodyBytes = 16 * 1024 * 1024
     var headerReadTimeoutSeconds = 15.0
     var idleTimeoutSeconds = 75.0
+    /// Open downstream connections in total; over it: 503 and close.
+    var maxConnections = 10_000
+    /// Open downstream connections from one client IP; over it: 429 and close. 0 = unlimited.
+    var maxConnectionsPerClient = 2048
+    /// Proxied requests (streams) in flight at once; over it: 503 `proxy_at_capacity`. 0 = unlimited.
+    var maxInFlightRequests = 4096
     /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
     var transcriptCacheBytes = 64 * 1024 * 1024
     /// How often stickiness and affinity are snapshotted to the state directory.

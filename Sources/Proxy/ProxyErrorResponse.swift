@@ -78,6 +78,12 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
         message: "Every upstream account is at its local concurrency limit; retry shortly.",
         headers: [("retry-after", "1")]
     )
+    /// `limits.maxInFlightRequests` reached: shed load before touching any account.
+    static let inFlightLimit = ProxyErrorResponse(
+        status: 503, type: "server_error", code: "proxy_at_capacity",
+        message: "The proxy is serving as many requests as it is configured to; retry shortly.",
+        headers: [("retry-after", "1")]
+    )
     static let draining = ProxyErrorResponse(
         status: 503, type: "server_error", code: "shutting_down",
         message: "The proxy is shutting down; retry on another instance.", headers: [("connection", "close")]

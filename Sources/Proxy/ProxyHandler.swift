@@ -10,7 +10,7 @@ import WireFormats
 /// Runs on event-loop threads and never blocks: body decoding and the top-level field rewrite are
 /// single passes over the bytes; everything slow happens on the upstream client's thread.
 /// Emits: `sightline_client_auth_failures_total`, `sightline_http_protocol_errors_total{reason="invalid_json"|
-/// "unsupported_media_type"}`, and for locally answered requests `sightline_requests_total`.
+/// "unsupported_media_type"|"proxy_at_capacity"|"metrics_unauthorized"}`, and for locally answered requests `sightline_requests_total`.
 final class ProxyHandler: HTTPHandler {
     let ctx: ProxyContext
     let draining: @Sendable () -> Bool
@@ -35,12 +35,11 @@ final class ProxyHandler: HTTPHandler {
                 route, responder, status: ready ? 200 : 503, contentType: "application/json",
                 body: Array((ready ? #"{"status":"ready"}"# : #"{"status":"not_ready"}"#).utf8)
             )
+        case .metrics where ctx.configuration.metricsOnMainListener:
+            countLocal(route, MetricsAccess.serve(request, ctx: ctx, responder: responder))
         case .metrics:
-            let r = MetricsEndpoint.response(registry: ctx.registry, acceptEncoding: request.headers["accept-encoding"])
-            var h = HTTPHeaders()
-            for (k, v) in r.headers { h.add(k, v) }
-            countLocal(route, r.status)
-            responder.respond(status: r.status, headers: h, body: request.method == "HEAD" ? [] : r.body)
+            // Served only on `metrics.listen`: this listener does not reveal that /metrics exists.
+            localError(.notFound, responder, .notFound)
         case .notFound:
             localError(route, responder, .notFound)
         case .methodNotAllowed(let allowed):
@@ -76,6 +75,14 @@ final class ProxyHandler: HTTPHandler {
         }
         if draining() {
             localError(route, responder, .draining)
+            return
+        }
+        let inFlightLimit = ctx.configuration.maxInFlightRequests
+        if inFlightLimit > 0 && ctx.metrics.inFlightRequests.value >= Double(inFlightLimit) {
+            // The gauge is read without a reservation, so concurrent loops may overshoot by at most one
+            // request each: a soft cap, which is all a load-shedding limit needs.
+            ctx.metrics.protocolErrors(reason: "proxy_at_capacity").increment()
+            localError(route, responder, .inFlightLimit)
             return
         }
         let prepared: ResponsesExchange.Prepared

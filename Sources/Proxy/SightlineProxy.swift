@@ -25,10 +25,7 @@ public final class SightlineProxy: Sendable {
 
     /// Loads a configuration file (JSON); secrets named by `…Env` keys come from `environment`.
     public convenience init(configurationFile path: String, environment: [String: String]) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(reason: "unreadable_file", detail: path)
-        }
-        try self.init(configurationJSON: data, environment: environment)
+        try self.init(configurationJSON: ConfigurationFile.read(path), environment: environment)
     }
 
     public convenience init(configurationJSON data: Data, environment: [String: String]) throws {
@@ -93,6 +90,8 @@ public final class SightlineProxy: Sendable {
         serverConfig.headerReadTimeoutSeconds = configuration.headerReadTimeoutSeconds
         serverConfig.idleTimeoutSeconds = configuration.idleTimeoutSeconds
         serverConfig.writeHighWaterMark = configuration.writeHighWaterMark
+        serverConfig.maxConnections = configuration.maxConnections
+        serverConfig.maxConnectionsPerClient = configuration.maxConnectionsPerClient
         let observer = ProxyServerObserver(metrics: metrics, transport: "http")
         let flag = drainingFlag
         let draining: @Sendable () -> Bool = { flag.isSet }
@@ -151,10 +150,7 @@ final class MetricsOnlyHandler: HTTPHandler {
     func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         switch ProxyRoute.classify(method: request.method, path: request.path, prefixes: []) {
         case .metrics:
-            let r = MetricsEndpoint.response(registry: ctx.registry, acceptEncoding: request.headers["accept-encoding"])
-            var h = HTTPHeaders()
-            for (k, v) in r.headers { h.add(k, v) }
-            responder.respond(status: r.status, headers: h, body: r.body)
+            MetricsAccess.serve(request, ctx: ctx, responder: responder)
         case .health, .ready:
             responder.respond(status: 200, headers: ["content-type": "application/json"], body: Array(#"{"status":"ok"}"#.utf8))
         default:
@@ -194,9 +190,6 @@ enum BuildRevision {
 extension SightlineProxy {
     /// Loads and validates a configuration without binding anything (`sightline check-config`).
     public static func validate(configurationFile path: String, environment: [String: String]) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(reason: "unreadable_file", detail: path)
-        }
-        _ = try ProxyConfiguration.decode(data, environment: environment)
+        _ = try ProxyConfiguration.decode(ConfigurationFile.read(path), environment: environment)
     }
 }

@@ -78,6 +78,20 @@ final class SightlineStack: @unchecked Sendable {
         throw MissingPrerequisite(what: "a free port for the simulator after 5 tries")
     }
 
+    /// Starts a new proxy process on the same configuration file, port and state directory, without
+    /// stopping anything (the previous one already exited or was killed) and without retrying. Returns
+    /// false if it did not come up within the timeout.
+    func relaunchProxy(timeout: TimeInterval = 15) throws -> Bool {
+        let child = try ChildProcess(
+            name: "proxy-restart-\(UUID().uuidString.prefix(8))",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["serve", "--config", configFile.path],
+            directory: directory
+        )
+        proxy = child
+        return child.waitForOutput(timeout: timeout) { $0.contains("\"proxy listening\"") ? true : nil } == true
+    }
+
     private var lastAccounts: [[String: Any]] = []
     private var lastExtra: [String: Any] = [:]
     private var proxyGeneration = 0
@@ -108,6 +122,8 @@ final class SightlineStack: @unchecked Sendable {
             ]
             for (k, v) in extra { config[k] = v }
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configFile)
+            // The proxy refuses a configuration with inline credentials that others may read.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile.path)
             let child = try ChildProcess(
                 name: "proxy-\(proxyGeneration)-\(attempt)",
                 executable: TestEnvironment.sightlineBinary,

@@ -83,7 +83,7 @@ final class SightlineMetricsTests: XCTestCase {
         XCTAssertEqual(metrics.requestsFamily.store.count, 6 * 2 * 5)
         XCTAssertEqual(metrics.recoveryDecisionsFamily.store.count, 24)
         XCTAssertEqual(metrics.requestDurationFamily.store.count, 12)
-        XCTAssertEqual(metrics.protocolErrorsFamily.store.count, 11)
+        XCTAssertEqual(metrics.protocolErrorsFamily.store.count, SightlineMetrics.protocolErrorReasons.count)
         XCTAssertTrue(text.contains("sightline_build_info{revision=\"r\",swift_version=\"6.3\",version=\"v\"} 1\n"))
         for decision in SightlineMetrics.decisions {
             for outcome in SightlineMetrics.outcomes {

@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+/// SIGTERM and kill -9 under load: a graceful stop lets every in-flight stream finish and refuses new
+/// connections; a hard kill loses nothing a restart needs (pseudonym key, account state).
+final class ShutdownTests: XCTestCase {
+    var stack: SightlineStack?
+
+    override func tearDown() { stack?.stop() }
+
+    /// Slow streams: 8 deltas 250 ms apart, about 2 s each.
+    static var slowSimulator: [String: Any] { ["eventProfile": ["deltaCount": 8, "deltaDelayMs": 250]] }
+
+    func startStreams(_ stack: SightlineStack, count: Int) throws -> [HTTPTestClient] {
+        var clients: [HTTPTestClient] = []
+        for i in 0..<count {
+            let c = try HTTPTestClient(port: stack.proxyPort)
+            try c.send(
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"load \#(i)","stream":true}"#
+                )
+            )
+            clients.append(c)
+        }
+        XCTAssertTrue(
+            try SightlineStack.waitUntil(timeout: 10) {
+                (SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) ?? 0) >= Double(count)
+            },
+            "all streams in flight"
+        )
+        return clients
+    }
+
+    func testSIGTERMDrainsInFlightStreamsRefusesNewConnectionsAndExitsZero() throws {
+        let stack = try SightlineStack(
+            label: "shutdown-term",
+            extraConfig: ["limits": ["shutdownDrainSeconds": 10]],
+            simulator: Self.slowSimulator
+        )
+        self.stack = stack
+        let clients = try startStreams(stack, count: 6)
+        let signalled = Date()
+        stack.proxy.signal(SIGTERM)
+        XCTAssertTrue(
+            SightlineStack.waitUntil(timeout: 3) { (try? HTTPTestClient(port: stack.proxyPort, timeout: 1)) == nil },
+            "new connections are refused once draining"
+        )
+        for (i, c) in clients.enumerated() {
+            let bytes = try c.readUntil { ParsedResponse.parse($0) != nil }
+            let r = try XCTUnwrap(ParsedResponse.parse(bytes, closed: true), "stream \(i)")
+            XCTAssertEqual(r.status, 200)
+            XCTAssertTrue(r.bodyText.contains("response.completed"), "stream \(i) completed: \(r.bodyText.suffix(200))")
+        }
+        XCTAssertEqual(stack.proxy.waitForExit(timeout: 15), 0)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 12, "within the drain deadline")
+        XCTAssertTrue(stack.proxy.stdout.contains("\"proxy stopped\""))
+    }
+
+    func testSIGTERMCutsStreamsThatOutliveTheDrainDeadline() throws {
+        let stack = try SightlineStack(
+            label: "shutdown-deadline",
+            extraConfig: ["limits": ["shutdownDrainSeconds": 1]]
+        )
+        self.stack = stack
+        try stack.injectFault(account: nil, "silence", count: 2)
+        let clients = try startStreams(stack, count: 2)
+        let signalled = Date()
+        stack.proxy.signal(SIGTERM)
+        XCTAssertEqual(stack.proxy.waitForExit(timeout: 10), 0, "exits although the streams never end")
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 6)
+        for c in clients {
+            XCTAssertNotNil(try? c.readUntil { _ in false }, "the connection is closed, not left hanging")
+        }
+    }
+
+    func testKill9UnderLoadRestartsWithTheSameKeyAndState() throws {
+        let stack = try SightlineStack(label: "shutdown-kill", simulator: Self.slowSimulator)
+        self.stack = stack
+        let keyPath = stack.directory.appendingPathComponent("state/pseudonym.key").path
+        let keyBefore = try XCTUnwrap(FileManager.default.contents(atPath: keyPath))
+        let clients = try startStreams(stack, count: 4)
+        stack.proxy.signal(SIGKILL)
+        XCTAssertNotNil(stack.proxy.waitForExit(timeout: 10))
+        for c in clients { _ = try? c.readUntil { _ in false } }  // each sees its stream cut, nothing hangs
+        XCTAssertTrue(try stack.relaunchProxy(), stack.proxy.stderr)
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"after","stream":true}"#)
+        )
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.bodyText.contains("response.completed"))
+        XCTAssertEqual(FileManager.default.contents(atPath: keyPath), keyBefore, "the pseudonym key survives")
+        let keyIDs = Set(
+            stack.logRecords().filter { $0["body"] as? String == "proxy listening" }.compactMap {
+                ($0["attributes"] as? [String: Any])?["sightline.pseudonym.key_id"] as? String
+            }
+        )
+        XCTAssertEqual(keyIDs.count, 1, "both runs pseudonymise with the same key: \(keyIDs)")
+        let state = stack.directory.appendingPathComponent("state")
+        for name in try FileManager.default.contentsOfDirectory(atPath: state.path) where !name.hasPrefix(".") {
+            let path = state.appendingPathComponent(name).path
+            let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            XCTAssertEqual(mode & 0o077, 0, "\(name) is private")
+            if name.hasSuffix(".json") {
+                let data = try XCTUnwrap(FileManager.default.contents(atPath: path))
+                XCTAssertNoThrow(try JSONSerialization.jsonObject(with: data), "\(name) is whole after kill -9")
+            }
+        }
+    }
+}

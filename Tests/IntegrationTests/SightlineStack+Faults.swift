@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+/// Fault injection and scrape helpers shared by the fault, limit and soak tests.
+extension SightlineStack {
+    /// Queues a simulator fault (`POST /__sim/faults`); `account` nil queues it for whichever account.
+    func injectFault(account: String?, _ fault: String, count: Int = 1, params: [String: Any] = [:]) throws {
+        var body: [String: Any] = ["fault": fault, "count": count]
+        if let account { body["account"] = account }
+        for (k, v) in params { body[k] = v }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        let r = try HTTPTestClient.exchange(port: simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: json))
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    /// Turns on random faults (`POST /__sim/random-faults`), seeded so a run is reproducible.
+    func randomFaults(probability: Double, faults: [Any], seed: Int) throws {
+        let body: [String: Any] = ["probability": probability, "faults": faults, "seed": seed]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        let r = try HTTPTestClient.exchange(
+            port: simulatorPort,
+            HTTPTestClient.post(path: "/__sim/random-faults", json: json)
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    /// The proxy's exposition text from `port` (the main listener by default).
+    func scrape(port: Int? = nil, headers: [(String, String)] = []) throws -> String {
+        try HTTPTestClient.get(port: port ?? proxyPort, path: "/metrics", headers: headers).bodyText
+    }
+
+    /// The value of one series (`name{labels}` exactly as exposed), or nil when absent.
+    static func sample(_ series: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    /// Accounts whose `sightline_account_state{state="cooling"}` is 1.
+    func coolingAccounts() throws -> Int {
+        try scrape().split(separator: "\n").filter {
+            $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
+        }.count
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes.
+    static func waitUntil(timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if try condition() { return true }
+            usleep(20_000)
+        } while Date() < deadline
+        return try condition()
+    }
+}
+
+extension ParsedResponse {
+    /// The `error` object of an OpenAI-shape error body, or nil.
+    var errorObject: [String: Any]? {
+        ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["error"] as? [String: Any]
+    }
+}
