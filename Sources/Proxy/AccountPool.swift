@@ -127,6 +127,16 @@ final class AccountPool: Sendable {
         return selection
     }
 
+    /// Counts one more request in flight on a given account without selecting (the next turn on an upstream
+    /// WebSocket pinned there). It may exceed the account's cap: the conversation's anchor lives there.
+    func reacquire(_ index: Int) {
+        let runtime = state.withLock { s -> Runtime in
+            s.runtime[index].inFlight += 1
+            return s.runtime[index]
+        }
+        publish(index, runtime)
+    }
+
     func release(_ index: Int) {
         let runtime = state.withLock { s -> Runtime in
             s.runtime[index].inFlight = max(0, s.runtime[index].inFlight - 1)

@@ -38,13 +38,14 @@ extension BridgeSession {
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - r.sentAt))
         }
         let type = summary.type ?? ""
-        if type == "error" {
+        // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
+        if type == "error" || (type == "response.failed" && !r.committed) {
             request = r
             if r.committed { return failAfterCommit(r) }
             // Before the first byte: the plain HTTP path serves the full request, after the decision the
             // HTTP path would have taken on this error (cooling, excluding the account), so the fault is
             // neither lost nor retried blindly.
-            return handOffAfterError(r, frame: frame, top: top, account: link.account)
+            return handOffAfterError(r, frame: frame, top: top, summary: summary, account: link.account)
         }
         if type == "response.output_item.done", let item = top.rawValue(forKey: "item") {
             r.items.append((summary.outputIndex ?? r.items.count, Array(item)))
@@ -133,10 +134,19 @@ extension BridgeSession {
         )
     }
 
-    private func handOffAfterError(_ r: Request, frame: [UInt8], top: JSONTopLevel, account: Int) {
+    private func handOffAfterError(
+        _ r: Request,
+        frame: [UInt8],
+        top: JSONTopLevel,
+        summary: ResponseEventSummary,
+        account: Int
+    ) {
+        // An error frame carries its HTTP status; a response.failed carries its error under `response`.
         let status = top.int(forKey: "status") ?? 500
         let parsed = UpstreamErrorBody(bytes: frame)
-        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+        let cls = UpstreamErrorClass.classify(
+            code: parsed.code ?? summary.error?.code, type: parsed.type ?? summary.error?.type, status: status
+        )
         var rs = RecoveryPolicy.RequestState()
         rs.anchorIsImplicit = r.incremental
         rs.hasAnchor = false  // the client sent none; an implicit one is the bridge's to drop
@@ -199,6 +209,7 @@ extension BridgeSession {
     func finish(status: Int, error: String?) {
         guard let r = request else { return }
         request = nil
+        link?.releaseSlotBetweenTurns()
         let duration = max(0, ctx.now() - r.started)
         ctx.metrics.inFlightRequests.add(-1)
         ctx.metrics.requests(

@@ -91,6 +91,7 @@ final class BridgeSession: @unchecked Sendable {
             guard openLink(&r) else { return handOff(r, reason: "no_account") }
         }
         guard let link else { return }
+        link.holdSlotForTurn()
         var set: [(key: String, rawJSON: [UInt8])] = [(key: "type", rawJSON: JSONEncoding.string("response.create"))]
         if let previous, let input = r.input,
             let delta = BridgeContinuation().delta(previous: previous, fingerprint: r.fingerprint, input: input)

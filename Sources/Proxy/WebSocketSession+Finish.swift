@@ -18,6 +18,7 @@ extension WebSocketSession {
         settlePending(error == nil ? .succeeded : .gaveUp)
         turn = nil
         turnsServed += 1
+        link?.releaseSlotBetweenTurns()
         let duration = max(0, ctx.now() - t.started)
         ctx.metrics.inFlightRequests.add(-1)
         ctx.metrics.requests(

@@ -119,6 +119,7 @@ extension WebSocketSession {
             guard openLink(for: &t) else { return }
         }
         guard let link else { return }
+        link.holdSlotForTurn()
         t.attempts += 1
         t.sentAnchor = anchor
         t.sentAt = ctx.now()

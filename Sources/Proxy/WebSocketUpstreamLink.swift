@@ -25,6 +25,8 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         var opened = false
         var openedAt = 0.0
         var released = false
+        /// The link counts as a request in flight on its account only during a turn (see `holdSlotForTurn`).
+        var holding = true
         var ended = false
     }
 
@@ -155,13 +157,40 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
             metrics.sessionLifetime(side: "upstream").observe(max(0, now() - openedAt))
         }
         releaseOnce()
+        // The socket holds this link as its delegate: drop the link's reference once the socket ended, or
+        // the pair would keep each other (and the socket's eventfd) alive forever.
+        socket.withLock { $0 = nil }
     }
 
     private func releaseOnce() {
         let first = state.withLock { s -> Bool in
-            defer { s.released = true }
-            return !s.released
+            defer {
+                s.released = true
+                s.holding = false
+            }
+            return !s.released && s.holding
         }
         if first { pool.release(account) }
+    }
+
+    /// Gives the account slot back when a turn ends: an idle upstream socket between turns is not a request
+    /// in flight, and must not starve the account's concurrency cap (idle Codex sessions, pooled bridges).
+    func releaseSlotBetweenTurns() {
+        let release = state.withLock { s -> Bool in
+            guard s.holding && !s.released else { return false }
+            s.holding = false
+            return true
+        }
+        if release { pool.release(account) }
+    }
+
+    /// Takes the slot again before the next turn on this socket.
+    func holdSlotForTurn() {
+        let hold = state.withLock { s -> Bool in
+            guard !s.holding && !s.released else { return false }
+            s.holding = true
+            return true
+        }
+        if hold { pool.reacquire(account) }
     }
 }
