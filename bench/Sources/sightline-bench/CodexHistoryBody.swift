@@ -4,9 +4,10 @@ import Foundation
 /// input history of user/assistant messages, function calls and their (long) outputs, ending with a user
 /// message so the simulator answers with text.
 ///
-/// Deterministic (no randomness), so every peer gets byte-identical bodies.
+/// Deterministic (no randomness), so every peer gets byte-identical bodies. Without `cacheKey` there is no
+/// `prompt_cache_key`: the load client gives each connection its own `session_id` instead.
 enum CodexHistoryBody {
-    static func make(targetBytes: Int, cacheKey: String = "bench-cache-key") -> [UInt8] {
+    static func make(targetBytes: Int, cacheKey: String? = nil) -> [UInt8] {
         let filler = "The build finished. Output:\\nCompiling module Foo (42 of 97)\\nwarning: unused variable 'x'\\n"
         var items: [String] = []
         var size = 0
@@ -28,7 +29,7 @@ enum CodexHistoryBody {
         let tools = #"[{"type":"function","name":"exec_command","description":"Runs a shell command.","parameters":{"type":"object","properties":{"cmd":{"type":"string"}},"required":["cmd"]}}]"#
         let body = #"{"model":"gpt-5.5","instructions":"You are a coding agent. Be brief.","input":["#
             + items.joined(separator: ",")
-            + #"],"tools":\#(tools),"tool_choice":"auto","parallel_tool_calls":false,"reasoning":{"effort":"medium"},"store":false,"stream":true,"include":[],"prompt_cache_key":"\#(cacheKey)"}"#
+            + #"],"tools":\#(tools),"tool_choice":"auto","parallel_tool_calls":false,"reasoning":{"effort":"medium"},"store":false,"stream":true,"include":[]"# + (cacheKey.map { #","prompt_cache_key":"\#($0)""# } ?? "") + "}"
         return Array(body.utf8)
     }
 }

@@ -16,6 +16,11 @@ struct LoadSpec {
     var requestTimeoutSeconds = 60.0
     /// Close the connection after reading the first SSE event (the disconnect probe).
     var abandonAfterFirstEvent = false
+    /// Connection i starts its first request at i/concurrency × rampSeconds, so a closed loop does not begin
+    /// with every request arriving in the same millisecond (a start-up burst, not steady state).
+    var rampSeconds = 0.0
+    /// Distinguishes runs' `session_id`s, so one run's conversations do not inherit another's affinity.
+    var sessionPrefix = "s"
     /// Processes whose RSS is sampled during the run (peak kept).
     var sampledPIDs: [Int32] = []
 }
@@ -52,10 +57,11 @@ final class LoadClient {
         var firstEvent: UInt64 = 0
         var reader = ResponseReader()
         var active = false
+        var head: [UInt8] = []
     }
 
     let spec: LoadSpec
-    private let request: [UInt8]
+    private let body: [UInt8]
     private var result = LoadResult()
     private var conns: [Conn] = []
     private var startedRequests = 0
@@ -63,12 +69,18 @@ final class LoadClient {
 
     init(spec: LoadSpec) {
         self.spec = spec
+        body = spec.body
+    }
+
+    /// The request head for connection `i`: each connection is its own conversation (`session_id`), as
+    /// concurrent Codex sessions are, so a proxy that keeps a conversation on one account spreads them.
+    private func head(for i: Int) -> [UInt8] {
         var head = "POST \(spec.path) HTTP/1.1\r\nhost: \(spec.host):\(spec.port)\r\n"
         head += "content-type: application/json\r\naccept: text/event-stream\r\n"
-        head += "content-length: \(spec.body.count)\r\n"
+        head += "content-length: \(spec.body.count)\r\nsession_id: bench-\(spec.sessionPrefix)-\(i)\r\n"
         for (k, v) in spec.headers { head += "\(k): \(v)\r\n" }
         head += "\r\n"
-        request = Array(head.utf8) + spec.body
+        return Array(head.utf8)
     }
 
     func run() -> LoadResult {
@@ -78,20 +90,28 @@ final class LoadClient {
         let deadline = begin + UInt64(spec.maxSeconds * 1e9)
         for i in 0..<spec.concurrency {
             let c = Conn()
+            c.head = head(for: i)
             conns.append(c)
-            startRequest(i, now: begin)
         }
+        var notStarted = 0  // connections 0..<notStarted have made their first request
         var events = [sl_epoll_event](repeating: sl_epoll_event(), count: 1024)
         var lastSample: UInt64 = 0
-        while conns.contains(where: { $0.active }) {
+        while notStarted < conns.count || conns.contains(where: { $0.active }) {
             let now = MonotonicClock.nanoseconds()
+            while notStarted < conns.count,
+                begin + UInt64(spec.rampSeconds * 1e9 * Double(notStarted) / Double(conns.count)) <= now
+            {
+                if now < deadline { startRequest(notStarted, now: now) }
+                notStarted += 1
+            }
             if now > deadline + UInt64(spec.requestTimeoutSeconds * 1e9) { break }
             if now - lastSample > 50_000_000 {
                 lastSample = now
                 sample()
                 expire(now: now)
             }
-            let n = events.withUnsafeMutableBufferPointer { sl_epoll_wait(epfd, $0.baseAddress, 1024, 50) }
+            let wait: Int32 = notStarted < conns.count ? 1 : 50
+            let n = events.withUnsafeMutableBufferPointer { sl_epoll_wait(epfd, $0.baseAddress, 1024, wait) }
             if n <= 0 { continue }
             for k in 0..<Int(n) {
                 let idx = Int(events[k].token)
@@ -155,15 +175,18 @@ final class LoadClient {
             if err != 0 { fail(i, status: -1, deadline: deadline); return }
             c.connected = true
         }
-        if c.writeOffset < request.count { flushWrite(i) }
+        if c.writeOffset < c.head.count + body.count { flushWrite(i) }
         if events & (sl_epollin() | sl_epollhup() | sl_epollrdhup() | sl_epollerr()) != 0 { readAll(i, deadline: deadline) }
     }
 
     private func flushWrite(_ i: Int) {
         let c = conns[i]
-        while c.writeOffset < request.count {
-            let n = request.withUnsafeBytes { p in
-                send(c.fd, p.baseAddress! + c.writeOffset, p.count - c.writeOffset, Int32(MSG_NOSIGNAL))
+        let total = c.head.count + body.count
+        while c.writeOffset < total {
+            let fromHead = c.writeOffset < c.head.count
+            let n = (fromHead ? c.head : body).withUnsafeBytes { p in
+                let start = fromHead ? c.writeOffset : c.writeOffset - c.head.count
+                return send(c.fd, p.baseAddress! + start, p.count - start, Int32(MSG_NOSIGNAL))
             }
             if n > 0 { c.writeOffset += n; continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }

@@ -27,7 +27,7 @@ final class Suite {
     var micro: [MicroResult] = []
     let baseHeaders: [(String, String)] = [
         ("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1"),
-        ("originator", "codex_cli_rs"), ("session_id", "bench-session"),
+        ("originator", "codex_cli_rs"),
     ]
 
     init(peers: [Peer], simulatorPID: Int32, full: Bool) {
@@ -58,7 +58,7 @@ final class Suite {
                 let sim1 = sim.cpuSeconds()
                 let peerCPU = cpu0.flatMap { c0 in cpu1.map { $0 - c0 } }
                 cells[s.id, default: [:]][peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim1 - sim0)
-                if s.id == "hold1000" { mem.hold1000 = r.peakRSS }
+                if s.id == "c1000-50k" { mem.hold1000 = r.peakRSS }
                 log("\(peer.name) \(s.id): \(r.completed) ok, \(r.errors) errors \(r.errorStatuses), "
                     + "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50))) ms, \(String(format: "%.1f", r.wallSeconds)) s, "
                     + "cpu \(fmt(peerCPU)) s, rss peak \(r.peakRSS / 1_048_576) MB")
@@ -84,6 +84,8 @@ final class Suite {
         spec.concurrency = s.concurrency
         spec.requests = s.requests
         spec.maxSeconds = s.maxSeconds
+        spec.rampSeconds = s.rampSeconds
+        spec.sessionPrefix = "\(peer.name)-\(s.id)"
         spec.requestTimeoutSeconds = full ? 60 : 30
         spec.sampledPIDs = peer.pid.map { [$0] } ?? []
         return LoadClient(spec: spec).run()

@@ -47,6 +47,7 @@ case "load":
     spec.concurrency = value("--concurrency").flatMap(Int.init) ?? 1
     spec.requests = value("--requests").flatMap(Int.init) ?? 100
     spec.maxSeconds = value("--seconds").flatMap(Double.init) ?? 30
+    spec.rampSeconds = value("--ramp").flatMap(Double.init) ?? 0
     spec.body = CodexHistoryBody.make(targetBytes: value("--body-bytes").flatMap(Int.init) ?? 51_200)
     spec.headers = [("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1")]
         + values("--header").compactMap { h in
