@@ -79,6 +79,10 @@ cat >"$WORK/simulator.json" <<EOF
 EOF
 "$BIN/sightline" simulator --config "$WORK/simulator.json" --port $SIM_PORT >"$WORK/simulator.log" 2>&1 &
 SIM_PID=$!; STARTED+=("$SIM_PID")
+# If the simulator dies mid-run, say how (the suite stops at the next scenario and records it).
+( while kill -0 "$SIM_PID" 2>/dev/null; do sleep 0.5; done
+  echo "[run.sh] simulator (pid $SIM_PID) is gone at $(date +%T)" >&2 ) &
+STARTED+=($!)
 wait_for simulator "$WORK/simulator.log" "simulator listening"
 
 # --- nginx: a plain streaming reverse proxy, keep-alive to the upstream ------------------------------

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The side-by-side comparison: every scenario against every peer, one peer at a time, the same simulator
 /// behind all of them. Collects latency, throughput, CPU and RSS per (scenario, peer), the disconnect probe
@@ -25,6 +26,8 @@ final class Suite {
     var memory: [String: Memory] = [:]
     var disconnect: [String: [Double?]] = [:]  // peer → seconds until in-flight 0 (nil: not within 5 s)
     var micro: [MicroResult] = []
+    /// Set when the run had to stop early (the upstream died): the report says so at the top.
+    var aborted: String?
     let baseHeaders: [(String, String)] = [
         ("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1"),
         ("originator", "codex_cli_rs"),
@@ -41,7 +44,7 @@ final class Suite {
         var bodies: [Int: [UInt8]] = [:]
         for s in scenarios where bodies[s.bodyBytes] == nil { bodies[s.bodyBytes] = CodexHistoryBody.make(targetBytes: s.bodyBytes) }
         let sim = ProcessProbe(rootPID: simulatorPID)
-        for peer in peers {
+        for peer in peers where aborted == nil {
             let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
             var mem = Memory()
             mem.startup = probe?.rssBytes() ?? 0
@@ -51,6 +54,11 @@ final class Suite {
             usleep(300_000)
             mem.atRest = probe?.rssBytes() ?? 0
             for s in scenarios {
+                guard kill(simulatorPID, 0) == 0 else {
+                    aborted = "the simulator (pid \(simulatorPID)) exited before \(peer.name) \(s.id); later cells are missing"
+                    log(aborted!)
+                    break
+                }
                 let cpu0 = probe?.cpuSeconds()
                 let sim0 = sim.cpuSeconds()
                 let r = load(peer, s, body: bodies[s.bodyBytes]!)
