@@ -58,12 +58,17 @@ struct SuiteReport {
             row("CPU per request vs nginx (\(sid))", "≤ 1.5×", "\(fmt(a, 3)) s/1000 req (\(fmt(ratio, 2))×)",
                 "nginx \(fmt(b, 3)) s/1000 req", ratio.map { $0 <= 1.5 })
         }
-        let added1 = added("c1-50k", sl, 50)
-        row("Added TTFB p50 at c=1 (50 KB)", "≤ 0.05 ms", "\(fmt(added1, 3)) ms",
-            "nginx \(fmt(added("c1-50k", "nginx", 50), 3)) ms", added1.map { $0 <= 0.05 })
-        let added200 = added("c200-50k", sl, 99)
-        row("Added TTFB p99 at c=200 (50 KB)", "≤ 3 ms", "\(fmt(added200)) ms",
-            "nginx \(fmt(added("c200-50k", "nginx", 99))) ms", added200.map { $0 <= 3 })
+        // Sightline sends the response head only with the first upstream event (so it can still fail over
+        // before committing); for it TTFB is the first event. The first event is what a client waits for,
+        // so both are shown.
+        for (sid, p, goal, limit) in [("c1-50k", 50.0, "≤ 0.05 ms", 0.05), ("c200-50k", 99.0, "≤ 3 ms", 3.0)] {
+            let label = sid == "c1-50k" ? "at c=1 (50 KB)" : "at c=200 (50 KB, paced)"
+            for (what, kp) in [("TTFB", \LoadResult.ttfb), ("first event", \LoadResult.firstEvent)] {
+                let v = added(sid, sl, p, kp)
+                row("Added \(what) p\(Int(p)) \(label)", goal, "\(fmt(v, 3)) ms", "nginx \(fmt(added(sid, "nginx", p, kp), 3)) ms",
+                    v.map { $0 <= limit })
+            }
+        }
         let m = suite.memory[sl], mn = suite.memory["nginx"]
         row("RSS at rest", "≤ 40 MB", mb(m?.atRest), "nginx \(mb(mn?.atRest))", m.map { $0.atRest <= 40 << 20 })
         row("RSS at 1000 concurrent streams", "≤ 200 MB", mb(m?.hold1000), "nginx \(mb(mn?.hold1000))",
@@ -90,9 +95,9 @@ struct SuiteReport {
     }
 
     /// The peer's TTFB percentile minus direct's in the same scenario, in ms.
-    func added(_ sid: String, _ peer: String, _ p: Double) -> Double? {
+    func added(_ sid: String, _ peer: String, _ p: Double, _ kp: KeyPath<LoadResult, [UInt64]> = \.ttfb) -> Double? {
         guard let c = cell(sid, peer), let base = cell(sid, "direct"),
-            let a = Percentiles.ms(c.result.ttfb, p), let b = Percentiles.ms(base.result.ttfb, p)
+            let a = Percentiles.ms(c.result[keyPath: kp], p), let b = Percentiles.ms(base.result[keyPath: kp], p)
         else { return nil }
         return a - b
     }
@@ -100,20 +105,23 @@ struct SuiteReport {
     func table(_ s: Scenario) -> String {
         var md = "### \(s.id): \(s.description)\n\n"
         md += "Up to \(s.requests) requests or \(Int(s.maxSeconds)) s.\n\n"
-        md += "| Peer | ok / err | TTFB p50 | TTFB p99 | added p50 | added p99 | 1st event p50 | full p50 | full p99 | streams/s | events/s | CPU s/1000 | sim CPU s/1000 | peak RSS |\n"
-        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        md += "| Peer | ok / err | TTFB p50 | TTFB p99 | added p50 | added p99 | 1st event p50 | 1st event p99 | added 1st ev p50 | added 1st ev p99 | full p50 | full p99 | streams/s | events/s | CPU s/1000 | sim CPU s/1000 | peak RSS |\n"
+        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for p in suite.peers {
             guard let c = cell(s.id, p.name) else { continue }
             let r = c.result
             let base = cell(s.id, "direct")?.result
-            func d(_ pct: Double) -> String {
-                guard p.name != "direct", let b = base, let x = Percentiles.ms(r.ttfb, pct), let y = Percentiles.ms(b.ttfb, pct) else { return "–" }
+            func d(_ pct: Double, _ kp: KeyPath<LoadResult, [UInt64]> = \.ttfb) -> String {
+                guard p.name != "direct", let b = base, let x = Percentiles.ms(r[keyPath: kp], pct),
+                    let y = Percentiles.ms(b[keyPath: kp], pct)
+                else { return "–" }
                 return fmt(x - y, 3)
             }
             let errs = r.errors == 0 ? "0" : "\(r.errors) \(r.errorStatuses.sorted { $0.key < $1.key }.map { "[\($0.key)]×\($0.value)" }.joined(separator: " "))"
             let simPer = r.completed > 0 ? c.simulatorCPU / Double(r.completed) * 1000 : nil
             md += "| \(p.name) | \(r.completed) / \(errs) | \(fmt(Percentiles.ms(r.ttfb, 50), 3)) | \(fmt(Percentiles.ms(r.ttfb, 99), 3)) | "
-            md += "\(d(50)) | \(d(99)) | \(fmt(Percentiles.ms(r.firstEvent, 50), 3)) | \(fmt(Percentiles.ms(r.full, 50), 3)) | "
+            md += "\(d(50)) | \(d(99)) | \(fmt(Percentiles.ms(r.firstEvent, 50), 3)) | \(fmt(Percentiles.ms(r.firstEvent, 99), 3)) | "
+            md += "\(d(50, \.firstEvent)) | \(d(99, \.firstEvent)) | \(fmt(Percentiles.ms(r.full, 50), 3)) | "
             md += "\(fmt(Percentiles.ms(r.full, 99), 3)) | \(fmt(Double(r.completed) / r.wallSeconds, 0)) | "
             md += "\(fmt(Double(r.events) / r.wallSeconds, 0)) | \(p.name == "direct" ? "–" : fmt(cpuPer1000(c), 3)) | \(fmt(simPer, 3)) | \(mb(r.peakRSS)) |\n"
         }
