@@ -25,11 +25,16 @@ enum CodexHistoryBody {
             for g in group { size += g.utf8.count + 1 }
             items.append(contentsOf: group)
         }
-        items.append(#"{"type":"message","role":"user","content":[{"type":"input_text","text":"Summarise what changed."}]}"#)
-        let tools = #"[{"type":"function","name":"exec_command","description":"Runs a shell command.","parameters":{"type":"object","properties":{"cmd":{"type":"string"}},"required":["cmd"]}}]"#
-        let body = #"{"model":"gpt-5.5","instructions":"You are a coding agent. Be brief.","input":["#
+        items.append(
+            #"{"type":"message","role":"user","content":[{"type":"input_text","text":"Summarise what changed."}]}"#
+        )
+        let tools =
+            #"[{"type":"function","name":"exec_command","description":"Runs a shell command.","parameters":{"type":"object","properties":{"cmd":{"type":"string"}},"required":["cmd"]}}]"#
+        let body =
+            #"{"model":"gpt-5.5","instructions":"You are a coding agent. Be brief.","input":["#
             + items.joined(separator: ",")
-            + #"],"tools":\#(tools),"tool_choice":"auto","parallel_tool_calls":false,"reasoning":{"effort":"medium"},"store":false,"stream":true,"include":[]"# + (cacheKey.map { #","prompt_cache_key":"\#($0)""# } ?? "") + "}"
+            + #"],"tools":\#(tools),"tool_choice":"auto","parallel_tool_calls":false,"reasoning":{"effort":"medium"},"store":false,"stream":true,"include":[]"#
+            + (cacheKey.map { #","prompt_cache_key":"\#($0)""# } ?? "") + "}"
         return Array(body.utf8)
     }
 }

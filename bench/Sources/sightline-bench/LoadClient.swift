@@ -154,11 +154,19 @@ final class LoadClient {
         c.reader.reset()
         if c.fd < 0 {
             let fd = sl_connect_tcp(spec.host, Int32(spec.port))
-            guard fd >= 0 else { result.errors += 1; result.errorStatuses[-1, default: 0] += 1; c.active = false; return }
+            guard fd >= 0 else {
+                result.errors += 1; result.errorStatuses[-1, default: 0] += 1; c.active = false; return
+            }
             _ = sl_set_nodelay(fd)
             c.fd = fd
             c.connected = false
-            _ = sl_epoll_ctl(epfd, Int32(EPOLL_CTL_ADD), fd, sl_epollin() | sl_epollout() | sl_epollrdhup() | sl_epollet(), UInt64(i))
+            _ = sl_epoll_ctl(
+                epfd,
+                Int32(EPOLL_CTL_ADD),
+                fd,
+                sl_epollin() | sl_epollout() | sl_epollrdhup() | sl_epollet(),
+                UInt64(i)
+            )
         } else {
             c.connected = true
             flushWrite(i)
@@ -176,7 +184,9 @@ final class LoadClient {
             c.connected = true
         }
         if c.writeOffset < c.head.count + body.count { flushWrite(i) }
-        if events & (sl_epollin() | sl_epollhup() | sl_epollrdhup() | sl_epollerr()) != 0 { readAll(i, deadline: deadline) }
+        if events & (sl_epollin() | sl_epollhup() | sl_epollrdhup() | sl_epollerr()) != 0 {
+            readAll(i, deadline: deadline)
+        }
     }
 
     private func flushWrite(_ i: Int) {
@@ -211,7 +221,11 @@ final class LoadClient {
             let now = MonotonicClock.nanoseconds()
             if n == 0 {
                 c.reader.endOfInput()
-                if c.reader.complete { finish(i, now: now, deadline: deadline, reuse: false) } else { fail(i, status: -1, deadline: deadline) }
+                if c.reader.complete {
+                    finish(i, now: now, deadline: deadline, reuse: false)
+                } else {
+                    fail(i, status: -1, deadline: deadline)
+                }
                 return
             }
             if c.ttfb == 0 { c.ttfb = now - c.started }

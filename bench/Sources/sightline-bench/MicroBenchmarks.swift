@@ -18,7 +18,13 @@ struct MicroResult {
 enum MicroBenchmarks {
     nonisolated(unsafe) static var blackHole = 0
 
-    static func measure(_ name: String, iterations: Int, rounds: Int = 5, note: String = "", _ op: () -> Int) -> MicroResult {
+    static func measure(
+        _ name: String,
+        iterations: Int,
+        rounds: Int = 5,
+        note: String = "",
+        _ op: () -> Int
+    ) -> MicroResult {
         for _ in 0..<max(1, iterations / 10) { blackHole &+= op() }  // warm up
         var best = Double.infinity
         for _ in 0..<rounds {
@@ -39,54 +45,78 @@ enum MicroBenchmarks {
             (key: "stream", rawJSON: Array("true".utf8)), (key: "store", rawJSON: Array("false".utf8)),
             (key: "prompt_cache_key", rawJSON: JSONEncoding.string("sess_0123456789abcdef")),
         ]
-        out.append(measure("body rewrite, 1 MB (JSONTopLevel.scan + rewriting 3 fields)", iterations: n(200),
-                           note: "\(body.count) bytes") {
-            guard let top = try? JSONTopLevel.scan(body) else { return -1 }
-            return top.rewriting(set: set, remove: []).count
-        })
+        out.append(
+            measure(
+                "body rewrite, 1 MB (JSONTopLevel.scan + rewriting 3 fields)",
+                iterations: n(200),
+                note: "\(body.count) bytes"
+            ) {
+                guard let top = try? JSONTopLevel.scan(body) else { return -1 }
+                return top.rewriting(set: set, remove: []).count
+            }
+        )
         let body50 = CodexHistoryBody.make(targetBytes: 51_200, cacheKey: "client-key")
-        out.append(measure("body rewrite, 50 KB", iterations: n(4000), note: "\(body50.count) bytes") {
-            guard let top = try? JSONTopLevel.scan(body50) else { return -1 }
-            return top.rewriting(set: set, remove: []).count
-        })
+        out.append(
+            measure("body rewrite, 50 KB", iterations: n(4000), note: "\(body50.count) bytes") {
+                guard let top = try? JSONTopLevel.scan(body50) else { return -1 }
+                return top.rewriting(set: set, remove: []).count
+            }
+        )
 
         // 2. SSE: frame a 200-delta stream and summarise every event, as the proxy does per upstream chunk.
         let stream = sseStream(deltas: 200)
         let eventCount = stream.events
-        out.append(measure("SSE scan, \(eventCount)-event stream (SSEFramer + SSEEvent.parse + ResponseEventSummary)",
-                           iterations: n(2000), note: "\(stream.bytes.count) bytes; per event ≈ ns/op ÷ \(eventCount)") {
-            var framer = SSEFramer()
-            var k = 0
-            var offset = 0
-            while offset < stream.bytes.count {  // 4 KB chunks, like a socket read
-                let end = min(offset + 4096, stream.bytes.count)
-                for block in (try? framer.feed(stream.bytes[offset..<end])) ?? [] {
-                    let data = SSEEvent.parse(block: block)?.data ?? []
-                    if let s = try? ResponseEventSummary(data: data), s.isTerminal { k += 1 }
-                    k += 1
+        out.append(
+            measure(
+                "SSE scan, \(eventCount)-event stream (SSEFramer + SSEEvent.parse + ResponseEventSummary)",
+                iterations: n(2000),
+                note: "\(stream.bytes.count) bytes; per event ≈ ns/op ÷ \(eventCount)"
+            ) {
+                var framer = SSEFramer()
+                var k = 0
+                var offset = 0
+                while offset < stream.bytes.count {  // 4 KB chunks, like a socket read
+                    let end = min(offset + 4096, stream.bytes.count)
+                    for block in (try? framer.feed(stream.bytes[offset..<end])) ?? [] {
+                        let data = SSEEvent.parse(block: block)?.data ?? []
+                        if let s = try? ResponseEventSummary(data: data), s.isTerminal { k += 1 }
+                        k += 1
+                    }
+                    offset = end
                 }
-                offset = end
+                return k
             }
-            return k
-        })
+        )
 
         // 3. Metrics: the per-request recording work.
         let registry = MetricRegistry()
         let metrics = SightlineMetrics(registry: registry, version: "bench", revision: "bench")
         let counter = metrics.requests(route: "responses", transport: "http", statusClass: "2xx")
-        out.append(measure("Counter.increment (pre-resolved series)", iterations: n(10_000_000)) {
-            counter.increment(); return 1
-        })
-        out.append(measure("requests(route:transport:statusClass:).increment (label lookup + increment)", iterations: n(2_000_000)) {
-            metrics.requests(route: "responses", transport: "http", statusClass: "2xx").increment(); return 1
-        })
+        out.append(
+            measure("Counter.increment (pre-resolved series)", iterations: n(10_000_000)) {
+                counter.increment(); return 1
+            }
+        )
+        out.append(
+            measure(
+                "requests(route:transport:statusClass:).increment (label lookup + increment)",
+                iterations: n(2_000_000)
+            ) {
+                metrics.requests(route: "responses", transport: "http", statusClass: "2xx").increment(); return 1
+            }
+        )
         let histogram = metrics.requestDuration(route: "responses", transport: "http")
-        out.append(measure("Histogram.observe", iterations: n(5_000_000)) {
-            histogram.observe(0.042); return 1
-        })
-        out.append(measure("recovery decision record (label lookup + increment)", iterations: n(2_000_000)) {
-            metrics.recoveryDecisions(decision: SightlineMetrics.decisions[0], outcome: "attempted").increment(); return 1
-        })
+        out.append(
+            measure("Histogram.observe", iterations: n(5_000_000)) {
+                histogram.observe(0.042); return 1
+            }
+        )
+        out.append(
+            measure("recovery decision record (label lookup + increment)", iterations: n(2_000_000)) {
+                metrics.recoveryDecisions(decision: SightlineMetrics.decisions[0], outcome: "attempted").increment();
+                return 1
+            }
+        )
 
         // 4. Logs: encode one request record (the access-log line) into a sink that keeps only the last line.
         let sink = LastLineSink()
@@ -106,23 +136,32 @@ enum MicroBenchmarks {
             LogAttribute("sightline.duration_ms", .double(41.7)),
             LogAttribute("sightline.upstream.attempts", .int(1)),
         ]
-        out.append(measure("log record encode (11 attributes, secret scan, in-memory sink)", iterations: n(200_000)) {
-            logger.log(.info, "handled request", event: "sightline.request", attrs); return 1
-        })
+        out.append(
+            measure("log record encode (11 attributes, secret scan, in-memory sink)", iterations: n(200_000)) {
+                logger.log(.info, "handled request", event: "sightline.request", attrs); return 1
+            }
+        )
 
         // 5. Pseudonym: keyed HMAC-SHA256 of an identifier.
-        out.append(measure("pseudonym (HMAC-SHA256, 16 hex)", iterations: n(500_000)) {
-            pseudonymizer.pseudonym(.acct, "sim-account-1").utf8.count
-        })
+        out.append(
+            measure("pseudonym (HMAC-SHA256, 16 hex)", iterations: n(500_000)) {
+                pseudonymizer.pseudonym(.acct, "sim-account-1").utf8.count
+            }
+        )
 
         // 6. /metrics render with 50 accounts registered.
         for i in 0..<50 { metrics.registerAccount(pseudonymizer.pseudonym(.acct, "acct-\(i)")) }
         registry.addCollector(ProcessMetrics.collect)
         let rendered = registry.renderBytes()
-        out.append(measure("/metrics render, 50 accounts (registry.renderBytes)", iterations: n(500),
-                           note: "\(rendered.count) bytes") {
-            registry.renderBytes().count
-        })
+        out.append(
+            measure(
+                "/metrics render, 50 accounts (registry.renderBytes)",
+                iterations: n(500),
+                note: "\(rendered.count) bytes"
+            ) {
+                registry.renderBytes().count
+            }
+        )
         return out
     }
 
@@ -133,16 +172,29 @@ enum MicroBenchmarks {
             s += "event: \(type)\ndata: {\"type\":\"\(type)\",\"sequence_number\":\(seq),\(json)}\n\n"
             seq += 1
         }
-        let resp = #""response":{"id":"resp_sim_0123456789abcdef","object":"response","status":"in_progress","model":"gpt-5.5","output":[]}"#
+        let resp =
+            #""response":{"id":"resp_sim_0123456789abcdef","object":"response","status":"in_progress","model":"gpt-5.5","output":[]}"#
         ev("response.created", resp)
         ev("response.in_progress", resp)
-        ev("response.output_item.added", #""output_index":0,"item":{"id":"msg_sim_1","type":"message","role":"assistant","content":[]}"#)
-        ev("response.content_part.added", #""output_index":0,"content_index":0,"item_id":"msg_sim_1","part":{"type":"output_text","text":""}"#)
+        ev(
+            "response.output_item.added",
+            #""output_index":0,"item":{"id":"msg_sim_1","type":"message","role":"assistant","content":[]}"#
+        )
+        ev(
+            "response.content_part.added",
+            #""output_index":0,"content_index":0,"item_id":"msg_sim_1","part":{"type":"output_text","text":""}"#
+        )
         for _ in 0..<deltas {
-            ev("response.output_text.delta", #""output_index":0,"content_index":0,"item_id":"msg_sim_1","delta":"filler wo""#)
+            ev(
+                "response.output_text.delta",
+                #""output_index":0,"content_index":0,"item_id":"msg_sim_1","delta":"filler wo""#
+            )
         }
         ev("response.output_text.done", #""output_index":0,"content_index":0,"item_id":"msg_sim_1","text":"…""#)
-        ev("response.completed", #""response":{"id":"resp_sim_0123456789abcdef","object":"response","status":"completed","output":[],"usage":{"input_tokens":12800,"input_tokens_details":{"cached_tokens":12544},"output_tokens":512,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":13312}}"#)
+        ev(
+            "response.completed",
+            #""response":{"id":"resp_sim_0123456789abcdef","object":"response","status":"completed","output":[],"usage":{"input_tokens":12800,"input_tokens_details":{"cached_tokens":12544},"output_tokens":512,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":13312}}"#
+        )
         return (Array(s.utf8), seq)
     }
 }

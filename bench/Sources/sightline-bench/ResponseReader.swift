@@ -73,7 +73,9 @@ struct ResponseReader {
                 let b = p[i]; i += 1
                 if b == 10 {
                     let hex = sizeLine.prefix { $0 != 59 && $0 != 13 && $0 != 32 }
-                    guard let n = Int(String(decoding: hex, as: UTF8.self), radix: 16) else { failed = true; complete = true; return p.count }
+                    guard let n = Int(String(decoding: hex, as: UTF8.self), radix: 16) else {
+                        failed = true; complete = true; return p.count
+                    }
                     sizeLine.removeAll(keepingCapacity: true)
                     chunkState = n == 0 ? .trailer : .data(n)
                     trailerLineLength = 0

@@ -20,21 +20,66 @@ struct Scenario {
         // upstream. Unpaced ones send the whole stream at once and saturate the machine: throughput and CPU.
         func paced(_ ms: Int) -> [(String, String)] { [("x-sim-fault", "slow;ms=\(ms)")] }
         return [
-            Scenario(id: "c1-50k", concurrency: 1, bodyBytes: 51_200, requests: 300 * k, maxSeconds: 8 * t,
-                     description: "1 stream at a time, 50 KB history, unpaced"),
-            Scenario(id: "c50-50k-sat", concurrency: 50, bodyBytes: 51_200, requests: 3000 * k, maxSeconds: 8 * t,
-                     description: "50 concurrent streams, 50 KB history, unpaced (saturates the machine: throughput and CPU)"),
-            Scenario(id: "c50-50k", concurrency: 50, bodyBytes: 51_200, requests: 250 * k, maxSeconds: 10 * t,
-                     headers: paced(5), description: "50 concurrent streams, 50 KB history, paced 5 ms/event (≈1 s streams)"),
-            Scenario(id: "c200-50k", concurrency: 200, bodyBytes: 51_200, requests: 600 * k, maxSeconds: 12 * t,
-                     headers: paced(20), description: "200 concurrent streams, 50 KB history, paced 20 ms/event (≈4 s streams)"),
-            Scenario(id: "c1000-50k", concurrency: 1000, bodyBytes: 51_200, requests: 1000 * k, maxSeconds: 30 * t,
-                     headers: paced(50),
-                     description: "1000 concurrent streams held open, 50 KB history, paced 50 ms/event (≈10 s streams)"),
-            Scenario(id: "c1-1m", concurrency: 1, bodyBytes: 1_048_576, requests: 30 * k, maxSeconds: 8 * t,
-                     description: "1 stream at a time, 1 MB history, unpaced"),
-            Scenario(id: "c20-1m", concurrency: 20, bodyBytes: 1_048_576, requests: 40 * k, maxSeconds: 10 * t,
-                     headers: paced(20), description: "20 concurrent streams, 1 MB history, paced 20 ms/event (≈4 s streams)"),
+            Scenario(
+                id: "c1-50k",
+                concurrency: 1,
+                bodyBytes: 51_200,
+                requests: 300 * k,
+                maxSeconds: 8 * t,
+                description: "1 stream at a time, 50 KB history, unpaced"
+            ),
+            Scenario(
+                id: "c50-50k-sat",
+                concurrency: 50,
+                bodyBytes: 51_200,
+                requests: 3000 * k,
+                maxSeconds: 8 * t,
+                description: "50 concurrent streams, 50 KB history, unpaced (saturates the machine: throughput and CPU)"
+            ),
+            Scenario(
+                id: "c50-50k",
+                concurrency: 50,
+                bodyBytes: 51_200,
+                requests: 250 * k,
+                maxSeconds: 10 * t,
+                headers: paced(5),
+                description: "50 concurrent streams, 50 KB history, paced 5 ms/event (≈1 s streams)"
+            ),
+            Scenario(
+                id: "c200-50k",
+                concurrency: 200,
+                bodyBytes: 51_200,
+                requests: 600 * k,
+                maxSeconds: 12 * t,
+                headers: paced(20),
+                description: "200 concurrent streams, 50 KB history, paced 20 ms/event (≈4 s streams)"
+            ),
+            Scenario(
+                id: "c1000-50k",
+                concurrency: 1000,
+                bodyBytes: 51_200,
+                requests: 1000 * k,
+                maxSeconds: 30 * t,
+                headers: paced(50),
+                description: "1000 concurrent streams held open, 50 KB history, paced 50 ms/event (≈10 s streams)"
+            ),
+            Scenario(
+                id: "c1-1m",
+                concurrency: 1,
+                bodyBytes: 1_048_576,
+                requests: 30 * k,
+                maxSeconds: 8 * t,
+                description: "1 stream at a time, 1 MB history, unpaced"
+            ),
+            Scenario(
+                id: "c20-1m",
+                concurrency: 20,
+                bodyBytes: 1_048_576,
+                requests: 40 * k,
+                maxSeconds: 10 * t,
+                headers: paced(20),
+                description: "20 concurrent streams, 1 MB history, paced 20 ms/event (≈4 s streams)"
+            ),
         ]
     }
 }

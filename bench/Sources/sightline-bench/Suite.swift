@@ -42,20 +42,33 @@ final class Suite {
 
     func run(skipMicro: Bool) {
         var bodies: [Int: [UInt8]] = [:]
-        for s in scenarios where bodies[s.bodyBytes] == nil { bodies[s.bodyBytes] = CodexHistoryBody.make(targetBytes: s.bodyBytes) }
+        for s in scenarios where bodies[s.bodyBytes] == nil {
+            bodies[s.bodyBytes] = CodexHistoryBody.make(targetBytes: s.bodyBytes)
+        }
         let sim = ProcessProbe(rootPID: simulatorPID)
         for peer in peers where aborted == nil {
             let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
             var mem = Memory()
             mem.startup = probe?.rssBytes() ?? 0
             log("\(peer.name): warm-up")
-            _ = load(peer, Scenario(id: "warmup", concurrency: 10, bodyBytes: 51_200, requests: 200, maxSeconds: 10,
-                                    description: ""), body: bodies[51_200]!)
+            _ = load(
+                peer,
+                Scenario(
+                    id: "warmup",
+                    concurrency: 10,
+                    bodyBytes: 51_200,
+                    requests: 200,
+                    maxSeconds: 10,
+                    description: ""
+                ),
+                body: bodies[51_200]!
+            )
             usleep(300_000)
             mem.atRest = probe?.rssBytes() ?? 0
             for s in scenarios {
                 guard kill(simulatorPID, 0) == 0 else {
-                    aborted = "the simulator (pid \(simulatorPID)) exited before \(peer.name) \(s.id); later cells are missing"
+                    aborted =
+                        "the simulator (pid \(simulatorPID)) exited before \(peer.name) \(s.id); later cells are missing"
                     log(aborted!)
                     break
                 }
@@ -67,15 +80,19 @@ final class Suite {
                 let peerCPU = cpu0.flatMap { c0 in cpu1.map { $0 - c0 } }
                 cells[s.id, default: [:]][peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim1 - sim0)
                 if s.id == "c1000-50k" { mem.hold1000 = r.peakRSS }
-                log("\(peer.name) \(s.id): \(r.completed) ok, \(r.errors) errors \(r.errorStatuses), "
-                    + "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50))) ms, \(String(format: "%.1f", r.wallSeconds)) s, "
-                    + "cpu \(fmt(peerCPU)) s, rss peak \(r.peakRSS / 1_048_576) MB")
+                log(
+                    "\(peer.name) \(s.id): \(r.completed) ok, \(r.errors) errors \(r.errorStatuses), "
+                        + "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50))) ms, \(String(format: "%.1f", r.wallSeconds)) s, "
+                        + "cpu \(fmt(peerCPU)) s, rss peak \(r.peakRSS / 1_048_576) MB"
+                )
                 usleep(200_000)
             }
             usleep(500_000)
             mem.afterRun = probe?.rssBytes() ?? 0
             memory[peer.name] = mem
-            if let m = peer.metricsPort { disconnect[peer.name] = probeDisconnect(peer, metricsPort: m, body: bodies[51_200]!) }
+            if let m = peer.metricsPort {
+                disconnect[peer.name] = probeDisconnect(peer, metricsPort: m, body: bodies[51_200]!)
+            }
         }
         if !skipMicro {
             log("micro-benchmarks")

@@ -28,12 +28,15 @@ switch args.first {
 case "suite":
     let peers = values("--peer").compactMap(Peer.parse)
     guard let simPID = value("--simulator-pid").flatMap(Int32.init), !peers.isEmpty else {
-        FileHandle.standardError.write(Data("usage: sightline-bench suite --simulator-pid N --peer name=port,pid=N …\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: sightline-bench suite --simulator-pid N --peer name=port,pid=N …\n".utf8)
+        )
         exit(2)
     }
     let suite = Suite(peers: peers, simulatorPID: simPID, full: args.contains("--full"))
     suite.run(skipMicro: args.contains("--no-micro"))
-    let md = SuiteReport(suite: suite, versions: values("--version"), notes: values("--note"), date: dateStamp()).markdown()
+    let md = SuiteReport(suite: suite, versions: values("--version"), notes: values("--note"), date: dateStamp())
+        .markdown()
     if let out = value("--out") {
         FileManager.default.createFile(atPath: out, contents: Data(md.utf8))
         FileHandle.standardError.write(Data("[bench] wrote \(out)\n".utf8))
@@ -49,19 +52,28 @@ case "load":
     spec.maxSeconds = value("--seconds").flatMap(Double.init) ?? 30
     spec.rampSeconds = value("--ramp").flatMap(Double.init) ?? 0
     spec.body = CodexHistoryBody.make(targetBytes: value("--body-bytes").flatMap(Int.init) ?? 51_200)
-    spec.headers = [("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1")]
+    spec.headers =
+        [("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1")]
         + values("--header").compactMap { h in
-            h.firstIndex(of: ":").map { (String(h[..<$0]), String(h[h.index(after: $0)...]).trimmingCharacters(in: .whitespaces)) }
+            h.firstIndex(of: ":").map {
+                (String(h[..<$0]), String(h[h.index(after: $0)...]).trimmingCharacters(in: .whitespaces))
+            }
         }
     let r = LoadClient(spec: spec).run()
-    print("completed \(r.completed) errors \(r.errors) \(r.errorStatuses) wall \(fmt(r.wallSeconds)) s events \(r.events)")
-    print("ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50), 3)) p99 \(fmt(Percentiles.ms(r.ttfb, 99), 3)) ms; "
-        + "first event p50 \(fmt(Percentiles.ms(r.firstEvent, 50), 3)); full p50 \(fmt(Percentiles.ms(r.full, 50), 3)) "
-        + "p99 \(fmt(Percentiles.ms(r.full, 99), 3)) ms; \(fmt(Double(r.completed) / r.wallSeconds, 0)) streams/s")
+    print(
+        "completed \(r.completed) errors \(r.errors) \(r.errorStatuses) wall \(fmt(r.wallSeconds)) s events \(r.events)"
+    )
+    print(
+        "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50), 3)) p99 \(fmt(Percentiles.ms(r.ttfb, 99), 3)) ms; "
+            + "first event p50 \(fmt(Percentiles.ms(r.firstEvent, 50), 3)); full p50 \(fmt(Percentiles.ms(r.full, 50), 3)) "
+            + "p99 \(fmt(Percentiles.ms(r.full, 99), 3)) ms; \(fmt(Double(r.completed) / r.wallSeconds, 0)) streams/s"
+    )
 case "micro":
     let results = MicroBenchmarks.runAll(scale: value("--scale").flatMap(Double.init) ?? 1)
     print(MicroReport.markdown(results))
 default:
-    FileHandle.standardError.write(Data("usage: sightline-bench suite|load|micro (see bench/README or docs/benchmarks.md)\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: sightline-bench suite|load|micro (see bench/README or docs/benchmarks.md)\n".utf8)
+    )
     exit(2)
 }
