@@ -28,7 +28,7 @@ struct ResponseReader {
 
     mutating func reset() { self = ResponseReader() }
 
-    /// Feeds received bytes; returns how many were consumed (the rest belongs to no response: an error).
+    /// Feeds received bytes. Bytes after the end of the response are ignored (the client never pipelines).
     mutating func feed(_ p: UnsafeBufferPointer<UInt8>) {
         var i = 0
         if !headDone {
