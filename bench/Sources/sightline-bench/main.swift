@@ -38,7 +38,11 @@ case "suite":
     let md = SuiteReport(suite: suite, versions: values("--version"), notes: values("--note"), date: dateStamp())
         .markdown()
     if let out = value("--out") {
-        FileManager.default.createFile(atPath: out, contents: Data(md.utf8))
+        guard FileManager.default.createFile(atPath: out, contents: Data(md.utf8)) else {
+            FileHandle.standardError.write(Data("[bench] cannot write \(out); the report follows\n".utf8))
+            print(md)
+            exit(1)
+        }
         FileHandle.standardError.write(Data("[bench] wrote \(out)\n".utf8))
     } else {
         print(md)
