@@ -33,6 +33,12 @@ let package = Package(
             dependencies: ["CCurl", "CZlib", "CSightlineSys", "HTTPServer", "WireFormats", "Metrics", "LogRedaction"]
         ),
         .executableTarget(name: "sightline", dependencies: ["Proxy", "CodexSimulator", "Metrics", "LogRedaction"]),
+        // The benchmark's load client and micro-benchmarks (bench/run.sh); not part of the product.
+        .executableTarget(
+            name: "sightline-bench",
+            dependencies: ["Metrics", "LogRedaction", "WireFormats", "HTTPServer", "CSightlineSys"],
+            path: "bench/Sources/sightline-bench"
+        ),
 
         // Test helpers shared by several test targets (a library, so it is written once).
         .target(name: "SightlineTestSupport", dependencies: ["HTTPServer"], path: "Tests/Support/SightlineTestSupport"),

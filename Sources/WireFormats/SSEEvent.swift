@@ -25,53 +25,88 @@ public struct SSEEvent: Sendable, Equatable {
     /// dispatches nothing (comments only, or no `data:` field). A trailing line without its blank line is
     /// ignored, as at end of stream.
     public static func parse(block: some Collection<UInt8>) -> SSEEvent? {
+        // Runs once per upstream event on the proxy's hot path: work on the block's own storage (no copy),
+        // and match field names as bytes (building a String per line cost more than the rest; see
+        // docs/benchmarks.md).
+        if let parsed = block.withContiguousStorageIfAvailable({ parse(bytes: $0) }) { return parsed }
+        return Array(block).withUnsafeBufferPointer { parse(bytes: $0) }
+    }
+
+    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> SSEEvent? {
         var event: String?
         var data: [UInt8] = []
         var hasData = false
         var id: String?
         var retry: Int?
         var result: SSEEvent?
-        let bytes = Array(block)
         var lineStart = 0
         var i = 0
-        while i < bytes.count {
+        let count = bytes.count
+        while i < count {
             let b = bytes[i]
             guard b == 0x0A || b == 0x0D else {
                 i += 1
                 continue
             }
-            let line = bytes[lineStart..<i]
-            i += (b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A) ? 2 : 1
+            let lineEnd = i
+            i += (b == 0x0D && i + 1 < count && bytes[i + 1] == 0x0A) ? 2 : 1
+            let start = lineStart
             lineStart = i
-            if line.isEmpty {
+            if lineEnd == start {
                 if hasData && result == nil { result = SSEEvent(event: event, data: data, id: id, retry: retry) }
                 event = nil
                 data = []
                 hasData = false
                 continue
             }
-            if line.first == 0x3A { continue }
-            let colon = line.firstIndex(of: 0x3A)
-            let name = line[line.startIndex..<(colon ?? line.endIndex)]
-            var value = colon.map { line[($0 + 1)...] } ?? line[line.endIndex...]
-            if value.first == 0x20 { value = value.dropFirst() }
-            switch String(decoding: name, as: UTF8.self) {
-            case "data":
+            if bytes[start] == 0x3A { continue }
+            var colon = start
+            while colon < lineEnd && bytes[colon] != 0x3A { colon += 1 }
+            var valueStart = colon < lineEnd ? colon + 1 : lineEnd
+            if valueStart < lineEnd && bytes[valueStart] == 0x20 { valueStart += 1 }
+            let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<lineEnd])
+            switch Field(bytes, start, colon) {
+            case .data:
                 if hasData { data.append(0x0A) }
                 data.append(contentsOf: value)
                 hasData = true
-            case "event":
+            case .event:
                 event = String(decoding: value, as: UTF8.self)
-            case "id":
+            case .id:
                 if !value.contains(0) { id = String(decoding: value, as: UTF8.self) }
-            case "retry":
+            case .retry:
                 if !value.isEmpty, value.allSatisfy({ $0 &- 0x30 < 10 }) {
                     retry = Int(String(decoding: value, as: UTF8.self))
                 }
-            default:
+            case .other:
                 break
             }
         }
         return result
+    }
+
+    /// The field names the parser acts on, recognised from the bytes of `bytes[from..<to]`.
+    private enum Field {
+        case data, event, id, retry, other
+
+        init(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) {
+            func matches(_ name: StaticString) -> Bool {
+                guard to - from == name.utf8CodeUnitCount else { return false }
+                let n = name.utf8Start
+                for k in 0..<(to - from) where p[from + k] != n[k] { return false }
+                return true
+            }
+            if matches("data") {
+                self = .data
+            } else if matches("event") {
+                self = .event
+            } else if matches("id") {
+                self = .id
+            } else if matches("retry") {
+                self = .retry
+            } else {
+                self = .other
+            }
+        }
     }
 }

@@ -1,0 +1,158 @@
+import Foundation
+import Glibc
+
+/// The side-by-side comparison: every scenario against every peer, one peer at a time, the same simulator
+/// behind all of them. Collects latency, throughput, CPU and RSS per (scenario, peer), the disconnect probe
+/// for peers with `/metrics`, and the micro-benchmarks; `SuiteReport` turns them into markdown.
+/// Single-threaded; bounded in requests and time by each `Scenario`.
+final class Suite {
+    struct Cell {
+        let result: LoadResult
+        let peerCPU: Double?
+        let simulatorCPU: Double
+    }
+    struct Memory {
+        var startup = 0
+        var atRest = 0
+        var hold1000 = 0
+        var afterRun = 0
+    }
+
+    let peers: [Peer]
+    let simulatorPID: Int32
+    let full: Bool
+    let scenarios: [Scenario]
+    var cells: [String: [String: Cell]] = [:]  // scenario id → peer name → cell
+    var memory: [String: Memory] = [:]
+    var disconnect: [String: [Double?]] = [:]  // peer → seconds until in-flight 0 (nil: not within 5 s)
+    var micro: [MicroResult] = []
+    /// Set when the run had to stop early (the upstream died): the report says so at the top.
+    var aborted: String?
+    let baseHeaders: [(String, String)] = [
+        ("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1"),
+        ("originator", "codex_cli_rs"),
+    ]
+
+    init(peers: [Peer], simulatorPID: Int32, full: Bool) {
+        self.peers = peers
+        self.simulatorPID = simulatorPID
+        self.full = full
+        self.scenarios = Scenario.list(full: full)
+    }
+
+    func run(skipMicro: Bool) {
+        var bodies: [Int: [UInt8]] = [:]
+        for s in scenarios where bodies[s.bodyBytes] == nil {
+            bodies[s.bodyBytes] = CodexHistoryBody.make(targetBytes: s.bodyBytes)
+        }
+        let sim = ProcessProbe(rootPID: simulatorPID)
+        for peer in peers where aborted == nil {
+            let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
+            var mem = Memory()
+            mem.startup = probe?.rssBytes() ?? 0
+            log("\(peer.name): warm-up")
+            _ = load(
+                peer,
+                Scenario(
+                    id: "warmup",
+                    concurrency: 10,
+                    bodyBytes: 51_200,
+                    requests: 200,
+                    maxSeconds: 10,
+                    description: ""
+                ),
+                body: bodies[51_200]!
+            )
+            usleep(300_000)
+            mem.atRest = probe?.rssBytes() ?? 0
+            for s in scenarios {
+                guard kill(simulatorPID, 0) == 0 else {
+                    aborted =
+                        "the simulator (pid \(simulatorPID)) exited before \(peer.name) \(s.id); later cells are missing"
+                    log(aborted!)
+                    break
+                }
+                let cpu0 = probe?.cpuSeconds()
+                let sim0 = sim.cpuSeconds()
+                let r = load(peer, s, body: bodies[s.bodyBytes]!)
+                let cpu1 = probe?.cpuSeconds()
+                let sim1 = sim.cpuSeconds()
+                let peerCPU = cpu0.flatMap { c0 in cpu1.map { $0 - c0 } }
+                cells[s.id, default: [:]][peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim1 - sim0)
+                if s.id == "c1000-50k" { mem.hold1000 = r.peakRSS }
+                log(
+                    "\(peer.name) \(s.id): \(r.completed) ok, \(r.errors) errors \(r.errorStatuses), "
+                        + "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50))) ms, \(String(format: "%.1f", r.wallSeconds)) s, "
+                        + "cpu \(fmt(peerCPU)) s, rss peak \(r.peakRSS / 1_048_576) MB"
+                )
+                usleep(200_000)
+            }
+            usleep(500_000)
+            mem.afterRun = probe?.rssBytes() ?? 0
+            memory[peer.name] = mem
+            if let m = peer.metricsPort {
+                disconnect[peer.name] = probeDisconnect(peer, metricsPort: m, body: bodies[51_200]!)
+            }
+        }
+        if !skipMicro {
+            log("micro-benchmarks")
+            micro = MicroBenchmarks.runAll(scale: full ? 1 : 0.3)
+        }
+    }
+
+    func load(_ peer: Peer, _ s: Scenario, body: [UInt8]) -> LoadResult {
+        var spec = LoadSpec()
+        spec.port = peer.port
+        spec.path = peer.path
+        spec.headers = baseHeaders + s.headers
+        spec.body = body
+        spec.concurrency = s.concurrency
+        spec.requests = s.requests
+        spec.maxSeconds = s.maxSeconds
+        spec.rampSeconds = s.rampSeconds
+        spec.sessionPrefix = "\(peer.name)-\(s.id)"
+        spec.requestTimeoutSeconds = full ? 60 : 30
+        spec.sampledPIDs = peer.pid.map { [$0] } ?? []
+        return LoadClient(spec: spec).run()
+    }
+
+    /// A client reads the first event of a slow stream and hangs up; time until the proxy reports no request
+    /// and no account slot in flight. Five tries.
+    func probeDisconnect(_ peer: Peer, metricsPort: Int, body: [UInt8]) -> [Double?] {
+        var out: [Double?] = []
+        for _ in 0..<5 {
+            var spec = LoadSpec()
+            spec.port = peer.port
+            spec.path = peer.path
+            spec.headers = baseHeaders + [("x-sim-fault", "slow;ms=50")]
+            spec.body = body
+            spec.requests = 1
+            spec.maxSeconds = 10
+            spec.requestTimeoutSeconds = 10
+            spec.abandonAfterFirstEvent = true
+            let r = LoadClient(spec: spec).run()
+            guard r.abandonedAt > 0 else { out.append(nil); continue }
+            var freed: Double?
+            while MonotonicClock.nanoseconds() - r.abandonedAt < 5_000_000_000 {
+                if let text = LoopbackHTTP.get(port: metricsPort, path: "/metrics"),
+                    LoopbackHTTP.sum("sightline_in_flight_requests", in: text) == 0,
+                    (LoopbackHTTP.sum("sightline_account_in_flight_requests", in: text) ?? 0) == 0
+                {
+                    freed = Double(MonotonicClock.nanoseconds() - r.abandonedAt) / 1e9
+                    break
+                }
+                usleep(5_000)
+            }
+            out.append(freed)
+            log("\(peer.name) disconnect: freed after \(freed.map { String(format: "%.3f s", $0) } ?? "> 5 s")")
+        }
+        return out
+    }
+
+    func log(_ s: String) { FileHandle.standardError.write(Data("[bench] \(s)\n".utf8)) }
+}
+
+func fmt(_ v: Double?, _ digits: Int = 2) -> String {
+    guard let v else { return "–" }
+    return String(format: "%.\(digits)f", v)
+}
