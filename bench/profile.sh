@@ -35,6 +35,7 @@ cat >"$WORK/sightline.json" <<EOF
  "upstream": {"tokenURL": "http://127.0.0.1:$SIM_PORT/oauth/token"},
  "log": {"stdout": false, "file": "$WORK/sightline.log"}}
 EOF
+chmod 600 "$WORK/sightline.json"  # the proxy refuses a readable config that holds inline credentials
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --separate-threads=no \
     "$BIN/sightline" serve --config "$WORK/sightline.json" >"$WORK/valgrind.log" 2>&1 &
 SL_PID=$!; STARTED+=("$SL_PID")

@@ -136,6 +136,7 @@ cat >"$WORK/sightline.json" <<EOF
  "upstream": {"tokenURL": "http://127.0.0.1:$SIM_PORT/oauth/token"},
  "log": {"stdout": false, "file": "$WORK/sightline.log"}}
 EOF
+chmod 600 "$WORK/sightline.json"  # the proxy refuses a readable config that holds inline credentials
 "$BIN/sightline" serve --config "$WORK/sightline.json" >"$WORK/sightline.stdout" 2>&1 &
 SL_PID=$!; STARTED+=("$SL_PID")
 wait_for sightline "$WORK/sightline.log" '"proxy listening"'
