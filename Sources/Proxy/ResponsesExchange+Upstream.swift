@@ -67,39 +67,59 @@ extension ResponsesExchange {
     }
 
     private func didReceiveSSE(attempt: Int, _ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
-        let committedStreaming = state.withLock { $0.committed }
-        if committedStreaming && responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
-        let events: [[UInt8]]
-        do {
-            events = try state.withLock { s in try s.framer.feed(bytes) }
-        } catch {
+        let (committed, events): (Bool, [[UInt8]]?) = state.withLock { s in (s.committed, try? s.framer.feed(bytes)) }
+        if committed && responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
+        guard let events else {
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
             return .proceed
         }
+        ctx.metrics.upstreamSSEEvents.increment(by: UInt64(events.count))
+        // Everything this chunk yields for the client goes out in one write: one hand-off to the event loop
+        // per upstream chunk, not per event.
+        var out: [UInt8] = []
+        defer {
+            if !out.isEmpty {
+                responder.write(out)
+                ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
+            }
+        }
         for event in events {
-            guard handleEvent(attempt: attempt, event) else { return .proceed }
+            // Once the stream is committed, text deltas (most of a stream) need nothing but forwarding.
+            if committed && prepared.clientStreaming && Self.isDelta(event) {
+                out += event
+                continue
+            }
+            guard handleEvent(attempt: attempt, event, into: &out) else { return .proceed }
         }
         return .proceed
     }
 
-    /// Handles one complete SSE event block; false when the attempt was abandoned.
-    private func handleEvent(attempt: Int, _ block: [UInt8]) -> Bool {
-        ctx.metrics.upstreamSSEEvents.increment()
+    private static let deltaPrefix: [UInt8] = Array("event: response.".utf8)
+    private static let deltaSuffix: [UInt8] = Array(".delta\n".utf8)
+
+    /// True for a block whose first line is `event: response.….delta` (checked on bytes, no parsing).
+    static func isDelta(_ block: [UInt8]) -> Bool {
+        guard block.count > deltaPrefix.count + deltaSuffix.count, block.starts(with: deltaPrefix),
+            let newline = block.firstIndex(of: 0x0A), newline + 1 >= deltaSuffix.count
+        else { return false }
+        return block[(newline + 1 - deltaSuffix.count)...newline].elementsEqual(deltaSuffix)
+    }
+
+    /// Handles one complete SSE event block, appending what the client should get to `out`; false when
+    /// the attempt was abandoned.
+    private func handleEvent(attempt: Int, _ block: [UInt8], into out: inout [UInt8]) -> Bool {
         let data = SSEEvent.parse(block: block)?.data ?? []
         let summary = data.isEmpty ? nil : try? ResponseEventSummary(data: data)
         guard let summary else {
             // Comments and keepalives: forwarded once the stream is committed, dropped before.
-            if prepared.clientStreaming, state.withLock({ $0.committed }) { responder.write(block) }
+            if prepared.clientStreaming, state.withLock({ $0.committed }) { out += block }
             return true
         }
-        let (first, committed) = state.withLock { s -> (Bool, Bool) in
+        let (first, committed, started) = state.withLock { s -> (Bool, Bool, Double) in
             defer { s.firstEventSeen = true }
-            return (!s.firstEventSeen, s.committed)
+            return (!s.firstEventSeen, s.committed, s.attemptStarted)
         }
-        if first {
-            let started = state.withLock { $0.attemptStarted }
-            ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.now() - started))
-        }
+        if first { ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.now() - started)) }
         let isError = summary.type == "error" || summary.type == "response.failed"
         if !committed, isError {
             let cls = UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil)
@@ -125,13 +145,9 @@ extension ResponsesExchange {
                 h.set("cache-control", "no-cache")
                 responder.beginStream(status: 200, headers: h)
                 settlePending(.succeeded)
-                for b in held {
-                    responder.write(b)
-                    ctx.metrics.downstreamSentBytes.increment(by: UInt64(b.count))
-                }
+                for b in held { out += b }
             }
-            responder.write(block)
-            ctx.metrics.downstreamSentBytes.increment(by: UInt64(block.count))
+            out += block
         } else {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
