@@ -87,7 +87,13 @@ final class AccountPool: Sendable {
 
     /// Picks an account and, when one is chosen, counts the request as in flight on it. `session` is the
     /// continuity key's pseudonym; `preferred` an account the request's anchor points to.
-    func acquire(session: String?, preferred: Int?, excluded: Set<Int>, now: Double, countLookup: Bool)
+    func acquire(
+        session: String?,
+        preferred: Int?,
+        excluded: Set<Int>,
+        now: Double,
+        countLookup: Bool
+    )
         -> AccountSelector.Selection
     {
         let (selection, runtime, lookup) = state.withLock { s -> (AccountSelector.Selection, Runtime?, String?) in
@@ -107,10 +113,14 @@ final class AccountPool: Sendable {
             }
             let snapshots = s.runtime.indices.map { i in
                 AccountSnapshot(
-                    index: i, pseudonym: pseudonyms[i], state: s.runtime[i].state,
-                    cooldownUntil: s.runtime[i].cooldownUntil, softCooldown: s.runtime[i].softCooldown,
+                    index: i,
+                    pseudonym: pseudonyms[i],
+                    state: s.runtime[i].state,
+                    cooldownUntil: s.runtime[i].cooldownUntil,
+                    softCooldown: s.runtime[i].softCooldown,
                     inFlight: s.runtime[i].inFlight,
-                    maxConcurrent: accounts[i].maxConcurrentRequests, quotaUsed: s.runtime[i].quota.usedRatio,
+                    maxConcurrent: accounts[i].maxConcurrentRequests,
+                    quotaUsed: s.runtime[i].quota.usedRatio,
                     quotaResetAt: s.runtime[i].quota.resetAt
                 )
             }
@@ -153,7 +163,10 @@ final class AccountPool: Sendable {
         switch account.kind {
         case .chatgpt:
             let token = entry?.accessToken ?? account.accessToken
-            return (token.map { "Bearer " + $0.reveal() }, accountID, entry?.refreshGeneration ?? 0, entry?.refreshToken != nil)
+            return (
+                token.map { "Bearer " + $0.reveal() }, accountID, entry?.refreshGeneration ?? 0,
+                entry?.refreshToken != nil
+            )
         case .apikey:
             let key = entry?.apiKey ?? account.apiKey
             return (key.map { "Bearer " + $0.reveal() }, nil, entry?.refreshGeneration ?? 0, false)
@@ -196,7 +209,8 @@ final class AccountPool: Sendable {
     /// persists it. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `server_error`.
     func coolDown(_ index: Int, until: Double, reason: String) {
         let runtime = state.withLock { s -> Runtime in
-            let wasHard = s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
+            let wasHard =
+                s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
                 && s.runtime[index].cooldownUntil > until
             if s.runtime[index].state != .reauthRequired { s.runtime[index].state = .cooling }
             s.runtime[index].cooldownUntil = max(s.runtime[index].cooldownUntil, until)
@@ -232,7 +246,8 @@ final class AccountPool: Sendable {
     /// The earliest moment a cooling account comes back (unix seconds), or nil if none is cooling.
     func earliestAvailability(now: Double) -> Double? {
         state.withLock { s in
-            s.runtime.filter { $0.state == .cooling && !$0.softCooldown && $0.cooldownUntil > now }.map(\.cooldownUntil).min()
+            s.runtime.filter { $0.state == .cooling && !$0.softCooldown && $0.cooldownUntil > now }.map(\.cooldownUntil)
+                .min()
         }
     }
 
@@ -250,7 +265,9 @@ final class AccountPool: Sendable {
             LogAttribute("sightline.account.state", .string(state)),
             LogAttribute("sightline.account.reason", .string(reason)),
         ]
-        if let cooldownUntil { attributes.append(LogAttribute("sightline.account.cooldown_until", .double(cooldownUntil))) }
+        if let cooldownUntil {
+            attributes.append(LogAttribute("sightline.account.cooldown_until", .double(cooldownUntil)))
+        }
         logger.log(.warn, "account state changed", event: "sightline.account", attributes)
     }
 

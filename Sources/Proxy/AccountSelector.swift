@@ -36,7 +36,12 @@ struct AccountSelector: Sendable {
         return hard
     }
 
-    private func selectIgnoringSoft(_ accounts: [AccountSnapshot], now: Double, sticky: Int?, excluded: Set<Int>) -> Selection {
+    private func selectIgnoringSoft(
+        _ accounts: [AccountSnapshot],
+        now: Double,
+        sticky: Int?,
+        excluded: Set<Int>
+    ) -> Selection {
         var best: AccountSnapshot?
         var bestScore = -Double.infinity
         var earliest: Double?

@@ -145,7 +145,9 @@ extension BridgeSession {
         let status = top.int(forKey: "status") ?? 500
         let parsed = UpstreamErrorBody(bytes: frame)
         let cls = UpstreamErrorClass.classify(
-            code: parsed.code ?? summary.error?.code, type: parsed.type ?? summary.error?.type, status: status
+            code: parsed.code ?? summary.error?.code,
+            type: parsed.type ?? summary.error?.type,
+            status: status
         )
         var rs = RecoveryPolicy.RequestState()
         rs.anchorIsImplicit = r.incremental

@@ -37,14 +37,24 @@ final class ContinuitySnapshots: @unchecked Sendable {
                 anchors = try ctx.affinity.load(from: affinityPath, now: Int64(now))
             }
         } catch {
-            ctx.logger.log(.warn, "continuity snapshot failed", event: "sightline.continuity", [
-                LogAttribute("error.type", .string(error.reason))
-            ])
+            ctx.logger.log(
+                .warn,
+                "continuity snapshot failed",
+                event: "sightline.continuity",
+                [
+                    LogAttribute("error.type", .string(error.reason))
+                ]
+            )
         }
-        ctx.logger.log(.info, "continuity snapshot loaded", event: "sightline.continuity", [
-            LogAttribute("sightline.continuity.sticky_entries", .int(sticky)),
-            LogAttribute("sightline.continuity.affinity_entries", .int(anchors)),
-        ])
+        ctx.logger.log(
+            .info,
+            "continuity snapshot loaded",
+            event: "sightline.continuity",
+            [
+                LogAttribute("sightline.continuity.sticky_entries", .int(sticky)),
+                LogAttribute("sightline.continuity.affinity_entries", .int(anchors)),
+            ]
+        )
     }
 
     func save() {
@@ -53,9 +63,14 @@ final class ContinuitySnapshots: @unchecked Sendable {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now))
         } catch {
-            ctx.logger.log(.warn, "continuity snapshot failed", event: "sightline.continuity", [
-                LogAttribute("error.type", .string(error.reason.description))
-            ])
+            ctx.logger.log(
+                .warn,
+                "continuity snapshot failed",
+                event: "sightline.continuity",
+                [
+                    LogAttribute("error.type", .string(error.reason.description))
+                ]
+            )
         }
     }
 

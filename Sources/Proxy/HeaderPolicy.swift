@@ -19,7 +19,8 @@ enum HeaderPolicy {
     ]
     private static let droppedResponse: Set<String> = [
         "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
-        "content-encoding", "set-cookie", "proxy-authenticate", "proxy-connection", "alt-svc", "strict-transport-security",
+        "content-encoding", "set-cookie", "proxy-authenticate", "proxy-connection", "alt-svc",
+        "strict-transport-security",
     ]
 
     /// The client's headers that may go upstream, names lowercased.

@@ -85,7 +85,10 @@ extension ProxyConfiguration {
         } catch let DecodingError.keyNotFound(key, _) {
             throw ConfigurationError(reason: "missing_key", detail: key.stringValue)
         } catch let DecodingError.typeMismatch(_, context) {
-            throw ConfigurationError(reason: "wrong_type", detail: context.codingPath.map(\.stringValue).joined(separator: "."))
+            throw ConfigurationError(
+                reason: "wrong_type",
+                detail: context.codingPath.map(\.stringValue).joined(separator: ".")
+            )
         } catch {
             throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
         }
@@ -132,7 +135,8 @@ extension ProxyConfiguration {
                 throw ConfigurationError(reason: "duplicate_account", detail: a.name)
             }
             let kind = a.kind ?? (a.apiKey != nil || a.apiKeyEnv != nil ? .apikey : .chatgpt)
-            var baseURL = a.baseURL ?? (kind == .apikey ? "https://api.openai.com/v1" : "https://chatgpt.com/backend-api/codex")
+            var baseURL =
+                a.baseURL ?? (kind == .apikey ? "https://api.openai.com/v1" : "https://chatgpt.com/backend-api/codex")
             while baseURL.hasSuffix("/") { baseURL.removeLast() }
             let account = Account(
                 name: a.name,

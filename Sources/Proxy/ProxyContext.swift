@@ -43,11 +43,18 @@ final class ProxyContext: Sendable {
         self.now = now
         let accounts = PoolAccounts.build(configured: configuration.accounts, stored: store.entries())
         let pool = AccountPool(
-            accounts: accounts, store: store, pseudonymizer: pseudonymizer, metrics: metrics, logger: logger, now: now()
+            accounts: accounts,
+            store: store,
+            pseudonymizer: pseudonymizer,
+            metrics: metrics,
+            logger: logger,
+            now: now()
         )
         self.pool = pool
         refresher = TokenRefresher(
-            store: store, endpoint: CurlTokenEndpoint(client: upstream), tokenURL: configuration.tokenURL,
+            store: store,
+            endpoint: CurlTokenEndpoint(client: upstream),
+            tokenURL: configuration.tokenURL,
             observer: { observation in
                 guard let index = accounts.firstIndex(where: { $0.name == observation.accountName }) else { return }
                 pool.accountMetrics[index].tokenRefreshes(outcome: observation.outcome).increment()
@@ -61,7 +68,9 @@ final class ProxyContext: Sendable {
                 }
                 logger.log(
                     observation.outcome == "success" && observation.persistError == nil ? .info : .warn,
-                    "token refreshed", event: "sightline.token_refresh", attributes
+                    "token refreshed",
+                    event: "sightline.token_refresh",
+                    attributes
                 )
             }
         )

@@ -38,55 +38,80 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
     }
 
     static let unauthorized = ProxyErrorResponse(
-        status: 401, type: "invalid_request_error", code: "invalid_api_key",
+        status: 401,
+        type: "invalid_request_error",
+        code: "invalid_api_key",
         message: "Missing or invalid API key for this proxy."
     )
     static let webSocketNotSupported = ProxyErrorResponse(
-        status: 426, type: "invalid_request_error", code: "websocket_not_supported",
+        status: 426,
+        type: "invalid_request_error",
+        code: "websocket_not_supported",
         message: "This Sightline endpoint does not accept WebSocket upgrades; use HTTP POST.",
         headers: [("connection", "close")]
     )
     static let invalidJSON = ProxyErrorResponse(
-        status: 400, type: "invalid_request_error", code: "invalid_json",
+        status: 400,
+        type: "invalid_request_error",
+        code: "invalid_json",
         message: "The request body is not a valid JSON object."
     )
     static let unsupportedEncoding = ProxyErrorResponse(
-        status: 415, type: "invalid_request_error", code: "unsupported_content_encoding",
+        status: 415,
+        type: "invalid_request_error",
+        code: "unsupported_content_encoding",
         message: "Unsupported Content-Encoding; send identity, gzip or zstd."
     )
     static let notFound = ProxyErrorResponse(
-        status: 404, type: "invalid_request_error", code: "not_found", message: "No such route on this proxy."
+        status: 404,
+        type: "invalid_request_error",
+        code: "not_found",
+        message: "No such route on this proxy."
     )
     static func methodNotAllowed(_ allowed: String) -> ProxyErrorResponse {
         ProxyErrorResponse(
-            status: 405, type: "invalid_request_error", code: "method_not_allowed",
-            message: "Method not allowed on this route.", headers: [("allow", allowed)]
+            status: 405,
+            type: "invalid_request_error",
+            code: "method_not_allowed",
+            message: "Method not allowed on this route.",
+            headers: [("allow", allowed)]
         )
     }
     /// A transient upstream failure: retryable, and never a continuity-loss signal.
     static let upstreamUnavailable = ProxyErrorResponse(
-        status: 502, type: "server_error", code: "upstream_unavailable",
+        status: 502,
+        type: "server_error",
+        code: "upstream_unavailable",
         message: "The upstream could not be reached or failed; retry the request."
     )
     /// A stream that ended before `response.completed`, for non-streaming clients.
     static let streamIncomplete = ProxyErrorResponse(
-        status: 502, type: "server_error", code: "stream_incomplete",
+        status: 502,
+        type: "server_error",
+        code: "stream_incomplete",
         message: "The upstream stream ended before the response completed; retry the request."
     )
     static let atCapacity = ProxyErrorResponse(
-        status: 503, type: "server_error", code: "proxy_at_capacity",
+        status: 503,
+        type: "server_error",
+        code: "proxy_at_capacity",
         message: "Every upstream account is at its local concurrency limit; retry shortly.",
         headers: [("retry-after", "1")]
     )
     /// `limits.maxInFlightRequests` reached: shed load before touching any account.
     static let inFlightLimit = ProxyErrorResponse(
-        status: 503, type: "server_error", code: "proxy_at_capacity",
+        status: 503,
+        type: "server_error",
+        code: "proxy_at_capacity",
         message: "The proxy is serving as many requests as it is configured to; retry shortly.",
         headers: [("retry-after", "1")]
     )
     static let draining = ProxyErrorResponse(
-        status: 503, type: "server_error", code: "shutting_down",
-        message: "The proxy is shutting down; retry on another instance.", headers: [("connection", "close")]
+        status: 503,
+        type: "server_error",
+        code: "shutting_down",
+        message: "The proxy is shutting down; retry on another instance.",
+        headers: [("connection", "close")]
     )
 
     /// The pool has no eligible account: Codex shows "usage limit, try again at <resets_at>".
@@ -97,8 +122,11 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
             extra.append(("resets_in_seconds", String(max(0, Int((r - now).rounded(.up))))))
         }
         var e = ProxyErrorResponse(
-            status: 429, type: "usage_limit_reached", code: "usage_limit_reached",
-            message: "The usage limit has been reached on every upstream account.", extra: extra
+            status: 429,
+            type: "usage_limit_reached",
+            code: "usage_limit_reached",
+            message: "The usage limit has been reached on every upstream account.",
+            extra: extra
         )
         if let r = resetsAt { e.headers.append(("retry-after", String(max(1, Int((r - now).rounded(.up)))))) }
         return e

@@ -28,11 +28,20 @@ final class ProxyHandler: HTTPHandler {
         let route = ProxyRoute.classify(method: request.method, path: request.path, prefixes: ctx.prefixes)
         switch route {
         case .health:
-            respondLocal(route, responder, status: 200, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
+            respondLocal(
+                route,
+                responder,
+                status: 200,
+                contentType: "application/json",
+                body: Array(#"{"status":"ok"}"#.utf8)
+            )
         case .ready:
             let ready = !draining() && !ctx.pool.accounts.isEmpty
             respondLocal(
-                route, responder, status: ready ? 200 : 503, contentType: "application/json",
+                route,
+                responder,
+                status: ready ? 200 : 503,
+                contentType: "application/json",
                 body: Array((ready ? #"{"status":"ready"}"# : #"{"status":"not_ready"}"#).utf8)
             )
         case .metrics where ctx.configuration.metricsOnMainListener:
@@ -98,19 +107,34 @@ final class ProxyHandler: HTTPHandler {
         let incoming = request.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
         let server = ctx.logger.startSpan(.server, "POST \(route.metricLabel)", parent: incoming)
         if webSockets.carry(
-            route: route, query: request.query, prepared: prepared, responder: responder, trace: server.context,
+            route: route,
+            query: request.query,
+            prepared: prepared,
+            responder: responder,
+            trace: server.context,
             serverSpan: server
         ) {
             return
         }
         let exchange = ResponsesExchange(
-            ctx: ctx, route: route, responder: responder, query: request.query, prepared: prepared,
-            trace: server.context, serverSpan: server
+            ctx: ctx,
+            route: route,
+            responder: responder,
+            query: request.query,
+            prepared: prepared,
+            trace: server.context,
+            serverSpan: server
         )
         exchange.start()
     }
 
-    private func respondLocal(_ route: ProxyRoute, _ responder: HTTPResponder, status: Int, contentType: String, body: [UInt8]) {
+    private func respondLocal(
+        _ route: ProxyRoute,
+        _ responder: HTTPResponder,
+        status: Int,
+        contentType: String,
+        body: [UInt8]
+    ) {
         var h = HTTPHeaders()
         h.add("content-type", contentType)
         countLocal(route, status)
@@ -121,7 +145,9 @@ final class ProxyHandler: HTTPHandler {
         countLocal(route, error.status)
         error.send(responder)
         ctx.logger.log(
-            .info, "request rejected", event: "sightline.request",
+            .info,
+            "request rejected",
+            event: "sightline.request",
             [
                 LogAttribute("http.route", .string(route.metricLabel)),
                 LogAttribute("http.response.status_code", .int(error.status)),
@@ -131,6 +157,10 @@ final class ProxyHandler: HTTPHandler {
     }
 
     private func countLocal(_ route: ProxyRoute, _ status: Int) {
-        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: ResponsesExchange.statusClass(status)).increment()
+        ctx.metrics.requests(
+            route: route.metricLabel,
+            transport: "http",
+            statusClass: ResponsesExchange.statusClass(status)
+        ).increment()
     }
 }

@@ -11,14 +11,24 @@ import WireFormats
 struct RequestPreparer {
     let ctx: ProxyContext
 
-    func prepare(route: ProxyRoute, request: HTTPRequest, principal: String) -> Result<ResponsesExchange.Prepared, ProxyErrorResponse> {
+    func prepare(
+        route: ProxyRoute,
+        request: HTTPRequest,
+        principal: String
+    ) -> Result<ResponsesExchange.Prepared, ProxyErrorResponse> {
         let principalPseudonym = principal == "anonymous" ? nil : ctx.pseudonymizer.pseudonym(.prn, principal)
         if route == .models {
             return .success(
                 ResponsesExchange.Prepared(
-                    body: [], clientStreaming: false, model: nil, continuityKey: nil, sessionPseudonym: nil,
+                    body: [],
+                    clientStreaming: false,
+                    model: nil,
+                    continuityKey: nil,
+                    sessionPseudonym: nil,
                     principalPseudonym: principalPseudonym,
-                    anchor: nil, inputItems: nil, forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
+                    anchor: nil,
+                    inputItems: nil,
+                    forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
                 )
             )
         }
@@ -40,7 +50,10 @@ struct RequestPreparer {
         let anchor = top.string(forKey: "previous_response_id")
         let bodyKey = top.string(forKey: "prompt_cache_key")
         let key = ContinuityKey.resolve(
-            bodyPromptCacheKey: bodyKey, headers: request.headers, principal: principal, model: model,
+            bodyPromptCacheKey: bodyKey,
+            headers: request.headers,
+            principal: principal,
+            model: model,
             pseudonym: { ctx.pseudonymizer.pseudonym(.sess, $0) }
         )
         var set: [(key: String, rawJSON: [UInt8])] = []
@@ -77,9 +90,13 @@ struct RequestPreparer {
             return Array(value.bytes)
         case .string:
             guard let text = value.string else { return nil }
-            let part = JSONEncoding.object([(key: "type", rawJSON: JSONEncoding.string("input_text")), (key: "text", rawJSON: JSONEncoding.string(text))])
+            let part = JSONEncoding.object([
+                (key: "type", rawJSON: JSONEncoding.string("input_text")),
+                (key: "text", rawJSON: JSONEncoding.string(text)),
+            ])
             let message = JSONEncoding.object([
-                (key: "type", rawJSON: JSONEncoding.string("message")), (key: "role", rawJSON: JSONEncoding.string("user")),
+                (key: "type", rawJSON: JSONEncoding.string("message")),
+                (key: "role", rawJSON: JSONEncoding.string("user")),
                 (key: "content", rawJSON: JSONEncoding.array([part])),
             ])
             return JSONEncoding.array([message])

@@ -12,7 +12,11 @@ extension ResponsesExchange {
             (s.excluded, s.clientClosed, s.preferredAccount, s.attempt == 0)
         }
         let selection = ctx.pool.acquire(
-            session: prepared.sessionPseudonym, preferred: owner, excluded: excluded, now: now, countLookup: first
+            session: prepared.sessionPseudonym,
+            preferred: owner,
+            excluded: excluded,
+            now: now,
+            countLookup: first
         )
         if clientGone {
             if case .account(let index, _) = selection { ctx.pool.release(index) }
@@ -31,7 +35,11 @@ extension ResponsesExchange {
         let proactive = state.withLock { s -> Bool in
             guard !s.refreshed, account.kind == .chatgpt, credentials.canRefresh,
                 let entry = ctx.store.entry(named: account.name),
-                TokenRefreshSchedule.needsRefresh(expiresAt: entry.expiresAt, lastRefresh: entry.lastRefresh, now: Int64(now))
+                TokenRefreshSchedule.needsRefresh(
+                    expiresAt: entry.expiresAt,
+                    lastRefresh: entry.lastRefresh,
+                    now: Int64(now)
+                )
             else { return false }
             s.refreshed = true  // at most one refresh per request, proactive or reactive
             return true
@@ -53,7 +61,9 @@ extension ResponsesExchange {
     /// backend never offers over HTTP, and another account never can: when the transcript holds the
     /// anchor, the request is replayed with its full input instead of forwarding the anchor.
     private func planAnchor(account index: Int) {
-        let (anchorInBody, owner, retried) = state.withLock { ($0.anchorInBody, $0.preferredAccount, $0.continuityRetried) }
+        let (anchorInBody, owner, retried) = state.withLock {
+            ($0.anchorInBody, $0.preferredAccount, $0.continuityRetried)
+        }
         guard anchorInBody, !retried, let anchor = prepared.anchor,
             ctx.pool.accounts[index].kind == .chatgpt || owner != index,
             let replay = replayBody(anchor: anchor)
@@ -93,7 +103,9 @@ extension ResponsesExchange {
             return (s.attempt, s.body)
         }
         let clientSpan = ctx.logger.startSpan(
-            .client, "POST \(route.upstreamSuffix ?? "")", parent: serverSpan.context,
+            .client,
+            "POST \(route.upstreamSuffix ?? "")",
+            parent: serverSpan.context,
             [
                 LogAttribute("sightline.account", .pseudonym(pseudonym)),
                 LogAttribute("http.request.resend_count", .int(attemptNumber)),

@@ -16,7 +16,8 @@ extension ResponsesExchange {
         guard let s else { return }
         let duration = ctx.now() - started
         ctx.metrics.inFlightRequests.add(-1)
-        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(status)).increment()
+        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(status))
+            .increment()
         ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(max(0, duration))
         var attributes = [
             LogAttribute("http.request.method", .string(route == .models ? "GET" : "POST")),
@@ -36,7 +37,13 @@ extension ResponsesExchange {
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { serverSpan.setAttribute(a.key, a.value) }
         serverSpan.end(status: error == nil || status < 500 && status != 499 ? (error == nil ? .ok : .unset) : .error)
-        ctx.logger.log(status >= 500 ? .warn : .info, "request finished", event: "sightline.request", trace: trace, attributes)
+        ctx.logger.log(
+            status >= 500 ? .warn : .info,
+            "request finished",
+            event: "sightline.request",
+            trace: trace,
+            attributes
+        )
     }
 
     static func statusClass(_ status: Int) -> String {

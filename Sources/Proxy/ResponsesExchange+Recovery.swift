@@ -19,7 +19,12 @@ extension ResponsesExchange {
     }
 
     /// Cools the account down for quota and server errors (never for client errors or silence).
-    func applyAccountConsequences(status: Int, error: UpstreamErrorClass, resetsAt: Double?, headers: [(String, String)]) {
+    func applyAccountConsequences(
+        status: Int,
+        error: UpstreamErrorClass,
+        resetsAt: Double?,
+        headers: [(String, String)]
+    ) {
         guard let index = state.withLock({ $0.account }) else { return }
         let now = ctx.now()
         switch status {
@@ -105,7 +110,10 @@ extension ResponsesExchange {
                     s.fullInput = replay.input
                 }
             } else {
-                let stripped = (try? JSONTopLevel.scan(prepared.body))?.rewriting(set: [], remove: ["previous_response_id"])
+                let stripped = (try? JSONTopLevel.scan(prepared.body))?.rewriting(
+                    set: [],
+                    remove: ["previous_response_id"]
+                )
                 state.withLock { s in s.body = stripped ?? s.body }
             }
             recordNow(decision, .attempted, reason: reason)
@@ -166,7 +174,10 @@ extension ResponsesExchange {
         endAttempt(outcome: "stream_error", error: reason)
         let failed = SSEEncoder.event(
             type: "response.failed",
-            json: Array(#"{"type":"response.failed","response":{"status":"failed","error":{"code":"stream_incomplete","message":"The upstream stream ended before the response completed; retry the request."}}}"#.utf8)
+            json: Array(
+                #"{"type":"response.failed","response":{"status":"failed","error":{"code":"stream_incomplete","message":"The upstream stream ended before the response completed; retry the request."}}}"#
+                    .utf8
+            )
         )
         responder.write(failed)
         responder.end()
@@ -186,7 +197,8 @@ extension ResponsesExchange {
     }
 
     func completeSuccessfully() {
-        let (account, responseID, fullInput, items) = state.withLock { s -> (Int?, String?, [UInt8]?, [(index: Int, item: [UInt8])]) in
+        let (account, responseID, fullInput, items) = state.withLock {
+            s -> (Int?, String?, [UInt8]?, [(index: Int, item: [UInt8])]) in
             s.liveAttempt = nil
             return (s.account, s.responseID, s.fullInput, s.outputItems)
         }
@@ -196,12 +208,21 @@ extension ResponsesExchange {
             ctx.pool.recordSuccess(account, session: prepared.sessionPseudonym, now: now)
             if let responseID {
                 // Written only after success: a failed turn never becomes an anchor anyone is routed by.
-                ctx.affinity.record(responseID: responseID, entry: AffinityMap.Entry(accountIndex: account, createdAt: Int64(now)))
+                ctx.affinity.record(
+                    responseID: responseID,
+                    entry: AffinityMap.Entry(accountIndex: account, createdAt: Int64(now))
+                )
                 if let fullInput {
                     let output = JSONEncoding.array(items.sorted { $0.index < $1.index }.map(\.item))
                     _ = ctx.transcripts.store(
-                        responseID: responseID, input: fullInput, output: output,
-                        metadata: TranscriptCache.Metadata(accountIndex: account, model: prepared.model, createdAt: Int64(now))
+                        responseID: responseID,
+                        input: fullInput,
+                        output: output,
+                        metadata: TranscriptCache.Metadata(
+                            accountIndex: account,
+                            model: prepared.model,
+                            createdAt: Int64(now)
+                        )
                     )
                 }
             }
@@ -259,7 +280,16 @@ extension ResponsesExchange {
             return (s.pending, s.accountLabel)
         }
         for d in pending {
-            ctx.recorder.record(d, outcome, reason: "settled", account: account, session: prepared.sessionPseudonym, attempt: attemptCount, span: serverSpan, trace: trace)
+            ctx.recorder.record(
+                d,
+                outcome,
+                reason: "settled",
+                account: account,
+                session: prepared.sessionPseudonym,
+                attempt: attemptCount,
+                span: serverSpan,
+                trace: trace
+            )
         }
     }
 
@@ -292,8 +322,14 @@ extension ResponsesExchange {
     func recordNow(_ decision: Decision, _ outcome: RecoveryRecorder.Outcome, reason: String) {
         let account = state.withLock { $0.accountLabel }
         ctx.recorder.record(
-            decision, outcome, reason: reason, account: account, session: prepared.sessionPseudonym,
-            attempt: attemptCount, span: serverSpan, trace: trace
+            decision,
+            outcome,
+            reason: reason,
+            account: account,
+            session: prepared.sessionPseudonym,
+            attempt: attemptCount,
+            span: serverSpan,
+            trace: trace
         )
     }
 

@@ -12,7 +12,9 @@ extension ResponsesExchange {
             guard s.liveAttempt == attempt else { return nil }
             s.upstreamHeaders = headers
             if status == 200 {
-                let isSSE = headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("text/event-stream") }
+                let isSSE = headers.contains {
+                    $0.0.lowercased() == "content-type" && $0.1.contains("text/event-stream")
+                }
                 s.mode = route == .responses && isSSE ? .sse : .raw
             } else if route == .models || route == .responsesCompact, status < 500, status != 429, status != 401 {
                 s.mode = .raw
@@ -32,7 +34,9 @@ extension ResponsesExchange {
             return .proceed
         case .errorBody?:
             state.withLock { s in
-                if s.errorBody.count < Self.maxErrorBody { s.errorBody += bytes.prefix(Self.maxErrorBody - s.errorBody.count) }
+                if s.errorBody.count < Self.maxErrorBody {
+                    s.errorBody += bytes.prefix(Self.maxErrorBody - s.errorBody.count)
+                }
             }
             return .proceed
         case .raw?:
@@ -167,7 +171,10 @@ extension ResponsesExchange {
     }
 
     func didComplete(attempt: Int, _ result: Result<UpstreamCompletion, UpstreamFailure>) {
-        let snapshot = state.withLock { s -> (current: Bool, mode: Mode, terminal: Bool, committed: Bool, body: [UInt8], headers: [(String, String)]) in
+        let snapshot = state.withLock {
+            s -> (
+                current: Bool, mode: Mode, terminal: Bool, committed: Bool, body: [UInt8], headers: [(String, String)]
+            ) in
             (s.liveAttempt == attempt, s.mode, s.terminalSeen, s.committed, s.errorBody, s.upstreamHeaders)
         }
         guard snapshot.current else { return }
@@ -181,7 +188,8 @@ extension ResponsesExchange {
             let parsed = UpstreamErrorBody(bytes: snapshot.body)
             let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
             applyAccountConsequences(
-                status: status, error: cls,
+                status: status,
+                error: cls,
                 resetsAt: parsed.resetsAt ?? parsed.resetsInSeconds.map { ctx.now() + $0 },
                 headers: snapshot.headers
             )
@@ -200,7 +208,11 @@ extension ResponsesExchange {
                 endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
                 relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)
             } else {
-                abandonAttemptAndRecover(attempt: attempt, event: .httpError(status: status, error: cls), decision: decision)
+                abandonAttemptAndRecover(
+                    attempt: attempt,
+                    event: .httpError(status: status, error: cls),
+                    decision: decision
+                )
             }
         case (.success, .raw):
             endAttempt(outcome: "success", error: nil)

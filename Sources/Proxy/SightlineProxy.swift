@@ -29,7 +29,10 @@ public final class SightlineProxy: Sendable {
     }
 
     public convenience init(configurationJSON data: Data, environment: [String: String]) throws {
-        try self.init(configuration: ProxyConfiguration.decode(data, environment: environment), environment: environment)
+        try self.init(
+            configuration: ProxyConfiguration.decode(data, environment: environment),
+            environment: environment
+        )
     }
 
     init(configuration: ProxyConfiguration, environment: [String: String]) throws {
@@ -41,17 +44,24 @@ public final class SightlineProxy: Sendable {
         if configuration.logStdout { sinks.append(StandardStreamLogSink.standardOutput) }
         if let path = configuration.logFile {
             sinks.append(
-                try FileLogSink(path: path, maxBytes: configuration.logMaxBytes, keepSegments: configuration.logKeepSegments)
+                try FileLogSink(
+                    path: path,
+                    maxBytes: configuration.logMaxBytes,
+                    keepSegments: configuration.logKeepSegments
+                )
             )
         }
-        let severity = LogSeverity.allCases.first { $0.text.lowercased() == configuration.logLevel.lowercased() } ?? .info
+        let severity =
+            LogSeverity.allCases.first { $0.text.lowercased() == configuration.logLevel.lowercased() } ?? .info
         let logger = Logger(sinks: sinks, scanner: scanner, minimumSeverity: severity)
         let key: [UInt8]
         if let file = configuration.pseudonymKeyFile, environment[PseudonymKeyStore.environmentVariable] == nil {
             key = try PseudonymKeyStore.load(keyFile: file)
         } else {
             key = try PseudonymKeyStore.loadOrCreate(
-                explicitKeyHex: nil, environment: environment, stateDirectory: configuration.stateDirectory
+                explicitKeyHex: nil,
+                environment: environment,
+                stateDirectory: configuration.stateDirectory
             )
         }
         let pseudonymizer = try Pseudonymizer(key: key)
@@ -65,19 +75,31 @@ public final class SightlineProxy: Sendable {
         let store: AccountStore
         do {
             store = try AccountStore.open(
-                stateDirectory: configuration.stateDirectory, seeds: PoolAccounts.seeds(configuration.accounts)
+                stateDirectory: configuration.stateDirectory,
+                seeds: PoolAccounts.seeds(configuration.accounts)
             )
         } catch {
             upstream.close()
-            throw ConfigurationError(reason: "state_\(error.reason)", detail: "\(configuration.stateDirectory)/accounts.json")
+            throw ConfigurationError(
+                reason: "state_\(error.reason)",
+                detail: "\(configuration.stateDirectory)/accounts.json"
+            )
         }
         ctx = ProxyContext(
-            configuration: configuration, registry: registry, metrics: metrics, logger: logger,
-            pseudonymizer: pseudonymizer, upstream: upstream, store: store
+            configuration: configuration,
+            registry: registry,
+            metrics: metrics,
+            logger: logger,
+            pseudonymizer: pseudonymizer,
+            upstream: upstream,
+            store: store
         )
         guard !ctx.pool.accounts.isEmpty else {
             upstream.close()
-            throw ConfigurationError(reason: "no_accounts", detail: "configure accounts or import one (sightline accounts import)")
+            throw ConfigurationError(
+                reason: "no_accounts",
+                detail: "configure accounts or import one (sightline accounts import)"
+            )
         }
         continuity = ContinuitySnapshots(ctx: ctx)
         continuity.load()
@@ -95,13 +117,21 @@ public final class SightlineProxy: Sendable {
         let observer = ProxyServerObserver(metrics: metrics, transport: "http")
         let flag = drainingFlag
         let draining: @Sendable () -> Bool = { flag.isSet }
-        server = HTTPServer(configuration: serverConfig, handler: ProxyHandler(ctx: ctx, draining: draining), observer: observer)
+        server = HTTPServer(
+            configuration: serverConfig,
+            handler: ProxyHandler(ctx: ctx, draining: draining),
+            observer: observer
+        )
         if let m = configuration.metricsListen {
             var mc = HTTPServerConfiguration()
             mc.host = m.host
             mc.port = m.port
             mc.eventLoops = 1
-            metricsServer = HTTPServer(configuration: mc, handler: MetricsOnlyHandler(ctx: ctx), observer: NoHTTPServerObserver())
+            metricsServer = HTTPServer(
+                configuration: mc,
+                handler: MetricsOnlyHandler(ctx: ctx),
+                observer: NoHTTPServerObserver()
+            )
         } else {
             metricsServer = nil
         }
@@ -130,9 +160,14 @@ public final class SightlineProxy: Sendable {
     public func shutdown() {
         guard stopped.setOnce() else { return }
         _ = drainingFlag.setOnce()
-        ctx.logger.log(.info, "proxy draining", event: "sightline.lifecycle", [
-            LogAttribute("sightline.drain_deadline_seconds", .double(ctx.configuration.shutdownDrainSeconds))
-        ])
+        ctx.logger.log(
+            .info,
+            "proxy draining",
+            event: "sightline.lifecycle",
+            [
+                LogAttribute("sightline.drain_deadline_seconds", .double(ctx.configuration.shutdownDrainSeconds))
+            ]
+        )
         server.shutdown(drainDeadlineSeconds: ctx.configuration.shutdownDrainSeconds)
         metricsServer?.shutdown(drainDeadlineSeconds: 1)
         continuity.stop()
@@ -152,7 +187,11 @@ final class MetricsOnlyHandler: HTTPHandler {
         case .metrics:
             MetricsAccess.serve(request, ctx: ctx, responder: responder)
         case .health, .ready:
-            responder.respond(status: 200, headers: ["content-type": "application/json"], body: Array(#"{"status":"ok"}"#.utf8))
+            responder.respond(
+                status: 200,
+                headers: ["content-type": "application/json"],
+                body: Array(#"{"status":"ok"}"#.utf8)
+            )
         default:
             ProxyErrorResponse.notFound.send(responder)
         }
@@ -168,7 +207,8 @@ struct ProxyServerObserver: HTTPServerObserver {
     func connectionClosed() { metrics.openConnections(transport: transport).add(-1) }
     func protocolError(reason: String, status: Int) {
         metrics.protocolErrors(reason: reason).increment()
-        metrics.requests(route: "other", transport: transport, statusClass: ResponsesExchange.statusClass(status)).increment()
+        metrics.requests(route: "other", transport: transport, statusClass: ResponsesExchange.statusClass(status))
+            .increment()
     }
     func bytesReceived(_ count: Int) {}
     func bytesSent(_ count: Int) {}

@@ -10,7 +10,10 @@ enum CheckConfigCommand {
             return 2
         }
         do {
-            try SightlineProxy.validate(configurationFile: arguments[i + 1], environment: ProcessInfo.processInfo.environment)
+            try SightlineProxy.validate(
+                configurationFile: arguments[i + 1],
+                environment: ProcessInfo.processInfo.environment
+            )
             print("configuration ok")
             return 0
         } catch {

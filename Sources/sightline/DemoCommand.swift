@@ -16,7 +16,9 @@ enum DemoCommand {
         do {
             try simulator.start()
         } catch {
-            FileHandle.standardError.write(Data("sightline demo: simulator could not start on port \(simulatorPort): \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("sightline demo: simulator could not start on port \(simulatorPort): \(error)\n".utf8)
+            )
             return 1
         }
         let base = "http://127.0.0.1:\(simulator.port)/backend-api/codex"
@@ -33,7 +35,9 @@ enum DemoCommand {
             "upstream": ["tokenURL": "http://127.0.0.1:\(simulator.port)/oauth/token"],
             "log": ["stdout": true, "file": stateDir + "/sightline.log"],
         ]
-        if let logStdout = value(arguments, "--log-stdout") { config["log"] = ["stdout": logStdout == "true", "file": stateDir + "/sightline.log"] }
+        if let logStdout = value(arguments, "--log-stdout") {
+            config["log"] = ["stdout": logStdout == "true", "file": stateDir + "/sightline.log"]
+        }
         let proxy: SightlineProxy
         do {
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
@@ -41,11 +45,15 @@ enum DemoCommand {
             proxy = try SightlineProxy(configurationJSON: data, environment: ProcessInfo.processInfo.environment)
             try proxy.start()
         } catch {
-            FileHandle.standardError.write(Data("sightline demo: proxy could not start on port \(proxyPort): \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("sightline demo: proxy could not start on port \(proxyPort): \(error)\n".utf8)
+            )
             simulator.shutdown()
             return 1
         }
-        FileHandle.standardError.write(Data(banner(proxy: proxy.port, simulator: simulator.port, stateDir: stateDir).utf8))
+        FileHandle.standardError.write(
+            Data(banner(proxy: proxy.port, simulator: simulator.port, stateDir: stateDir).utf8)
+        )
         _ = TerminationSignal.wait()
         FileHandle.standardError.write(Data("sightline demo: stopping\n".utf8))
         proxy.shutdown()

@@ -11,7 +11,10 @@ enum ServeCommand {
         }
         let proxy: SightlineProxy
         do {
-            proxy = try SightlineProxy(configurationFile: arguments[i + 1], environment: ProcessInfo.processInfo.environment)
+            proxy = try SightlineProxy(
+                configurationFile: arguments[i + 1],
+                environment: ProcessInfo.processInfo.environment
+            )
             try proxy.start()
         } catch {
             FileHandle.standardError.write(Data("sightline serve: \(error)\n".utf8))

@@ -18,12 +18,17 @@ case "simulator":
     status = SimulatorCommand.run(arguments: rest)
 case "hash-id":
     let r = HashIDCommand.run(
-        arguments: rest, environment: ProcessInfo.processInfo.environment, stdin: { readLine(strippingNewline: true) }
+        arguments: rest,
+        environment: ProcessInfo.processInfo.environment,
+        stdin: { readLine(strippingNewline: true) }
     )
     FileHandle.standardOutput.write(Data(r.output.utf8))
     status = r.exitCode
 case "accounts" where rest.first == "import":
-    status = AccountsImportCommand.run(arguments: Array(rest.dropFirst()), environment: ProcessInfo.processInfo.environment)
+    status = AccountsImportCommand.run(
+        arguments: Array(rest.dropFirst()),
+        environment: ProcessInfo.processInfo.environment
+    )
 case "check-config":
     status = CheckConfigCommand.run(arguments: rest)
 case "version", "--version":

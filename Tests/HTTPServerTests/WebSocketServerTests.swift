@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import HTTPServer
-import Synchronization
 import SightlineTestSupport
+import Synchronization
 import XCTest
 
 /// Echoes every message; `close-me` makes the server close with 4001; records what it saw.

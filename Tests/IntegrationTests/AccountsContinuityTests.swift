@@ -42,10 +42,17 @@ final class AccountsContinuityTests: XCTestCase {
 
     func runSDKConversation(turns: Int, chain: Bool) throws -> [[String: Any]] {
         let python = try TestEnvironment.venvTool("python")
-        let script = TestEnvironment.repoRoot.appendingPathComponent("Tests/IntegrationTests/clients/openai_sdk_conversation.py").path
+        let script = TestEnvironment.repoRoot.appendingPathComponent(
+            "Tests/IntegrationTests/clients/openai_sdk_conversation.py"
+        ).path
         var args = [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE", String(turns)]
         if chain { args.append("--chain") }
-        let run = try ChildProcess(name: "sdk-conv-\(chain)", executable: python, arguments: args, directory: stack.directory)
+        let run = try ChildProcess(
+            name: "sdk-conv-\(chain)",
+            executable: python,
+            arguments: args,
+            directory: stack.directory
+        )
         XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
         let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
         let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -56,7 +63,9 @@ final class AccountsContinuityTests: XCTestCase {
         let turns = try runSDKConversation(turns: 4, chain: false)
         let cached = turns.map { $0["cached_tokens"] as? Int ?? -1 }
         XCTAssertEqual(cached.first, 0)
-        for i in 1..<cached.count { XCTAssertGreaterThan(cached[i], cached[i - 1], "cached tokens must grow: \(cached)") }
+        for i in 1..<cached.count {
+            XCTAssertGreaterThan(cached[i], cached[i - 1], "cached tokens must grow: \(cached)")
+        }
         let accounts = Set(try simulatorRequests().compactMap { $0["account"] as? String })
         XCTAssertEqual(accounts.count, 1, "one conversation, one account: \(accounts)")
         XCTAssertTrue(try metrics().contains(#"sightline_affinity_lookups_total{result="hit"} 3"#))
@@ -67,16 +76,23 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertEqual(turns.count, 3)
         let requests = try simulatorRequests()
         XCTAssertEqual(requests.count, 3)
-        XCTAssertTrue(requests.allSatisfy { $0["has_previous_response_id"] as? Bool == false },
-                      "the Codex backend cannot resolve anchors over HTTP: none may be forwarded")
+        XCTAssertTrue(
+            requests.allSatisfy { $0["has_previous_response_id"] as? Bool == false },
+            "the Codex backend cannot resolve anchors over HTTP: none may be forwarded"
+        )
         let items = requests.map { $0["input_item_count"] as? Int ?? -1 }
         XCTAssertEqual(items[1], items[0] + 2, "turn 2 = turn 1 input + its output + the new message: \(items)")
         XCTAssertEqual(items[2], items[1] + 2, "\(items)")
         let cached = turns.map { $0["cached_tokens"] as? Int ?? -1 }
         XCTAssertGreaterThan(cached[2], cached[1], "replayed history keeps hitting the cache: \(cached)")
         let m = try metrics()
-        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="attempted"} 2"#), m)
-        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="succeeded"} 2"#))
+        XCTAssertTrue(
+            m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="attempted"} 2"#),
+            m
+        )
+        XCTAssertTrue(
+            m.contains(#"sightline_recovery_decisions_total{decision="transcript_replay",outcome="succeeded"} 2"#)
+        )
     }
 
     func testRefreshOn401RotatesAndPersistsTheNewToken() throws {
@@ -94,9 +110,20 @@ final class AccountsContinuityTests: XCTestCase {
         let attrs = try FileManager.default.attributesOfItem(atPath: stateFile.path)
         XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let m = try metrics()
-        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="attempted"} 1"#), m)
-        XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="succeeded"} 1"#))
-        XCTAssertEqual(m.split(separator: "\n").filter { $0.hasPrefix("sightline_token_refreshes_total{") && $0.contains(#"outcome="success""#) && $0.hasSuffix(" 1") }.count, 1)
+        XCTAssertTrue(
+            m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="attempted"} 1"#),
+            m
+        )
+        XCTAssertTrue(
+            m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="succeeded"} 1"#)
+        )
+        XCTAssertEqual(
+            m.split(separator: "\n").filter {
+                $0.hasPrefix("sightline_token_refreshes_total{") && $0.contains(#"outcome="success""#)
+                    && $0.hasSuffix(" 1")
+            }.count,
+            1
+        )
         XCTAssertFalse(stack.allOutput().contains(current), "tokens never reach logs")
     }
 
@@ -108,7 +135,9 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertEqual(r.status, 200, r.bodyText)
         XCTAssertTrue(r.bodyText.contains("(acct2)") || r.bodyText.contains("(acct3)"), r.bodyText)
         let m = try metrics()
-        let reauth = m.split(separator: "\n").filter { $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="reauth_required""#) && $0.hasSuffix(" 1") }
+        let reauth = m.split(separator: "\n").filter {
+            $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="reauth_required""#) && $0.hasSuffix(" 1")
+        }
         XCTAssertEqual(reauth.count, 1, m)
         XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="pin_reset",outcome="succeeded"} 1"#), m)
         XCTAssertTrue(m.contains(#"sightline_recovery_decisions_total{decision="token_refresh",outcome="gave_up"} 1"#))
@@ -122,7 +151,13 @@ final class AccountsContinuityTests: XCTestCase {
     func testStickinessSurvivesARestart() throws {
         // Conversation K lands on acct2 because acct1 fails once; a fresh selection would pick acct1.
         let fault = #"{"account":"acct1","fault":"server_error","count":1}"#
-        XCTAssertEqual(try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: fault)).status, 200)
+        XCTAssertEqual(
+            try HTTPTestClient.exchange(
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/faults", json: fault)
+            ).status,
+            200
+        )
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"one","prompt_cache_key":"K"}"#).status, 200)
         XCTAssertEqual(try simulatorRequests().last?["account"] as? String, "acct2")
         try stack.restartProxy()

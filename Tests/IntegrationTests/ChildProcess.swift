@@ -10,7 +10,13 @@ final class ChildProcess: @unchecked Sendable {
     let stderrURL: URL
     let name: String
 
-    init(name: String, executable: String, arguments: [String], environment: [String: String]? = nil, directory: URL) throws {
+    init(
+        name: String,
+        executable: String,
+        arguments: [String],
+        environment: [String: String]? = nil,
+        directory: URL
+    ) throws {
         self.name = name
         stdoutURL = directory.appendingPathComponent("\(name).stdout")
         stderrURL = directory.appendingPathComponent("\(name).stderr")

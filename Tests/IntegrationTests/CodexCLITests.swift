@@ -15,7 +15,8 @@ final class CodexCLITests: XCTestCase {
         let work = stack.directory.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let run = try ChildProcess(
-            name: "codex", executable: codex,
+            name: "codex",
+            executable: codex,
             arguments: [
                 "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
                 "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
@@ -27,13 +28,18 @@ final class CodexCLITests: XCTestCase {
         let status = run.waitForExit(timeout: 120)
         if status == nil { run.stop() }
         XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
-        XCTAssertTrue(run.stdout.contains("Tool said: sightline-tool-ok"), "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
+        XCTAssertTrue(
+            run.stdout.contains("Tool said: sightline-tool-ok"),
+            "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)"
+        )
 
         // The simulator saw the tool round trip: a function_call answered, then a request carrying its output.
         let requests = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText
         XCTAssertGreaterThanOrEqual(requests.components(separatedBy: "\"path\"").count - 1, 2, requests)
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        XCTAssertTrue(metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} "#))
+        XCTAssertTrue(
+            metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} "#)
+        )
     }
 }
 
@@ -46,7 +52,13 @@ extension CodexCLITests {
         let stack = try SightlineStack(label: "codex-sticky")
         defer { stack.stop() }
         let fault = #"{"account":"acct1","fault":"server_error","count":1}"#
-        XCTAssertEqual(try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: fault)).status, 200)
+        XCTAssertEqual(
+            try HTTPTestClient.exchange(
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/faults", json: fault)
+            ).status,
+            200
+        )
         let home = stack.directory.appendingPathComponent("codex-home")
         let work = stack.directory.appendingPathComponent("work")
         for dir in [home, work] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
@@ -55,9 +67,12 @@ extension CodexCLITests {
         let env = ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"]
         for (i, args) in [["first question"], ["resume", "--last", "second question"]].enumerated() {
             let run = try ChildProcess(
-                name: "codex-\(i)", executable: codex,
+                name: "codex-\(i)",
+                executable: codex,
                 arguments: ["exec", "--skip-git-repo-check", "--color", "never", "-C", work.path] + args,
-                environment: env, directory: stack.directory)
+                environment: env,
+                directory: stack.directory
+            )
             let status = run.waitForExit(timeout: 120)
             if status == nil { run.stop() }
             XCTAssertEqual(status, 0, run.stderr)

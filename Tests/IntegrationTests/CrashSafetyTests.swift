@@ -18,7 +18,8 @@ final class CrashSafetyTests: XCTestCase {
             for account in ["acct1", "acct2", "acct3"] {
                 _ = try HTTPTestClient.exchange(
                     port: stack.simulatorPort,
-                    HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}"))
+                    HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}")
+                )
             }
             // Three concurrent requests spread over the three accounts (fewest in flight wins a tie); each
             // meets a 401 and refreshes its account.
@@ -28,12 +29,17 @@ final class CrashSafetyTests: XCTestCase {
                 DispatchQueue.global().async(group: group) {
                     _ = try? HTTPTestClient.exchange(
                         port: port,
-                        HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"crash \#(iteration)-\#(i)"}"#),
-                        timeout: 10)
+                        HTTPTestClient.post(
+                            path: "/v1/responses",
+                            json: #"{"model":"gpt-5.5","input":"crash \#(iteration)-\#(i)"}"#
+                        ),
+                        timeout: 10
+                    )
                 }
             }
             if iteration % 2 == 0 {
-                usleep(UInt32.random(in: 100_000...300_000))  // the kill's timing is the test input, not synchronisation
+                // The kill's timing is the test input, not synchronisation: somewhere inside the refreshes.
+                usleep(UInt32.random(in: 100_000...300_000))
             } else {
                 XCTAssertEqual(group.wait(timeout: .now() + 15), .success, "requests finish before the kill")
             }
@@ -42,7 +48,9 @@ final class CrashSafetyTests: XCTestCase {
             // The state file is whole after every kill: it parses, and it is private.
             let data = try Data(contentsOf: stateFile)
             XCTAssertNotNil(try JSONSerialization.jsonObject(with: data), "iteration \(iteration): torn state file")
-            let mode = (try FileManager.default.attributesOfItem(atPath: stateFile.path)[.posixPermissions] as? NSNumber)?.intValue
+            let mode =
+                (try FileManager.default.attributesOfItem(atPath: stateFile.path)[.posixPermissions] as? NSNumber)?
+                .intValue
             XCTAssertEqual(mode, 0o600)
         }
         // Every account's stored refresh token is the one the token endpoint currently honours.
@@ -54,17 +62,25 @@ final class CrashSafetyTests: XCTestCase {
         for a in accounts {
             let name = try XCTUnwrap(a["name"] as? String)
             XCTAssertEqual(a["refresh_token_valid"] as? Bool, true, "\(name): refresh token no longer valid upstream")
-            XCTAssertEqual(stored[name], a["refresh_token"] as? String, "\(name): the proxy lost a rotated refresh token")
+            XCTAssertEqual(
+                stored[name],
+                a["refresh_token"] as? String,
+                "\(name): the proxy lost a rotated refresh token"
+            )
             rotations += a["refresh_generation"] as? Int ?? 0
         }
         XCTAssertGreaterThan(rotations, 0, "the loop must actually rotate tokens")
         // And the proxy still serves after the last crash, refreshing as needed.
         for account in ["acct1", "acct2", "acct3"] {
             _ = try HTTPTestClient.exchange(
-                port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}"))
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}")
+            )
         }
         let final = try HTTPTestClient.exchange(
-            port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"after"}"#))
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"after"}"#)
+        )
         XCTAssertEqual(final.status, 200, final.bodyText)
     }
 

@@ -299,7 +299,9 @@ final class LiveTraffic {
             // Every account's access token dies: the next request on each refreshes it (token_refresh).
             for account in ["acct1", "acct2", "acct3"] {
                 _ = try HTTPTestClient.exchange(
-                    port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}"))
+                    port: stack.simulatorPort,
+                    HTTPTestClient.post(path: "/__sim/accounts/\(account)/invalidate-access", json: "{}")
+                )
             }
         }
         // An anchor nobody produced (affinity miss, masked as a 502 stream_incomplete, tombstoned), then one
@@ -310,7 +312,10 @@ final class LiveTraffic {
         try expect(502, lost)
         if !lost.bodyText.contains("stream_incomplete") { try expect(-1, lost) }
         if let anchor {
-            try expect(200, post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#))
+            try expect(
+                200,
+                post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#)
+            )
         }
 
         // Cut after the first bytes: the client gets response.failed, the attempt counts as stream_error.

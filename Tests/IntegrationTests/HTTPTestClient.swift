@@ -17,7 +17,9 @@ final class HTTPTestClient {
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -94,7 +96,9 @@ struct ParsedResponse {
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces
+            )
         }
         let rest = Array(bytes[headEnd.upperBound...])
         if status == 100 { return parse(rest, closed: closed) }
@@ -109,7 +113,9 @@ struct ParsedResponse {
                 let sizeText = String(decoding: rest[i..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";")[0]
                 guard let size = Int(sizeText, radix: 16) else { return nil }
                 let start = lineEnd.upperBound
-                if size == 0 { return rest.count >= start + 2 ? ParsedResponse(status: status, headers: headers, body: body) : nil }
+                if size == 0 {
+                    return rest.count >= start + 2 ? ParsedResponse(status: status, headers: headers, body: body) : nil
+                }
                 guard rest.count >= start + size + 2 else { return nil }
                 body += rest[start..<start + size]
                 i = start + size + 2

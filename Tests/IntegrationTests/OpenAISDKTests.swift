@@ -8,9 +8,13 @@ final class OpenAISDKTests: XCTestCase {
         let python = try TestEnvironment.venvTool("python")
         let stack = try SightlineStack(label: "sdk")
         defer { stack.stop() }
-        let script = TestEnvironment.repoRoot.appendingPathComponent("Tests/IntegrationTests/clients/openai_sdk_turns.py").path
+        let script = TestEnvironment.repoRoot.appendingPathComponent(
+            "Tests/IntegrationTests/clients/openai_sdk_turns.py"
+        ).path
         let run = try ChildProcess(
-            name: "sdk", executable: python, arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
+            name: "sdk",
+            executable: python,
+            arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
             directory: stack.directory
         )
         XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)

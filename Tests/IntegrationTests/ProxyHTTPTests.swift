@@ -20,7 +20,9 @@ final class ProxyHTTPTests: XCTestCase {
 
     func testStreamingRelaysEachEventAsItIsProduced() throws {
         let client = try HTTPTestClient(port: stack.proxyPort)
-        try client.send(HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello","stream":true}"#))
+        try client.send(
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello","stream":true}"#)
+        )
         var arrivals: [(Date, String)] = []
         var all: [UInt8] = []
         while !String(decoding: all, as: UTF8.self).contains("response.completed") {
@@ -41,7 +43,9 @@ final class ProxyHTTPTests: XCTestCase {
 
     func testNonStreamingClientGetsOneResponseObject() throws {
         let r = try HTTPTestClient.exchange(
-            port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello"}"#))
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello"}"#)
+        )
         XCTAssertEqual(r.status, 200, r.bodyText)
         XCTAssertEqual(r.headers["content-type"], "application/json")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
@@ -62,20 +66,29 @@ final class ProxyHTTPTests: XCTestCase {
 
     func testOversizedHeadersGet431() throws {
         let big = String(repeating: "a", count: 16 * 1024)
-        let r = try HTTPTestClient.exchange(port: stack.proxyPort, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n".utf8))
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n".utf8)
+        )
         XCTAssertEqual(r.status, 431)
         XCTAssertTrue(r.bodyText.contains("header_too_large"), r.bodyText)
     }
 
     func testOversizedBodyGets413() throws {
         let body = #"{"model":"m","input":""# + String(repeating: "x", count: 80 * 1024) + #""}"#
-        let r = try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: body))
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: body)
+        )
         XCTAssertEqual(r.status, 413)
         XCTAssertTrue(r.bodyText.contains("body_too_large"), r.bodyText)
     }
 
     func testInvalidJSONGets400InvalidJSON() throws {
-        let r = try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: #"{"model": "m", "input": [}"#))
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model": "m", "input": [}"#)
+        )
         XCTAssertEqual(r.status, 400)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         XCTAssertEqual((json["error"] as? [String: Any])?["code"] as? String, "invalid_json")
@@ -84,7 +97,9 @@ final class ProxyHTTPTests: XCTestCase {
 
     func testTruncatedChunkedBodyIsRejectedAndTheProxyKeepsServing() throws {
         let client = try HTTPTestClient(port: stack.proxyPort, timeout: 10)
-        try client.send("POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"model\":\"m\"")
+        try client.send(
+            "POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"model\":\"m\""
+        )
         client.shutdownWrite()
         let answer = try client.readUntil { _ in false }
         let text = String(decoding: answer, as: UTF8.self)
@@ -98,20 +113,28 @@ final class ProxyHTTPTests: XCTestCase {
         ws.close()
         let r = try HTTPTestClient.exchange(
             port: stack.proxyPort,
-            Array(("GET /v1/responses HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").utf8))
+            Array(
+                ("GET /v1/responses HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").utf8
+            )
+        )
         XCTAssertEqual(r.status, 426)
     }
 
     func testClientDisconnectMidStreamCancelsTheUpstreamWithinASecond() throws {
         let client = try HTTPTestClient(port: stack.proxyPort)
-        try client.send(HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"long","stream":true}"#))
+        try client.send(
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"long","stream":true}"#)
+        )
         _ = try client.readUntil { String(decoding: $0, as: UTF8.self).contains("response.output_text.delta") }
         XCTAssertEqual(try metric("sightline_in_flight_requests"), 1)
         let closedAt = Date()
         client.disconnect()
         let cancelled = poll(timeout: 1.0) { (try? self.metric("sightline_in_flight_requests")) == 0 }
-        XCTAssertTrue(cancelled, "the upstream transfer was still running \(Date().timeIntervalSince(closedAt)) s after the client left")
+        XCTAssertTrue(
+            cancelled,
+            "the upstream transfer was still running \(Date().timeIntervalSince(closedAt)) s after the client left"
+        )
         let attempts = try metricSum(prefix: "sightline_upstream_attempts_total{", containing: #"outcome="cancelled""#)
         XCTAssertEqual(attempts, 1)
     }

@@ -16,8 +16,15 @@ final class RecoveryFaultSoakTests: XCTestCase {
     func testRandomFaultsEndWellFormedAndDecisionsAddUp() throws {
         let stack = try SightlineStack(label: "soak5")
         defer { stack.stop() }
-        let setup = #"{"probability":0.25,"faults":[\#(Self.faults.map { "\"\($0)\"" }.joined(separator: ","))],"seed":20261130}"#
-        XCTAssertEqual(try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/random-faults", json: setup)).status, 200)
+        let setup =
+            #"{"probability":0.25,"faults":[\#(Self.faults.map { "\"\($0)\"" }.joined(separator: ","))],"seed":20261130}"#
+        XCTAssertEqual(
+            try HTTPTestClient.exchange(
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/random-faults", json: setup)
+            ).status,
+            200
+        )
 
         let total = 1200
         let outcomes = Mutex<[String: Int]>([:])
@@ -29,7 +36,10 @@ final class RecoveryFaultSoakTests: XCTestCase {
                 let json = #"{"model":"gpt-5.5","input":"soak \#(i)","stream":\#(stream)}"#
                 let outcome: String
                 do {
-                    let r = try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json))
+                    let r = try HTTPTestClient.exchange(
+                        port: stack.proxyPort,
+                        HTTPTestClient.post(path: "/v1/responses", json: json)
+                    )
                     outcome = Self.classify(r, stream: stream)
                 } catch {
                     outcome = "transport_error"
@@ -49,7 +59,9 @@ final class RecoveryFaultSoakTests: XCTestCase {
         // injected faults from the proxy's side of the ledger: attempts that failed with each outcome).
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
         func value(_ series: String) -> Double {
-            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? -1
+            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+                Double($0.split(separator: " ").last!)
+            } ?? -1
         }
         func sum(_ prefix: String, _ containing: String) -> Double {
             metrics.split(separator: "\n").filter { $0.hasPrefix(prefix) && $0.contains(containing) }
@@ -63,9 +75,16 @@ final class RecoveryFaultSoakTests: XCTestCase {
         }.reduce(0, +)
         let final502 = Double(seen["error:upstream_unavailable", default: 0])
         // Every failed attempt was either recovered by a decision or ended its request with a retryable 502.
-        XCTAssertEqual(decisions + final502, failedAttempts, "decisions \(decisions) + final 502s \(final502) ≠ failed attempts \(failedAttempts)\n\(seen)")
-        XCTAssertEqual(value(#"sightline_recovery_decisions_total{decision="masked_continuity_loss",outcome="attempted"}"#),
-                       Double(seen["error:stream_incomplete", default: 0]), "each masked loss is one client-visible 502")
+        XCTAssertEqual(
+            decisions + final502,
+            failedAttempts,
+            "decisions \(decisions) + final 502s \(final502) ≠ failed attempts \(failedAttempts)\n\(seen)"
+        )
+        XCTAssertEqual(
+            value(#"sightline_recovery_decisions_total{decision="masked_continuity_loss",outcome="attempted"}"#),
+            Double(seen["error:stream_incomplete", default: 0]),
+            "each masked loss is one client-visible 502"
+        )
         for decision in SightlineDecisions.all {
             let a = value(#"sightline_recovery_decisions_total{decision="\#(decision)",outcome="attempted"}"#)
             let s = value(#"sightline_recovery_decisions_total{decision="\#(decision)",outcome="succeeded"}"#)

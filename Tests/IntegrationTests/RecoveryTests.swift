@@ -19,12 +19,18 @@ final class RecoveryTests: XCTestCase {
         if let account { body["account"] = account }
         for (k, v) in params { body[k] = v }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-        let r = try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: "/__sim/faults", json: json))
+        let r = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/faults", json: json)
+        )
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
     func post(_ json: String, headers: [(String, String)] = []) throws -> ParsedResponse {
-        try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json, headers: headers))
+        try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: json, headers: headers)
+        )
     }
 
     func decisions() throws -> [String: Double] {
@@ -45,12 +51,20 @@ final class RecoveryTests: XCTestCase {
     /// The triad adds up for every decision once requests finished.
     func assertTriadBalanced(file: StaticString = #filePath, line: UInt = #line) throws {
         let d = try decisions()
-        for decision in ["affinity_miss", "strip_retry", "transcript_replay", "pin_reset", "masked_continuity_loss",
-                         "dead_anchor", "failover", "token_refresh"] {
+        for decision in [
+            "affinity_miss", "strip_retry", "transcript_replay", "pin_reset", "masked_continuity_loss",
+            "dead_anchor", "failover", "token_refresh",
+        ] {
             let a = d[#"{decision="\#(decision)",outcome="attempted"}"#] ?? -1
             let s = d[#"{decision="\#(decision)",outcome="succeeded"}"#] ?? -1
             let g = d[#"{decision="\#(decision)",outcome="gave_up"}"#] ?? -1
-            XCTAssertEqual(a, s + g, "\(decision): attempted \(a) ≠ succeeded \(s) + gave_up \(g)", file: file, line: line)
+            XCTAssertEqual(
+                a,
+                s + g,
+                "\(decision): attempted \(a) ≠ succeeded \(s) + gave_up \(g)",
+                file: file,
+                line: line
+            )
         }
     }
 
@@ -61,7 +75,9 @@ final class RecoveryTests: XCTestCase {
     func servedBy() throws -> [String] {
         let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
         let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
-        return list.filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }.compactMap { $0["account"] as? String }
+        return list.filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }.compactMap {
+            $0["account"] as? String
+        }
     }
 
     func testServerErrorFailsOverBeforeTheFirstByte() throws {
@@ -92,7 +108,9 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try count("pin_reset", "succeeded"), 1)
         try assertTriadBalanced()
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        let cooling = metrics.split(separator: "\n").filter { $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1") }
+        let cooling = metrics.split(separator: "\n").filter {
+            $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
+        }
         XCTAssertEqual(cooling.count, 1, metrics)
     }
 
@@ -103,7 +121,9 @@ final class RecoveryTests: XCTestCase {
         let before = Date().timeIntervalSince1970
         let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
         XCTAssertEqual(r.status, 429, r.bodyText)
-        let error = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any])
+        let error = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any]
+        )
         XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
         let resetsAt = try XCTUnwrap(error["resets_at"] as? Double)
         XCTAssertEqual(resetsAt, before + 300, accuracy: 5, "the earliest reset in the pool (acct2's)")
@@ -118,7 +138,9 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
-        let r = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0001","stream":true}"#)
+        let r = try post(
+            #"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0001","stream":true}"#
+        )
         XCTAssertEqual(r.status, 502, r.bodyText)
         XCTAssertTrue(r.bodyText.contains(#""code":"stream_incomplete""#), r.bodyText)
         XCTAssertFalse(r.bodyText.contains("resp_"))
@@ -132,7 +154,10 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testInStreamLostAnchorBeforeTheFirstByteIsMaskedToo() throws {
-        let r = try post(#"{"model":"gpt-5.5","input":"x","stream":true}"#, headers: [("x-sim-fault", "previous_response_not_found_in_stream")])
+        let r = try post(
+            #"{"model":"gpt-5.5","input":"x","stream":true}"#,
+            headers: [("x-sim-fault", "previous_response_not_found_in_stream")]
+        )
         XCTAssertEqual(r.status, 502, r.bodyText)
         XCTAssertTrue(r.bodyText.contains("stream_incomplete"))
         XCTAssertFalse(r.bodyText.contains("resp_"))
@@ -145,18 +170,28 @@ final class RecoveryTests: XCTestCase {
         stack.stop()
         stack = try SightlineStack(label: "transient", simulator: ["httpAnchorsResolve": true]) { base in
             (1...3).map { i in
-                ["name": "api\(i)", "kind": "apikey", "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
-                 "apiKey": "sk-sim-FAKE-acct\(i)"]
+                [
+                    "name": "api\(i)", "kind": "apikey",
+                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
+                    "apiKey": "sk-sim-FAKE-acct\(i)",
+                ]
             }
         }
         let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let anchor = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String)
-        let r = try post(#"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#,
-                         headers: [("x-sim-fault", "server_error")])
+        let anchor = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        let r = try post(
+            #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#,
+            headers: [("x-sim-fault", "server_error")]
+        )
         XCTAssertEqual(r.status, 502)
         XCTAssertTrue(r.bodyText.contains(#""code":"upstream_unavailable""#), r.bodyText)
-        XCTAssertFalse(r.bodyText.contains("previous_response_not_found"), "a transient failure is never continuity loss")
+        XCTAssertFalse(
+            r.bodyText.contains("previous_response_not_found"),
+            "a transient failure is never continuity loss"
+        )
         XCTAssertEqual(try count("failover", "attempted"), 0, "the anchor lives on its account: no failover")
         XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 0)
         XCTAssertEqual(try count("transcript_replay", "attempted"), 0, "its own account resolves it: no replay")
@@ -166,7 +201,10 @@ final class RecoveryTests: XCTestCase {
     }
 
     func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {
-        let r = try post(#"{"model":"gpt-5.5","input":"x","stream":true}"#, headers: [("x-sim-fault", "stream_cut;after=5")])
+        let r = try post(
+            #"{"model":"gpt-5.5","input":"x","stream":true}"#,
+            headers: [("x-sim-fault", "stream_cut;after=5")]
+        )
         XCTAssertEqual(r.status, 200)
         XCTAssertTrue(r.bodyText.contains("response.output_text.delta"), r.bodyText)
         XCTAssertTrue(r.bodyText.hasSuffix("\n\n"))

@@ -16,8 +16,10 @@ final class SecretLeakTests: XCTestCase {
 
     func testNoConfiguredSecretReachesLogsOrMetrics() throws {
         let simulatorAccounts: [[String: Any]] = (1...2).map { i in
-            ["name": "leak\(i)", "accountId": Self.accountID(i), "accessToken": Self.accessToken(i),
-             "refreshToken": Self.refreshToken(i), "apiKey": Self.apiKey, "plan": "plus"]
+            [
+                "name": "leak\(i)", "accountId": Self.accountID(i), "accessToken": Self.accessToken(i),
+                "refreshToken": Self.refreshToken(i), "apiKey": Self.apiKey, "plan": "plus",
+            ]
         }
         let stack = try SightlineStack(
             label: "leak",
@@ -25,14 +27,19 @@ final class SecretLeakTests: XCTestCase {
             simulator: ["accounts": simulatorAccounts]
         ) { base in
             (1...2).map { i in
-                ["name": "leak\(i)", "kind": "chatgpt", "baseURL": base, "accountId": Self.accountID(i),
-                 "accessToken": Self.accessToken(i), "refreshToken": Self.refreshToken(i)]
+                [
+                    "name": "leak\(i)", "kind": "chatgpt", "baseURL": base, "accountId": Self.accountID(i),
+                    "accessToken": Self.accessToken(i), "refreshToken": Self.refreshToken(i),
+                ]
             }
         }
         defer { stack.stop() }
         let auth = [("Authorization", "Bearer \(Self.clientKey)")]
         func post(_ json: String, _ extra: [(String, String)] = []) throws -> ParsedResponse {
-            try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json, headers: auth + extra))
+            try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(path: "/v1/responses", json: json, headers: auth + extra)
+            )
         }
         XCTAssertEqual(try post(#"{"model":"m","input":"hi","stream":true}"#).status, 200)
         XCTAssertEqual(try post(#"{"model":"m","input":"hi"}"#).status, 200)
@@ -42,16 +49,26 @@ final class SecretLeakTests: XCTestCase {
         // A wrong client key, and secrets pasted into a request body and headers by a careless client.
         let rejected = try HTTPTestClient.exchange(
             port: stack.proxyPort,
-            HTTPTestClient.post(path: "/v1/responses", json: "{}", headers: [("Authorization", "Bearer \(Self.apiKey)")]))
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: "{}",
+                headers: [("Authorization", "Bearer \(Self.apiKey)")]
+            )
+        )
         XCTAssertEqual(rejected.status, 401)
-        _ = try post(#"{"model":"m","input":"my key is \#(Self.apiKey)","stream":true}"#, [("x-debug", Self.accessToken(1))])
+        _ = try post(
+            #"{"model":"m","input":"my key is \#(Self.apiKey)","stream":true}"#,
+            [("x-debug", Self.accessToken(1))]
+        )
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
         stack.proxy.stop()  // flush everything
 
         let everything = stack.allOutput() + metrics
         XCTAssertFalse(everything.isEmpty)
-        let secrets = [Self.apiKey, Self.clientKey, Self.accessToken(1), Self.accessToken(2), Self.refreshToken(1),
-                       Self.refreshToken(2), Self.accountID(1), Self.accountID(2)]
+        let secrets = [
+            Self.apiKey, Self.clientKey, Self.accessToken(1), Self.accessToken(2), Self.refreshToken(1),
+            Self.refreshToken(2), Self.accountID(1), Self.accountID(2),
+        ]
         for secret in secrets {
             XCTAssertFalse(everything.contains(secret), "a configured secret leaked")
             // Also no long fragment of it (a truncated token is still a leak).
@@ -60,8 +77,11 @@ final class SecretLeakTests: XCTestCase {
         // The pseudonym of account 1 is what operators grep for; it must be there.
         let stateDir = stack.directory.appendingPathComponent("state").path
         let hash = try ChildProcess(
-            name: "hash-id", executable: TestEnvironment.sightlineBinary,
-            arguments: ["hash-id", "--kind", "account", "--state-dir", stateDir, Self.accountID(1)], directory: stack.directory)
+            name: "hash-id",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["hash-id", "--kind", "account", "--state-dir", stateDir, Self.accountID(1)],
+            directory: stack.directory
+        )
         XCTAssertEqual(hash.waitForExit(timeout: 10), 0, hash.stderr)
         let pseudonym = hash.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(pseudonym.hasPrefix("acct_") && pseudonym.count == 21, pseudonym)

@@ -47,10 +47,10 @@ final class SightlineStack: @unchecked Sendable {
     /// The simulator's three accounts, with obviously fake credentials (as `SimulatedAccount.demo`).
     static var simulatorAccounts: [[String: Any]] {
         (1...3).map { i in
-        [
-            "name": "acct\(i)", "accountId": "sim-account-\(i)", "accessToken": "sim-access-acct\(i)-0",
-            "refreshToken": "sim-refresh-acct\(i)-0", "apiKey": "sk-sim-FAKE-acct\(i)", "plan": "plus",
-        ]
+            [
+                "name": "acct\(i)", "accountId": "sim-account-\(i)", "accessToken": "sim-access-acct\(i)-0",
+                "refreshToken": "sim-refresh-acct\(i)-0", "apiKey": "sk-sim-FAKE-acct\(i)", "plan": "plus",
+            ]
         }
     }
 

@@ -6,7 +6,8 @@ import XCTest
 /// message naming the README command; it is never silently skipped.
 enum TestEnvironment {
     static var repoRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static var sightlineBinary: String {
@@ -21,7 +22,9 @@ enum TestEnvironment {
     }
 
     static var venv: URL {
-        if let explicit = ProcessInfo.processInfo.environment["SIGHTLINE_VENV"] { return URL(fileURLWithPath: explicit) }
+        if let explicit = ProcessInfo.processInfo.environment["SIGHTLINE_VENV"] {
+            return URL(fileURLWithPath: explicit)
+        }
         return repoRoot.appendingPathComponent(".venv")
     }
 
@@ -34,7 +37,9 @@ enum TestEnvironment {
     }
 
     static func tempDirectory(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sightline-\(label)-\(UUID().uuidString.prefix(8))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sightline-\(label)-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -18,7 +18,8 @@ final class UpstreamFailureTests: XCTestCase {
         let started = Date()
         let r = try HTTPTestClient.exchange(
             port: stack.proxyPort,
-            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"hi","stream":true}"#))
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        )
         XCTAssertEqual(r.status, 502, r.bodyText)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         let error = try XCTUnwrap(json["error"] as? [String: Any])
@@ -27,7 +28,10 @@ final class UpstreamFailureTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5)
         // Both accounts were tried (failover) and each decision is on /metrics.
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        XCTAssertTrue(metrics.contains(#"sightline_recovery_decisions_total{decision="failover",outcome="attempted"} 1"#), metrics)
+        XCTAssertTrue(
+            metrics.contains(#"sightline_recovery_decisions_total{decision="failover",outcome="attempted"} 1"#),
+            metrics
+        )
         XCTAssertTrue(metrics.contains(#"sightline_recovery_decisions_total{decision="failover",outcome="gave_up"} 1"#))
     }
 }

@@ -21,8 +21,10 @@ final class LogCatalogTests: XCTestCase {
     }
 
     func testCheckerFindsNames() {
-        XCTAssertEqual(Self.namesUsed(in: #"x(LogAttribute("a.b", .int(1))) y.setAttribute("c_d", .int(2)) log(event: "e.f")"#),
-                       ["a.b", "c_d", "e.f"])
+        XCTAssertEqual(
+            Self.namesUsed(in: #"x(LogAttribute("a.b", .int(1))) y.setAttribute("c_d", .int(2)) log(event: "e.f")"#),
+            ["a.b", "c_d", "e.f"]
+        )
     }
 
     func testEveryLoggedNameIsInTheCatalog() throws {

@@ -51,7 +51,10 @@ final class ProxyConfigurationTests: XCTestCase {
     func testRawControlCharactersAreInvalidJSONNotAnUncheckedFile() {
         let json = "{\"accounts\":[{\"name\":\"a\",\"api\u{0}Key\":\"k\"}],\"x\":1}"
         XCTAssertThrowsError(try decode(json)) { error in
-            XCTAssertTrue(["invalid_json", "unknown_key"].contains((error as? ConfigurationError)?.reason ?? ""), "\(error)")
+            XCTAssertTrue(
+                ["invalid_json", "unknown_key"].contains((error as? ConfigurationError)?.reason ?? ""),
+                "\(error)"
+            )
         }
     }
 }

@@ -31,8 +31,10 @@ final class ProxyRouteTests: XCTestCase {
     }
 
     func testMetricLabelsAreTheClosedSet() {
-        let labels: Set<String> = [ProxyRoute.responses, .responsesCompact, .models, .metrics, .health, .ready, .notFound,
-                                   .methodNotAllowed(allowed: "GET")].reduce(into: []) { $0.insert($1.metricLabel) }
+        let labels: Set<String> = [
+            ProxyRoute.responses, .responsesCompact, .models, .metrics, .health, .ready, .notFound,
+            .methodNotAllowed(allowed: "GET"),
+        ].reduce(into: []) { $0.insert($1.metricLabel) }
         XCTAssertEqual(labels, ["responses", "responses_compact", "models", "metrics", "health", "other"])
     }
 }

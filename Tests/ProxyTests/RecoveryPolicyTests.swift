@@ -19,24 +19,45 @@ final class RecoveryPolicyTests: XCTestCase {
         let rows: [(String, S, UpstreamEvent, Decision)] = [
             ("pnf 400, proxy-added anchor → strip", implicit, .httpError(status: 400, error: pnf), .stripRetry),
             ("pnf in stream, proxy-added anchor → strip", implicit, .inStreamError(pnf), .stripRetry),
-            ("pnf with transcript → replay", anchoredWithTranscript, .httpError(status: 400, error: pnf), .transcriptReplay),
+            (
+                "pnf with transcript → replay", anchoredWithTranscript, .httpError(status: 400, error: pnf),
+                .transcriptReplay
+            ),
             ("pnf without transcript → masked", anchored, .httpError(status: 400, error: pnf), .maskedContinuityLoss),
             ("pnf after a retry → masked (loop guard)", retried, .inStreamError(pnf), .maskedContinuityLoss),
-            ("401 token invalidated, refreshable → refresh", refreshable, .httpError(status: 401, error: .tokenInvalidated), .tokenRefresh),
+            (
+                "401 token invalidated, refreshable → refresh", refreshable,
+                .httpError(status: 401, error: .tokenInvalidated), .tokenRefresh
+            ),
             ("401 after refresh → pin reset", refreshed, .httpError(status: 401, error: .tokenInvalidated), .pinReset),
             ("401 no refresh token → pin reset", fresh, .httpError(status: 401, error: .unauthorized), .pinReset),
             ("429 usage limit → pin reset", fresh, .httpError(status: 429, error: .usageLimitReached), .pinReset),
             ("429 without code → pin reset", fresh, .httpError(status: 429, error: .rateLimitExceeded), .pinReset),
             ("402 → pin reset", fresh, .httpError(status: 402, error: .paymentRequired), .pinReset),
             ("403 → pin reset", fresh, .httpError(status: 403, error: .forbidden), .pinReset),
-            ("429 on the last attempt → pass through", lastAttempt, .httpError(status: 429, error: .usageLimitReached), .passThrough),
+            (
+                "429 on the last attempt → pass through", lastAttempt,
+                .httpError(status: 429, error: .usageLimitReached), .passThrough
+            ),
             ("5xx without anchor → failover", fresh, .httpError(status: 500, error: .serverError), .failover),
             ("drop without anchor → failover", fresh, .transportFailure(reason: "connection_reset"), .failover),
-            ("5xx with anchor → transient 502, anchor kept", anchored, .httpError(status: 502, error: .serverError), .transientFailure),
-            ("timeout with anchor → transient, never continuity loss", anchored, .transportFailure(reason: "timeout"), .transientFailure),
-            ("5xx on the last attempt → transient", lastAttempt, .httpError(status: 503, error: .overloaded), .transientFailure),
+            (
+                "5xx with anchor → transient 502, anchor kept", anchored, .httpError(status: 502, error: .serverError),
+                .transientFailure
+            ),
+            (
+                "timeout with anchor → transient, never continuity loss", anchored,
+                .transportFailure(reason: "timeout"), .transientFailure
+            ),
+            (
+                "5xx on the last attempt → transient", lastAttempt, .httpError(status: 503, error: .overloaded),
+                .transientFailure
+            ),
             ("404 is not a pin reset", anchored, .httpError(status: 404, error: .invalidRequest), .passThrough),
-            ("400 context length → pass through", fresh, .httpError(status: 400, error: .contextLengthExceeded), .passThrough),
+            (
+                "400 context length → pass through", fresh, .httpError(status: 400, error: .contextLengthExceeded),
+                .passThrough
+            ),
             ("in-stream server_error without anchor → failover", fresh, .inStreamError(.serverError), .failover),
         ]
         for (name, state, event, expected) in rows {
@@ -49,15 +70,26 @@ final class RecoveryPolicyTests: XCTestCase {
             .affinityMiss, .stripRetry, .transcriptReplay, .pinReset, .maskedContinuityLoss, .deadAnchor, .failover,
             .tokenRefresh,
         ]
-        XCTAssertEqual(labelled.compactMap(\.label), ["affinity_miss", "strip_retry", "transcript_replay", "pin_reset",
-            "masked_continuity_loss", "dead_anchor", "failover", "token_refresh"])
+        XCTAssertEqual(
+            labelled.compactMap(\.label),
+            [
+                "affinity_miss", "strip_retry", "transcript_replay", "pin_reset",
+                "masked_continuity_loss", "dead_anchor", "failover", "token_refresh",
+            ]
+        )
         XCTAssertNil(Decision.passThrough.label)
         XCTAssertNil(Decision.transientFailure.label)
     }
 
     func testErrorClassMappingIsClosed() {
-        XCTAssertEqual(UpstreamErrorClass.classify(code: "previous_response_not_found", type: nil, status: 400), .previousResponseNotFound)
-        XCTAssertEqual(UpstreamErrorClass.classify(code: nil, type: "usage_limit_reached", status: 429), .usageLimitReached)
+        XCTAssertEqual(
+            UpstreamErrorClass.classify(code: "previous_response_not_found", type: nil, status: 400),
+            .previousResponseNotFound
+        )
+        XCTAssertEqual(
+            UpstreamErrorClass.classify(code: nil, type: "usage_limit_reached", status: 429),
+            .usageLimitReached
+        )
         XCTAssertEqual(UpstreamErrorClass.classify(code: "something-new", type: nil, status: 429), .rateLimitExceeded)
         XCTAssertEqual(UpstreamErrorClass.classify(code: "something-new", type: nil, status: 418), .invalidRequest)
         XCTAssertEqual(UpstreamErrorClass.classify(code: "something-new", type: nil, status: nil), .other)

@@ -34,7 +34,10 @@ struct WebSocketRun: Equatable {
                     run.events.append(event)
                 }
             } catch {
-                fuzzInvariant(WebSocketCloseCode.isValidOnWire(error.closeCode), "illegal close code \(error.closeCode)")
+                fuzzInvariant(
+                    WebSocketCloseCode.isValidOnWire(error.closeCode),
+                    "illegal close code \(error.closeCode)"
+                )
                 run.error = error
                 return run
             }

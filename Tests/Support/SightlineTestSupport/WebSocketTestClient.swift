@@ -23,7 +23,8 @@ public final class WebSocketTestClient {
 
     /// Sends an upgrade request and reads the response head; returns the status.
     @discardableResult
-    public func handshake(path: String = "/ws", headers: HTTPHeaders = HTTPHeaders(), key: String? = nil) throws -> Int {
+    public func handshake(path: String = "/ws", headers: HTTPHeaders = HTTPHeaders(), key: String? = nil) throws -> Int
+    {
         let key = key ?? WebSocketHandshake.makeKey()
         sendRaw(WebSocketHandshake.requestHead(host: "127.0.0.1", path: path, key: key, headers: headers))
         var head: [UInt8] = []
