@@ -4,5 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIGHTLINE_SKIP_VENV=1 ./scripts/setup.sh
-swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
+echo "demo: building a release binary (a few minutes the first time)"
+build_log=$(mktemp)
+if ! swift build -c release --product sightline >"$build_log" 2>&1; then
+    grep -vE '^\[[0-9]+/[0-9]+\]' "$build_log"
+    echo "build failed"
+    exit 1
+fi
+rm -f "$build_log"
 exec "$(swift build -c release --show-bin-path)/sightline" demo "$@"

@@ -6,7 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export SIGHTLINE_VENV="$PWD/.venv"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
+echo "swift format: linting"
+swift format lint --strict -r Sources Tests bench/Sources
+build_log=$(mktemp)
+if ! swift build --build-tests >"$build_log" 2>&1; then
+    grep -vE '^\[[0-9]+/[0-9]+\]' "$build_log"
+    echo "build failed"
+    exit 1
+fi
+tail -n 1 "$build_log"
+rm -f "$build_log"
 export SIGHTLINE_BIN="$(swift build --show-bin-path)/sightline"
 if [ -d alerts/tests ] && command -v promtool >/dev/null; then
     echo "promtool: checking alert rules"
