@@ -225,6 +225,33 @@ final class AccountPool: Sendable {
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
     }
 
+    /// Cools an account after an upstream error, the same for every transport: a 429 until its reset (the
+    /// body's `resets_at`, else for a usage limit the quota headers' reset) or a doubling backoff when it
+    /// names none; 402/403 for an hour; a 5xx briefly (soft). Client errors and silence never cool.
+    func applyConsequences(
+        _ index: Int,
+        status: Int,
+        error: UpstreamErrorClass,
+        resetsAt: Double?,
+        quota: QuotaSignal,
+        now: Double
+    ) {
+        switch status {
+        case 429:
+            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset > now {
+                coolDown(index, until: reset, reason: "usage_limit")
+            } else {
+                coolDown(index, until: now + bareRateLimitBackoff(index), reason: "rate_limited")
+            }
+        case 402, 403:
+            coolDown(index, until: now + 3600, reason: "forbidden")
+        case 500...:
+            coolDown(index, until: now + 5, reason: "server_error")
+        default:
+            break
+        }
+    }
+
     /// A terminal refresh failure: the account leaves rotation until an operator re-imports it.
     func markReauthRequired(_ index: Int, reason: String) {
         let runtime = state.withLock { s -> Runtime in

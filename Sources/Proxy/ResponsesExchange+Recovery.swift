@@ -18,7 +18,7 @@ extension ResponsesExchange {
         return RecoveryPolicy().decide(rs, event)
     }
 
-    /// Cools the account down for quota and server errors (never for client errors or silence).
+    /// Cools the account down for quota and server errors (`AccountPool.applyConsequences`).
     func applyAccountConsequences(
         status: Int,
         error: UpstreamErrorClass,
@@ -26,22 +26,14 @@ extension ResponsesExchange {
         headers: [(String, String)]
     ) {
         guard let index = state.withLock({ $0.account }) else { return }
-        let now = ctx.now()
-        switch status {
-        case 429:
-            let quota = QuotaSignal.parse(headers: headers)
-            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset > now {
-                ctx.pool.coolDown(index, until: reset, reason: "usage_limit")
-            } else {
-                ctx.pool.coolDown(index, until: now + ctx.pool.bareRateLimitBackoff(index), reason: "rate_limited")
-            }
-        case 402, 403:
-            ctx.pool.coolDown(index, until: now + 3600, reason: "forbidden")
-        case 500...:
-            ctx.pool.coolDown(index, until: now + 5, reason: "server_error")
-        default:
-            break
-        }
+        ctx.pool.applyConsequences(
+            index,
+            status: status,
+            error: error,
+            resetsAt: resetsAt,
+            quota: QuotaSignal.parse(headers: headers),
+            now: ctx.now()
+        )
     }
 
     /// Cancels the current attempt (if still running) and performs `decision`.

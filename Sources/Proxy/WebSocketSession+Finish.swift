@@ -116,27 +116,19 @@ extension WebSocketSession {
         headers: JSONTopLevel?
     ) {
         let now = ctx.now()
-        switch status {
-        case 429:
-            var upstreamHeaders: [(String, String)] = []
-            if let object = try? headers?.object(forKey: "headers") {
-                for field in object.fields {
-                    if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) }
-                }
+        var upstreamHeaders: [(String, String)] = []
+        if status == 429, let object = try? headers?.object(forKey: "headers") {
+            for field in object.fields {
+                if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) }
             }
-            let quota = QuotaSignal.parse(headers: upstreamHeaders)
-            let resetsAt = parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 }
-            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset > now {
-                ctx.pool.coolDown(index, until: reset, reason: "usage_limit")
-            } else {
-                ctx.pool.coolDown(index, until: now + ctx.pool.bareRateLimitBackoff(index), reason: "rate_limited")
-            }
-        case 402, 403:
-            ctx.pool.coolDown(index, until: now + 3600, reason: "forbidden")
-        case 500...:
-            ctx.pool.coolDown(index, until: now + 5, reason: "server_error")
-        default:
-            break
         }
+        ctx.pool.applyConsequences(
+            index,
+            status: status,
+            error: error,
+            resetsAt: parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 },
+            quota: QuotaSignal.parse(headers: upstreamHeaders),
+            now: now
+        )
     }
 }

@@ -41,21 +41,11 @@ final class AccountsContinuityTests: XCTestCase {
     }
 
     func runSDKConversation(turns: Int, chain: Bool) throws -> [[String: Any]] {
-        let python = try TestEnvironment.venvTool("python")
-        let script = TestEnvironment.repoRoot.appendingPathComponent(
-            "Tests/IntegrationTests/clients/openai_sdk_conversation.py"
-        ).path
-        var args = [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE", String(turns)]
-        if chain { args.append("--chain") }
-        let run = try ChildProcess(
-            name: "sdk-conv-\(chain)",
-            executable: python,
-            arguments: args,
-            directory: stack.directory
+        let out = try RealClients.sdkScript(
+            stack,
+            "openai_sdk_conversation.py",
+            arguments: [String(turns)] + (chain ? ["--chain"] : [])
         )
-        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
-        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
-        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         return try XCTUnwrap(out["turns"] as? [[String: Any]])
     }
 

@@ -5,28 +5,16 @@ import XCTest
 /// transport, for a turn that includes a tool call and its follow-up.
 final class CodexCLITests: XCTestCase {
     func testCodexExecCompletesATurnWithAToolCall() throws {
-        let codex = try TestEnvironment.venvTool("codex")
-        let stack = try SightlineStack(label: "codex")
+        let stack = try SightlineStack(label: "codex", extraConfig: ["httpBridge": false])
         defer { stack.stop() }
-        let home = stack.directory.appendingPathComponent("codex-home")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: false)
-            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
-        let work = stack.directory.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let run = try ChildProcess(
-            name: "codex",
-            executable: codex,
+        let (run, status) = try RealClients.codexExec(
+            stack,
+            webSockets: false,
             arguments: [
-                "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
-                "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
+                "--ephemeral", "--dangerously-bypass-approvals-and-sandbox",
                 "Please run this: [[tool:echo sightline-tool-ok]]",
-            ],
-            environment: ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"],
-            directory: stack.directory
+            ]
         )
-        let status = run.waitForExit(timeout: 120)
-        if status == nil { run.stop() }
         XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
         XCTAssertTrue(
             run.stdout.contains("Tool said: sightline-tool-ok"),
@@ -48,7 +36,6 @@ extension CodexCLITests {
     /// same prompt_cache_key, stays on the account that served the first turn (here acct2, because acct1
     /// failed once and a fresh selection would pick acct1), and the simulator reports cached tokens.
     func testResumedCodexThreadStaysOnItsAccountAndHitsTheCache() throws {
-        let codex = try TestEnvironment.venvTool("codex")
         let stack = try SightlineStack(label: "codex-sticky")
         defer { stack.stop() }
         let fault = #"{"account":"acct1","fault":"server_error","count":1}"#
@@ -59,22 +46,8 @@ extension CodexCLITests {
             ).status,
             200
         )
-        let home = stack.directory.appendingPathComponent("codex-home")
-        let work = stack.directory.appendingPathComponent("work")
-        for dir in [home, work] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: false)
-            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
-        let env = ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"]
         for (i, args) in [["first question"], ["resume", "--last", "second question"]].enumerated() {
-            let run = try ChildProcess(
-                name: "codex-\(i)",
-                executable: codex,
-                arguments: ["exec", "--skip-git-repo-check", "--color", "never", "-C", work.path] + args,
-                environment: env,
-                directory: stack.directory
-            )
-            let status = run.waitForExit(timeout: 120)
-            if status == nil { run.stop() }
+            let (run, status) = try RealClients.codexExec(stack, webSockets: false, arguments: args, name: "codex-\(i)")
             XCTAssertEqual(status, 0, run.stderr)
         }
         let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")

@@ -5,21 +5,9 @@ import XCTest
 /// `responses.create(stream=True)`, the `responses.stream()` helper and a non-streaming call.
 final class OpenAISDKTests: XCTestCase {
     func testStreamingHelperAndNonStreamingCallsSeeTextAndUsage() throws {
-        let python = try TestEnvironment.venvTool("python")
         let stack = try SightlineStack(label: "sdk")
         defer { stack.stop() }
-        let script = TestEnvironment.repoRoot.appendingPathComponent(
-            "Tests/IntegrationTests/clients/openai_sdk_turns.py"
-        ).path
-        let run = try ChildProcess(
-            name: "sdk",
-            executable: python,
-            arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
-            directory: stack.directory
-        )
-        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
-        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
-        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let out = try RealClients.sdkScript(stack, "openai_sdk_turns.py")
 
         let stream = try XCTUnwrap(out["stream"] as? [String: Any])
         let events = try XCTUnwrap(stream["events"] as? [String])

@@ -191,28 +191,15 @@ final class WebSocketProxyTests: XCTestCase {
 /// The real Codex CLI over WebSocket (`supports_websockets = true`) through the proxy.
 final class WebSocketCodexTests: XCTestCase {
     func testCodexRunsAToolTurnOverWebSocketOnOneUpstreamConnection() throws {
-        let codex = try TestEnvironment.venvTool("codex")
         let stack = try SightlineStack(label: "ws-codex")
         defer { stack.stop() }
-        let home = stack.directory.appendingPathComponent("codex-home")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        try CodexConfig.toml(proxyURL: stack.proxyURL, webSockets: true)
-            .write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
-        let work = stack.directory.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let run = try ChildProcess(
-            name: "codex",
-            executable: codex,
+        let (run, status) = try RealClients.codexExec(
+            stack,
+            webSockets: true,
             arguments: [
-                "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never",
-                "--dangerously-bypass-approvals-and-sandbox", "-C", work.path,
-                "Please run this: [[tool:echo ws-ok]]",
-            ],
-            environment: ["CODEX_HOME": home.path, "SIGHTLINE_CLIENT_KEY": "codex-test-key-FAKE", "RUST_LOG": "error"],
-            directory: stack.directory
+                "--ephemeral", "--dangerously-bypass-approvals-and-sandbox", "Please run this: [[tool:echo ws-ok]]",
+            ]
         )
-        let status = run.waitForExit(timeout: 120)
-        if status == nil { run.stop() }
         XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
         XCTAssertTrue(run.stdout.contains("Tool said: ws-ok"), "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
 
@@ -243,21 +230,9 @@ final class WebSocketCodexTests: XCTestCase {
 /// pooled upstream WebSocket and goes out incrementally.
 final class HTTPBridgeTests: XCTestCase {
     func testSDKConversationGoesOutIncrementallyWithGrowingCache() throws {
-        let python = try TestEnvironment.venvTool("python")
         let stack = try SightlineStack(label: "bridge")
         defer { stack.stop() }
-        let script = TestEnvironment.repoRoot.appendingPathComponent(
-            "Tests/IntegrationTests/clients/openai_sdk_bridge.py"
-        ).path
-        let run = try ChildProcess(
-            name: "sdk",
-            executable: python,
-            arguments: [script, stack.proxyURL + "/v1", "sdk-test-key-FAKE"],
-            directory: stack.directory
-        )
-        XCTAssertEqual(run.waitForExit(timeout: 60), 0, run.stderr)
-        let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
-        let out = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let out = try RealClients.sdkScript(stack, "openai_sdk_bridge.py")
         let cached = try XCTUnwrap(out["cached"] as? [Int])
         XCTAssertEqual(cached.count, 3)
         XCTAssertGreaterThan(cached[1], cached[0], "\(cached)")
