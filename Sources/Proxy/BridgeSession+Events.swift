@@ -196,15 +196,7 @@ extension BridgeSession {
     }
 
     private func recordUsage(_ usage: ResponseEventSummary.Usage, _ r: Request) {
-        let input = max(0, usage.inputTokens ?? 0)
-        let cached = max(0, usage.cachedInputTokens ?? 0)
-        ctx.metrics.tokens(kind: "input").increment(by: UInt64(input))
-        ctx.metrics.tokens(kind: "cached_input").increment(by: UInt64(cached))
-        ctx.metrics.tokens(kind: "output").increment(by: UInt64(max(0, usage.outputTokens ?? 0)))
-        ctx.metrics.tokens(kind: "reasoning").increment(by: UInt64(max(0, usage.reasoningOutputTokens ?? 0)))
-        ctx.metrics.requestInputTokens.observe(Double(input))
-        r.serverSpan.setAttribute("gen_ai.usage.input_tokens", .int(input))
-        r.serverSpan.setAttribute("sightline.usage.cached_input_tokens", .int(cached))
+        UsageRecorder.record(usage, metrics: ctx.metrics, span: r.serverSpan)
     }
 
     /// Records the end of the bridged request exactly once and gives the session back to the pool.

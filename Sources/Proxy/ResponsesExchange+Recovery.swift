@@ -251,18 +251,7 @@ extension ResponsesExchange {
             defer { s.usageRecorded = true }
             return !s.usageRecorded
         }
-        guard first else { return }
-        let input = max(0, usage.inputTokens ?? 0)
-        let cached = max(0, usage.cachedInputTokens ?? 0)
-        let output = max(0, usage.outputTokens ?? 0)
-        ctx.metrics.tokens(kind: "input").increment(by: UInt64(input))
-        ctx.metrics.tokens(kind: "cached_input").increment(by: UInt64(cached))
-        ctx.metrics.tokens(kind: "output").increment(by: UInt64(output))
-        ctx.metrics.tokens(kind: "reasoning").increment(by: UInt64(max(0, usage.reasoningOutputTokens ?? 0)))
-        ctx.metrics.requestInputTokens.observe(Double(input))
-        serverSpan.setAttribute("gen_ai.usage.input_tokens", .int(input))
-        serverSpan.setAttribute("sightline.usage.cached_input_tokens", .int(cached))
-        serverSpan.setAttribute("gen_ai.usage.output_tokens", .int(output))
+        if first { UsageRecorder.record(usage, metrics: ctx.metrics, span: serverSpan) }
     }
 
     /// Records the result of every decision still waiting for one.

@@ -80,17 +80,7 @@ extension WebSocketSession {
 
     func recordUsage(_ usage: ResponseEventSummary.Usage) {
         guard let t = turn else { return }
-        let input = max(0, usage.inputTokens ?? 0)
-        let cached = max(0, usage.cachedInputTokens ?? 0)
-        let output = max(0, usage.outputTokens ?? 0)
-        ctx.metrics.tokens(kind: "input").increment(by: UInt64(input))
-        ctx.metrics.tokens(kind: "cached_input").increment(by: UInt64(cached))
-        ctx.metrics.tokens(kind: "output").increment(by: UInt64(output))
-        ctx.metrics.tokens(kind: "reasoning").increment(by: UInt64(max(0, usage.reasoningOutputTokens ?? 0)))
-        ctx.metrics.requestInputTokens.observe(Double(input))
-        t.span.setAttribute("gen_ai.usage.input_tokens", .int(input))
-        t.span.setAttribute("sightline.usage.cached_input_tokens", .int(cached))
-        t.span.setAttribute("gen_ai.usage.output_tokens", .int(output))
+        UsageRecorder.record(usage, metrics: ctx.metrics, span: t.span)
     }
 
     /// Cools the account for quota and credential classes, as the HTTP path does (never for 401 alone,
