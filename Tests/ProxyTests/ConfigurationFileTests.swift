@@ -28,7 +28,7 @@ final class ConfigurationFileTests: XCTestCase {
     func testReadRefusesAWorldReadableFileAndNamesNoValue() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: path,
             contents: Data(#"{"accounts":[{"name":"a","accessToken":"sim-access-FAKE"}]}"#.utf8),
             attributes: [.posixPermissions: 0o644]
