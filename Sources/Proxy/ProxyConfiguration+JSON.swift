@@ -117,7 +117,7 @@ extension ProxyConfiguration {
         }
         c.eventLoops = file.eventLoops ?? 0
         c.pathPrefix = file.pathPrefix
-        c.httpBridge = file.httpBridge ?? true
+        c.httpBridge = file.httpBridge ?? false
         c.stateDirectory = file.stateDirectory ?? c.stateDirectory
         c.pseudonymKeyFile = file.pseudonymKeyFile
         func secret(_ inline: String?, _ env: String?, _ field: String, _ account: String) throws -> Secret<String>? {

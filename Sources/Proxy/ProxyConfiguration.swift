@@ -51,7 +51,10 @@ struct ProxyConfiguration: Sendable {
     var pathPrefix: String?
     /// Carry HTTP clients' Responses conversations over one pooled upstream WebSocket per continuity key
     /// (ChatGPT accounts only), sending only the new items with `previous_response_id` (docs/websocket.md).
-    var httpBridge = true
+    /// Off by default: each bridged conversation holds an upstream WebSocket with its own I/O thread, which
+    /// costs CPU and memory at high concurrency (docs/benchmarks.md); turn it on where prompt-cache hits
+    /// for HTTP clients matter more than throughput.
+    var httpBridge = false
     var stateDirectory = ".sightline-state"
     var pseudonymKeyFile: String?
     var accounts: [Account] = []

@@ -5,7 +5,7 @@ import XCTest
 /// transport, for a turn that includes a tool call and its follow-up.
 final class CodexCLITests: XCTestCase {
     func testCodexExecCompletesATurnWithAToolCall() throws {
-        let stack = try SightlineStack(label: "codex", extraConfig: ["httpBridge": false])
+        let stack = try SightlineStack(label: "codex")
         defer { stack.stop() }
         let (run, status) = try RealClients.codexExec(
             stack,

@@ -87,9 +87,22 @@ final class SoakTests: XCTestCase {
     }
 
     func testShortSoakUnderRandomFaults() throws {
-        let seconds = Double(ProcessInfo.processInfo.environment["SIGHTLINE_SOAK_SECONDS"] ?? "") ?? 30
+        try soak(
+            seconds: Double(ProcessInfo.processInfo.environment["SIGHTLINE_SOAK_SECONDS"] ?? "") ?? 25,
+            bridge: false
+        )
+    }
+
+    /// The same with the HTTP bridge on: pooled upstream WebSocket sessions must not leak descriptors or
+    /// account slots, and a bridged failure must be as well-formed as a plain one.
+    func testShortSoakThroughTheHTTPBridge() throws {
+        try soak(seconds: 15, bridge: true)
+    }
+
+    func soak(seconds: Double, bridge: Bool) throws {
         let stack = try SightlineStack(
-            label: "soak",
+            label: bridge ? "soak-bridge" : "soak",
+            extraConfig: ["httpBridge": bridge],
             simulator: ["eventProfile": ["deltaCount": 6, "deltaDelayMs": 2]]
         )
         self.stack = stack

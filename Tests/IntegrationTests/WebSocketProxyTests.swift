@@ -230,7 +230,7 @@ final class WebSocketCodexTests: XCTestCase {
 /// pooled upstream WebSocket and goes out incrementally.
 final class HTTPBridgeTests: XCTestCase {
     func testSDKConversationGoesOutIncrementallyWithGrowingCache() throws {
-        let stack = try SightlineStack(label: "bridge")
+        let stack = try SightlineStack(label: "bridge", extraConfig: ["httpBridge": true])
         defer { stack.stop() }
         let out = try RealClients.sdkScript(stack, "openai_sdk_bridge.py")
         let cached = try XCTUnwrap(out["cached"] as? [Int])
