@@ -256,3 +256,54 @@ final class HTTPBridgeTests: XCTestCase {
         )
     }
 }
+
+/// Strip-retry: the bridge's own anchor (it sent only the new items with `previous_response_id`) is lost
+/// upstream; the request still holds the client's full history, so it is retried once without the anchor
+/// and the client never notices.
+final class BridgeStripRetryTests: XCTestCase {
+    func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
+        let stack = try SightlineStack(label: "bridge-strip", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        func post(_ input: [[String: Any]]) throws -> ParsedResponse {
+            let body: [String: Any] = ["model": "gpt-5.5", "input": input, "prompt_cache_key": "strip-1"]
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            return try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(path: "/v1/responses", json: json)
+            )
+        }
+        var history: [[String: Any]] = [["role": "user", "content": "first question"]]
+        let first = try post(history)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let output = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["output"] as? [[String: Any]]
+        )
+        history += output + [["role": "user", "content": "second question"]]
+        // The next frame on that account is answered as if the upstream had forgotten the anchor.
+        let fault = #"{"account":"acct1","fault":"previous_response_not_found","count":1}"#
+        XCTAssertEqual(
+            try HTTPTestClient.exchange(
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/faults", json: fault)
+            ).status,
+            200
+        )
+        let second = try post(history)
+        XCTAssertEqual(second.status, 200, second.bodyText)
+        XCTAssertFalse(second.bodyText.contains("previous_response_not_found"))
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertTrue(
+            metrics.contains(#"sightline_recovery_decisions_total{decision="strip_retry",outcome="attempted"} 1"#),
+            metrics
+        )
+        XCTAssertTrue(
+            metrics.contains(#"sightline_recovery_decisions_total{decision="strip_retry",outcome="succeeded"} 1"#)
+        )
+        // The retry carried the full history without an anchor.
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let requests = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let last = try XCTUnwrap(requests.last { ($0["path"] as? String ?? "").hasSuffix("/responses") })
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false)
+        XCTAssertEqual(last["input_item_count"] as? Int, history.count)
+    }
+}
