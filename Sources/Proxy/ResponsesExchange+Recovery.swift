@@ -189,12 +189,31 @@ extension ResponsesExchange {
     }
 
     func completeSuccessfully() {
-        let (account, responseID, fullInput, items) = state.withLock {
-            s -> (Int?, String?, [UInt8]?, [(index: Int, item: [UInt8])]) in
+        let (account, responseID, fullInput) = state.withLock { s -> (Int?, String?, [UInt8]?) in
             s.liveAttempt = nil
-            return (s.account, s.responseID, s.fullInput, s.outputItems)
+            return (s.account, s.responseID, s.fullInput)
         }
         endAttempt(outcome: "success", error: nil)
+        // Compressing a transcript costs milliseconds for a large history: do it, and answer the client,
+        // off the upstream thread (which serves every transfer). The answer still waits for the store, so a
+        // client's next turn always finds the transcript of this one.
+        if fullInput != nil, responseID != nil {
+            Self.completions.async { [self] in
+                recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput)
+            }
+        } else {
+            recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput)
+        }
+    }
+
+    private static let completions = DispatchQueue(
+        label: "sightline.completions",
+        qos: .userInitiated,
+        attributes: .concurrent
+    )
+
+    private func recordAndAnswer(account: Int?, responseID: String?, fullInput: [UInt8]?) {
+        let items = state.withLock { $0.outputItems }
         if let account {
             let now = ctx.now()
             ctx.pool.recordSuccess(account, session: prepared.sessionPseudonym, now: now)
