@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,9 @@ int sl_peer_address(int fd, char *buf, int buflen) {
     snprintf(buf, (size_t)buflen, "%s:%d", ip, ntohs(addr.sin_port));
     return 0;
 }
+
+int sl_limit_malloc_arenas(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+int sl_malloc_trim(void) { return malloc_trim(0); }
 
 uint32_t sl_epollin(void) { return EPOLLIN; }
 uint32_t sl_epollout(void) { return EPOLLOUT; }

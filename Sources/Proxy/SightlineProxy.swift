@@ -1,3 +1,4 @@
+import CSightlineSys
 import Foundation
 import HTTPServer
 import LogRedaction
@@ -36,6 +37,8 @@ public final class SightlineProxy: Sendable {
     }
 
     init(configuration: ProxyConfiguration, environment: [String: String]) throws {
+        // One malloc arena per core instead of one per thread: without it RSS stays at its load peak.
+        _ = sl_limit_malloc_arenas(Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         let registry = MetricRegistry()
         let metrics = SightlineMetrics(registry: registry, version: Self.version, revision: BuildRevision.value)
         registry.addCollector(ProcessMetrics.collect)

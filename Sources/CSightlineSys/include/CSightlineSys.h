@@ -29,6 +29,11 @@ int sl_set_nodelay(int fd);
 int sl_set_nonblocking(int fd);
 /* The peer address as "a.b.c.d:port" into buf; returns 0 or -errno. */
 int sl_peer_address(int fd, char *buf, int buflen);
+/* Caps glibc's malloc arenas (M_ARENA_MAX): each thread otherwise gets its own, and RSS stays at its
+   peak after load. Returns mallopt's result (1 on success). */
+int sl_limit_malloc_arenas(int arenas);
+/* Returns freed heap memory to the kernel (malloc_trim(0)). */
+int sl_malloc_trim(void);
 /* EPOLL constants as plain integers (they are enum members in glibc headers). */
 uint32_t sl_epollin(void);
 uint32_t sl_epollout(void);
