@@ -82,7 +82,7 @@ struct ProxyConfiguration: Sendable {
     /// Proxied requests (streams) in flight at once; over it: 503 `proxy_at_capacity`. 0 = unlimited.
     var maxInFlightRequests = 4096
     /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
-    var transcriptCacheBytes = 64 * 1024 * 1024
+    var transcriptCacheBytes = 32 * 1024 * 1024
     /// How often stickiness and affinity are snapshotted to the state directory.
     var continuitySnapshotSeconds = 15.0
     /// Bytes queued for one slow client above which the upstream transfer is paused.

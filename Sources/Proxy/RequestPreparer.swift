@@ -27,7 +27,6 @@ struct RequestPreparer {
                     sessionPseudonym: nil,
                     principalPseudonym: principalPseudonym,
                     anchor: nil,
-                    inputItems: nil,
                     forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
                 )
             )
@@ -76,7 +75,6 @@ struct RequestPreparer {
                 sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
                 principalPseudonym: principalPseudonym,
                 anchor: anchor,
-                inputItems: Self.inputItems(top),
                 forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
             )
         )

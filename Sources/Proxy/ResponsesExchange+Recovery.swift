@@ -189,17 +189,20 @@ extension ResponsesExchange {
     }
 
     func completeSuccessfully() {
-        let (account, responseID, fullInput) = state.withLock { s -> (Int?, String?, [UInt8]?) in
+        let (account, responseID, fullInput, inputIsComplete) = state.withLock {
+            s -> (Int?, String?, [UInt8]?, Bool) in
             s.liveAttempt = nil
-            return (s.account, s.responseID, s.fullInput)
+            return (s.account, s.responseID, s.fullInput, s.inputIsComplete)
         }
         endAttempt(outcome: "success", error: nil)
         // Compressing a transcript costs milliseconds for a large history: do it, and answer the client,
         // off the upstream thread (which serves every transfer). The answer still waits for the store, so a
         // client's next turn always finds the transcript of this one.
-        if fullInput != nil, responseID != nil {
+        if fullInput != nil || inputIsComplete, responseID != nil {
             Self.completions.async { [self] in
-                recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput)
+                // The request's own input is read from its body here, off the upstream thread.
+                let input = fullInput ?? prepared.inputItems
+                recordAndAnswer(account: account, responseID: responseID, fullInput: input)
             }
         } else {
             recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput)

@@ -30,10 +30,12 @@ final class ResponsesExchange: Sendable {
         var sessionPseudonym: String?
         var principalPseudonym: String?
         var anchor: String?
-        /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
-        /// transcript cache and for rebuilding a replay.
-        var inputItems: [UInt8]?
         var forwardedHeaders: [(String, String)]
+
+        /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
+        /// transcript cache and for rebuilding a replay. Computed when needed (one scan of the body) rather
+        /// than held: a copy of every in-flight history costs memory at high concurrency.
+        var inputItems: [UInt8]? { (try? JSONTopLevel.scan(body)).flatMap(RequestPreparer.inputItems) }
     }
 
     enum Mode: Sendable {
@@ -72,8 +74,10 @@ final class ResponsesExchange: Sendable {
         var usageRecorded = false
         /// The body the next attempt sends: the prepared one, or a replay without the anchor.
         var body: [UInt8] = []
-        /// The full input the next attempt sends when known (no anchor, or the anchor expanded).
+        /// The full input the next attempt sends, when it was rebuilt from the transcript.
         var fullInput: [UInt8]?
+        /// The request's own `input` is the whole conversation (no anchor): the transcript takes it as is.
+        var inputIsComplete = false
         /// The request still carries `previous_response_id`.
         var anchorInBody = false
         /// The account this request should go back to: the anchor's owner (affinity map), or the account
@@ -124,7 +128,7 @@ final class ResponsesExchange: Sendable {
         state.withLock { s in
             s.body = prepared.body
             s.anchorInBody = prepared.anchor != nil
-            s.fullInput = prepared.anchor == nil ? prepared.inputItems : nil
+            s.inputIsComplete = prepared.anchor == nil
         }
         if let anchor = prepared.anchor {
             let now = Int64(ctx.now())
