@@ -7,13 +7,9 @@ public struct SHA1: Sendable {
     public static let digestLength = 20
     public static let blockLength = 64
 
-    private var state: [UInt32] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0]
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+    private var core = MerkleDamgard<SHA1Function>()
 
-    public init() {
-        pending.reserveCapacity(Self.blockLength)
-    }
+    public init() {}
 
     /// The digest of `bytes` in one call.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
@@ -23,63 +19,20 @@ public struct SHA1: Sendable {
     }
 
     /// Absorbs more message bytes.
-    public mutating func update(_ bytes: some Collection<UInt8>) {
-        let done: Void? = bytes.withContiguousStorageIfAvailable { absorb(UnsafeRawBufferPointer($0)) }
-        if done == nil {
-            Array(bytes).withUnsafeBytes { absorb($0) }
-        }
-    }
+    public mutating func update(_ bytes: some Collection<UInt8>) { core.update(bytes) }
 
     /// Pads, processes the last block(s) and returns the 20-byte digest. The state is spent afterwards.
-    public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail = pending
-        tail.append(0x80)
-        while tail.count % Self.blockLength != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> shift)) }
-        tail.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                Self.compress(&state, UnsafeRawBufferPointer(rebasing: raw[offset..<offset + Self.blockLength]))
-                offset += Self.blockLength
-            }
-        }
-        pending.removeAll()
-        var digest = [UInt8]()
-        digest.reserveCapacity(Self.digestLength)
-        for word in state {
-            digest.append(UInt8(truncatingIfNeeded: word >> 24))
-            digest.append(UInt8(truncatingIfNeeded: word >> 16))
-            digest.append(UInt8(truncatingIfNeeded: word >> 8))
-            digest.append(UInt8(truncatingIfNeeded: word))
-        }
-        return digest
-    }
+    public mutating func finalize() -> [UInt8] { core.finalize() }
+}
 
-    private mutating func absorb(_ input: UnsafeRawBufferPointer) {
-        length &+= UInt64(input.count)
-        var offset = 0
-        if !pending.isEmpty {
-            let take = min(Self.blockLength - pending.count, input.count)
-            pending.append(contentsOf: input[0..<take])
-            offset = take
-            if pending.count == Self.blockLength {
-                let block = pending
-                block.withUnsafeBytes { Self.compress(&state, $0) }
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
-        while input.count - offset >= Self.blockLength {
-            Self.compress(&state, UnsafeRawBufferPointer(rebasing: input[offset..<offset + Self.blockLength]))
-            offset += Self.blockLength
-        }
-        if offset < input.count { pending.append(contentsOf: input[offset...]) }
-    }
+/// The SHA1 block function (FIPS 180-4) for `MerkleDamgard`.
+enum SHA1Function: MerkleDamgardFunction {
+    static let initialState: [UInt32] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0]
 
     @inline(__always)
     private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
 
-    private static func compress(_ h: inout [UInt32], _ block: UnsafeRawBufferPointer) {
+    static func compress(_ h: inout [UInt32], _ block: UnsafeRawBufferPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
             for i in 0..<16 {
                 w[i] =
