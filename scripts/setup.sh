@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libcurl4-openssl-dev zlib1g-dev libzstd-dev prometheus jq openssl zstd; do
+for pkg in libcurl4-openssl-dev zlib1g-dev libzstd-dev prometheus jq openssl zstd python3-websockets; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${SIGHTLINE_SETUP_BENCH:-0}" = "1" ]; then
