@@ -7,19 +7,7 @@ final class CodexCLITests: XCTestCase {
     func testCodexExecCompletesATurnWithAToolCall() throws {
         let stack = try SightlineStack(label: "codex")
         defer { stack.stop() }
-        let (run, status) = try RealClients.codexExec(
-            stack,
-            webSockets: false,
-            arguments: [
-                "--ephemeral", "--dangerously-bypass-approvals-and-sandbox",
-                "Please run this: [[tool:echo sightline-tool-ok]]",
-            ]
-        )
-        XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
-        XCTAssertTrue(
-            run.stdout.contains("Tool said: sightline-tool-ok"),
-            "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)"
-        )
+        try RealClients.codexToolTurn(stack, webSockets: false, marker: "sightline-tool-ok")
 
         // The simulator saw the tool round trip: a function_call answered, then a request carrying its output.
         let requests = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText

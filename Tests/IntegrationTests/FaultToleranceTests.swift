@@ -153,7 +153,7 @@ final class FaultToleranceTests: XCTestCase {
             XCTAssertEqual(r.status, 200)
         }
         XCTAssertTrue(
-            SightlineStack.waitUntil(timeout: 5) { stack.proxy.stderr.contains("\"request finished\"") },
+            poll(timeout: 5) { stack.proxy.stderr.contains("\"request finished\"") },
             "records reach stderr"
         )
         let stderr = stack.proxy.stderr
@@ -204,6 +204,6 @@ final class FaultToleranceTests: XCTestCase {
 /// Connect-only probe: whether something listens on a loopback port yet.
 enum HTTPTestClientProbe {
     static func connects(port: Int, within timeout: TimeInterval) -> Bool {
-        SightlineStack.waitUntil(timeout: timeout) { (try? HTTPTestClient(port: port, timeout: 1)) != nil }
+        poll(timeout: timeout) { (try? HTTPTestClient(port: port, timeout: 1)) != nil }
     }
 }

@@ -29,7 +29,7 @@ final class LimitsTests: XCTestCase {
         held.removeAll()  // closes both
         var text = ""
         XCTAssertTrue(
-            SightlineStack.waitUntil(timeout: 5) {
+            poll(timeout: 5) {
                 guard let m = try? HTTPTestClient.get(port: stack.proxyPort, path: "/metrics"), m.status == 200 else {
                     return false
                 }
@@ -54,7 +54,7 @@ final class LimitsTests: XCTestCase {
             silent.append(c)
         }
         XCTAssertTrue(
-            try SightlineStack.waitUntil(timeout: 10) {
+            try poll(timeout: 10) {
                 SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) == 2
             }
         )
@@ -72,7 +72,7 @@ final class LimitsTests: XCTestCase {
         )
         for c in silent { c.disconnect() }
         XCTAssertTrue(
-            try SightlineStack.waitUntil(timeout: 10) {
+            try poll(timeout: 10) {
                 SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) == 0
             },
             "a client that leaves frees its slot"

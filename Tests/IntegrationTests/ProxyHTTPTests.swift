@@ -163,13 +163,3 @@ final class ProxyHTTPTests: XCTestCase {
             .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
     }
 }
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func poll(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    repeat {
-        if condition() { return true }
-        usleep(20_000)
-    } while Date() < deadline
-    return condition()
-}

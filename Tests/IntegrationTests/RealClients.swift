@@ -53,4 +53,29 @@ enum RealClients {
         let line = try XCTUnwrap(run.stdout.split(separator: "\n").last, run.stderr)
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
+
+    /// A Codex turn with a tool call (`[[tool:echo <marker>]]`): asserts the CLI exits 0 and shows the
+    /// simulator's answer to the tool's output.
+    static func codexToolTurn(
+        _ stack: SightlineStack,
+        webSockets: Bool,
+        marker: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
+        let (run, status) = try codexExec(
+            stack,
+            webSockets: webSockets,
+            arguments: [
+                "--ephemeral", "--dangerously-bypass-approvals-and-sandbox", "Please run this: [[tool:echo \(marker)]]",
+            ]
+        )
+        XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)", file: file, line: line)
+        XCTAssertTrue(
+            run.stdout.contains("Tool said: \(marker)"),
+            "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)",
+            file: file,
+            line: line
+        )
+    }
 }

@@ -24,7 +24,7 @@ final class ShutdownTests: XCTestCase {
             clients.append(c)
         }
         XCTAssertTrue(
-            try SightlineStack.waitUntil(timeout: 10) {
+            try poll(timeout: 10) {
                 (SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) ?? 0) >= Double(count)
             },
             "all streams in flight"
@@ -43,7 +43,7 @@ final class ShutdownTests: XCTestCase {
         let signalled = Date()
         stack.proxy.signal(SIGTERM)
         XCTAssertTrue(
-            SightlineStack.waitUntil(timeout: 3) { (try? HTTPTestClient(port: stack.proxyPort, timeout: 1)) == nil },
+            poll(timeout: 3) { (try? HTTPTestClient(port: stack.proxyPort, timeout: 1)) == nil },
             "new connections are refused once draining"
         )
         for (i, c) in clients.enumerated() {

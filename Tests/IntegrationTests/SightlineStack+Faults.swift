@@ -43,16 +43,6 @@ extension SightlineStack {
             $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
         }.count
     }
-
-    /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-    static func waitUntil(timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if try condition() { return true }
-            usleep(20_000)
-        } while Date() < deadline
-        return try condition()
-    }
 }
 
 extension ParsedResponse {

@@ -156,7 +156,7 @@ final class SoakTests: XCTestCase {
         }
         try stack.randomFaults(probability: 0, faults: [], seed: 0)
         XCTAssertTrue(
-            try SightlineStack.waitUntil(timeout: 10) {
+            try poll(timeout: 10) {
                 SightlineStack.sample("sightline_in_flight_requests", in: try stack.scrape()) == 0
             }
         )

@@ -54,3 +54,14 @@ struct MissingPrerequisite: Error, CustomStringConvertible {
     var what: String
     var description: String { "missing prerequisite: \(what)" }
 }
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes: the one way the integration tests wait
+/// for something (never a bare sleep).
+func poll(timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    repeat {
+        if try condition() { return true }
+        usleep(20_000)
+    } while Date() < deadline
+    return try condition()
+}

@@ -193,15 +193,7 @@ final class WebSocketCodexTests: XCTestCase {
     func testCodexRunsAToolTurnOverWebSocketOnOneUpstreamConnection() throws {
         let stack = try SightlineStack(label: "ws-codex")
         defer { stack.stop() }
-        let (run, status) = try RealClients.codexExec(
-            stack,
-            webSockets: true,
-            arguments: [
-                "--ephemeral", "--dangerously-bypass-approvals-and-sandbox", "Please run this: [[tool:echo ws-ok]]",
-            ]
-        )
-        XCTAssertEqual(status, 0, "codex stderr:\n\(run.stderr)\nstdout:\n\(run.stdout)")
-        XCTAssertTrue(run.stdout.contains("Tool said: ws-ok"), "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
+        try RealClients.codexToolTurn(stack, webSockets: true, marker: "ws-ok")
 
         let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
         let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
