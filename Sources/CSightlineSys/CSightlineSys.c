@@ -115,6 +115,24 @@ int sl_peer_address(int fd, char *buf, int buflen) {
 int sl_limit_malloc_arenas(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
 int sl_malloc_trim(void) { return malloc_trim(0); }
 
+int sl_timerfd_create(void) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int sl_timerfd_arm(int fd, uint64_t nanoseconds) {
+    if (nanoseconds == 0) nanoseconds = 1;
+    struct itimerspec spec = {0};
+    spec.it_value.tv_sec = (time_t)(nanoseconds / 1000000000u);
+    spec.it_value.tv_nsec = (long)(nanoseconds % 1000000000u);
+    return timerfd_settime(fd, 0, &spec, NULL) == 0 ? 0 : -errno;
+}
+
+uint64_t sl_timerfd_clear(int fd) {
+    uint64_t expirations = 0;
+    return read(fd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations ? expirations : 0;
+}
+
 uint32_t sl_epollin(void) { return EPOLLIN; }
 uint32_t sl_epollout(void) { return EPOLLOUT; }
 uint32_t sl_epollrdhup(void) { return EPOLLRDHUP; }

@@ -24,7 +24,7 @@ final class EventLoop: @unchecked Sendable {
     let epollFD: Int32
     let wakeFD: Int32
     private let queue = Mutex(TaskQueue())
-    private let ownerThread = Atomic<UInt>(0)
+    let ownerThread = Atomic<UInt>(0)
 
     // Loop-thread state.
     var listenerFD: Int32
@@ -41,6 +41,12 @@ final class EventLoop: @unchecked Sendable {
     var dirty: [Connection] = []
     /// Callbacks (onWritable, onClose) run after the current connection operation, never re-entrantly.
     var deferred: [@Sendable () -> Void] = []
+    /// Descriptors watched for code outside HTTPServer (`EventLoopHandle.watch`), by fd.
+    var externals: [Int32: any LoopDescriptorWatcher] = [:]
+    /// Per-loop state of code outside HTTPServer (`EventLoopHandle.setAttachment`), told when the loop stops.
+    var attachments: [ObjectIdentifier: any LoopAttachment] = [:]
+    /// Set as the loop starts to close everything: attachments are refused from then on.
+    private(set) var stopped = false
     let readScratch: UnsafeMutableRawBufferPointer
 
     init(core: ServerCore, listenerFD: Int32) throws {
@@ -69,8 +75,14 @@ final class EventLoop: @unchecked Sendable {
 
     /// Queues `task` for the loop thread and wakes it. Dropped once the loop has stopped.
     func submit(_ task: LoopTask) {
+        submitReporting(task)
+    }
+
+    /// `submit`, telling whether the task was queued (false once the loop has stopped).
+    @discardableResult
+    func submitReporting(_ task: LoopTask) -> Bool {
         queue.withLock { q in
-            guard !q.stopped else { return }
+            guard !q.stopped else { return false }
             let wasEmpty = q.tasks.isEmpty
             q.tasks.append(task)
             // Written under the lock: the loop closes `wakeFD` under the same lock, so the fd cannot be
@@ -79,15 +91,14 @@ final class EventLoop: @unchecked Sendable {
                 var one: UInt64 = 1
                 _ = Glibc.write(wakeFD, &one, 8)
             }
+            return true
         }
     }
 
     /// Runs `task` at once when called on the loop thread with nothing queued before it (the handler
     /// answering synchronously: no queue, no wakeup); otherwise queues it, keeping submission order.
     func perform(_ task: LoopTask) {
-        if pthread_equal(pthread_self(), pthread_t(ownerThread.load(ordering: .relaxed))) != 0
-            && batchIndex >= batch.count && queue.withLock({ $0.tasks.isEmpty })
-        {
+        if isLoopThread && batchIndex >= batch.count && queue.withLock({ $0.tasks.isEmpty }) {
             execute(task)
         } else {
             submit(task)
@@ -123,6 +134,10 @@ final class EventLoop: @unchecked Sendable {
 
     private func dispatch(_ event: sl_epoll_event) {
         let fd = Int32(truncatingIfNeeded: event.token & 0xFFFF_FFFF)
+        if event.token >> 32 == UInt64(Self.externalGeneration) {
+            dispatchExternal(fd, event.events)
+            return
+        }
         if event.token >> 32 == Self.wakeGeneration {
             if fd == wakeFD {
                 var value: UInt64 = 0
@@ -215,6 +230,8 @@ final class EventLoop: @unchecked Sendable {
             done.signal()
         case .abortAll:
             exitRequested = true
+        case .run(let work):
+            work()
         }
     }
 
@@ -246,7 +263,8 @@ final class EventLoop: @unchecked Sendable {
             }
             core.openConnections.add(1, ordering: .relaxed)
             _ = sl_set_nodelay(fd)
-            nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+            // 0 marks the wakeup and listener, `externalGeneration` watched descriptors.
+            nextGeneration = nextGeneration >= Self.externalGeneration - 1 ? 1 : nextGeneration + 1
             let token = Self.token(fd: fd, generation: nextGeneration)
             let connection = Connection(loop: self, fd: fd, token: token, remoteAddress: remote)
             let index = Int(fd)
@@ -300,6 +318,9 @@ final class EventLoop: @unchecked Sendable {
         settle()
     }
 
+    /// Closes every connection (their `onClose` callbacks run), runs the closures still queued (work such as
+    /// an upstream cancel must not be lost: whoever queued it may be waiting for it), tells the attachments,
+    /// then closes the loop's own descriptors. Other queued tasks are dropped: their connections are gone.
     private func closeEverything() {
         for case let c? in connections { c.close() }
         settle()
@@ -307,11 +328,20 @@ final class EventLoop: @unchecked Sendable {
             Glibc.close(listenerFD)
             listenerFD = -1
         }
-        queue.withLock { q in
+        stopped = true
+        let leftovers = queue.withLock { q in
             q.stopped = true
-            q.tasks.removeAll()
-            Glibc.close(wakeFD)
+            defer { q.tasks.removeAll() }
+            return q.tasks
         }
+        for case .run(let work) in leftovers { work() }
+        settle()
+        let stopping = attachments.values
+        attachments.removeAll()
+        for attachment in stopping { attachment.loopDidStop() }
+        settle()
+        for fd in Array(externals.keys) { unwatchExternal(fd) }
+        _ = queue.withLock { _ in Glibc.close(wakeFD) }
         Glibc.close(epollFD)
     }
 }

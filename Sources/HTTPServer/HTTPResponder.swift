@@ -104,6 +104,10 @@ public final class HTTPResponder: Sendable {
         if runNow { callback() }
     }
 
+    /// The event loop that owns this request's connection: work done there (`EventLoopHandle.execute`)
+    /// reaches the connection without a thread hop.
+    public var eventLoop: EventLoopHandle { EventLoopHandle(loop) }
+
     /// Bytes accepted by `write` (plus head and framing) and not yet written to the socket.
     public var queuedBytes: Int { shared.queuedBytes.load(ordering: .relaxed) }
 

@@ -79,6 +79,14 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// The running loops (empty before `start` and after `shutdown`), for code that does its own I/O on them.
+    public var eventLoops: [EventLoopHandle] {
+        lifecycle.withLock { state in
+            guard case .running(let loops, _, _) = state else { return [] }
+            return loops.map(EventLoopHandle.init)
+        }
+    }
+
     /// The bound port (after `start`).
     public var port: Int { boundPort.load(ordering: .acquiring) }
 

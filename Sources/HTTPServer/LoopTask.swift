@@ -19,4 +19,6 @@ enum LoopTask: Sendable {
     case stopAccepting(DispatchSemaphore)
     /// Close every connection now and leave the loop.
     case abortAll
+    /// Run a closure on the loop thread (`EventLoopHandle.execute`).
+    case run(@Sendable () -> Void)
 }

@@ -40,6 +40,7 @@ extension ProxyConfiguration {
             var verifyTLS: Bool?
             var caFile: String?
             var tokenURL: String?
+            var onEventLoops: Bool?
         }
         struct LogFile: Codable {
             var stdout: Bool?
@@ -174,6 +175,7 @@ extension ProxyConfiguration {
             c.upstreamFirstByteTimeoutSeconds = u.firstByteTimeoutSeconds ?? c.upstreamFirstByteTimeoutSeconds
             c.upstreamIdleTimeoutSeconds = u.idleTimeoutSeconds ?? c.upstreamIdleTimeoutSeconds
             c.verifyTLS = u.verifyTLS ?? true
+            c.upstreamOnEventLoops = u.onEventLoops ?? true
             c.caFile = u.caFile
             c.tokenURL = u.tokenURL ?? c.tokenURL
         }

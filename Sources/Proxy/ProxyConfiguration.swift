@@ -63,6 +63,9 @@ struct ProxyConfiguration: Sendable {
     var upstreamFirstByteTimeoutSeconds = 120.0
     var upstreamIdleTimeoutSeconds = 300.0
     var verifyTLS = true
+    /// Run each proxied HTTP request's upstream transfer on the event loop that owns its client connection
+    /// (one curl multi handle per loop) instead of on the one upstream thread: no thread hop per chunk.
+    var upstreamOnEventLoops = true
     var caFile: String?
     var tokenURL = "https://auth.openai.com/oauth/token"
     var logStdout = true

@@ -4,8 +4,9 @@ import LogRedaction
 import WireFormats
 
 extension ResponsesExchange {
-    /// Selects an account and sends one upstream attempt. Runs on the loop thread for the first attempt
-    /// and on the upstream thread for retries; never under the state lock.
+    /// Selects an account and sends one upstream attempt. Runs on the loop thread (and for retries after a
+    /// token refresh, on the upstream thread; with `upstream.onEventLoops` off, every retry does); never
+    /// under the state lock.
     func startAttempt() {
         let now = ctx.now()
         let (excluded, clientGone, owner, first) = state.withLock { s in
@@ -136,7 +137,11 @@ extension ResponsesExchange {
             body: route == .models ? [] : body
         )
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(request.body.count))
-        let transfer = ctx.upstream.start(request, delegate: AttemptDelegate(exchange: self, attempt: attemptNumber))
+        let transfer = ctx.upstream.start(
+            request,
+            on: ctx.configuration.upstreamOnEventLoops ? responder.eventLoop : nil,
+            delegate: AttemptDelegate(exchange: self, attempt: attemptNumber)
+        )
         let cancelNow = state.withLock { s -> Bool in
             s.transfer = transfer
             s.attemptSpan = clientSpan

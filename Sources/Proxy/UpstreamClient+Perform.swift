@@ -1,3 +1,4 @@
+import HTTPServer
 import Synchronization
 
 extension UpstreamClient {
@@ -6,10 +7,15 @@ extension UpstreamClient {
     ///
     /// Any HTTP status is returned, not thrown. Throws `UpstreamFailure` when no complete response arrived;
     /// a body larger than `maxBodyBytes` is read to the end but discarded and thrown as reason `other`.
-    /// Cancelling the calling task cancels the transfer (thrown as reason `cancelled`).
-    public func perform(_ request: UpstreamRequest, maxBodyBytes: Int = 16 << 20) async throws -> UpstreamResponse {
+    /// Cancelling the calling task cancels the transfer (thrown as reason `cancelled`). With a `loop`, the
+    /// transfer runs on that event loop (see `start(_:on:delegate:)`).
+    public func perform(
+        _ request: UpstreamRequest,
+        on loop: EventLoopHandle? = nil,
+        maxBodyBytes: Int = 16 << 20
+    ) async throws -> UpstreamResponse {
         let collector = UpstreamResponseCollector(maxBodyBytes: maxBodyBytes)
-        let transfer = start(request, delegate: collector)
+        let transfer = start(request, on: loop, delegate: collector)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 collector.setContinuation(continuation)

@@ -46,9 +46,7 @@ final class TokenRefresherTests: XCTestCase {
     }
 
     private func waitUntil(_ condition: () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() && Date() < deadline { usleep(1_000) }
-        XCTAssertTrue(condition(), "timed out", file: file, line: line)
+        XCTAssertTrue(pollUntil(condition), "timed out", file: file, line: line)
     }
 
     private static let success: [UInt8] = Array(

@@ -1,16 +1,30 @@
 import Dispatch
 import Foundation
 import Glibc
+import HTTPServer
 import Synchronization
 import XCTest
 
 @testable import Proxy
 
 /// `UpstreamClient` against real loopback sockets: a scripted test server (`UpstreamTestServer`) and, for TLS,
-/// a Python HTTPS server with a throwaway certificate (`UpstreamTLSTestServer`).
-final class UpstreamClientTests: XCTestCase {
-    private var client: UpstreamClient!
+/// a Python HTTPS server with a throwaway certificate (`UpstreamTLSTestServer`). Transfers run on the client's
+/// own thread here; `UpstreamClientOnEventLoopTests` runs every case again on an HTTP server's event loop.
+class UpstreamClientTests: XCTestCase {
+    var client: UpstreamClient!
     private var servers: [UpstreamTestServer] = []
+
+    /// The loop transfers run on; nil: the client's own thread.
+    var eventLoop: EventLoopHandle? { nil }
+
+    @discardableResult
+    func start(_ request: UpstreamRequest, _ delegate: UpstreamTestDelegate) -> UpstreamTransfer {
+        client.start(request, on: eventLoop, delegate: delegate)
+    }
+
+    func perform(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+        try await client.perform(request, on: eventLoop)
+    }
 
     override func setUp() {
         client = UpstreamClient()
@@ -49,7 +63,7 @@ final class UpstreamClientTests: XCTestCase {
         let delegate = UpstreamTestDelegate(onConsumed: { body in
             if body == Array("data: one\n\n".utf8) { firstChunkSeen.signal() }
         })
-        client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        start(UpstreamRequest(url: url(server)), delegate)
 
         let result = try XCTUnwrap(delegate.waitForCompletion())
         XCTAssertTrue(serverSawSignal.load(ordering: .acquiring), "delegate did not see chunk 1 before chunk 2")
@@ -69,7 +83,7 @@ final class UpstreamClientTests: XCTestCase {
             )
         }
         let delegate = UpstreamTestDelegate()
-        client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        start(UpstreamRequest(url: url(server)), delegate)
 
         XCTAssertEqual(try XCTUnwrap(delegate.waitForCompletion()).get().status, 201)
         let heads = delegate.state.withLock { $0.heads }
@@ -94,7 +108,7 @@ final class UpstreamClientTests: XCTestCase {
             headers: [("Content-Type", "application/json"), ("X-Empty", ""), ("Content-Length", "1")],
             body: body
         )
-        let response = try await client.perform(request)
+        let response = try await perform(request)
 
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.completion.bytesSent, body.count)
@@ -117,7 +131,7 @@ final class UpstreamClientTests: XCTestCase {
         let port = try XCTUnwrap(UpstreamTestServer.bindLoopback(fd))
         let delegate = UpstreamTestDelegate()
         let started = Date()
-        client.start(UpstreamRequest(url: "http://127.0.0.1:\(port)/"), delegate: delegate)
+        start(UpstreamRequest(url: "http://127.0.0.1:\(port)/"), delegate)
 
         let failure = try XCTUnwrap(delegate.waitForCompletion()).failure()
         XCTAssertLessThan(Date().timeIntervalSince(started), 1)
@@ -136,7 +150,7 @@ final class UpstreamClientTests: XCTestCase {
         }
         let firstChunk = DispatchSemaphore(value: 0)
         let delegate = UpstreamTestDelegate(onConsumed: { _ in firstChunk.signal() })
-        let transfer = client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        let transfer = start(UpstreamRequest(url: url(server)), delegate)
         XCTAssertEqual(firstChunk.wait(timeout: .now() + 3), .success)
 
         let cancelledAt = Date()
@@ -172,7 +186,7 @@ final class UpstreamClientTests: XCTestCase {
             DispatchQueue.global().async { transfer.resume() }
             return .pause
         })
-        delegate.transfer = client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        delegate.transfer = start(UpstreamRequest(url: url(server)), delegate)
         transferStored.signal()
 
         let completion = try XCTUnwrap(delegate.waitForCompletion()).get()
@@ -187,7 +201,7 @@ final class UpstreamClientTests: XCTestCase {
             connection.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
         }
         let delegate = UpstreamTestDelegate()
-        client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        start(UpstreamRequest(url: url(server)), delegate)
 
         let failure = try XCTUnwrap(delegate.waitForCompletion()).failure()
         XCTAssertEqual(failure?.reason, .connectionReset)
@@ -206,7 +220,7 @@ final class UpstreamClientTests: XCTestCase {
             paused.signal()
             return .pause
         })
-        let transfer = client.start(UpstreamRequest(url: url(server), idleTimeoutSeconds: 0.2), delegate: delegate)
+        let transfer = start(UpstreamRequest(url: url(server), idleTimeoutSeconds: 0.2), delegate)
         XCTAssertEqual(paused.wait(timeout: .now() + 3), .success)
         // Paused time does not count as idle: three idle periods pass without a completion.
         XCTAssertNil(delegate.waitForCompletion(timeoutSeconds: 0.6), "idle timer fired while paused")
@@ -223,7 +237,7 @@ final class UpstreamClientTests: XCTestCase {
         }
         let delegate = UpstreamTestDelegate()
         let started = Date()
-        client.start(UpstreamRequest(url: url(server), firstByteTimeoutSeconds: 0.3), delegate: delegate)
+        start(UpstreamRequest(url: url(server), firstByteTimeoutSeconds: 0.3), delegate)
 
         let failure = try XCTUnwrap(delegate.waitForCompletion()).failure()
         let elapsed = Date().timeIntervalSince(started)
@@ -241,7 +255,7 @@ final class UpstreamClientTests: XCTestCase {
         }
         let delegate = UpstreamTestDelegate()
         let request = UpstreamRequest(url: url(server), firstByteTimeoutSeconds: 0.2, idleTimeoutSeconds: 0.4)
-        client.start(request, delegate: delegate)
+        start(request, delegate)
 
         let failure = try XCTUnwrap(delegate.waitForCompletion()).failure()
         XCTAssertEqual(failure?.reason, .idleTimeout)
@@ -256,8 +270,8 @@ final class UpstreamClientTests: XCTestCase {
                 connection.write("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
             }
         }
-        let first = try await client.perform(UpstreamRequest(url: url(server, "/a")))
-        let second = try await client.perform(UpstreamRequest(url: url(server, "/b")))
+        let first = try await perform(UpstreamRequest(url: url(server, "/a")))
+        let second = try await perform(UpstreamRequest(url: url(server, "/b")))
 
         XCTAssertEqual(first.body, Array("hello /a".utf8))
         XCTAssertEqual(second.body, Array("hello /b".utf8))
@@ -272,12 +286,12 @@ final class UpstreamClientTests: XCTestCase {
             _ = connection.waitForClose(timeoutSeconds: 3)
         }
         let delegate = UpstreamTestDelegate()
-        client.start(UpstreamRequest(url: url(server)), delegate: delegate)
+        start(UpstreamRequest(url: url(server)), delegate)
         client.close()
 
         XCTAssertEqual(try XCTUnwrap(delegate.waitForCompletion(timeoutSeconds: 1)).failure()?.reason, .cancelled)
         let late = UpstreamTestDelegate()
-        client.start(UpstreamRequest(url: url(server)), delegate: late)
+        start(UpstreamRequest(url: url(server)), late)
         XCTAssertEqual(try XCTUnwrap(late.waitForCompletion(timeoutSeconds: 0)).failure()?.reason, .cancelled)
     }
 
@@ -287,7 +301,7 @@ final class UpstreamClientTests: XCTestCase {
         let request = UpstreamRequest(url: "https://127.0.0.1:\(tls.port)/")
 
         do {
-            _ = try await client.perform(request)
+            _ = try await perform(request)
             XCTFail("self-signed certificate was accepted without a CA file")
         } catch let failure as UpstreamFailure {
             XCTAssertEqual(failure.reason, .tlsFailed)
@@ -295,7 +309,7 @@ final class UpstreamClientTests: XCTestCase {
 
         let trusting = UpstreamClient(configuration: UpstreamClientConfiguration(caFile: tls.certificatePath))
         defer { trusting.close() }
-        let response = try await trusting.perform(request)
+        let response = try await trusting.perform(request, on: eventLoop)
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.body, Array("tls-ok".utf8))
     }

@@ -42,27 +42,18 @@ final class UpstreamWebSocketTests: XCTestCase {
         simulator = nil
     }
 
-    func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(2000)
-        }
-        return condition()
-    }
-
     func testResponseCreateOverUpstreamSocketThenClose() throws {
         let delegate = RecordingUpstreamDelegate()
         let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses")!
         let socket = UpstreamWebSocket(url: url, headers: auth, delegate: delegate)
         socket.start()
-        XCTAssertTrue(waitUntil { delegate.snapshot.opened != nil })
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
         XCTAssertEqual(delegate.snapshot.opened?["x-models-etag"], "sim-models-1")
         socket.send(text: Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8))
-        XCTAssertTrue(waitUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
+        XCTAssertTrue(pollUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
         XCTAssertTrue(delegate.snapshot.texts.first?.contains("response.created") == true)
         socket.close()
-        XCTAssertTrue(waitUntil { delegate.snapshot.close == 1000 })
+        XCTAssertTrue(pollUntil { delegate.snapshot.close == 1000 })
         XCTAssertNil(delegate.snapshot.failure)
     }
 
@@ -70,7 +61,7 @@ final class UpstreamWebSocketTests: XCTestCase {
         let delegate = RecordingUpstreamDelegate()
         let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses/compact")!
         UpstreamWebSocket(url: url, headers: auth, delegate: delegate).start()
-        XCTAssertTrue(waitUntil { delegate.snapshot.failure != nil })
+        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil })
         XCTAssertEqual(delegate.snapshot.failure?.1, 426)
         XCTAssertEqual(delegate.snapshot.failure?.0, "websocket_status")
     }
@@ -79,12 +70,12 @@ final class UpstreamWebSocketTests: XCTestCase {
         let delegate = RecordingUpstreamDelegate()
         let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses")!
         UpstreamWebSocket(url: url, headers: auth, delegate: delegate).start()
-        XCTAssertTrue(waitUntil { delegate.snapshot.opened != nil })
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(simulator.port)/__sim/websocket/close-all")!)
         request.httpMethod = "POST"
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { _, _, _ in done.signal() }.resume()
         XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
-        XCTAssertTrue(waitUntil { delegate.snapshot.close == 1001 })
+        XCTAssertTrue(pollUntil { delegate.snapshot.close == 1001 })
     }
 }

@@ -34,6 +34,12 @@ int sl_peer_address(int fd, char *buf, int buflen);
 int sl_limit_malloc_arenas(int arenas);
 /* Returns freed heap memory to the kernel (malloc_trim(0)). */
 int sl_malloc_trim(void);
+/* A non-blocking, close-on-exec CLOCK_MONOTONIC timerfd, or -errno. */
+int sl_timerfd_create(void);
+/* Arms a timerfd to fire once after `nanoseconds` (at least 1: 0 would disarm it). Returns 0 or -errno. */
+int sl_timerfd_arm(int fd, uint64_t nanoseconds);
+/* Reads (and so clears) a timerfd's expiry count; returns it, or 0 when it had not fired. */
+uint64_t sl_timerfd_clear(int fd);
 /* EPOLL constants as plain integers (they are enum members in glibc headers). */
 uint32_t sl_epollin(void);
 uint32_t sl_epollout(void);
