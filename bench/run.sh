@@ -3,7 +3,10 @@
 # backend simulator and every peer in front of it (direct, nginx, Sightline, codex-lb with default and raised
 # caps), runs the load client against each in turn, and writes bench/results/<date>-<quick|full>.md.
 #
-#   bench/run.sh [--quick | --full] [--no-codex-lb] [--out FILE]
+#   bench/run.sh [--quick | --full] [--no-codex-lb] [--with-thread-path] [--out FILE]
+#
+# --with-thread-path adds the peer *sightline-thread*: the same proxy with `upstream.onEventLoops: false` (every
+# upstream transfer on the one upstream thread, as before the event-loop change), for a same-run comparison.
 #
 # Everything listens on 127.0.0.1 only. Every load loop is bounded in requests and time (bench/Sources/
 # sightline-bench/Scenario.swift). Installs nginx-light/wrk with apt-get if missing, and codex-lb with pip into
@@ -14,14 +17,16 @@ ROOT=$PWD
 
 MODE=quick
 WITH_CODEXLB=1
+WITH_THREAD_PATH=0
 OUT=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick ;;
         --full) MODE=full ;;
         --no-codex-lb) WITH_CODEXLB=0 ;;
+        --with-thread-path) WITH_THREAD_PATH=1 ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
     shift
@@ -29,7 +34,7 @@ done
 
 CODEXLB_VERSION=1.24.0
 PYTHON313=${PYTHON313:-$HOME/.pyenv/versions/3.13.0/bin/python3}
-SIM_PORT=18788 NGINX_PORT=18789 SIGHTLINE_PORT=18790 CLB_PORT=18791 CLB_RAISED_PORT=18792
+SIM_PORT=18788 NGINX_PORT=18789 SIGHTLINE_PORT=18790 CLB_PORT=18791 CLB_RAISED_PORT=18792 SL_THREAD_PORT=18793
 WORK=$ROOT/bench/work/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$WORK" "$ROOT/bench/results"
 [ -n "$OUT" ] || OUT=$ROOT/bench/results/$(date -u +%Y-%m-%d)-$MODE.md
@@ -126,17 +131,21 @@ for _ in $(seq 50); do curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$NGIN
 # maxConcurrentRequests is raised from its default 64 per account: Sightline answers 503 at once (it does
 # not queue) when every account is at its cap, and 1000 concurrent streams need more than 3 × 64.
 SIM_BASE=http://127.0.0.1:$SIM_PORT/backend-api/codex
-cat >"$WORK/sightline.json" <<EOF
-{"listen": {"host": "127.0.0.1", "port": $SIGHTLINE_PORT},
- "stateDirectory": "$WORK/sightline-state",
+# Writes a Sightline configuration: $1 file, $2 port, $3 state directory, $4 log file, $5 onEventLoops.
+sightline_config() {
+    cat >"$1" <<EOF
+{"listen": {"host": "127.0.0.1", "port": $2},
+ "stateDirectory": "$3",
  "accounts": [
   {"name":"acct1","kind":"chatgpt","baseURL":"$SIM_BASE","accountId":"sim-account-1","accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0","maxConcurrentRequests":1024},
   {"name":"acct2","kind":"chatgpt","baseURL":"$SIM_BASE","accountId":"sim-account-2","accessToken":"sim-access-acct2-0","refreshToken":"sim-refresh-acct2-0","maxConcurrentRequests":1024},
   {"name":"acct3","kind":"chatgpt","baseURL":"$SIM_BASE","accountId":"sim-account-3","accessToken":"sim-access-acct3-0","refreshToken":"sim-refresh-acct3-0","maxConcurrentRequests":1024}],
- "upstream": {"tokenURL": "http://127.0.0.1:$SIM_PORT/oauth/token"},
- "log": {"stdout": false, "file": "$WORK/sightline.log"}}
+ "upstream": {"tokenURL": "http://127.0.0.1:$SIM_PORT/oauth/token", "onEventLoops": $5},
+ "log": {"stdout": false, "file": "$4"}}
 EOF
-chmod 600 "$WORK/sightline.json"  # the proxy refuses a readable config that holds inline credentials
+    chmod 600 "$1"  # the proxy refuses a readable config that holds inline credentials
+}
+sightline_config "$WORK/sightline.json" $SIGHTLINE_PORT "$WORK/sightline-state" "$WORK/sightline.log" true
 "$BIN/sightline" serve --config "$WORK/sightline.json" >"$WORK/sightline.stdout" 2>&1 &
 SL_PID=$!; STARTED+=("$SL_PID")
 wait_for sightline "$WORK/sightline.log" '"proxy listening"'
@@ -146,6 +155,15 @@ PEERS=(
     --peer "nginx=$NGINX_PORT,pid=$NGINX_PID"
     --peer "sightline=$SIGHTLINE_PORT,pid=$SL_PID,metrics=$SIGHTLINE_PORT"
 )
+if [ "$WITH_THREAD_PATH" = 1 ]; then
+    sightline_config "$WORK/sightline-thread.json" $SL_THREAD_PORT "$WORK/sightline-thread-state" \
+        "$WORK/sightline-thread.log" false
+    "$BIN/sightline" serve --config "$WORK/sightline-thread.json" >"$WORK/sightline-thread.stdout" 2>&1 &
+    SLT_PID=$!; STARTED+=("$SLT_PID")
+    wait_for sightline-thread "$WORK/sightline-thread.log" '"proxy listening"'
+    PEERS+=(--peer "sightline-thread=$SL_THREAD_PORT,pid=$SLT_PID,metrics=$SL_THREAD_PORT")
+    NOTES+=(--note "*sightline-thread* is Sightline with \`upstream.onEventLoops: false\`: every upstream transfer on the one upstream thread (the design before the event-loop change), measured in the same run for comparison.")
+fi
 
 # --- codex-lb: PyPI package in its own venv, HTTP bridge off, accounts imported via its API ---------
 # Starts one instance; $1 label, $2 port, remaining args: extra VAR=value settings.
