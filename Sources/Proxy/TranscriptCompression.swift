@@ -16,8 +16,9 @@ enum TranscriptCompression {
             }
         }
         guard status == Z_OK else { return nil }
-        out.removeSubrange(Int(capacity)...)
-        return out
+        // An exact-size copy: trimming `out` in place would keep its `compressBound` capacity (about the input's
+        // size), and the cache, which budgets compressed bytes, would hold ten times its bound in memory.
+        return Array(out[0..<Int(capacity)])
     }
 
     static func decompress(_ bytes: [UInt8], originalLength: Int) -> [UInt8]? {

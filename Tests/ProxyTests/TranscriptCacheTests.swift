@@ -25,6 +25,17 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertNil(cache.expandedInput(for: "resp_unknown"))
     }
 
+    func testCompressedEntriesHoldNoMoreMemoryThanTheBudgetCounts() throws {
+        // A repetitive 48 KB history compresses to a few KB; the stored array must not keep the
+        // `compressBound`-sized buffer it was compressed into, or the byte bound would not bound memory.
+        let item = #"{"type":"message","role":"user","content":"run the tests again and show me the diff"}"#
+        let history = Array(("[" + Array(repeating: item, count: 550).joined(separator: ",") + "]").utf8)
+        let packed = try XCTUnwrap(TranscriptCompression.compress(history))
+        XCTAssertLessThan(packed.count, history.count / 10)
+        XCTAssertLessThanOrEqual(packed.capacity, packed.count + 64, "the compressed array keeps its scratch capacity")
+        XCTAssertEqual(TranscriptCompression.decompress(packed, originalLength: history.count), history)
+    }
+
     func testItemsWithTheSameIDAreKeptOnce() {
         let cache = TranscriptCache()
         let call = #"{"id":"fc_1","type":"function_call","call_id":"call_1","name":"f","arguments":"{}"}"#
