@@ -19,3 +19,4 @@ static inline curl_version_info_data *sl_version_info(void) { return curl_versio
 static inline CURLMcode sl_multi_setopt_pointer(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
 static inline CURLMcode sl_multi_setopt_socket_function(CURLM *m, curl_socket_callback v) { return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, v); }
 static inline CURLMcode sl_multi_setopt_timer_function(CURLM *m, curl_multi_timer_callback v) { return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, v); }
+static inline CURLcode sl_easy_setopt_seek_function(CURL *h, curl_seek_callback v) { return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, v); }

@@ -192,7 +192,9 @@ final class Connection {
 
     private func compactInbound() {
         if inboundStart >= inbound.count {
-            inbound.removeAll(keepingCapacity: inbound.capacity <= 64 * 1024)
+            // Keep a buffer the size of a request head, not of the last body: a Codex history is tens of KB,
+            // and a thousand streaming connections would each hold one while their response runs.
+            inbound.removeAll(keepingCapacity: inbound.capacity <= 16 * 1024)
             inboundStart = 0
         } else if inboundStart >= 4096 && inboundStart * 2 >= inbound.count {
             inbound.removeSubrange(0..<inboundStart)

@@ -15,6 +15,9 @@ final class CurlEasyTransfer {
 
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The request body, shared with the caller's buffer (no copy); libcurl reads it through `readBody`.
+    private let body: [UInt8]
+    private var bodyOffset = 0
     private var parser = UpstreamHeadParser()
     private(set) var status: Int?
     private(set) var bytesReceived = 0
@@ -35,6 +38,7 @@ final class CurlEasyTransfer {
         self.transfer = transfer
         self.handle = handle
         self.delegate = delegate
+        self.body = request.body
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         self.startedAt = CurlEasyTransfer.now()
@@ -77,6 +81,25 @@ final class CurlEasyTransfer {
             isPaused = true
             return Int(CURL_WRITEFUNC_PAUSE)
         }
+    }
+
+    /// Copies the next part of the request body into libcurl's upload buffer.
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, body.count - bodyOffset)
+        guard count > 0 else { return 0 }
+        body.withUnsafeBytes { bytes in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[bodyOffset..<bodyOffset + count]))
+        }
+        bodyOffset += count
+        return count
+    }
+
+    /// Rewinds the body (libcurl resends it when a reused connection turned out closed). Only absolute seeks
+    /// within the body are possible.
+    func seekBody(to offset: Int, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, offset >= 0, offset <= body.count else { return CURL_SEEKFUNC_CANTSEEK }
+        bodyOffset = offset
+        return CURL_SEEKFUNC_OK
     }
 
     /// A response without a parsable head (should not happen with HTTP/1.1+) still gets one, from libcurl.
@@ -192,13 +215,25 @@ final class CurlEasyTransfer {
             let code = sl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             if code != CURLE_OK || request.body.isEmpty { return code }
         }
-        // The size must be set before COPYPOSTFIELDS so binary bodies (with NUL bytes) are copied whole.
-        let code = sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-        guard code == CURLE_OK else { return code }
-        if request.body.isEmpty { return sl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "") }
-        return request.body.withUnsafeBytes { bytes in
-            sl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        if request.body.isEmpty {
+            let code = sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0)
+            return code == CURLE_OK ? sl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "") : code
         }
+        // The body is read from the caller's buffer (`readBody`) instead of copied into libcurl
+        // (`COPYPOSTFIELDS`): one copy of every in-flight request body less, which at a thousand concurrent
+        // Codex histories is most of the proxy's memory. A seek function lets libcurl resend it.
+        var result = CURLE_OK
+        func apply(_ code: CURLcode) { if result == CURLE_OK { result = code } }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        apply(sl_easy_setopt_long(handle, CURLOPT_POST, 1))
+        apply(sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+        apply(sl_easy_setopt_read_function(handle, CURLOPT_READFUNCTION, CurlCallbacks.read))
+        apply(sl_easy_setopt_pointer(handle, CURLOPT_READDATA, context))
+        apply(sl_easy_setopt_seek_function(handle, CurlCallbacks.seek))
+        apply(sl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, context))
+        // libcurl's smallest upload buffer (its default is 64 KiB per handle).
+        apply(sl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 16 * 1024))
+        return result
     }
 
     // MARK: - Helpers

@@ -124,6 +124,32 @@ class UpstreamClientTests: XCTestCase {
         XCTAssertNil(seen.header("accept"))
     }
 
+    func testBodyIsResentWhenAReusedConnectionDiesUnderTheRequest() async throws {
+        // The first connection answers one request, then reads the next one whole and closes without a word:
+        // libcurl retries on a fresh connection and must rewind the body it reads from the caller's buffer.
+        let bodies = Mutex<[[UInt8]]>([])
+        let server = try serve { connection in
+            var served = 0
+            while let request = connection.readRequest() {
+                bodies.withLock { $0.append(request.body) }
+                served += 1
+                if served == 2 && bodies.withLock({ $0.count }) == 2 { return }
+                connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            }
+        }
+        let body = (0..<(200 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let post = UpstreamRequest(url: url(server, "/v1/responses"), method: "POST", body: body)
+        _ = try await perform(post)
+        let retried = try await perform(post)
+
+        XCTAssertEqual(retried.status, 200)
+        XCTAssertEqual(retried.body, Array("ok".utf8))
+        XCTAssertEqual(server.accepts, 2, "the retry did not take a fresh connection")
+        let seen = bodies.withLock { $0 }
+        XCTAssertEqual(seen.count, 3)
+        XCTAssertTrue(seen.allSatisfy { $0 == body }, "a resent body differs from the original")
+    }
+
     func testConnectionRefusedFailsPromptlyAsConnectFailed() throws {
         // A bound but non-listening socket: connecting to its port is refused, and nobody else can take it.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
