@@ -4,9 +4,9 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [--build-only] [target...]
 #
-# Targets: http_request chunked websocket sse json response_event config (default: all). Each runs for N seconds (default
-# 20) with -max_total_time, J targets at a time (default: the number of CPUs), then a summary line per target is
-# printed. The exit status is non-zero if a target crashed, hung, broke an invariant or failed to build; the
+# Targets: http_request chunked websocket sse json response_event config zstd (default: all). Each runs for N seconds
+# (default 20) with -max_total_time, J targets at a time (default: the number of CPUs), then a summary line per target
+# is printed. The exit status is non-zero if a target crashed, hung, broke an invariant or failed to build; the
 # input that did it is kept under Tests/Fuzz/crashes/<target>/ for triage (replay: .build-fuzz/bin/<target> FILE).
 #
 # The module sources are compiled with swiftc directly (-sanitize=fuzzer,address, -enable-testing so the
@@ -16,7 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-all_targets=(http_request chunked websocket sse json response_event config)
+all_targets=(http_request chunked websocket sse json response_event config zstd)
 
 seconds=20
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -105,6 +105,7 @@ build() {
             json) harness=JSONFuzz; deps="WireFormats" ;;
             response_event) harness=ResponseEventFuzz; deps="WireFormats" ;;
             config) harness=ConfigFuzz; deps="Proxy LogRedaction" ;;
+            zstd) harness=ZstdFuzz; deps="WireFormats" ;;
         esac
         local objects=() d
         for d in $deps; do objects+=("$objs/$d.o"); done

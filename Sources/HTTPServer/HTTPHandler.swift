@@ -15,7 +15,9 @@ public protocol HTTPServerObserver: Sendable {
     /// The server answered by itself with `status` because of `reason` (a low-cardinality token such as
     /// `header_too_large`, `body_too_large`, `malformed_request`, `header_timeout`, `body_timeout`,
     /// `bad_chunked_encoding`, `expectation_failed`, `too_many_connections` (503)). `idle_timeout` is reported
-    /// with 408 but nothing is written: an idle connection is closed silently.
+    /// with 408 but nothing is written: an idle connection is closed silently. After an upgrade, a client's
+    /// WebSocket protocol error is reported as `websocket_<WebSocketProtocolError.reason>` with its close code
+    /// (1002, 1007, 1009) as `status`, which is not an HTTP status.
     func protocolError(reason: String, status: Int)
     func bytesReceived(_ count: Int)
     func bytesSent(_ count: Int)

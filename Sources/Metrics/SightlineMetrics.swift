@@ -20,10 +20,20 @@ public final class SightlineMetrics: Sendable {
     public static let outcomes = ["attempted", "succeeded", "gave_up"]
     public static let tokenKinds = ["input", "cached_input", "output", "reasoning"]
     public static let detectors = ["openai_api_key", "jwt", "bearer_token", "refresh_token", "secret_json_key"]
-    public static let protocolErrorReasons = [
-        "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
-        "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type", "too_many_connections",
-        "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized",
+    public static let protocolErrorReasons =
+        [
+            "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
+            "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type",
+            "too_many_connections",
+            "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized",
+        ] + webSocketProtocolErrorReasons
+    /// `websocket_` + each `WebSocketProtocolError` a client can cause after the upgrade (the server-side reader's).
+    /// The two 1009 ones are the `limits.maxWebSocket*Bytes` rejections.
+    public static let webSocketProtocolErrorReasons = [
+        "websocket_frame_too_big", "websocket_message_too_big", "websocket_invalid_utf8", "websocket_reserved_bits_set",
+        "websocket_unknown_opcode", "websocket_unmasked_client_frame", "websocket_fragmented_control_frame",
+        "websocket_control_frame_too_long", "websocket_invalid_length", "websocket_unexpected_continuation",
+        "websocket_interleaved_message", "websocket_invalid_close_payload", "websocket_invalid_close_code",
     ]
     public static let quotaWindows = ["primary", "secondary"]
     public static let accountStates = ["active", "cooling", "reauth_required", "disabled"]
@@ -154,7 +164,7 @@ public final class SightlineMetrics: Sendable {
         )
         protocolErrorsFamily = d.counter(
             "sightline_http_protocol_errors_total",
-            "Downstream HTTP requests rejected before routing, by reason.",
+            "Downstream HTTP requests rejected before routing, and WebSocket connections failed by the server, by reason.",
             ["reason"]
         )
         affinityLookupsFamily = d.counter(

@@ -26,6 +26,8 @@ public struct WebSocketMetrics: Sendable {
     public let upgradeFailuresFamily: CounterFamily
     public let upstreamTurnsFamily: CounterFamily
     public let httpFallbacks: Counter
+    /// Upstream sockets failed because their send queue overflowed (`UpstreamWebSocket.maxQueuedBytes`).
+    public let sendQueueOverflows: Counter
     public let sessionLifetimeFamily: HistogramFamily
 
     private let openTable: LabelTable<Gauge>
@@ -65,6 +67,11 @@ public struct WebSocketMetrics: Sendable {
             d.counter(
                 "sightline_websocket_http_fallbacks_total",
                 "WebSocket turns carried over HTTP because the upstream refused the upgrade."
+            ).child
+        sendQueueOverflows =
+            d.counter(
+                "sightline_websocket_send_queue_overflows_total",
+                "Upstream WebSockets failed because frames waiting to be sent exceeded the send-queue bound."
             ).child
         sessionLifetimeFamily = d.histogram(
             "sightline_websocket_session_duration_seconds",

@@ -62,6 +62,8 @@ extension ProxyConfiguration {
             var maxConnections: Int?
             var maxConnectionsPerClient: Int?
             var maxInFlightRequests: Int?
+            var maxWebSocketFrameBytes: Int?
+            var maxWebSocketMessageBytes: Int?
         }
         var listen: ListenFile?
         var metrics: MetricsFile?
@@ -195,6 +197,9 @@ extension ProxyConfiguration {
             c.maxConnections = max(1, l.maxConnections ?? c.maxConnections)
             c.maxConnectionsPerClient = max(0, l.maxConnectionsPerClient ?? c.maxConnectionsPerClient)
             c.maxInFlightRequests = max(0, l.maxInFlightRequests ?? c.maxInFlightRequests)
+            // A control frame may carry 125 bytes; a smaller frame limit would refuse a client's close frame.
+            c.maxWebSocketFrameBytes = max(125, l.maxWebSocketFrameBytes ?? c.maxWebSocketFrameBytes)
+            c.maxWebSocketMessageBytes = max(125, l.maxWebSocketMessageBytes ?? c.maxWebSocketMessageBytes)
         }
         if let k = file.continuity {
             c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes

@@ -84,6 +84,10 @@ struct ProxyConfiguration: Sendable {
     var maxConnectionsPerClient = 2048
     /// Proxied requests (streams) in flight at once; over it: 503 `proxy_at_capacity`. 0 = unlimited.
     var maxInFlightRequests = 4096
+    /// One downstream WebSocket frame above this is refused with close 1009 before its payload is read.
+    var maxWebSocketFrameBytes = 16 * 1024 * 1024
+    /// One reassembled downstream WebSocket message above this is refused with close 1009.
+    var maxWebSocketMessageBytes = 16 * 1024 * 1024
     /// Bound of the transcript cache (compressed bytes) that makes lossless replay possible.
     var transcriptCacheBytes = 32 * 1024 * 1024
     /// How often stickiness and affinity are snapshotted to the state directory.

@@ -210,6 +210,9 @@ struct ProxyServerObserver: HTTPServerObserver {
     func connectionClosed() { metrics.openConnections(transport: transport).add(-1) }
     func protocolError(reason: String, status: Int) {
         metrics.protocolErrors(reason: reason).increment()
+        // A WebSocket protocol error is reported with its close code (1002, 1007, 1009), after the upgrade:
+        // no HTTP request was refused, so none is counted (it used to land in `status_class="5xx"`).
+        guard (100..<600).contains(status) else { return }
         metrics.requests(route: "other", transport: transport, statusClass: ResponsesExchange.statusClass(status))
             .increment()
     }

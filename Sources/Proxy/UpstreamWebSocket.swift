@@ -3,6 +3,7 @@ import CSightlineSys
 import Foundation
 import Glibc
 import HTTPServer
+import Metrics
 import Synchronization
 
 /// Receives what one `UpstreamWebSocket` produces, on its I/O thread (must not block for long).
@@ -26,18 +27,33 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
 /// socket and an `eventfd` that `send`/`close` use to wake it, always draining `curl_easy_recv` until
 /// `CURLE_AGAIN` before polling (OpenSSL may hold decrypted bytes). Sends a ping every `pingIntervalSeconds`.
 /// Does not reconnect, retry or fall back: the caller decides from `didFail`/`didClose`.
+///
+/// The send queue is bounded: frames wait there while the thread connects, handshakes, or is blocked
+/// writing to an upstream that stopped reading. A `send` that would take it above `maxQueuedBytes` (64 MiB by
+/// default: four downstream messages at their 16 MiB limit; a session sends one turn at a time) is refused, the
+/// queued frames are dropped, and the socket fails with `didFail(reason: "send_queue_full", status: nil)`
+/// as soon as the thread notices (at once if it is blocked writing; after the connect timeout at worst).
+/// Emits: `sendQueueOverflows` (`sightline_websocket_send_queue_overflows_total`) +1 per socket failed so.
 /// Concurrency: `Sendable`; the send queue is a `Mutex`, everything else is confined to the I/O thread.
 public final class UpstreamWebSocket: Sendable {
     private struct Outbox {
         var frames: [[UInt8]] = []
+        var bytes = 0
         var closing = false
+        var overflowed = false
     }
+
+    /// The `didFail` reason when a `send` exceeded `maxQueuedBytes`.
+    public static let sendQueueFullReason = "send_queue_full"
 
     public let url: URL
     public let headers: HTTPHeaders
     public let pingIntervalSeconds: Double
     public let connectTimeoutSeconds: Double
     public let maxMessageBytes: Int
+    /// Bytes of encoded frames waiting for the I/O thread above which `send` fails the socket.
+    public let maxQueuedBytes: Int
+    private let sendQueueOverflows: Counter?
     private let delegate: any UpstreamWebSocketDelegate
     private let outbox = Mutex(Outbox())
     private let wakeFD: Int32
@@ -48,7 +64,9 @@ public final class UpstreamWebSocket: Sendable {
         delegate: any UpstreamWebSocketDelegate,
         pingIntervalSeconds: Double = 20,
         connectTimeoutSeconds: Double = 15,
-        maxMessageBytes: Int = 64 << 20
+        maxMessageBytes: Int = 64 << 20,
+        maxQueuedBytes: Int = 64 << 20,
+        sendQueueOverflows: Counter? = nil
     ) {
         self.url = url
         self.headers = headers
@@ -56,6 +74,8 @@ public final class UpstreamWebSocket: Sendable {
         self.pingIntervalSeconds = pingIntervalSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.maxMessageBytes = maxMessageBytes
+        self.maxQueuedBytes = maxQueuedBytes
+        self.sendQueueOverflows = sendQueueOverflows
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
     }
 
@@ -68,8 +88,29 @@ public final class UpstreamWebSocket: Sendable {
         thread.start()
     }
 
-    /// Queues one text message (masked on the wire).
-    public func send(text: [UInt8]) { enqueue(WebSocketFrameEncoder.client(.text, text)) }
+    /// Queues one text message (masked on the wire). False when nothing was queued: the socket is closing or
+    /// has failed, or this frame would take the queue above `maxQueuedBytes` (then the socket fails with
+    /// `send_queue_full`; see the type's comment).
+    @discardableResult
+    public func send(text: [UInt8]) -> Bool {
+        let frame = WebSocketFrameEncoder.client(.text, text)
+        let (queued, overflowed) = outbox.withLock { o -> (Bool, Bool) in
+            guard !o.closing else { return (false, false) }
+            guard o.bytes + frame.count <= maxQueuedBytes else {
+                o.overflowed = true
+                o.closing = true
+                o.frames.removeAll()
+                o.bytes = 0
+                return (false, true)
+            }
+            o.frames.append(frame)
+            o.bytes += frame.count
+            return (true, false)
+        }
+        if overflowed { sendQueueOverflows?.increment() }
+        if queued || overflowed { wake() }
+        return queued
+    }
 
     /// Sends a close frame; the thread ends when the upstream answers (or on EOF).
     public func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
@@ -83,15 +124,6 @@ public final class UpstreamWebSocket: Sendable {
         if queued { wake() }
     }
 
-    private func enqueue(_ frame: [UInt8]) {
-        let queued = outbox.withLock { o -> Bool in
-            guard !o.closing else { return false }
-            o.frames.append(frame)
-            return true
-        }
-        if queued { wake() }
-    }
-
     private func wake() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
@@ -99,12 +131,21 @@ public final class UpstreamWebSocket: Sendable {
 
     // MARK: For the I/O thread
 
-    func takeFrames() -> (frames: [[UInt8]], closing: Bool) {
+    func takeFrames() -> (frames: [[UInt8]], closing: Bool, overflowed: Bool) {
         outbox.withLock { o in
-            defer { o.frames.removeAll() }
-            return (o.frames, o.closing)
+            defer {
+                o.frames.removeAll()
+                o.bytes = 0
+            }
+            return (o.frames, o.closing, o.overflowed)
         }
     }
+
+    /// Encoded bytes waiting in the send queue (for tests).
+    var queuedByteCount: Int { outbox.withLock { $0.bytes } }
+
+    /// A `send` exceeded `maxQueuedBytes`: the thread stops writing and fails the socket.
+    var sendQueueOverflowed: Bool { outbox.withLock { $0.overflowed } }
 
     var wakeDescriptor: Int32 { wakeFD }
     var eventDelegate: any UpstreamWebSocketDelegate { delegate }

@@ -18,13 +18,14 @@ final class UpstreamWebSocketIO {
     func run() {
         defer { if let handle { curl_easy_cleanup(handle) } }
         guard connect() else { return }
+        if owner.sendQueueOverflowed { return fail(UpstreamWebSocket.sendQueueFullReason, nil) }
         let key = WebSocketHandshake.makeKey()
         var path = owner.url.path.isEmpty ? "/" : owner.url.path
         if let query = owner.url.query { path += "?" + query }
         let host = owner.url.host.map { h in owner.url.port.map { "\(h):\($0)" } ?? h } ?? "localhost"
         let head = WebSocketHandshake.requestHead(host: host, path: path, key: key, headers: owner.headers)
-        guard sendAll(head) else { return fail("handshake_send_failed", nil) }
-        guard let (status, headers) = readHead() else { return fail("handshake_no_response", nil) }
+        guard sendAll(head) else { return fail(sendFailure("handshake_send_failed"), nil) }
+        guard let (status, headers) = readHead() else { return fail(sendFailure("handshake_no_response"), nil) }
         if let failure = WebSocketHandshake.validateResponse(status: status, headers: headers, key: key) {
             return fail(failure.reason, status)
         }
@@ -33,6 +34,12 @@ final class UpstreamWebSocketIO {
         reader.append(inbound)
         inbound = []
         loop(&reader)
+    }
+
+    /// `send_queue_full` when the send queue overflowed (which is why the write or the wait was abandoned),
+    /// `otherwise` else.
+    private func sendFailure(_ otherwise: String) -> String {
+        owner.sendQueueOverflowed ? UpstreamWebSocket.sendQueueFullReason : otherwise
     }
 
     private func fail(_ reason: String, _ status: Int?) {
@@ -96,6 +103,9 @@ final class UpstreamWebSocketIO {
             var n = 0
             let rc = bytes.withUnsafeBytes { curl_easy_send(handle, $0.baseAddress! + offset, $0.count - offset, &n) }
             if rc == CURLE_AGAIN {
+                // An upstream that stopped reading blocks us here while frames pile up: give up once they
+                // overflow (`send` wakes the wait).
+                if owner.sendQueueOverflowed { return false }
                 _ = wait(Int16(POLLOUT), timeoutMs: 1000)
                 continue
             }
@@ -120,7 +130,7 @@ final class UpstreamWebSocketIO {
     private func readHead() -> (Int, HTTPHeaders)? {
         let deadline = Date().addingTimeInterval(owner.connectTimeoutSeconds)
         let end: [UInt8] = [13, 10, 13, 10]
-        while Date() < deadline {
+        while Date() < deadline, !owner.sendQueueOverflowed {
             guard drain() else { return nil }
             if let range = inbound.indices.first(where: { inbound[$0...].starts(with: end) }) {
                 let text = String(decoding: inbound[..<range], as: UTF8.self)
@@ -170,9 +180,10 @@ final class UpstreamWebSocketIO {
                 return fail("protocol_error_\(error.reason)", nil)
             }
             guard open else { return finish(WebSocketCloseCode.abnormal, "") }
-            let (frames, closing) = owner.takeFrames()
+            let (frames, closing, overflowed) = owner.takeFrames()
+            if overflowed { return fail(UpstreamWebSocket.sendQueueFullReason, nil) }
             for frame in frames where !closeSent {
-                guard sendAll(frame) else { return fail("send_failed", nil) }
+                guard sendAll(frame) else { return fail(sendFailure("send_failed"), nil) }
             }
             if closing { closeSent = true }
             if Date() >= nextPing {

@@ -55,8 +55,11 @@ final class WebSocketHub: Sendable {
             upgradeHeaders: request.headers,
             parent: incoming
         )
-        var configuration = WebSocketConfiguration(maxMessageBytes: 16 << 20, idleTimeoutSeconds: 3600)
-        configuration.maxFrameBytes = 16 << 20
+        var configuration = WebSocketConfiguration(
+            maxMessageBytes: ctx.configuration.maxWebSocketMessageBytes,
+            idleTimeoutSeconds: 3600
+        )
+        configuration.maxFrameBytes = ctx.configuration.maxWebSocketFrameBytes
         if responder.upgradeToWebSocket(request: request, configuration: configuration, handler: session) == nil {
             refused("bad_handshake")
         }

@@ -76,7 +76,8 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
             headers: headers,
             delegate: self,
             pingIntervalSeconds: pingIntervalSeconds,
-            connectTimeoutSeconds: connectTimeoutSeconds
+            connectTimeoutSeconds: connectTimeoutSeconds,
+            sendQueueOverflows: metrics.sendQueueOverflows
         )
         socket.withLock { $0 = ws }
         ws.start()

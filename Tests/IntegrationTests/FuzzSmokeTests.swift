@@ -22,14 +22,14 @@ final class FuzzSmokeTests: XCTestCase {
             directory: directory
         )
         let started = Date()
-        // Seven targets of 10 s, two at a time, plus a cold build on a loaded 2-core machine: minutes, not more.
+        // Eight targets of 10 s, two at a time, plus a cold build on a loaded 2-core machine: minutes, not more.
         let status = child.waitForExit(timeout: 600)
         if status == nil { kill(-child.process.processIdentifier, SIGKILL) }
         let output = child.stdout + child.stderr
         let summaries = output.split(separator: "\n").filter { $0.hasPrefix("fuzz: ") }
         XCTAssertNotNil(status, "scripts/fuzz.sh did not finish within 600 s:\n\(output)")
         XCTAssertEqual(status, 0, "scripts/fuzz.sh failed:\n\(output)")
-        for target in ["http_request", "chunked", "websocket", "sse", "json", "response_event", "config"] {
+        for target in ["http_request", "chunked", "websocket", "sse", "json", "response_event", "config", "zstd"] {
             XCTAssertTrue(
                 summaries.contains { $0.hasPrefix("fuzz: \(target) ") && $0.hasSuffix(" ok") },
                 "no clean summary line for \(target):\n\(output)"

@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 
 /// A minimal blocking RFC 6455 client for integration tests (this target links no Sightline module):
-/// handshake, masked text frames out, unfragmented server frames in; every read bounded by a deadline.
+/// handshake, masked frames out (text, or any opcode and FIN bit to fragment), unfragmented server frames
+/// in; every read bounded by a deadline.
 /// Enough to drive the proxy's Responses WebSocket like Codex does, frame by frame.
 final class WebSocketClient {
     enum Message: Equatable {
@@ -15,6 +16,8 @@ final class WebSocketClient {
     private let http: HTTPTestClient
     private var buffer: [UInt8] = []
     private(set) var status = 0
+    /// The last close frame received, header included, exactly as it came off the wire.
+    private(set) var lastCloseFrame: [UInt8]?
 
     /// Connects and upgrades `path`; `status` is the handshake's HTTP status (101 on success).
     init(port: Int, path: String, headers: [(String, String)] = []) throws {
@@ -39,9 +42,12 @@ final class WebSocketClient {
     }
 
     /// Sends one masked text frame.
-    func send(_ text: String) throws {
-        let payload = Array(text.utf8)
-        var frame: [UInt8] = [0x81]
+    func send(_ text: String) throws { try sendFrame(opcode: 0x1, fin: true, Array(text.utf8)) }
+
+    /// Sends one masked frame: opcode 0x1 text, 0x0 continuation, 0x8 close, 0x9 ping; `fin: false` starts or
+    /// continues a fragmented message.
+    func sendFrame(opcode: UInt8, fin: Bool, _ payload: [UInt8]) throws {
+        var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else if payload.count < 65536 {
@@ -61,10 +67,13 @@ final class WebSocketClient {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let (opcode, payload, used) = Self.parse(buffer) {
+                let frame = Array(buffer[..<used])
                 buffer.removeFirst(used)
                 switch opcode {
                 case 1: return .text(String(decoding: payload, as: UTF8.self))
-                case 8: return .close(payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005)
+                case 8:
+                    lastCloseFrame = frame
+                    return .close(payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005)
                 default: continue
                 }
             }

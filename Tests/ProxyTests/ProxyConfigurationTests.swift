@@ -17,6 +17,18 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertTrue(c.verifyTLS)
     }
 
+    func testWebSocketLimitsDefaultTo16MiBAndNeverGoBelowAControlFrame() throws {
+        let defaults = try decode(base + "}")
+        XCTAssertEqual(defaults.maxWebSocketFrameBytes, 16 << 20)
+        XCTAssertEqual(defaults.maxWebSocketMessageBytes, 16 << 20)
+        let set = try decode(base + #","limits":{"maxWebSocketFrameBytes":4096,"maxWebSocketMessageBytes":8192}}"#)
+        XCTAssertEqual(set.maxWebSocketFrameBytes, 4096)
+        XCTAssertEqual(set.maxWebSocketMessageBytes, 8192)
+        let tiny = try decode(base + #","limits":{"maxWebSocketFrameBytes":0,"maxWebSocketMessageBytes":-1}}"#)
+        XCTAssertEqual(tiny.maxWebSocketFrameBytes, 125, "a client's close frame must still fit")
+        XCTAssertEqual(tiny.maxWebSocketMessageBytes, 125)
+    }
+
     func testUnknownKeysAreRejectedWithTheirPath() {
         for (json, path) in [
             (base + #","lisen":{"port":1}}"#, "lisen"),
