@@ -47,8 +47,17 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "CZlib"], resources: [.copy("Golden")]),
         .testTarget(name: "WireFormatsTests", dependencies: ["WireFormats"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSightlineSys", "SightlineTestSupport"]),
-        .testTarget(name: "CodexSimulatorTests", dependencies: ["CodexSimulator", "HTTPServer", "WireFormats", "SightlineTestSupport"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CodexSimulator", "HTTPServer", "WireFormats", "Metrics", "LogRedaction"]),
+        .testTarget(
+            name: "CodexSimulatorTests",
+            dependencies: ["CodexSimulator", "HTTPServer", "WireFormats", "SightlineTestSupport"]
+        ),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy", "CodexSimulator", "HTTPServer", "WireFormats", "Metrics", "LogRedaction",
+                "SightlineTestSupport",
+            ]
+        ),
         // The Python clients under clients/ are run from the source tree by path, not bundled.
         .testTarget(name: "IntegrationTests", dependencies: [], exclude: ["clients"]),
         .testTarget(name: "ArtifactTests", dependencies: []),

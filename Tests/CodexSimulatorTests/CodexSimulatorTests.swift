@@ -1,4 +1,5 @@
 import Foundation
+import SightlineTestSupport
 import XCTest
 
 @testable import CodexSimulator
@@ -13,8 +14,13 @@ final class CodexSimulatorTests: XCTestCase {
     var base: String { "http://127.0.0.1:\(simulator.port)" }
 
     override func setUpWithError() throws {
-        simulator = CodexSimulator(configuration: .demo(accounts: 2))
-        try simulator.start()
+        simulator = try TestPorts.withFreePort { port in
+            var configuration = SimulatorConfiguration.demo(accounts: 2)
+            configuration.port = port
+            let simulator = CodexSimulator(configuration: configuration)
+            try simulator.start()
+            return simulator
+        }
     }
 
     override func tearDown() {

@@ -15,10 +15,14 @@ final class SimulatorWebSocketTests: XCTestCase {
     ]
 
     func start(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
-        var configuration = SimulatorConfiguration.demo(accounts: 2)
-        configure(&configuration)
-        simulator = CodexSimulator(configuration: configuration)
-        try simulator.start()
+        simulator = try TestPorts.withFreePort { port in
+            var configuration = SimulatorConfiguration.demo(accounts: 2)
+            configuration.port = port
+            configure(&configuration)
+            let simulator = CodexSimulator(configuration: configuration)
+            try simulator.start()
+            return simulator
+        }
     }
 
     override func tearDown() {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Glibc
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -42,12 +43,15 @@ func startServer(
     configure: (inout HTTPServerConfiguration) -> Void = { _ in },
     handler: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void
 ) throws -> HTTPServer {
-    var configuration = HTTPServerConfiguration()
-    configuration.eventLoops = loops
-    configure(&configuration)
-    let server = HTTPServer(configuration: configuration, handler: ClosureHandler(handler), observer: observer)
-    try server.start()
-    return server
+    try TestPorts.withFreePort { port in
+        var configuration = HTTPServerConfiguration()
+        configuration.port = port
+        configuration.eventLoops = loops
+        configure(&configuration)
+        let server = HTTPServer(configuration: configuration, handler: ClosureHandler(handler), observer: observer)
+        try server.start()
+        return server
+    }
 }
 
 struct TestResponse {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -17,10 +18,14 @@ final class UpstreamClientOnEventLoopTests: UpstreamClientTests {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        var configuration = HTTPServerConfiguration()
-        configuration.eventLoops = 1
-        server = HTTPServer(configuration: configuration, handler: NoContentHandler())
-        try server.start()
+        server = try TestPorts.withFreePort { port in
+            var configuration = HTTPServerConfiguration()
+            configuration.port = port
+            configuration.eventLoops = 1
+            let server = HTTPServer(configuration: configuration, handler: NoContentHandler())
+            try server.start()
+            return server
+        }
         loop = try XCTUnwrap(server.eventLoops.first)
     }
 

@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
+import SightlineTestSupport
 
 /// A throwaway HTTPS server for TLS tests: a self-signed certificate made with `openssl req -x509` in a temp
-/// directory, served by a few lines of Python (`http.server` + `ssl.SSLContext`) on 127.0.0.1, port 0.
+/// directory, served by a few lines of Python (`http.server` + `ssl.SSLContext`) on 127.0.0.1, on a `TestPorts`
+/// port (another is tried when it is taken).
 /// Every GET answers `200` with body `tls-ok`. `stop()` terminates the Python process and removes the files.
 final class UpstreamTLSTestServer {
     let port: UInt16
@@ -10,7 +12,7 @@ final class UpstreamTLSTestServer {
     private let directory: URL
     private let process: Process
     /// The Python server's stdin; it exits when this closes.
-    private let lifeline = Pipe()
+    private let lifeline: Pipe
 
     private static let script = """
         import http.server, os, ssl, sys, threading
@@ -26,7 +28,7 @@ final class UpstreamTLSTestServer {
                 self.wfile.write(body)
             def log_message(self, *args):
                 pass
-        server = http.server.HTTPServer(("127.0.0.1", 0), H)
+        server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), H)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[1], sys.argv[2])
         server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -46,25 +48,34 @@ final class UpstreamTLSTestServer {
                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyPath, "-out", certificatePath,
             ]
         )
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, certificatePath, keyPath]
-        let output = Pipe()
-        process.standardInput = lifeline
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        while !text.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
+        // A taken port makes the Python server exit before it prints: try another.
+        for _ in 0..<10 {
+            let lifeline = Pipe()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", Self.script, certificatePath, keyPath, String(TestPorts.free())]
+            let output = Pipe()
+            process.standardInput = lifeline
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("\n") {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            if let port = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                self.process = process
+                self.lifeline = lifeline
+                self.port = port
+                return
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
         }
-        guard let port = UInt16(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw UpstreamTestError("python TLS server did not start: \(text)")
-        }
-        self.port = port
+        try? FileManager.default.removeItem(at: directory)
+        throw UpstreamTestError("python TLS server did not start on any port")
     }
 
     func stop() {

@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 import Glibc
+import SightlineTestSupport
 import Synchronization
 
-/// A tiny blocking HTTP/1.1 test server on 127.0.0.1 (port 0) for `UpstreamClient` tests.
+/// A tiny blocking HTTP/1.1 test server on 127.0.0.1 (a `TestPorts` port) for `UpstreamClient` tests.
 ///
 /// One accept thread; each accepted connection runs `handler` on its own thread, which scripts the exact bytes
 /// sent. Not a general server: no pipelining, no chunked request bodies. Reads time out after 5 s so a broken
@@ -42,24 +43,8 @@ final class UpstreamTestServer: Sendable {
         }
     }
 
-    /// Binds `fd` to 127.0.0.1:0 and returns the port the kernel chose.
-    static func bindLoopback(_ fd: Int32) -> UInt16? {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { return nil }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return named == 0 ? UInt16(bigEndian: address.sin_port) : nil
-    }
+    /// Binds `fd` to a free 127.0.0.1 port below 32768 (`TestPorts`) and returns it.
+    static func bindLoopback(_ fd: Int32) -> UInt16? { TestPorts.bindLoopback(fd) }
 
     private func acceptLoop(_ handler: @escaping @Sendable (UpstreamTestConnection) -> Void) {
         while true {

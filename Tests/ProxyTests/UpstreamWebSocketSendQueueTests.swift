@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTPServer
 import Metrics
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -105,24 +106,13 @@ final class StalledUpstream: Sendable {
 
     init(upgrade: Bool) throws {
         signal(SIGPIPE, SIG_IGN)
-        var chosen: (Int32, UInt16)?
-        for _ in 0..<20 where chosen == nil {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var small: Int32 = 4096
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            let port = UInt16.random(in: 20_000..<32_000)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if bound == 0, listen(fd, 1) == 0 { chosen = (fd, port) } else { close(fd) }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        guard let port = TestPorts.bindLoopback(fd), listen(fd, 1) == 0 else {
+            close(fd)
+            throw UpstreamTestError("no free loopback port below 32000")
         }
-        guard let (fd, port) = chosen else { throw UpstreamTestError("no free loopback port below 32000") }
         listenFD = fd
         self.port = port
         let thread = Thread { [self] in serve(upgrade: upgrade) }

@@ -2,6 +2,7 @@ import CodexSimulator
 import Foundation
 import HTTPServer
 import Proxy
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -33,8 +34,13 @@ final class UpstreamWebSocketTests: XCTestCase {
     ]
 
     override func setUpWithError() throws {
-        simulator = CodexSimulator(configuration: .demo(accounts: 1))
-        try simulator.start()
+        simulator = try TestPorts.withFreePort { port in
+            var configuration = SimulatorConfiguration.demo(accounts: 1)
+            configuration.port = port
+            let simulator = CodexSimulator(configuration: configuration)
+            try simulator.start()
+            return simulator
+        }
     }
 
     override func tearDown() {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -38,13 +39,16 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
         }
         defer { upstream.stop() }
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-fallback-\(UUID().uuidString)")
-        let config = """
-            {"listen":{"host":"127.0.0.1","port":0},"stateDirectory":"\(state.path)","log":{"stdout":false},
-             "accounts":[{"name":"a1","kind":"chatgpt","baseURL":"http://127.0.0.1:\(upstream.port)/backend-api/codex",
-                          "accountId":"acct-FAKE-1","accessToken":"access-FAKE-1"}]}
-            """
-        let proxy = try SightlineProxy(configurationJSON: Data(config.utf8), environment: [:])
-        try proxy.start()
+        let proxy = try TestPorts.withFreePort { port in
+            let config = """
+                {"listen":{"host":"127.0.0.1","port":\(port)},"stateDirectory":"\(state.path)","log":{"stdout":false},
+                 "accounts":[{"name":"a1","kind":"chatgpt","baseURL":"http://127.0.0.1:\(upstream.port)/backend-api/codex",
+                              "accountId":"acct-FAKE-1","accessToken":"access-FAKE-1"}]}
+                """
+            let proxy = try SightlineProxy(configurationJSON: Data(config.utf8), environment: [:])
+            try proxy.start()
+            return proxy
+        }
         defer { proxy.shutdown() }
 
         let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
