@@ -71,7 +71,7 @@ extension ResponsesExchange {
     }
 
     private func didReceiveSSE(attempt: Int, _ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
-        let (committed, events): (Bool, [[UInt8]]?) = state.withLock { s in (s.committed, try? s.framer.feed(bytes)) }
+        var (committed, events): (Bool, [[UInt8]]?) = state.withLock { s in (s.committed, try? s.framer.feed(bytes)) }
         if committed && responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
         guard let events else {
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
@@ -94,6 +94,9 @@ extension ResponsesExchange {
                 continue
             }
             guard handleEvent(attempt: attempt, event, into: &out) else { return .proceed }
+            // An unpaced stream arrives in a few large chunks: the rest of this one takes the fast path as
+            // soon as the stream commits, not only from the next chunk on.
+            if !committed { committed = state.withLock { $0.committed } }
         }
         return .proceed
     }
