@@ -111,7 +111,7 @@ final class SimulatorWebSocketTests: XCTestCase {
         try start()
         let a = try connect()
         let b = try connect()
-        XCTAssertTrue(waitFor { self.simulator.handler.webSockets.openCount == 2 })
+        XCTAssertTrue(pollUntil { self.simulator.handler.webSockets.openCount == 2 })
         guard case .complete(200, _, let body) = admin("/__sim/websocket/close-all") else {
             return XCTFail("close-all failed")
         }
@@ -162,12 +162,4 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertEqual(try client.next(), .event(.close(code: 1000, reason: "connection limit reached")))
     }
 
-    func waitFor(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(2000)
-        }
-        return condition()
-    }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Glibc
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -20,7 +21,7 @@ final class EventLoopHandleTests: XCTestCase {
         XCTAssertFalse(loop.isCurrent)
         let ranOnLoop = Box<Bool>()
         XCTAssertTrue(loop.execute { ranOnLoop.set(loop.isCurrent) })
-        XCTAssertTrue(waitUntil { ranOnLoop.value != nil })
+        XCTAssertTrue(pollUntil { ranOnLoop.value != nil })
         XCTAssertEqual(ranOnLoop.value, true)
     }
 
@@ -32,7 +33,7 @@ final class EventLoopHandleTests: XCTestCase {
             loop.execute { order.withLock { $0.append("inner") } }
             order.withLock { $0.append("outer done") }
         }
-        XCTAssertTrue(waitUntil { order.withLock { $0.count } == 2 })
+        XCTAssertTrue(pollUntil { order.withLock { $0.count } == 2 })
         XCTAssertEqual(order.withLock { $0 }, ["outer done", "inner"])
     }
 
@@ -51,7 +52,7 @@ final class EventLoopHandleTests: XCTestCase {
         loop.execute { XCTAssertTrue(loop.watch(readFD, readable: true, writable: false, watcher.unchecked)) }
         var byte: UInt8 = 7
         XCTAssertEqual(write(fds[1], &byte, 1), 1)
-        XCTAssertTrue(waitUntil { watcher.bytes.count == 1 })
+        XCTAssertTrue(pollUntil { watcher.bytes.count == 1 })
         XCTAssertEqual(watcher.bytes, [7])
         XCTAssertTrue(watcher.allOnLoopThread)
 
@@ -60,12 +61,12 @@ final class EventLoopHandleTests: XCTestCase {
             loop.unwatch(readFD)
             unwatched.set(true)
         }
-        XCTAssertTrue(waitUntil { unwatched.value == true })
+        XCTAssertTrue(pollUntil { unwatched.value == true })
         XCTAssertEqual(write(fds[1], &byte, 1), 1)
         // A round trip through the loop after the write: had the pipe still been watched, it would have been read.
         let roundTrip = Box<Bool>()
         loop.execute { roundTrip.set(true) }
-        XCTAssertTrue(waitUntil { roundTrip.value == true })
+        XCTAssertTrue(pollUntil { roundTrip.value == true })
         XCTAssertEqual(watcher.bytes, [7])
     }
 
@@ -75,7 +76,7 @@ final class EventLoopHandleTests: XCTestCase {
         let key = ObjectIdentifier(attachment)
         let stored = Box<Bool>()
         loop.execute { stored.set(loop.setAttachment(attachment.unchecked, for: key)) }
-        XCTAssertTrue(waitUntil { stored.value != nil })
+        XCTAssertTrue(pollUntil { stored.value != nil })
         XCTAssertEqual(stored.value, true)
         XCTAssertEqual(attachment.stops, 0)
 
@@ -99,9 +100,9 @@ final class EventLoopHandleTests: XCTestCase {
             finished.store(true, ordering: .releasing)
         }
         queuer.start()
-        XCTAssertTrue(waitUntil { accepted.load(ordering: .relaxed) > 100 })
+        XCTAssertTrue(pollUntil { accepted.load(ordering: .relaxed) > 100 })
         server.shutdown(drainDeadlineSeconds: 1)  // joins the loop thread
-        XCTAssertTrue(waitUntil { finished.load(ordering: .acquiring) })
+        XCTAssertTrue(pollUntil { finished.load(ordering: .acquiring) })
         XCTAssertEqual(ran.load(ordering: .relaxed), accepted.load(ordering: .relaxed))
     }
 }

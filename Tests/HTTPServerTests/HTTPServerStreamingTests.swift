@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -47,7 +48,7 @@ final class HTTPServerStreamingTests: XCTestCase {
         // Stalled = paused with no progress for 300 ms (brief pauses happen while kernel buffers still fill).
         var lastProduced = -1
         var lastChange = DispatchTime.now().uptimeNanoseconds
-        let stalled = waitUntil(timeout: 10) {
+        let stalled = pollUntil(timeout: 10) {
             let now = DispatchTime.now().uptimeNanoseconds
             if producer.produced != lastProduced || !producer.isPaused {
                 lastProduced = producer.produced
@@ -78,12 +79,12 @@ final class HTTPServerStreamingTests: XCTestCase {
         var client: TestClient? = try TestClient(port: server.port)
         client?.send("GET /s HTTP/1.1\r\n\r\n")
         _ = try client?.readHead()
-        XCTAssertTrue(waitUntil { started.load(ordering: .relaxed) })
+        XCTAssertTrue(pollUntil { started.load(ordering: .relaxed) })
         let disconnectedAt = DispatchTime.now().uptimeNanoseconds
         client = nil
-        XCTAssertTrue(waitUntil(timeout: 1) { closed.load(ordering: .relaxed) != 0 })
+        XCTAssertTrue(pollUntil(timeout: 1) { closed.load(ordering: .relaxed) != 0 })
         XCTAssertLessThan(closed.load(ordering: .relaxed) &- disconnectedAt, 1_000_000_000)
-        XCTAssertTrue(waitUntil { server.openConnections == 0 })
+        XCTAssertTrue(pollUntil { server.openConnections == 0 })
     }
 
     func testWritesAfterDisconnectAreDropped() throws {
@@ -98,7 +99,7 @@ final class HTTPServerStreamingTests: XCTestCase {
         _ = try client?.readHead()
         client = nil
         let responder = try XCTUnwrap(responderBox.value)
-        XCTAssertTrue(waitUntil { responder.isFinished })
+        XCTAssertTrue(pollUntil { responder.isFinished })
         XCTAssertFalse(responder.write(Array("x".utf8)))
         let ranAtOnce = Atomic<Bool>(false)
         responder.onClose { ranAtOnce.store(true, ordering: .relaxed) }
@@ -156,14 +157,14 @@ final class HTTPServerStreamingTests: XCTestCase {
             server.shutdown(drainDeadlineSeconds: 5)
             shutdownDone.store(true, ordering: .relaxed)
         }
-        XCTAssertTrue(waitUntil { TestClient.isRefused(port: port) }, "new connections must be refused")
+        XCTAssertTrue(pollUntil { TestClient.isRefused(port: port) }, "new connections must be refused")
         XCTAssertTrue(idle.waitForClose(), "idle keep-alive connections close at once")
         XCTAssertFalse(shutdownDone.load(ordering: .relaxed))
         finish.signal()
         XCTAssertEqual(try client.readChunk(), Array("part2".utf8))
         XCTAssertNil(try client.readChunk())
         XCTAssertTrue(client.waitForClose())
-        XCTAssertTrue(waitUntil { shutdownDone.load(ordering: .relaxed) })
+        XCTAssertTrue(pollUntil { shutdownDone.load(ordering: .relaxed) })
     }
 
     func testShutdownDeadlineAbortsStreamsAndRunsOnClose() throws {

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import HTTPServer
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -218,6 +219,6 @@ final class HTTPServerTests: XCTestCase {
         _ = try first.readResponse()
         let second = try TestClient(port: server.port)
         XCTAssertEqual(try second.readResponse().status, 503)
-        XCTAssertTrue(waitUntil { observer.errors == ["too_many_connections 503"] })
+        XCTAssertTrue(pollUntil { observer.errors == ["too_many_connections 503"] })
     }
 }

@@ -27,16 +27,6 @@ final class Box<T: Sendable>: Sendable {
     var value: T? { storage.withLock { $0 } }
 }
 
-/// Polls `condition` until it holds or `timeout` passes. Returns whether it held.
-func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
-    while DispatchTime.now().uptimeNanoseconds < deadline {
-        if condition() { return true }
-        usleep(2000)
-    }
-    return condition()
-}
-
 func startServer(
     loops: Int = 2,
     observer: any HTTPServerObserver = NoHTTPServerObserver(),

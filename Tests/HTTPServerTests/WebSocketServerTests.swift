@@ -112,7 +112,7 @@ final class WebSocketServerTests: XCTestCase {
         client.send(.close, WebSocketFrameEncoder.closePayload(code: 4005, reason: "done"))
         XCTAssertEqual(try client.next(), .event(.close(code: 4005, reason: "")))
         XCTAssertTrue(try client.waitForEOF())
-        XCTAssertTrue(waitUntil { self.handler?.close?.0 == 4005 })
+        XCTAssertTrue(pollUntil { self.handler?.close?.0 == 4005 })
         XCTAssertEqual(handler?.close?.1, "done")
     }
 
@@ -121,7 +121,7 @@ final class WebSocketServerTests: XCTestCase {
         try client.handshake()
         client.send(.close, [])
         XCTAssertEqual(try client.next(), .event(.close(code: nil, reason: "")))
-        XCTAssertTrue(waitUntil { self.handler?.close?.0 == 1005 })
+        XCTAssertTrue(pollUntil { self.handler?.close?.0 == 1005 })
     }
 
     private func assertFailure(
@@ -140,7 +140,7 @@ final class WebSocketServerTests: XCTestCase {
         client.sendRaw(bytes)
         XCTAssertEqual(try client.next(), .event(.close(code: code, reason: reason)), file: file, line: line)
         XCTAssertTrue(try client.waitForEOF(), file: file, line: line)
-        XCTAssertTrue(waitUntil { self.handler?.close?.0 == code }, file: file, line: line)
+        XCTAssertTrue(pollUntil { self.handler?.close?.0 == code }, file: file, line: line)
     }
 
     func testUnmaskedClientFrameCloses1002() throws {
@@ -168,7 +168,7 @@ final class WebSocketServerTests: XCTestCase {
         try client.handshake()
         client.sendText("close-me")
         XCTAssertEqual(try client.next(), .event(.close(code: 4001, reason: "asked")))
-        XCTAssertTrue(waitUntil { self.handler?.close?.0 == 4001 })
+        XCTAssertTrue(pollUntil { self.handler?.close?.0 == 4001 })
         XCTAssertEqual(handler?.connection?.sendText("late"), false, "sends after close are refused")
         client.send(.close, WebSocketFrameEncoder.closePayload(code: 4001, reason: ""))
         XCTAssertTrue(try client.waitForEOF())
@@ -196,9 +196,9 @@ final class WebSocketServerTests: XCTestCase {
     func testAbruptDisconnectReports1006() throws {
         var client: WebSocketTestClient? = try WebSocketTestClient(port: try start())
         try client?.handshake()
-        XCTAssertTrue(waitUntil { self.handler?.connection != nil })
+        XCTAssertTrue(pollUntil { self.handler?.connection != nil })
         client = nil
-        XCTAssertTrue(waitUntil { self.handler?.close?.0 == 1006 })
+        XCTAssertTrue(pollUntil { self.handler?.close?.0 == 1006 })
     }
 
     func testBadHandshakeIsRefused() throws {
@@ -220,14 +220,14 @@ final class WebSocketServerTests: XCTestCase {
             WebSocketHandshake.requestHead(host: "h", path: "/ws", key: key, headers: [:])
                 + WebSocketFrameEncoder.client(.text, Array("early".utf8))
         )
-        XCTAssertTrue(waitUntil { self.handler?.seen.withLock { $0.texts } == ["early"] })
+        XCTAssertTrue(pollUntil { self.handler?.seen.withLock { $0.texts } == ["early"] })
     }
 
     func testBackpressureReportsFullBufferAndOnWritableFires() throws {
         let port = try start { $0.writeHighWaterMark = 64 * 1024 }
         let client = try WebSocketTestClient(port: port)
         try client.handshake()
-        XCTAssertTrue(waitUntil { self.handler?.connection != nil })
+        XCTAssertTrue(pollUntil { self.handler?.connection != nil })
         let connection = try XCTUnwrap(handler?.connection)
         // The client does not read: the socket buffers fill and send eventually reports a full queue.
         var accepted = 0
@@ -243,7 +243,7 @@ final class WebSocketServerTests: XCTestCase {
             received += 1
         }
         XCTAssertEqual(received, accepted + 1)
-        XCTAssertTrue(waitUntil { writable.value == true })
+        XCTAssertTrue(pollUntil { writable.value == true })
     }
 }
 
@@ -312,6 +312,6 @@ final class WebSocketPythonPeerTests: XCTestCase {
         XCTAssertEqual(result["big"] as? Int, 70000)
         XCTAssertEqual(result["pong"] as? Bool, true)
         XCTAssertEqual(result["close_code"] as? Int, 4002)
-        XCTAssertTrue(waitUntil { handler.list.withLock { $0.last?.close?.0 } == 4002 })
+        XCTAssertTrue(pollUntil { handler.list.withLock { $0.last?.close?.0 } == 4002 })
     }
 }

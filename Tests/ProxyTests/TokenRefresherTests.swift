@@ -1,5 +1,6 @@
 import Foundation
 import LogRedaction
+import SightlineTestSupport
 import Synchronization
 import XCTest
 

@@ -35,13 +35,13 @@ final class UpstreamWebSocketSendQueueTests: XCTestCase {
         XCTAssertEqual((0..<5).map { _ in socket.send(text: frame) }, [true, true, true, true, false])
         XCTAssertFalse(socket.send(text: frame), "a failed socket queues nothing more")
         XCTAssertFalse(socket.send(text: []))
-        XCTAssertTrue(poll { delegate.snapshot.failure != nil }, "failed long before the 30 s connect timeout")
+        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil }, "failed long before the 30 s connect timeout")
         XCTAssertEqual(delegate.snapshot.failure?.0, UpstreamWebSocket.sendQueueFullReason)
         XCTAssertNil(delegate.snapshot.failure?.1)
         XCTAssertNil(delegate.snapshot.opened)
         XCTAssertNil(delegate.snapshot.close, "failed, not closed: one terminal event")
         XCTAssertEqual(metrics.webSocket.sendQueueOverflows.value, 1)
-        XCTAssertTrue(poll { upstream.peerClosed }, "the socket's TCP connection is dropped")
+        XCTAssertTrue(pollUntil { upstream.peerClosed }, "the socket's TCP connection is dropped")
     }
 
     /// The upstream completes the upgrade, then stops reading: the thread blocks writing and the queue fills
@@ -52,14 +52,14 @@ final class UpstreamWebSocketSendQueueTests: XCTestCase {
         let delegate = RecordingUpstreamDelegate()
         let socket = makeSocket(port: upstream.port, delegate: delegate, maxQueuedBytes: 256 << 10)
         socket.start()
-        XCTAssertTrue(poll { delegate.snapshot.opened != nil })
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
         let frame = [UInt8](repeating: UInt8(ascii: "y"), count: 64 << 10)  // 65 550 bytes encoded
         // One frame at a time while the thread keeps taking them: loopback buffers absorb a few MiB. Once a
         // frame stays queued for 200 ms, the thread is blocked writing to the upstream that stopped reading.
         var written = 0
         while written < 1000 {
             XCTAssertTrue(socket.send(text: frame))
-            guard poll(timeout: 0.2, { socket.queuedByteCount == 0 }) else { break }
+            guard pollUntil(timeout: 0.2, { socket.queuedByteCount == 0 }) else { break }
             written += 1
         }
         XCTAssertGreaterThan(written, 4, "the thread wrote frames before the upstream's buffers filled")
@@ -71,7 +71,7 @@ final class UpstreamWebSocketSendQueueTests: XCTestCase {
         while socket.send(text: frame), accepted < 64 { accepted += 1 }
         XCTAssertLessThan(accepted, 64, "the queue never overflowed")
         XCTAssertFalse(socket.send(text: frame), "nothing is queued after the overflow")
-        XCTAssertTrue(poll { delegate.snapshot.failure != nil }, "the blocked write is abandoned")
+        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil }, "the blocked write is abandoned")
         XCTAssertEqual(delegate.snapshot.failure?.0, UpstreamWebSocket.sendQueueFullReason)
         XCTAssertNil(delegate.snapshot.close)
         XCTAssertEqual(metrics.webSocket.sendQueueOverflows.value, 1)
@@ -81,15 +81,6 @@ final class UpstreamWebSocketSendQueueTests: XCTestCase {
         XCTAssertTrue(metrics.registry.render().contains("\nsightline_websocket_send_queue_overflows_total 0\n"))
     }
 
-    /// Polls every 2 ms until `condition` holds or `timeout` passes.
-    func poll(timeout: TimeInterval = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(2000)
-        }
-        return condition()
-    }
 }
 
 /// A one-connection upstream that stalls: it accepts, optionally answers the WebSocket upgrade with a
