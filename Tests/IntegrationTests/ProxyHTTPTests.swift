@@ -92,7 +92,7 @@ final class ProxyHTTPTests: XCTestCase {
         XCTAssertEqual(r.status, 400)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         XCTAssertEqual((json["error"] as? [String: Any])?["code"] as? String, "invalid_json")
-        XCTAssertTrue(try metric(#"sightline_http_protocol_errors_total{reason="invalid_json"}"#) >= 1)
+        XCTAssertTrue(try stack.metric(#"sightline_http_protocol_errors_total{reason="invalid_json"}"#) >= 1)
     }
 
     func testTruncatedChunkedBodyIsRejectedAndTheProxyKeepsServing() throws {
@@ -127,10 +127,10 @@ final class ProxyHTTPTests: XCTestCase {
             HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"long","stream":true}"#)
         )
         _ = try client.readUntil { String(decoding: $0, as: UTF8.self).contains("response.output_text.delta") }
-        XCTAssertEqual(try metric("sightline_in_flight_requests"), 1)
+        XCTAssertEqual(try stack.metric("sightline_in_flight_requests"), 1)
         let closedAt = Date()
         client.disconnect()
-        let cancelled = poll(timeout: 1.0) { (try? self.metric("sightline_in_flight_requests")) == 0 }
+        let cancelled = poll(timeout: 1.0) { (try? self.stack.metric("sightline_in_flight_requests")) == 0 }
         XCTAssertTrue(
             cancelled,
             "the upstream transfer was still running \(Date().timeIntervalSince(closedAt)) s after the client left"
@@ -148,14 +148,6 @@ final class ProxyHTTPTests: XCTestCase {
     }
 
     // MARK: - helpers
-
-    func metric(_ series: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.split(separator: " ").last!) ?? .nan
-        }
-        throw TestClientError.io("no series \(series)")
-    }
 
     func metricSum(prefix: String, containing: String) throws -> Double {
         let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText

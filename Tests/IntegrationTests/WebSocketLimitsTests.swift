@@ -35,36 +35,12 @@ final class WebSocketLimitsTests: XCTestCase {
 
     /// Sends a frame and reads its turn; returns the completed response id (fails the test otherwise).
     @discardableResult
-    func turn(
-        _ ws: WebSocketClient,
-        _ frame: String,
-        file: StaticString = #filePath,
-        line: UInt = #line
-    ) throws -> String? {
-        try ws.send(frame)
-        return Self.completedID(ws.readTurn(), file: file, line: line)
-    }
-
-    static func completedID(_ events: [[String: Any]], file: StaticString = #filePath, line: UInt = #line) -> String? {
-        let last = events.last
-        XCTAssertEqual(last?["type"] as? String, "response.completed", "\(events)", file: file, line: line)
-        return (last?["response"] as? [String: Any])?["id"] as? String
-    }
-
-    func metric(_ series: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.split(separator: " ")[1]) ?? -1
-        }
-        return -1
-    }
-
     func rejections(_ reason: String) throws -> Double {
-        try metric(#"sightline_http_protocol_errors_total{reason="websocket_\#(reason)"}"#)
+        try stack.metric(#"sightline_http_protocol_errors_total{reason="websocket_\#(reason)"}"#)
     }
 
     func openDownstreamSessions() throws -> Double {
-        try metric(#"sightline_websocket_open_sessions{side="downstream"}"#)
+        try stack.metric(#"sightline_websocket_open_sessions{side="downstream"}"#)
     }
 
     func upstreamFrames() throws -> [[String: Any]] {
@@ -98,10 +74,10 @@ final class WebSocketLimitsTests: XCTestCase {
     /// before it, the bystander's first); and no HTTP request was counted for the rejection.
     func assertNothingElseIsLost(bystander: WebSocketClient, anchor: String?, turnsBefore: Int) throws {
         XCTAssertTrue(try poll(timeout: 10) { try openDownstreamSessions() == 1 }, "only the bystander's session")
-        let next = try turn(bystander, WebSocketProxyTests.frame(anchor, "still there?", key: "bystander"))
+        let next = try bystander.turn(WebSocketProxyTests.frame(anchor, "still there?", key: "bystander"))
         XCTAssertNotNil(next)
         let fresh = try connect()
-        try turn(fresh, WebSocketProxyTests.frame(nil, "a new client", key: "fresh"))
+        try fresh.turn(WebSocketProxyTests.frame(nil, "a new client", key: "fresh"))
         fresh.close()
         let http = try HTTPTestClient.exchange(
             port: stack.proxyPort,
@@ -117,13 +93,15 @@ final class WebSocketLimitsTests: XCTestCase {
         )
         for statusClass in ["4xx", "5xx"] {
             XCTAssertEqual(
-                try metric(#"sightline_requests_total{route="other",status_class="\#(statusClass)",transport="http"}"#),
+                try stack.metric(
+                    #"sightline_requests_total{route="other",status_class="\#(statusClass)",transport="http"}"#
+                ),
                 0,
                 "a WebSocket close code is not an HTTP status"
             )
         }
         XCTAssertEqual(
-            try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
+            try stack.metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
             Double(turnsBefore + 2)
         )
     }
@@ -133,7 +111,7 @@ final class WebSocketLimitsTests: XCTestCase {
     func testAFrameOverTheFrameLimitClosesWith1009AndIsCounted() throws {
         XCTAssertEqual(try rejections("frame_too_big"), 0, "pre-initialised")
         let bystander = try connect()
-        let anchor = try turn(bystander, WebSocketProxyTests.frame(nil, "first question", key: "bystander"))
+        let anchor = try bystander.turn(WebSocketProxyTests.frame(nil, "first question", key: "bystander"))
 
         let offender = try connect()
         // Within the message limit, so only the frame limit can refuse it.
@@ -149,7 +127,7 @@ final class WebSocketLimitsTests: XCTestCase {
     func testAFragmentedMessageOverTheMessageLimitClosesWith1009AndIsCounted() throws {
         XCTAssertEqual(try rejections("message_too_big"), 0, "pre-initialised")
         let bystander = try connect()
-        let anchor = try turn(bystander, WebSocketProxyTests.frame(nil, "first question", key: "bystander"))
+        let anchor = try bystander.turn(WebSocketProxyTests.frame(nil, "first question", key: "bystander"))
 
         let offender = try connect()
         // First a fragmented message within both limits: fragments are reassembled and served.
@@ -157,7 +135,7 @@ final class WebSocketLimitsTests: XCTestCase {
         let half = fits.count / 2
         try offender.sendFrame(opcode: 0x1, fin: false, Array(fits[..<half]))
         try offender.sendFrame(opcode: 0x0, fin: true, Array(fits[half...]))
-        let offenderAnchor = Self.completedID(offender.readTurn())
+        let offenderAnchor = WebSocketClient.completedID(offender.readTurn())
         // Then three fragments, each under the frame limit, together over the message limit.
         let tooBig = Self.createFrame(bytes: Self.messageLimit + 1, anchor: offenderAnchor)
         let third = tooBig.count / 3

@@ -42,35 +42,14 @@ final class WebSocketProxyTests: XCTestCase {
 
     /// Sends a frame and reads its turn; returns the completed response id (fails the test otherwise).
     @discardableResult
-    func turn(
-        _ ws: WebSocketClient,
-        _ frame: String,
-        file: StaticString = #filePath,
-        line: UInt = #line
-    ) throws -> String? {
-        try ws.send(frame)
-        let events = ws.readTurn()
-        let last = events.last
-        XCTAssertEqual(last?["type"] as? String, "response.completed", "\(events)", file: file, line: line)
-        return (last?["response"] as? [String: Any])?["id"] as? String
-    }
-
     func simulatorFrames() throws -> [[String: Any]] {
         let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
         let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
         return list.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
     }
 
-    func metric(_ series: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.split(separator: " ")[1]) ?? -1
-        }
-        return -1
-    }
-
     func decision(_ d: String, _ outcome: String) throws -> Double {
-        try metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
+        try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
     func simulatorPost(_ path: String, _ json: String = "{}") throws -> ParsedResponse {
@@ -82,9 +61,9 @@ final class WebSocketProxyTests: XCTestCase {
     func testIncrementalTurnsShareOneUpstreamConnection() throws {
         stack = try SightlineStack(label: "ws-chain")
         let ws = try connect()
-        let r0 = try turn(ws, Self.frame(nil, nil, generate: false))
-        let r1 = try turn(ws, Self.frame(r0, "first question"))
-        _ = try turn(ws, Self.frame(r1, "second question"))
+        let r0 = try ws.turn(Self.frame(nil, nil, generate: false))
+        let r1 = try ws.turn(Self.frame(r0, "first question"))
+        _ = try ws.turn(Self.frame(r1, "second question"))
         let frames = try simulatorFrames()
         XCTAssertEqual(frames.count, 3, "\(frames)")
         XCTAssertEqual(
@@ -96,21 +75,24 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(frames.last?["input_item_count"] as? Int, 1, "only the new item goes upstream")
         XCTAssertEqual(frames.last?["prompt_cache_key"] as? String, "thread-ws-test")
         XCTAssertEqual(
-            try metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
+            try stack.metric(#"sightline_requests_total{route="responses",status_class="2xx",transport="websocket"}"#),
             3
         )
-        XCTAssertEqual(try metric(#"sightline_websocket_upstream_turns_total{client="websocket",session="reused"}"#), 2)
-        XCTAssertEqual(try metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="websocket",session="reused"}"#),
+            2
+        )
+        XCTAssertEqual(try stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
         ws.close()
     }
 
     func testKilledUpstreamSessionIsReplayedFromTheTranscript() throws {
         stack = try SightlineStack(label: "ws-closeall")
         let ws = try connect()
-        let r1 = try turn(ws, Self.frame(nil, "first question"))
-        let r2 = try turn(ws, Self.frame(r1, "second question"))
+        let r1 = try ws.turn(Self.frame(nil, "first question"))
+        let r2 = try ws.turn(Self.frame(r1, "second question"))
         XCTAssertEqual(try simulatorPost("/__sim/websocket/close-all").status, 200)
-        let r3 = try turn(ws, Self.frame(r2, "third question"))
+        let r3 = try ws.turn(Self.frame(r2, "third question"))
         XCTAssertNotNil(r3)
         let frames = try simulatorFrames()
         XCTAssertEqual(frames.count, 3, "\(frames)")
@@ -140,18 +122,18 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(try decision("masked_continuity_loss", "attempted"), 1)
         XCTAssertEqual(try decision("masked_continuity_loss", "gave_up"), 1)
         // The session goes on: a full resend is served.
-        try turn(ws, Self.frame(nil, "full history again"))
+        try ws.turn(Self.frame(nil, "full history again"))
         ws.close()
     }
 
     func testPinResetMovesTheSessionWithoutTheStaleAnchor() throws {
         stack = try SightlineStack(label: "ws-pin")
         let ws = try connect()
-        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let r1 = try ws.turn(Self.frame(nil, "first question"))
         let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
         let fault = #"{"account":"\#(first)","fault":"usage_limit","resets_in_seconds":600}"#
         XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
-        try turn(ws, Self.frame(r1, "second question"))
+        try ws.turn(Self.frame(r1, "second question"))
         let frames = try simulatorFrames()
         XCTAssertEqual(frames.count, 3, "first, the refused one, the replay: \(frames)")
         let last = try XCTUnwrap(frames.last)
@@ -172,10 +154,10 @@ final class WebSocketProxyTests: XCTestCase {
     func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
         stack = try SightlineStack(label: "ws-refresh")
         let ws = try connect()
-        let r1 = try turn(ws, Self.frame(nil, "first question"))
+        let r1 = try ws.turn(Self.frame(nil, "first question"))
         let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
         XCTAssertEqual(try simulatorPost("/__sim/accounts/\(first)/invalidate-access").status, 200)
-        try turn(ws, Self.frame(r1, "second question"))
+        try ws.turn(Self.frame(r1, "second question"))
         let frames = try simulatorFrames()
         let last = try XCTUnwrap(frames.last)
         XCTAssertEqual(last["account"] as? String, first, "\(frames)")
