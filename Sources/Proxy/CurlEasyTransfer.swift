@@ -130,6 +130,20 @@ final class CurlEasyTransfer {
         return firstByteTimeout.map { (startedAt &+ $0, .firstByteTimeout) }
     }
 
+    /// The earliest moment after `now` this transfer's timer can fire, whatever arrives meanwhile: for the
+    /// driver's next wakeup. Before the first byte, the first-byte deadline or, should a byte come at once,
+    /// `now` plus the idle timeout; after it, the idle deadline counted from the last byte (a later byte only
+    /// moves it later). So an idle timeout shorter than the first-byte one is met, and the bound is never in
+    /// the past unless the transfer's deadline itself has passed (no wakeup loop). Nil while paused or
+    /// without timers.
+    func earliestDeadline(now: UInt64) -> UInt64? {
+        if isPaused { return nil }
+        if let lastByteAt { return idleTimeout.map { lastByteAt &+ $0 } }
+        let firstByte = firstByteTimeout.map { startedAt &+ $0 }
+        let idle = idleTimeout.map { max(now, startedAt) &+ $0 }
+        return [firstByte, idle].compactMap { $0 }.min()
+    }
+
     /// Facts for `UpstreamCompletion`; call before the handle is reset.
     func completion() -> UpstreamCompletion {
         func seconds(_ info: CURLINFO) -> Double {

@@ -73,7 +73,7 @@ final class CurlTransferTable {
             delegate.upstreamDidComplete(.failure(UpstreamFailure(reason: .other, detail: detail)))
             return nil
         }
-        return easy.deadline()?.at
+        return easy.earliestDeadline(now: CurlEasyTransfer.now())
     }
 
     func cancel(_ id: UInt64) {
@@ -81,12 +81,12 @@ final class CurlTransferTable {
         finish(easy, .failure(easy.failure(reason: .cancelled, detail: "cancelled by caller")))
     }
 
-    /// Un-pauses a paused transfer; returns its deadline from now on.
+    /// Un-pauses a paused transfer; returns the earliest its timer can fire from now on.
     @discardableResult
     func resume(_ id: UInt64) -> UInt64? {
         guard let easy = transfersByID[id] else { return nil }
         easy.resume()
-        return easy.deadline()?.at
+        return easy.earliestDeadline(now: CurlEasyTransfer.now())
     }
 
     /// Completes every transfer libcurl reports done.
@@ -107,17 +107,17 @@ final class CurlTransferTable {
         }
     }
 
-    /// Fails every transfer whose own timer has passed; returns the earliest deadline left.
+    /// Fails every transfer whose own timer has passed; returns the earliest moment a timer left can fire
+    /// (`CurlEasyTransfer.earliestDeadline`), for the driver's next wakeup.
     func expireTimers(now: UInt64) -> UInt64? {
         guard !transfersByID.isEmpty else { return nil }
         var expired: [(CurlEasyTransfer, UpstreamFailure.Reason)] = []
         var next: UInt64?
         for easy in transfersByID.values {
-            guard let deadline = easy.deadline() else { continue }
-            if deadline.at <= now {
+            if let deadline = easy.deadline(), deadline.at <= now {
                 expired.append((easy, deadline.reason))
-            } else {
-                next = min(next ?? deadline.at, deadline.at)
+            } else if let earliest = easy.earliestDeadline(now: now) {
+                next = min(next ?? earliest, earliest)
             }
         }
         for (easy, reason) in expired {

@@ -64,6 +64,12 @@ final class UpstreamClientOnEventLoopTests: UpstreamClientTests {
     }
     override func testFirstByteTimeout() throws { try super.testFirstByteTimeout() }
     override func testIdleTimeoutAfterFirstChunk() throws { try super.testIdleTimeoutAfterFirstChunk() }
+    override func testIdleTimeoutShorterThanTheFirstByteTimeoutFiresOnTime() throws {
+        try super.testIdleTimeoutShorterThanTheFirstByteTimeoutFiresOnTime()
+    }
+    override func testWaitingForTheFirstByteWithAShortIdleTimeoutDoesNotSpin() throws {
+        try super.testWaitingForTheFirstByteWithAShortIdleTimeoutDoesNotSpin()
+    }
     override func testSequentialRequestsReuseOneKeepAliveConnection() async throws {
         try await super.testSequentialRequestsReuseOneKeepAliveConnection()
     }

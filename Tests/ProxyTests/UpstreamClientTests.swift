@@ -289,6 +289,47 @@ class UpstreamClientTests: XCTestCase {
         XCTAssertEqual(delegate.state.withLock { $0.heads.first?.status }, 200)
     }
 
+    func testIdleTimeoutShorterThanTheFirstByteTimeoutFiresOnTime() throws {
+        // The idle deadline (first byte + 0.3 s) comes long before the first-byte one (5 s): the client must
+        // wake for it, not for the first-byte deadline it knew when the transfer started.
+        let server = try serve { connection in
+            guard connection.readRequest() != nil else { return }
+            connection.write(Self.chunkedHead)
+            _ = connection.writeChunk("data: one\n\n")
+            _ = connection.waitForClose(timeoutSeconds: 6)
+        }
+        let delegate = UpstreamTestDelegate()
+        let started = Date()
+        start(UpstreamRequest(url: url(server), firstByteTimeoutSeconds: 5, idleTimeoutSeconds: 0.3), delegate)
+
+        let failure = try XCTUnwrap(delegate.waitForCompletion(timeoutSeconds: 6)).failure()
+        XCTAssertEqual(failure?.reason, .idleTimeout)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "the idle timer fired late")
+    }
+
+    func testWaitingForTheFirstByteWithAShortIdleTimeoutDoesNotSpin() throws {
+        // No byte ever comes: the first-byte timeout (1 s) ends it, and the short idle timeout (0.05 s) must
+        // not turn the wait into a busy loop of timer wakeups.
+        let server = try serve { connection in
+            guard connection.readRequest() != nil else { return }
+            _ = connection.waitForClose(timeoutSeconds: 3)
+        }
+        let delegate = UpstreamTestDelegate()
+        let cpuBefore = Self.processCPUSeconds()
+        start(UpstreamRequest(url: url(server), firstByteTimeoutSeconds: 1, idleTimeoutSeconds: 0.05), delegate)
+
+        let failure = try XCTUnwrap(delegate.waitForCompletion(timeoutSeconds: 3)).failure()
+        XCTAssertEqual(failure?.reason, .firstByteTimeout)
+        XCTAssertLessThan(Self.processCPUSeconds() - cpuBefore, 0.5, "the client spun while waiting")
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     func testSequentialRequestsReuseOneKeepAliveConnection() async throws {
         let server = try serve { connection in
             while let request = connection.readRequest() {
