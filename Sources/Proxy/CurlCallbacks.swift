@@ -3,7 +3,8 @@ import CCurl
 /// The `@convention(c)` functions libcurl calls for every transfer of every client.
 ///
 /// They capture nothing: the transfer arrives as the `CURLOPT_WRITEDATA`/`CURLOPT_HEADERDATA` context, an
-/// unretained `CurlEasyTransfer` kept alive by `CurlMultiLoop`. They run on the curl thread.
+/// unretained `CurlEasyTransfer` kept alive by its `CurlTransferTable`. They run on the thread driving that
+/// table: the client's curl thread or an event loop.
 enum CurlCallbacks {
     static let body: curl_write_callback = { data, size, count, context in
         guard let context else { return 0 }

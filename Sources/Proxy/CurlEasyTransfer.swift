@@ -1,12 +1,12 @@
 import CCurl
 import Dispatch
 
-/// One in-flight transfer on the curl thread: its easy handle, the memory libcurl points into (header list,
+/// One in-flight transfer on its driver's thread (the curl thread or an event loop): its easy handle, the memory libcurl points into (header list,
 /// error buffer), the response-head parser, the timers, and the delegate it reports to.
 ///
 /// It configures the handle and turns libcurl callbacks into delegate calls; it does not add itself to the
 /// multi handle or decide when it ends: `CurlMultiLoop` does both. It emits nothing.
-/// Concurrency: confined to the client's curl thread; libcurl reaches it through `Unmanaged` context
+/// Concurrency: confined to its driver's thread; libcurl reaches it through `Unmanaged` context
 /// pointers while `CurlMultiLoop` holds the only strong reference.
 final class CurlEasyTransfer {
     let transfer: UpstreamTransfer
@@ -55,7 +55,7 @@ final class CurlEasyTransfer {
         errorBuffer.deallocate()
     }
 
-    // MARK: - libcurl callbacks (curl thread, inside curl_multi_perform or curl_easy_pause)
+    // MARK: - libcurl callbacks (driver's thread, inside curl_multi_perform/socket_action or curl_easy_pause)
 
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
         lastByteAt = Self.now()
@@ -259,6 +259,6 @@ final class CurlEasyTransfer {
     }
 }
 
-/// Not `Sendable`: owned by the curl thread (see the type's concurrency contract).
+/// Not `Sendable`: owned by its driver's thread (see the type's concurrency contract).
 @available(*, unavailable)
 extension CurlEasyTransfer: Sendable {}

@@ -8,7 +8,8 @@ import WireFormats
 /// `/metrics`) itself, authenticates the rest and hands them to a `ResponsesExchange`.
 ///
 /// Runs on event-loop threads and never blocks: body decoding and the top-level field rewrite are
-/// single passes over the bytes; everything slow happens on the upstream client's thread.
+/// single passes over the bytes; the upstream transfer runs on the same loop, driven by its sockets, and
+/// transcript compression on a Dispatch queue.
 /// Emits: `sightline_client_auth_failures_total`, `sightline_http_protocol_errors_total{reason="invalid_json"|
 /// "unsupported_media_type"|"proxy_at_capacity"|"metrics_unauthorized"}`, and for locally answered requests `sightline_requests_total`.
 final class ProxyHandler: HTTPHandler {

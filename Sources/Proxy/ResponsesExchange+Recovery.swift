@@ -196,11 +196,11 @@ extension ResponsesExchange {
         }
         endAttempt(outcome: "success", error: nil)
         // Compressing a transcript costs milliseconds for a large history: do it, and answer the client,
-        // off the upstream thread (which serves every transfer). The answer still waits for the store, so a
+        // off the event loop (which serves every connection on it). The answer still waits for the store, so a
         // client's next turn always finds the transcript of this one.
         if fullInput != nil || inputIsComplete, responseID != nil {
             Self.completions.async { [self] in
-                // The request's own input is read from its body here, off the upstream thread.
+                // The request's own input is read from its body here, off the loop.
                 let input = fullInput ?? prepared.inputItems
                 recordAndAnswer(account: account, responseID: responseID, fullInput: input)
             }

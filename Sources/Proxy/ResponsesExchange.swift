@@ -14,9 +14,10 @@ import WireFormats
 /// events are aggregated into one Response object (nothing is sent before the end, so every failure is
 /// still recoverable).
 ///
-/// Concurrency: created on an event-loop thread; upstream callbacks arrive on the upstream client's
-/// thread, `onClose`/`onWritable` on the loop thread. Mutable state lives behind `state` (a `Mutex`);
-/// the responder and the upstream transfer are only called outside the lock.
+/// Concurrency: created on an event-loop thread; upstream callbacks arrive on the same loop (or, with
+/// `upstream.onEventLoops` off, on the upstream client's thread), `onClose`/`onWritable` on the loop, the
+/// transcript store and answer on a Dispatch queue. Mutable state lives behind `state` (a `Mutex`, so every
+/// arrangement is safe); the responder and the upstream transfer are only called outside the lock.
 /// Emits: `sightline_requests_total`, `sightline_request_duration_seconds`,
 /// `sightline_upstream_first_event_seconds`, `sightline_upstream_attempts_total`, `sightline_tokens_total`,
 /// `sightline_request_input_tokens`, recovery decisions through `RecoveryRecorder`, one SERVER span, one

@@ -28,7 +28,7 @@ extension UpstreamClient {
 
 /// The delegate behind `UpstreamClient.perform`: collects head and body, then resumes one continuation.
 ///
-/// Concurrency: `Sendable`; all state is behind `state` (callbacks on the curl thread, the continuation set by
+/// Concurrency: `Sendable`; all state is behind `state` (callbacks on the driving thread, the continuation set by
 /// the awaiting task, in either order).
 final class UpstreamResponseCollector: UpstreamDelegate {
     private struct State {

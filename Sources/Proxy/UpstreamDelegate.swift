@@ -10,8 +10,9 @@ public enum UpstreamFlow: Sendable, Equatable {
 /// Receives the events of one upstream transfer.
 ///
 /// Calling contract:
-/// - Every method is called on the client's single curl thread, never concurrently for one transfer. They
-///   must return quickly and must not block: one slow delegate stalls every transfer of the client.
+/// - Every method is called on the thread driving the transfer (the client's curl thread, or the event
+///   loop it was started on), never concurrently for one transfer. They must return quickly and must not
+///   block: one slow delegate stalls every transfer (and, on a loop, every connection) of that thread.
 ///   Hand bytes to another thread (copying them) if work is needed.
 /// - `upstreamDidReceiveHead` is called at most once, before any body byte, for the final response only
 ///   (`1xx` interim responses are skipped). Header names keep the upstream's spelling; repeated headers

@@ -6,7 +6,7 @@
 /// (trailers) is ignored. Obsolete line folding is joined to the previous value with one space. Bytes
 /// are decoded as UTF-8 with replacement.
 ///
-/// Pure: no I/O. Concurrency: a value owned by one transfer on the curl thread.
+/// Pure: no I/O. Concurrency: a value owned by one transfer on its driver's thread.
 struct UpstreamHeadParser: Sendable {
     struct Head: Sendable {
         var status: Int
