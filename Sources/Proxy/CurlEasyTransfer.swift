@@ -245,7 +245,9 @@ final class CurlEasyTransfer {
         apply(sl_easy_setopt_pointer(handle, CURLOPT_READDATA, context))
         apply(sl_easy_setopt_seek_function(handle, CurlCallbacks.seek))
         apply(sl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, context))
-        // libcurl's smallest upload buffer (its default is 64 KiB per handle).
+        // libcurl's smallest upload buffer (its default is 64 KiB per handle, kept while the transfer runs).
+        // A 48 KB body then takes a few readiness rounds instead of one: measured at about 0.1 ms at
+        // concurrency 1, against 36 MB less with 1000 streams open (docs/benchmarks.md).
         apply(sl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 16 * 1024))
         return result
     }
