@@ -29,6 +29,10 @@ final class CurlMultiInbox: Sendable {
 
     let multi: CurlMultiPointer
     private let state = Mutex(State())
+    /// Bumped (release) as a command is posted and read (acquire) as commands are taken, both under `state`'s
+    /// lock: it orders nothing the lock does not, but ThreadSanitizer cannot see `Mutex`'s own happens-before
+    /// edge and would report every value handed to the curl thread in a command.
+    private let handOff = Atomic<UInt64>(0)
     /// `pthread_self()` of the loop thread once it runs, so `close()` can refuse to wait on itself.
     private let loopThread = Atomic<UInt>(0)
 
@@ -44,6 +48,7 @@ final class CurlMultiInbox: Sendable {
             guard !state.closed else { return false }
             let wasEmpty = state.commands.isEmpty
             state.commands.append(command)
+            handOff.add(1, ordering: .releasing)
             // A non-empty queue already has a wakeup pending since the loop's last `takeAll`.
             if wasEmpty { _ = curl_multi_wakeup(multi.raw) }
             return true
@@ -53,6 +58,7 @@ final class CurlMultiInbox: Sendable {
     /// Loop thread: takes every queued command, oldest first.
     func takeAll() -> [Command] {
         state.withLock { state in
+            _ = handOff.load(ordering: .acquiring)
             let commands = state.commands
             state.commands = []
             return commands
@@ -62,6 +68,7 @@ final class CurlMultiInbox: Sendable {
     /// Loop thread: refuses further posts and returns what was still queued.
     func close() -> [Command] {
         state.withLock { state in
+            _ = handOff.load(ordering: .acquiring)
             state.closed = true
             let commands = state.commands
             state.commands = []
