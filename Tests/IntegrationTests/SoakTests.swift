@@ -179,7 +179,11 @@ final class SoakTests: XCTestCase {
         )
         XCTAssertLessThanOrEqual(after.fds, baseline.2 + 16, "descriptors return to their warm-up level")
         XCTAssertLessThanOrEqual(warm.map(\.2).max() ?? 0, baseline.2 + 64, "descriptors stay bounded under load")
-        XCTAssertLessThanOrEqual(after.rssKiB, baseline.1 + 64 * 1024, "RSS does not run away")
+        // Under AddressSanitizer freed memory waits in its quarantine (256 MB by default), so RSS grows by design:
+        // there the bound says nothing about the proxy (scripts/sanitizers.sh sets SIGHTLINE_SANITIZER).
+        if ProcessInfo.processInfo.environment["SIGHTLINE_SANITIZER"] != "asan" {
+            XCTAssertLessThanOrEqual(after.rssKiB, baseline.1 + 64 * 1024, "RSS does not run away")
+        }
         let output = stack.allOutput()
         for secret in ["sim-access-acct", "sim-refresh-acct", "sk-sim-FAKE"] {
             XCTAssertFalse(output.contains(secret), "\(secret)… appears in the proxy's output")
