@@ -186,17 +186,14 @@ print(f"requests: {total} in {elapsed:.0f} s ({total / elapsed:.1f}/s), concurre
 for k in sorted(outcomes): print(f"  {k}: {outcomes[k]}")
 print(f"rss KiB: first {samples[0][1]}, after warm-up {base_rss}, max {max_rss}, end {rss_end} (growth after warm-up {rss_end - base_rss})")
 print(f"open fds: first {samples[0][2]}, after warm-up {base_fd}, max {max_fd}, end {fds_end}")
-# A linear fit over the warm samples: KiB per minute, to tell a slow leak from noise.
-if len(warm) > 2:
-    xs = [x[0] - warm[0][0] for x in warm]; ys = [x[1] for x in warm]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / max(1e-9, sum((a - mx) ** 2 for a in xs))
-    print(f"rss trend after warm-up: {slope * 60:.1f} KiB/min over {len(warm)} samples")
+# Linear fits (KiB per minute) over the warm samples and over the run's second half: a slow leak keeps the
+# second half rising, caches that filled to their bounds do not.
 def trend(points):
     if len(points) < 3: return 0.0
     xs = [x[0] - points[0][0] for x in points]; ys = [x[1] for x in points]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     return 60 * sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / max(1e-9, sum((a - mx) ** 2 for a in xs))
+print(f"rss trend after warm-up: {trend(warm):.1f} KiB/min over {len(warm)} samples")
 second_half = [x for x in samples if x[0] >= samples[0][0] + (samples[-1][0] - samples[0][0]) / 2]
 late_trend = trend(second_half)
 print(f"rss trend over the second half: {late_trend:.1f} KiB/min over {len(second_half)} samples")

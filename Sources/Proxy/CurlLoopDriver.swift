@@ -26,7 +26,8 @@ final class CurlLoopDriver: LoopDescriptorWatcher, LoopAttachment {
     private let table: CurlTransferTable
     private let timerFD: Int32
     private var curlDeadline: UInt64?
-    /// A lower bound of the transfers' own deadlines (they only move later as bytes arrive).
+    /// The earliest moment a transfer's own timer can fire (`CurlEasyTransfer.earliestDeadline`): no later
+    /// byte can make a deadline come sooner, so waking then and rescanning never misses one.
     private var transferDeadline: UInt64?
     private var armedFor: UInt64?
     /// libcurl's sockets now in the loop's epoll: libcurl does not always say REMOVE for cached connections

@@ -25,6 +25,9 @@ final class CurlLoopDrivers: Sendable {
 
     private var key: ObjectIdentifier { ObjectIdentifier(self) }
 
+    /// True once `close` ran.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Loop thread: this client's driver on `loop`; created on first use unless `create` is false. Nil once
     /// the client has closed, or when libcurl or the kernel refuse the resources.
     func driver(on loop: EventLoopHandle, create: Bool = false) -> CurlLoopDriver? {

@@ -85,7 +85,14 @@ public final class UpstreamClient: Sendable {
         }
         let queued = loop.execute {
             guard let driver = drivers.driver(on: loop, create: true) else {
-                delegate.upstreamDidComplete(.failure(UpstreamFailure(reason: .cancelled, detail: "client closed")))
+                // Closed meanwhile: cancelled. Otherwise libcurl or the kernel refused a multi handle or a
+                // timerfd (descriptors exhausted): a transport failure the exchange recovers from and counts,
+                // never a "client closed".
+                let failure =
+                    drivers.isClosed
+                    ? UpstreamFailure(reason: .cancelled, detail: "client closed")
+                    : UpstreamFailure(reason: .other, detail: "no upstream driver on this event loop")
+                delegate.upstreamDidComplete(.failure(failure))
                 return
             }
             driver.start(transfer, request, delegate)
