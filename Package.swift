@@ -43,9 +43,9 @@ let package = Package(
         // Test helpers shared by several test targets (a library, so it is written once).
         .target(name: "SightlineTestSupport", dependencies: ["HTTPServer"], path: "Tests/Support/SightlineTestSupport"),
 
-        .testTarget(name: "LogRedactionTests", dependencies: ["LogRedaction"]),
+        .testTarget(name: "LogRedactionTests", dependencies: ["LogRedaction", "SightlineTestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "CZlib"], resources: [.copy("Golden")]),
-        .testTarget(name: "WireFormatsTests", dependencies: ["WireFormats"]),
+        .testTarget(name: "WireFormatsTests", dependencies: ["WireFormats", "SightlineTestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSightlineSys", "SightlineTestSupport"]),
         .testTarget(
             name: "CodexSimulatorTests",

@@ -36,11 +36,16 @@ extension Connection {
 
     /// `bytes.count` was already added to `shared.queuedBytes` by the caller of `HTTPResponder.write`.
     func write(_ responder: HTTPResponder, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write(responder, $0) }
+    }
+
+    func write(_ responder: HTTPResponder, _ raw: UnsafeRawBufferPointer) {
         guard owns(responder), responseStarted, bodyMode != .none, bodyMode != .discard else {
-            shared.queuedBytes.subtract(bytes.count, ordering: .relaxed)
+            shared.queuedBytes.subtract(raw.count, ordering: .relaxed)
             notifyWritableIfBelowLowWater()
             return
         }
+        let bytes = raw.assumingMemoryBound(to: UInt8.self)
         if bodyMode == .chunked {
             let before = outbound.count
             outbound.appendHex(bytes.count)

@@ -45,6 +45,9 @@ final class EventLoop: @unchecked Sendable {
     var dirty: [Connection] = []
     /// Callbacks (onWritable, onClose) run after the current connection operation, never re-entrantly.
     var deferred: [@Sendable () -> Void] = []
+    /// Spare buffers `settle` swaps with `dirty` and `deferred` while it walks them.
+    private var flushing: [Connection] = []
+    private var running: [@Sendable () -> Void] = []
     /// Descriptors watched for code outside HTTPServer (`EventLoopHandle.watch`), by fd.
     var externals: [Int32: any LoopDescriptorWatcher] = [:]
     /// Per-loop state of code outside HTTPServer (`EventLoopHandle.setAttachment`), told when the loop stops.
@@ -103,11 +106,26 @@ final class EventLoop: @unchecked Sendable {
     /// Runs `task` at once when called on the loop thread with nothing queued before it (the handler
     /// answering synchronously: no queue, no wakeup); otherwise queues it, keeping submission order.
     func perform(_ task: LoopTask) {
-        if isLoopThread && batchIndex >= batch.count && queue.withLock({ $0.tasks.isEmpty }) {
+        if canRunInline {
             execute(task)
         } else {
             submit(task)
         }
+    }
+
+    /// `perform(.write(responder, bytes))` for bytes the caller does not own: appended straight to the
+    /// connection's output when that can run at once, copied into a task only when it must be queued.
+    func performWrite(_ responder: HTTPResponder, _ bytes: UnsafeRawBufferPointer) {
+        if canRunInline {
+            connection(forToken: responder.token)?.write(responder, bytes)
+        } else {
+            submit(.write(responder, Array(bytes)))
+        }
+    }
+
+    /// On the loop thread with no task queued or pending before this one: running now keeps the order.
+    private var canRunInline: Bool {
+        isLoopThread && batchIndex >= batch.count && queue.withLock({ $0.tasks.isEmpty })
     }
 
     // MARK: Loop thread
@@ -165,26 +183,27 @@ final class EventLoop: @unchecked Sendable {
     /// Flushes dirty connections and runs deferred callbacks until neither is left.
     func settle() {
         while !dirty.isEmpty || !deferred.isEmpty {
+            // Swapped with spare arrays rather than copied and cleared: clearing an array still shared with
+            // the copy being walked allocates a new buffer, once per loop wake (see docs/benchmarks.md).
             if !dirty.isEmpty {
-                let list = dirty
-                dirty.removeAll(keepingCapacity: true)
-                for c in list { c.flush() }
+                swap(&dirty, &flushing)
+                for c in flushing { c.flush() }
+                flushing.removeAll(keepingCapacity: true)
             }
             if !deferred.isEmpty {
-                let callbacks = deferred
-                deferred.removeAll()
-                for callback in callbacks { callback() }
+                swap(&deferred, &running)
+                for callback in running { callback() }
+                running.removeAll(keepingCapacity: true)
             }
         }
     }
 
     private func runTasks() {
         while true {
-            batch = queue.withLock { q in
+            // `batch` is empty here: swapping hands the queue its buffer back instead of allocating one.
+            queue.withLock { q in
                 _ = handOff.load(ordering: .acquiring)
-                let tasks = q.tasks
-                q.tasks.removeAll(keepingCapacity: true)
-                return tasks
+                swap(&q.tasks, &batch)
             }
             if batch.isEmpty { break }
             batchIndex = 0

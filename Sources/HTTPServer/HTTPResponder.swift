@@ -67,6 +67,19 @@ public final class HTTPResponder: Sendable {
         return queued <= highWaterMark
     }
 
+    /// `write` for bytes the caller does not own (valid only during the call): on the loop thread with
+    /// nothing queued they go straight into the connection's output buffer, without an array of their own.
+    @discardableResult
+    public func write(contentsOf bytes: UnsafeRawBufferPointer) -> Bool {
+        guard progress.load(ordering: .acquiring) == Self.streaming, !shared.closed.load(ordering: .acquiring) else {
+            return false
+        }
+        if bytes.isEmpty { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
+        let queued = shared.queuedBytes.add(bytes.count, ordering: .relaxed).newValue
+        loop.performWrite(self, bytes)
+        return queued <= highWaterMark
+    }
+
     /// Ends a streamed response (the terminating chunk); the connection may serve the next request.
     public func end() {
         guard transition(from: Self.streaming, to: Self.finished) else { return }

@@ -61,6 +61,7 @@ public final class SightlineMetrics: Sendable {
     public let upstreamSentBytes: Counter
     public let upstreamReceivedBytes: Counter
     public let upstreamSSEEvents: Counter
+    public let upstreamBackpressurePauses: Counter
     public let clientAuthFailures: Counter
     // Recovery, tokens, hygiene.
     public let recoveryDecisionsFamily: CounterFamily
@@ -135,6 +136,11 @@ public final class SightlineMetrics: Sendable {
             d.counter("sightline_upstream_received_bytes_total", "Bytes received from the upstream API.").child
         upstreamSSEEvents =
             d.counter("sightline_upstream_sse_events_total", "Server-sent events received from upstream.").child
+        upstreamBackpressurePauses =
+            d.counter(
+                "sightline_upstream_backpressure_pauses_total",
+                "Upstream HTTP transfers paused because their downstream client read slower than upstream sent."
+            ).child
         clientAuthFailures =
             d.counter(
                 "sightline_client_auth_failures_total",

@@ -126,13 +126,19 @@ final class CurlLoopDriver: LoopDescriptorWatcher, LoopAttachment {
             rounds += 1
         }
         guard !stopped else { return }
-        let target = [curlDeadline, transferDeadline].compactMap { $0 }.min()
-        guard let target else { return }
+        // Runs after every readiness event: plain optionals, no array for the two deadlines.
+        guard let target = Self.earlier(curlDeadline, transferDeadline) else { return }
         // An earlier wakeup already armed re-arms when it fires.
         if let armedFor, armedFor <= target { return }
         let now = CurlEasyTransfer.now()
         armedFor = target
         _ = sl_timerfd_arm(timerFD, target > now ? target - now : 1)
+    }
+
+    private static func earlier(_ a: UInt64?, _ b: UInt64?) -> UInt64? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
     }
 
     private func runCurlTimeout() {

@@ -54,7 +54,7 @@ extension ResponsesExchange {
                 if !h.contains("content-type") { h.add("content-type", "application/json") }
                 responder.beginStream(status: status, headers: h)
             }
-            responder.write(Array(bytes))
+            responder.write(contentsOf: bytes)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
             return .proceed
         case .awaitingHead?:
@@ -64,15 +64,35 @@ extension ResponsesExchange {
         }
     }
 
+    /// Must be returned before any of the chunk is consumed: libcurl delivers the same bytes again on resume.
     private func pause() -> UpstreamFlow {
         let transfer = state.withLock { $0.transfer }
+        ctx.metrics.upstreamBackpressurePauses.increment()
         responder.onWritable { transfer?.resume() }
         return .pause
     }
 
-    private func didReceiveSSE(attempt: Int, _ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
+    private func didReceiveSSE(attempt: Int, _ chunk: UnsafeRawBufferPointer) -> UpstreamFlow {
+        var bytes = chunk
+        let (wasCommitted, framerIdle) = state.withLock { s in (s.committed, s.framer.isIdle) }
+        if wasCommitted {
+            // Checked before the framer sees a byte: a paused chunk comes again, and framing it twice would
+            // duplicate its events.
+            if responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
+            if prepared.clientStreaming && framerIdle {
+                // Most of a committed stream is whole text-delta blocks: they go from libcurl's buffer to the
+                // client's output as they are, with no array per event (see SSEDeltaRun).
+                let run = SSEDeltaRun.prefix(of: bytes)
+                if run.bytes > 0 {
+                    responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]))
+                    ctx.metrics.upstreamSSEEvents.increment(by: UInt64(run.events))
+                    ctx.metrics.downstreamSentBytes.increment(by: UInt64(run.bytes))
+                    if run.bytes == bytes.count { return .proceed }
+                    bytes = UnsafeRawBufferPointer(rebasing: bytes[run.bytes...])
+                }
+            }
+        }
         var (committed, events): (Bool, [[UInt8]]?) = state.withLock { s in (s.committed, try? s.framer.feed(bytes)) }
-        if committed && responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
         guard let events else {
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
             return .proceed

@@ -31,6 +31,9 @@ public struct SSEFramer: Sendable {
         self.maxEventBytes = maxEventBytes
     }
 
+    /// Nothing is pending: the next byte fed starts a new block (see `SSEDeltaRun`).
+    public var isIdle: Bool { pending.isEmpty && !afterCR && lineEmpty }
+
     /// Bytes of the incomplete event received so far (forward or drop them at end of stream).
     public var remainder: ArraySlice<UInt8> { pending[...] }
 

@@ -7,9 +7,13 @@ import Glibc
 final class HTTPTestClient {
     private(set) var fd: Int32
 
-    init(port: Int, timeout: TimeInterval = 30) throws {
+    /// `receiveBuffer` (bytes) shrinks the socket's receive buffer before connecting: a slow reader.
+    init(port: Int, timeout: TimeInterval = 30, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestClientError.io("socket") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)

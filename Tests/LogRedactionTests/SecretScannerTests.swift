@@ -1,4 +1,5 @@
 import Foundation
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -208,18 +209,5 @@ final class SecretScannerTests: XCTestCase {
     private func randomToken(_ length: Int, _ g: inout SeededGenerator) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
         return String((0..<length).map { _ in alphabet.randomElement(using: &g)! })
-    }
-}
-
-/// SplitMix64: a deterministic generator so a failing round can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import SightlineTestSupport
 import XCTest
 
 @testable import LogRedaction
