@@ -228,9 +228,11 @@ extension ResponsesExchange {
                 )
                 if let fullInput {
                     let output = JSONEncoding.array(items.sorted { $0.index < $1.index }.map(\.item))
-                    _ = ctx.transcripts.store(
+                    // Both arrays are well-formed by construction: the request's scanned `input` value (or a
+                    // replay built from cached items) and the output items joined by `JSONEncoding.array`.
+                    ctx.transcripts.store(
                         responseID: responseID,
-                        input: fullInput,
+                        scannedInput: fullInput,
                         output: output,
                         metadata: TranscriptCache.Metadata(
                             accountIndex: account,

@@ -67,8 +67,16 @@ public final class TranscriptCache: Sendable {
     /// Returns false (and stores nothing) when either is not an array or the entry exceeds the budget.
     @discardableResult
     public func store(responseID: String, input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
-        guard (try? JSONArray.elements(of: input[...])) != nil, (try? JSONArray.elements(of: output[...])) != nil,
-            let packedInput = TranscriptCompression.compress(input),
+        guard (try? JSONArray.elements(of: input[...])) != nil, (try? JSONArray.elements(of: output[...])) != nil
+        else { return false }
+        return store(responseID: responseID, scannedInput: input, output: output, metadata: metadata)
+    }
+
+    /// `store` for arrays the caller already scanned as JSON arrays (a request's `input` value, items joined
+    /// with `JSONEncoding.array`): the same entry without a second full scan of a long history.
+    @discardableResult
+    func store(responseID: String, scannedInput input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
+        guard let packedInput = TranscriptCompression.compress(input),
             let packedOutput = TranscriptCompression.compress(output)
         else { return false }
         var entry = Entry(

@@ -1,36 +1,92 @@
 import CZlib
+import Synchronization
 
-/// zlib (RFC 1950) compression of transcript item arrays, with the original length kept by the caller.
+/// Raw deflate (RFC 1951) of transcript item arrays, with the original length kept by the caller.
 ///
 /// Level 1 (fastest): histories are repetitive enough that it keeps most of the ratio at a fraction of
-/// the time of the default level, and it runs once per completed response.
-/// Pure and stateless; safe from any thread. Input items compress well (repeated instructions, tool
-/// schemas and history), which is what lets `TranscriptCache` hold many turns in a small budget.
+/// the time of the default level, and it runs once per completed response. Raw, without the zlib wrapper:
+/// its Adler-32 cost 6% of a proxied request's instructions and guards nothing here (the bytes never leave
+/// memory, and the caller checks the inflated length). Deflate streams are reused (`deflateReset`): a new
+/// one allocates and clears about 256 KiB, which cost more than compressing a 50 KB history.
+/// Safe from any thread: a stream is used by one call at a time; idle ones wait in a small `Mutex` pool.
 enum TranscriptCompression {
+    /// A deflate stream owned by whoever took it from the pool.
+    private struct Stream: @unchecked Sendable {
+        let z: UnsafeMutablePointer<z_stream>
+    }
+
+    /// At most this many idle streams are kept (about 270 KiB each); more concurrent compressions make
+    /// their own and end them.
+    private static let maxIdle = 2
+    private static let idle = Mutex<[Stream]>([])
+    private static let windowBits: Int32 = 15
+
     static func compress(_ bytes: [UInt8]) -> [UInt8]? {
-        var capacity = compressBound(uLong(bytes.count))
-        // Uninitialised scratch (zeroing it cost 5% of a request's instructions), then an exact-size copy:
-        // keeping the scratch would keep its `compressBound` capacity (about the input's size), and the cache,
-        // which budgets compressed bytes, would hold ten times its bound in memory.
-        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Int(capacity))
+        guard let stream = take() else { return nil }
+        var finished = false
+        defer { giveBack(stream, reusable: finished) }
+        let z = stream.z
+        let bound = Int(deflateBound(z, uLong(bytes.count)))
+        // Uninitialised scratch, then an exact-size copy: keeping the scratch would keep its bound-sized
+        // capacity, and the cache, which budgets compressed bytes, would hold ten times its bound in memory.
+        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bound, 1))
         defer { scratch.deallocate() }
-        let status = bytes.withUnsafeBufferPointer { source in
-            compress2(scratch.baseAddress, &capacity, source.baseAddress, uLong(source.count), 1)
+        let status = bytes.withUnsafeBufferPointer { source -> Int32 in
+            z.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            z.pointee.avail_in = uInt(source.count)
+            z.pointee.next_out = scratch.baseAddress
+            z.pointee.avail_out = uInt(scratch.count)
+            return deflate(z, Z_FINISH)
         }
-        guard status == Z_OK else { return nil }
-        return Array(UnsafeBufferPointer(rebasing: scratch[0..<Int(capacity)]))
+        guard status == Z_STREAM_END else { return nil }
+        finished = true
+        let produced = scratch.count - Int(z.pointee.avail_out)
+        return Array(UnsafeBufferPointer(rebasing: scratch[0..<produced]))
     }
 
     static func decompress(_ bytes: [UInt8], originalLength: Int) -> [UInt8]? {
-        var length = uLongf(originalLength)
+        var z = z_stream()
+        guard sl_inflate_init_raw(&z, windowBits) == Z_OK else { return nil }
+        defer { inflateEnd(&z) }
         var status: Int32 = Z_DATA_ERROR
+        var produced = 0
         let out = [UInt8](unsafeUninitializedCapacity: max(originalLength, 1)) { destination, initialized in
-            status = bytes.withUnsafeBufferPointer { source in
-                uncompress(destination.baseAddress, &length, source.baseAddress, uLong(source.count))
+            status = bytes.withUnsafeBufferPointer { source -> Int32 in
+                z.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                z.avail_in = uInt(source.count)
+                z.next_out = destination.baseAddress
+                z.avail_out = uInt(originalLength)
+                return inflate(&z, Z_FINISH)
             }
-            initialized = status == Z_OK ? min(Int(length), originalLength) : 0
+            produced = originalLength - Int(z.avail_out)
+            initialized = status == Z_STREAM_END ? produced : 0
         }
-        guard status == Z_OK, Int(length) == originalLength else { return nil }
+        guard status == Z_STREAM_END, produced == originalLength, z.avail_in == 0 else { return nil }
         return out
+    }
+
+    private static func take() -> Stream? {
+        if let stream = idle.withLock({ $0.popLast() }) { return stream }
+        let z = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        z.initialize(to: z_stream())
+        guard sl_deflate_init_raw(z, 1, windowBits) == Z_OK else {
+            z.deallocate()
+            return nil
+        }
+        return Stream(z: z)
+    }
+
+    private static func giveBack(_ stream: Stream, reusable: Bool) {
+        let kept =
+            reusable && deflateReset(stream.z) == Z_OK
+            && idle.withLock { pool -> Bool in
+                guard pool.count < maxIdle else { return false }
+                pool.append(stream)
+                return true
+            }
+        if !kept {
+            deflateEnd(stream.z)
+            stream.z.deallocate()
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 
 @testable import Proxy
@@ -34,6 +35,27 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertLessThan(packed.count, history.count / 10)
         XCTAssertLessThanOrEqual(packed.capacity, packed.count + 64, "the compressed array keeps its scratch capacity")
         XCTAssertEqual(TranscriptCompression.decompress(packed, originalLength: history.count), history)
+    }
+
+    func testPooledDeflateStreamsStartAfreshForEveryInput() {
+        // Streams go back to a pool after use: one that kept the previous input's state would produce bytes
+        // that inflate to something else, or not at all. Concurrent callers each get a stream of their own.
+        let inputs = (0..<48).map { i in
+            Array(
+                ("[" + Array(repeating: #"{"n":\#(i),"t":"x"}"#, count: 50 + 7 * i).joined(separator: ",") + "]").utf8
+            )
+        }
+        let results = Mutex([[UInt8]?](repeating: nil, count: inputs.count))
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            let packed = TranscriptCompression.compress(inputs[i])
+            let back = packed.flatMap { TranscriptCompression.decompress($0, originalLength: inputs[i].count) }
+            results.withLock { $0[i] = back }
+        }
+        for (i, back) in results.withLock({ $0 }).enumerated() { XCTAssertEqual(back, inputs[i], "input \(i)") }
+        let packed = TranscriptCompression.compress(inputs[3])!
+        XCTAssertNil(TranscriptCompression.decompress(packed, originalLength: inputs[3].count - 1))
+        XCTAssertNil(TranscriptCompression.decompress(packed, originalLength: inputs[3].count + 1))
+        XCTAssertNil(TranscriptCompression.decompress(Array(packed.dropLast(2)), originalLength: inputs[3].count))
     }
 
     func testItemsWithTheSameIDAreKeptOnce() {
@@ -88,7 +110,7 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertFalse(
             cache.store(
                 responseID: "r",
-                input: bytes(#"["aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]"#),
+                input: bytes(#"["qwertyuiopasdfghjklzxcvbnm0123456789"]"#),  // no repeats to compress
                 output: bytes("[]"),
                 metadata: meta
             )
