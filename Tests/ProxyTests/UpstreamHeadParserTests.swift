@@ -30,4 +30,21 @@ final class UpstreamHeadParserTests: XCTestCase {
         XCTAssertEqual(head?.status, 429)
         XCTAssertEqual(head?.headers.first?.1, "3")
     }
+
+    func testOddLinesAreParsedOrSkippedOnBytes() {
+        var parser = UpstreamHeadParser()
+        let lines = [
+            "HTTP/1.1 2x0 Weird", "HTTP/1.1   503", ": no name", "no colon here", "Name :  a b \t", "Empty:", "\t ",
+            "Café: é", "",
+        ]
+        var head: UpstreamHeadParser.Head?
+        for line in lines { head = parser.consume(line: line) ?? head }
+        XCTAssertEqual(head?.status, 503)
+        XCTAssertEqual(head?.headers.map(\.0), ["Name", "Empty", "Café"])
+        XCTAssertEqual(head?.headers.map(\.1), ["a b", "", "é"])
+
+        var bad = UpstreamHeadParser()
+        XCTAssertNil(bad.consume(line: "HTTP/1.1 2x0 Weird"))
+        XCTAssertNil(bad.consume(line: ""), "a head without a status is not complete")
+    }
 }
