@@ -121,15 +121,10 @@ extension ResponsesExchange {
         return .proceed
     }
 
-    private static let deltaPrefix: [UInt8] = Array("event: response.".utf8)
-    private static let deltaSuffix: [UInt8] = Array(".delta\n".utf8)
-
-    /// True for a block whose first line is `event: response.….delta` (checked on bytes, no parsing).
+    /// True for one whole text-delta block (`event: response.….delta` first line; see `SSEDeltaRun`), checked
+    /// on bytes, no parsing.
     static func isDelta(_ block: [UInt8]) -> Bool {
-        guard block.count > deltaPrefix.count + deltaSuffix.count, block.starts(with: deltaPrefix),
-            let newline = block.firstIndex(of: 0x0A), newline + 1 >= deltaSuffix.count
-        else { return false }
-        return block[(newline + 1 - deltaSuffix.count)...newline].elementsEqual(deltaSuffix)
+        block.withUnsafeBytes { SSEDeltaRun.prefix(of: $0).bytes == block.count } && !block.isEmpty
     }
 
     /// Handles one complete SSE event block, appending what the client should get to `out`; false when

@@ -42,14 +42,13 @@ public struct SSEEvent: Sendable, Equatable {
         var lineStart = 0
         var i = 0
         let count = bytes.count
-        while i < count {
-            let b = bytes[i]
-            guard b == 0x0A || b == 0x0D else {
-                i += 1
-                continue
-            }
-            let lineEnd = i
-            i += (b == 0x0D && i + 1 < count && bytes[i + 1] == 0x0A) ? 2 : 1
+        let base = bytes.baseAddress
+        while i < count, let base {
+            // To the line's end with memchr (vectorised), not byte by byte: `response.completed` carries the
+            // whole output, kilobytes on one line. A line without its ending is never complete: stop.
+            let lineEnd = i + SSELine.contentLength(base + i, count - i)
+            guard lineEnd < count else { break }
+            i = lineEnd + ((bytes[lineEnd] == 0x0D && lineEnd + 1 < count && bytes[lineEnd + 1] == 0x0A) ? 2 : 1)
             let start = lineStart
             lineStart = i
             if lineEnd == start {

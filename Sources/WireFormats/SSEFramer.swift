@@ -52,12 +52,6 @@ public struct SSEFramer: Sendable {
         return try frame()
     }
 
-    /// Bytes before the first CR or LF in `start..<start+count` (`count` when there is none).
-    private static func lineContentLength(_ start: UnsafePointer<UInt8>, _ count: Int) -> Int {
-        let lf = memchr(start, 0x0A, count).map { UnsafeRawPointer($0) - UnsafeRawPointer(start) } ?? count
-        return memchr(start, 0x0D, lf).map { UnsafeRawPointer($0) - UnsafeRawPointer(start) } ?? lf
-    }
-
     private mutating func frame() throws(SSEError) -> [[UInt8]] {
         // Every scan variable lives inside the closure and the results come back as a value: variables
         // captured and mutated by the closure were kept in memory and reloaded on every byte (the loop was
@@ -81,7 +75,7 @@ public struct SSEFramer: Sendable {
                 guard b == 0x0A || b == 0x0D else {
                     lineEmpty = false
                     // Inside a line: jump to its ending with memchr (vectorised) instead of testing every byte.
-                    i += Self.lineContentLength(p.baseAddress! + i, count - i)
+                    i += SSELine.contentLength(p.baseAddress! + i, count - i)
                     continue
                 }
                 i += 1
