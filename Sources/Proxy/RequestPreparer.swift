@@ -65,7 +65,16 @@ struct RequestPreparer {
         if let key, bodyKey == nil {
             set.append((key: "prompt_cache_key", rawJSON: JSONEncoding.string(key.value)))
         }
-        let rewritten = set.isEmpty ? body : top.rewriting(set: set, remove: [])
+        // Where `input` sits in the body sent on, when it is an array: the transcript takes it from there
+        // after the response, without scanning a long history a second time.
+        let inputIsArray = top.field(forKey: "input")?.kind == .array
+        var rewritten = body
+        var input = inputIsArray ? top.field(forKey: "input")?.valueRange : nil
+        if !set.isEmpty {
+            let result = top.rewriting(set: set, remove: [], locating: inputIsArray ? "input" : nil)
+            rewritten = result.bytes
+            input = result.located
+        }
         return .success(
             ResponsesExchange.Prepared(
                 body: rewritten,
@@ -75,7 +84,8 @@ struct RequestPreparer {
                 sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
                 principalPseudonym: principalPseudonym,
                 anchor: anchor,
-                forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers)
+                forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers),
+                inputArray: input
             )
         )
     }

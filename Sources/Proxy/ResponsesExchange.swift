@@ -32,11 +32,16 @@ final class ResponsesExchange: Sendable {
         var principalPseudonym: String?
         var anchor: String?
         var forwardedHeaders: [(String, String)]
+        /// Where the `input` array sits in `body`, when the preparer knows (nil: scan for it).
+        var inputArray: Range<Int>? = nil
 
         /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
-        /// transcript cache and for rebuilding a replay. Computed when needed (one scan of the body) rather
-        /// than held: a copy of every in-flight history costs memory at high concurrency.
-        var inputItems: [UInt8]? { (try? JSONTopLevel.scan(body)).flatMap(RequestPreparer.inputItems) }
+        /// transcript cache and for rebuilding a replay. Computed when needed rather than held: a copy of
+        /// every in-flight history costs memory at high concurrency.
+        var inputItems: [UInt8]? {
+            if let inputArray { return Array(body[inputArray]) }
+            return (try? JSONTopLevel.scan(body)).flatMap(RequestPreparer.inputItems)
+        }
     }
 
     enum Mode: Sendable {

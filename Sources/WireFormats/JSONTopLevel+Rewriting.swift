@@ -10,6 +10,16 @@ extension JSONTopLevel {
     /// The `rawJSON` values are inserted verbatim and must each be one valid JSON value (build them with
     /// `JSONEncoding`); they are not validated here. One pass, one exactly sized output allocation.
     public func rewriting(set: [(key: String, rawJSON: [UInt8])], remove: [String] = []) -> [UInt8] {
+        rewriting(set: set, remove: remove, locating: nil).bytes
+    }
+
+    /// `rewriting(set:remove:)`, also telling where the value of `key` (its last member, as readers pick)
+    /// ended up in the new bytes, so a caller need not scan them again to find it.
+    public func rewriting(
+        set: [(key: String, rawJSON: [UInt8])],
+        remove: [String] = [],
+        locating key: String?
+    ) -> (bytes: [UInt8], located: Range<Int>?) {
         var replacement: [String: Int] = [:]
         for (index, entry) in set.enumerated() { replacement[entry.key] = index }
         let removed = Set(remove).subtracting(replacement.keys)
@@ -53,6 +63,7 @@ extension JSONTopLevel {
         }
 
         var out: [UInt8] = []
+        var located: Range<Int>?
         out.reserveCapacity(size)
         out.append(contentsOf: bytes[bytes.startIndex..<prefixEnd])
         keptBefore = false
@@ -64,22 +75,27 @@ extension JSONTopLevel {
             }
             switch actions[index] {
             case .drop: break
-            case .keep: out.append(contentsOf: bytes[field.keyRange.lowerBound..<field.valueRange.upperBound])
+            case .keep:
+                let valueStart = out.count + (field.valueRange.lowerBound - field.keyRange.lowerBound)
+                out.append(contentsOf: bytes[field.keyRange.lowerBound..<field.valueRange.upperBound])
+                if field.key == key { located = valueStart..<out.count }
             case .replace(let r):
                 out.append(contentsOf: bytes[field.keyRange.lowerBound..<field.valueRange.lowerBound])
                 out.append(contentsOf: set[r].rawJSON)
+                if field.key == key { located = out.count - set[r].rawJSON.count..<out.count }
             }
             keptBefore = true
         }
-        for (entry, key) in zip(appended, appendedKeys) {
+        for (entry, encodedKey) in zip(appended, appendedKeys) {
             if keptBefore { out.append(0x2C) }
-            out.append(contentsOf: key)
+            out.append(contentsOf: encodedKey)
             out.append(0x3A)
             out.append(contentsOf: entry.rawJSON)
+            if entry.key == key { located = out.count - entry.rawJSON.count..<out.count }
             keptBefore = true
         }
         out.append(contentsOf: bytes[tailStart..<bytes.endIndex])
         assert(out.count == size)
-        return out
+        return (out, located)
     }
 }

@@ -42,6 +42,27 @@ final class JSONTopLevelRewritingTests: XCTestCase {
         }
     }
 
+    func testLocatedValueIsWhereARescanFindsIt() throws {
+        let t = JSONEncoding.bool(true)
+        let documents = [
+            #"{"a":1,"input":[{"x":"]"}],"b":2}"#, #"{ "input" : [ ] , "a":"}{" }"#, #"{"input":[1],"input":[2,3]}"#,
+            #"{"a":1}"#, #"{}"#, #"{"b":{"input":[9]},"input":"text"}"#,
+        ]
+        let edits: [(set: [(key: String, rawJSON: [UInt8])], remove: [String])] = [
+            ([], []), ([("a", JSONEncoding.int(12345))], []), ([("b", t), ("zz", t)], ["a"]),
+            ([("input", Fixtures.bytes("[4,5,6]"))], []), ([], ["input"]), ([("a", t)], ["b", "input"]),
+        ]
+        for document in documents {
+            for edit in edits {
+                let top = try JSONTopLevel.scan(Fixtures.bytes(document))
+                let result = top.rewriting(set: edit.set, remove: edit.remove, locating: "input")
+                XCTAssertEqual(result.bytes, top.rewriting(set: edit.set, remove: edit.remove), document)
+                let rescanned = try JSONTopLevel.scan(result.bytes).field(forKey: "input")?.valueRange
+                XCTAssertEqual(result.located, rescanned, "\(document) \(edit.set.map(\.key)) -\(edit.remove)")
+            }
+        }
+    }
+
     func testRewritesInsideASliceKeepOnlyTheSlice() throws {
         let doc = Fixtures.bytes(#"{"response":{"id":"r","output":[]},"x":1}"#)
         let response = try XCTUnwrap(JSONTopLevel.scan(doc).value(forKey: "response"))
