@@ -115,12 +115,28 @@ final class EventLoop: @unchecked Sendable {
 
     /// `perform(.write(responder, bytes))` for bytes the caller does not own: appended straight to the
     /// connection's output when that can run at once, copied into a task only when it must be queued.
-    func performWrite(_ responder: HTTPResponder, _ bytes: UnsafeRawBufferPointer) {
+    /// With `flush`, bytes written at once also go to the socket at once (see `HTTPResponder.write`).
+    func performWrite(_ responder: HTTPResponder, _ bytes: UnsafeRawBufferPointer, flush: Bool) {
         if canRunInline {
-            connection(forToken: responder.token)?.write(responder, bytes)
+            writeInline(responder, flush: flush) { $0.write(responder, bytes) }
         } else {
             submit(.write(responder, Array(bytes)))
         }
+    }
+
+    /// `perform(.write(responder, bytes))`, sending at once with `flush` when it runs at once.
+    func performWrite(_ responder: HTTPResponder, _ bytes: [UInt8], flush: Bool) {
+        if canRunInline {
+            writeInline(responder, flush: flush) { $0.write(responder, bytes) }
+        } else {
+            submit(.write(responder, bytes))
+        }
+    }
+
+    private func writeInline(_ responder: HTTPResponder, flush: Bool, _ write: (Connection) -> Void) {
+        guard let connection = connection(forToken: responder.token) else { return }
+        write(connection)
+        if flush { connection.flush() }
     }
 
     /// On the loop thread with no task queued or pending before this one: running now keeps the order.

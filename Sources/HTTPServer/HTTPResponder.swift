@@ -56,27 +56,34 @@ public final class HTTPResponder: Sendable {
     /// high-water mark: the caller should stop producing until `onWritable` fires. Never drops data that
     /// it accepted while the connection is open. Also returns false (and drops `bytes`) when no stream is
     /// open: before `beginStream`, after `end`/`abort`, or once the connection closed (see `onClose`).
+    ///
+    /// `flush`: on the loop thread, send these bytes (and whatever is queued before them) now instead of with
+    /// the loop's batch at the end of its current round. A relay wants that: libcurl may read several
+    /// upstream chunks in one call, and the client should get each as it arrives, not after the last one.
     @discardableResult
-    public func write(_ bytes: [UInt8]) -> Bool {
+    public func write(_ bytes: [UInt8]) -> Bool { write(bytes, flush: false) }
+
+    @discardableResult
+    public func write(_ bytes: [UInt8], flush: Bool) -> Bool {
         guard progress.load(ordering: .acquiring) == Self.streaming, !shared.closed.load(ordering: .acquiring) else {
             return false
         }
         if bytes.isEmpty { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
         let queued = shared.queuedBytes.add(bytes.count, ordering: .relaxed).newValue
-        loop.perform(.write(self, bytes))
+        loop.performWrite(self, bytes, flush: flush)
         return queued <= highWaterMark
     }
 
     /// `write` for bytes the caller does not own (valid only during the call): on the loop thread with
     /// nothing queued they go straight into the connection's output buffer, without an array of their own.
     @discardableResult
-    public func write(contentsOf bytes: UnsafeRawBufferPointer) -> Bool {
+    public func write(contentsOf bytes: UnsafeRawBufferPointer, flush: Bool = false) -> Bool {
         guard progress.load(ordering: .acquiring) == Self.streaming, !shared.closed.load(ordering: .acquiring) else {
             return false
         }
         if bytes.isEmpty { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
         let queued = shared.queuedBytes.add(bytes.count, ordering: .relaxed).newValue
-        loop.performWrite(self, bytes)
+        loop.performWrite(self, bytes, flush: flush)
         return queued <= highWaterMark
     }
 

@@ -54,7 +54,7 @@ extension ResponsesExchange {
                 if !h.contains("content-type") { h.add("content-type", "application/json") }
                 responder.beginStream(status: status, headers: h)
             }
-            responder.write(contentsOf: bytes)
+            responder.write(contentsOf: bytes, flush: true)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
             return .proceed
         case .awaitingHead?:
@@ -84,7 +84,7 @@ extension ResponsesExchange {
                 // client's output as they are, with no array per event (see SSEDeltaRun).
                 let run = SSEDeltaRun.prefix(of: bytes)
                 if run.bytes > 0 {
-                    responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]))
+                    responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]), flush: true)
                     ctx.metrics.upstreamSSEEvents.increment(by: UInt64(run.events))
                     ctx.metrics.downstreamSentBytes.increment(by: UInt64(run.bytes))
                     if run.bytes == bytes.count { return .proceed }
@@ -103,7 +103,7 @@ extension ResponsesExchange {
         var out: [UInt8] = []
         defer {
             if !out.isEmpty {
-                responder.write(out)
+                responder.write(out, flush: true)
                 ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
             }
         }

@@ -29,6 +29,32 @@ final class HTTPServerStreamingTests: XCTestCase {
         XCTAssertNil(try client.readChunk())
     }
 
+    func testAFlushedWriteLeavesBeforeTheLoopRoundEnds() throws {
+        // The handler runs on the loop and does not return until the client has read the first chunk:
+        // only a write that is sent at once (`flush: true`) can get there; a batched one waits for the
+        // round to end, which here waits for the client.
+        let clientReadFirst = Atomic<Bool>(false)
+        let handlerSawIt = Atomic<Bool>(false)
+        let server = try startServer { _, responder in
+            responder.beginStream(status: 200, headers: ["Content-Type": "text/event-stream"])
+            responder.write(Array("first".utf8), flush: true)
+            handlerSawIt.store(
+                pollUntil(timeout: 5) { clientReadFirst.load(ordering: .acquiring) },
+                ordering: .releasing
+            )
+            responder.write(Array("second".utf8))
+            responder.end()
+        }
+        defer { server.shutdown(drainDeadlineSeconds: 1) }
+        let client = try TestClient(port: server.port)
+        client.send("GET /stream HTTP/1.1\r\n\r\n")
+        _ = try client.readHead()
+        XCTAssertEqual(try client.readChunk().map { String(decoding: $0, as: UTF8.self) }, "first")
+        clientReadFirst.store(true, ordering: .releasing)
+        XCTAssertEqual(try client.readChunk().map { String(decoding: $0, as: UTF8.self) }, "second")
+        XCTAssertTrue(handlerSawIt.load(ordering: .acquiring), "the flushed chunk waited for the loop round")
+    }
+
     func testBackpressureBoundsTheQueueAndOnWritableFires() throws {
         let highWater = 64 * 1024
         let chunk = [UInt8](repeating: 0x61, count: 16 * 1024)
