@@ -238,7 +238,9 @@ extension ResponsesExchange {
                             accountIndex: account,
                             model: prepared.model,
                             createdAt: Int64(now)
-                        )
+                        ),
+                        // A session's next turn usually resends this history plus a little: stored as a link.
+                        session: prepared.sessionPseudonym
                     )
                 }
             }

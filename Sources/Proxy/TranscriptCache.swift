@@ -14,7 +14,17 @@ import WireFormats
 /// without an `id` (e.g. `function_call_output`, plain messages) are always kept.
 /// It stores only what callers give it after a completed response (the caller's job); it never
 /// fabricates items, does no I/O, and never logs (item bytes are conversation content).
-/// Concurrency: `Sendable`; all state sits behind one `Mutex`. Compression runs outside the lock.
+///
+/// **Conversations are stored as chains.** Codex sends the whole history on every turn, so turn n+1's input
+/// begins with turn n's input. Given the `session` of a turn, the cache compares (by `TranscriptDigest`) the
+/// new input's first bytes with the input of the session's last stored turn, and when they match it stores
+/// only the rest, linked to that entry: each turn costs the deflate of what it added, and a conversation
+/// costs the cache about its own size instead of the sum of all its histories. Chains are at most
+/// `maximumChainDepth` links deep (then a turn is stored whole and starts a new chain). An entry can only be
+/// expanded while every entry it links to is held, so entries are evicted with their descendants, and
+/// storing or reading an entry marks its whole chain as used: a conversation is kept or dropped as a whole,
+/// least recently used first. Budgets count each entry's own compressed bytes.
+/// Concurrency: `Sendable`; all state sits behind one `Mutex`. Hashing and compression run outside the lock.
 public final class TranscriptCache: Sendable {
     /// What is known about one cached response besides its items.
     public struct Metadata: Sendable, Equatable {
@@ -30,15 +40,30 @@ public final class TranscriptCache: Sendable {
         }
     }
 
+    /// The entry's input continues the input of `parent`: its first `prefix` bytes, then the entry's own.
+    private struct Link {
+        var parent: String
+        var prefix: Int
+    }
+
     private struct Entry {
         var metadata: Metadata
-        var input: [UInt8]
+        /// Compressed: all of the input for a chain's first entry, the bytes after `link.prefix` otherwise.
+        var ownInput: [UInt8]
+        var ownInputLength: Int
+        var link: Link?
+        var depth: Int
+        /// The whole input's length and the digest of all of it but its last byte (the closing bracket a
+        /// continuing turn replaces with a comma).
         var inputLength: Int
+        var inputDigest: Int
+        var session: String?
+        var children: [String] = []
         var output: [UInt8]
         var outputLength: Int
         var previous: String?
         var next: String?
-        var cost: Int { input.count + output.count }
+        var cost: Int { ownInput.count + output.count }
     }
 
     private struct State {
@@ -48,7 +73,19 @@ public final class TranscriptCache: Sendable {
         /// Least recently used end.
         var tail: String?
         var bytes = 0
+        /// The last entry stored per session: what its next turn may continue.
+        var lastInSession: [String: String] = [:]
     }
+
+    /// What a new input is compared with: the session's last entry.
+    private struct Candidate {
+        var responseID: String
+        var inputLength: Int
+        var inputDigest: Int
+        var depth: Int
+    }
+
+    public static let maximumChainDepth = 32
 
     public let maximumBytes: Int
     public let maximumEntries: Int
@@ -69,37 +106,66 @@ public final class TranscriptCache: Sendable {
     public func store(responseID: String, input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
         guard (try? JSONArray.elements(of: input[...])) != nil, (try? JSONArray.elements(of: output[...])) != nil
         else { return false }
-        return store(responseID: responseID, scannedInput: input, output: output, metadata: metadata)
+        return store(responseID: responseID, scannedInput: input, output: output, metadata: metadata, session: nil)
     }
 
     /// `store` for arrays the caller already scanned as JSON arrays (a request's `input` value, items joined
-    /// with `JSONEncoding.array`): the same entry without a second full scan of a long history.
+    /// with `JSONEncoding.array`): the same entry without a second full scan of a long history. With a
+    /// `session`, the entry continues the session's last one when its input does (see the type's notes).
     @discardableResult
-    func store(responseID: String, scannedInput input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
-        guard let packedInput = TranscriptCompression.compress(input),
-            let packedOutput = TranscriptCompression.compress(output)
-        else { return false }
-        var entry = Entry(
-            metadata: metadata,
-            input: packedInput,
-            inputLength: input.count,
-            output: packedOutput,
-            outputLength: output.count
-        )
-        guard entry.cost <= maximumBytes else { return false }
-        state.withLock { state in
-            remove(responseID, &state)
-            entry.next = state.head
-            if let head = state.head { state.entries[head]!.previous = responseID }
-            state.head = responseID
-            if state.tail == nil { state.tail = responseID }
-            state.entries[responseID] = entry
-            state.bytes += entry.cost
-            while state.bytes > maximumBytes || state.entries.count > maximumEntries, let tail = state.tail {
-                remove(tail, &state)
+    func store(
+        responseID: String,
+        scannedInput input: [UInt8],
+        output: [UInt8],
+        metadata: Metadata,
+        session: String?
+    ) -> Bool {
+        guard let packedOutput = TranscriptCompression.compress(output) else { return false }
+        var candidate = session.flatMap { session in state.withLock { Self.candidate(session, $0) } }
+        // At most twice: if the entry to continue is evicted meanwhile, store the input whole instead.
+        while true {
+            let (link, digest) = Self.link(input, continuing: candidate)
+            let own = link.map { Array(input[$0.prefix...]) } ?? input
+            guard let packedInput = TranscriptCompression.compress(own) else { return false }
+            var entry = Entry(
+                metadata: metadata,
+                ownInput: packedInput,
+                ownInputLength: own.count,
+                link: link,
+                depth: 0,
+                inputLength: input.count,
+                inputDigest: digest,
+                session: session,
+                output: packedOutput,
+                outputLength: output.count
+            )
+            guard entry.cost <= maximumBytes else { return false }
+            let stored = state.withLock { state -> Bool in
+                if let link {
+                    guard let parent = state.entries[link.parent], parent.inputLength == candidate?.inputLength,
+                        parent.inputDigest == candidate?.inputDigest
+                    else { return false }
+                    entry.depth = parent.depth + 1
+                }
+                removeWithDescendants(responseID, &state)
+                if let link, state.entries[link.parent] != nil {
+                    state.entries[link.parent]!.children.append(responseID)
+                } else if link != nil {
+                    return false  // the parent was this very id, just replaced
+                }
+                state.entries[responseID] = entry
+                state.bytes += entry.cost
+                touchChain(responseID, &state)
+                if let session { state.lastInSession[session] = responseID }
+                while state.bytes > maximumBytes || state.entries.count > maximumEntries, let tail = state.tail {
+                    removeWithDescendants(tail, &state)
+                }
+                return true
             }
+            if stored { return state.withLock { $0.entries[responseID] != nil } }
+            if candidate == nil { return false }
+            candidate = nil
         }
-        return true
     }
 
     public func metadata(for responseID: String) -> Metadata? {
@@ -107,6 +173,9 @@ public final class TranscriptCache: Sendable {
     }
 
     public func contains(_ responseID: String) -> Bool { state.withLock { $0.entries[responseID] != nil } }
+
+    /// How many links lead from `responseID` to the first entry of its chain (0: stored whole); nil if absent.
+    func chainDepth(of responseID: String) -> Int? { state.withLock { $0.entries[responseID]?.depth } }
 
     /// The input and output items of `responseID` as one deduplicated array; marks it recently used.
     public func expandedInput(for responseID: String) -> [UInt8]? {
@@ -116,19 +185,25 @@ public final class TranscriptCache: Sendable {
     /// Input + output of `previousResponseID`, then `newItems` (a JSON array), deduplicated by item `id`.
     /// Nil when the response is not cached or `newItems` is not an array.
     public func fullInput(previousResponseID: String, newItems: [UInt8]?) -> [UInt8]? {
-        let packed: Entry? = state.withLock { state in
+        // The chain from the entry up to its first one, copied under the lock (the arrays share storage).
+        let packed: (chain: [Entry], output: (bytes: [UInt8], length: Int))? = state.withLock { state in
             guard let entry = state.entries[previousResponseID] else { return nil }
-            touch(previousResponseID, &state)
-            return entry
+            var chain = [entry]
+            while let link = chain.last!.link {
+                guard let parent = state.entries[link.parent] else { return nil }
+                chain.append(parent)
+            }
+            touchChain(previousResponseID, &state)
+            return (chain, (entry.output, entry.outputLength))
         }
         guard let packed,
-            let input = TranscriptCompression.decompress(packed.input, originalLength: packed.inputLength),
-            let output = TranscriptCompression.decompress(packed.output, originalLength: packed.outputLength)
+            let input = Self.inflate(packed.chain),
+            let output = TranscriptCompression.decompress(packed.output.bytes, originalLength: packed.output.length)
         else { return nil }
         return Self.concatenateDeduplicated([input, output] + (newItems.map { [$0] } ?? []))
     }
 
-    public func remove(_ responseID: String) { state.withLock { remove(responseID, &$0) } }
+    public func remove(_ responseID: String) { state.withLock { removeWithDescendants(responseID, &$0) } }
 
     /// Joins JSON arrays, dropping an object item whose string `id` appeared in an earlier item.
     public static func concatenateDeduplicated(_ arrays: [[UInt8]]) -> [UInt8]? {
@@ -146,9 +221,70 @@ public final class TranscriptCache: Sendable {
         return JSONEncoding.array(kept)
     }
 
+    // MARK: - Chains
+
+    private static func candidate(_ session: String, _ state: State) -> Candidate? {
+        guard let id = state.lastInSession[session], let entry = state.entries[id],
+            entry.depth < maximumChainDepth
+        else { return nil }
+        return Candidate(
+            responseID: id,
+            inputLength: entry.inputLength,
+            inputDigest: entry.inputDigest,
+            depth: entry.depth
+        )
+    }
+
+    /// Whether `input` continues `candidate`'s input (same first `inputLength - 1` bytes), and the digest of
+    /// all of `input` but its last byte, from one pass over it.
+    private static func link(_ input: [UInt8], continuing candidate: Candidate?) -> (Link?, Int) {
+        input.withUnsafeBytes { raw in
+            var digest = TranscriptDigest()
+            let end = max(raw.count - 1, 0)
+            var link: Link?
+            if let candidate, candidate.inputLength >= 2, candidate.inputLength - 1 <= end {
+                let prefix = candidate.inputLength - 1
+                digest.combine(UnsafeRawBufferPointer(rebasing: raw[0..<prefix]))
+                if digest.value == candidate.inputDigest { link = Link(parent: candidate.responseID, prefix: prefix) }
+                digest.combine(UnsafeRawBufferPointer(rebasing: raw[prefix..<end]))
+            } else {
+                digest.combine(UnsafeRawBufferPointer(rebasing: raw[0..<end]))
+            }
+            return (link, digest.value)
+        }
+    }
+
+    /// The whole input of `chain[0]`, given the chain up to its first entry.
+    private static func inflate(_ chain: [Entry]) -> [UInt8]? {
+        var input: [UInt8] = []
+        for entry in chain.reversed() {
+            guard let own = TranscriptCompression.decompress(entry.ownInput, originalLength: entry.ownInputLength)
+            else { return nil }
+            if let link = entry.link {
+                guard link.prefix <= input.count else { return nil }
+                input.removeSubrange(link.prefix...)
+            }
+            input += own
+        }
+        return input.count == chain.first?.inputLength ? input : nil
+    }
+
+    // MARK: - LRU
+
+    /// Marks `key` and every entry it links to as used, the first of the chain first, so a chain sits
+    /// together with its first entry on the old side: evicting that one takes the chain.
+    private func touchChain(_ key: String, _ state: inout State) {
+        var chain = [key]
+        while let parent = state.entries[chain.last!]?.link?.parent, state.entries[parent] != nil {
+            chain.append(parent)
+        }
+        for id in chain.reversed() { touch(id, &state) }
+    }
+
     private func touch(_ key: String, _ state: inout State) {
-        guard state.head != key, let entry = state.entries[key] else { return }
-        unlink(key, entry, &state)
+        guard let entry = state.entries[key] else { return }
+        if state.head == key { return }
+        if entry.previous != nil || entry.next != nil || state.tail == key { unlink(key, entry, &state) }
         state.entries[key]!.previous = nil
         state.entries[key]!.next = state.head
         if let head = state.head { state.entries[head]!.previous = key }
@@ -156,15 +292,28 @@ public final class TranscriptCache: Sendable {
         if state.tail == nil { state.tail = key }
     }
 
-    private func remove(_ key: String, _ state: inout State) {
-        guard let entry = state.entries[key] else { return }
+    private func removeWithDescendants(_ key: String, _ state: inout State) {
+        guard let children = state.entries[key]?.children else { return }
+        for child in children { removeWithDescendants(child, &state) }
+        // Read again: removing the children relinked the LRU neighbours this entry points to.
+        let entry = state.entries[key]!
         unlink(key, entry, &state)
         state.entries[key] = nil
         state.bytes -= entry.cost
+        if let parent = entry.link?.parent { state.entries[parent]?.children.removeAll { $0 == key } }
+        if let session = entry.session, state.lastInSession[session] == key { state.lastInSession[session] = nil }
     }
 
     private func unlink(_ key: String, _ entry: Entry, _ state: inout State) {
-        if let previous = entry.previous { state.entries[previous]!.next = entry.next } else { state.head = entry.next }
-        if let next = entry.next { state.entries[next]!.previous = entry.previous } else { state.tail = entry.previous }
+        if let previous = entry.previous {
+            state.entries[previous]!.next = entry.next
+        } else if state.head == key {
+            state.head = entry.next
+        }
+        if let next = entry.next {
+            state.entries[next]!.previous = entry.previous
+        } else if state.tail == key {
+            state.tail = entry.previous
+        }
     }
 }

@@ -1,3 +1,4 @@
+import SightlineTestSupport
 import Synchronization
 import XCTest
 
@@ -116,5 +117,116 @@ final class TranscriptCacheTests: XCTestCase {
             )
         )
         XCTAssertEqual(cache.byteCount, 0)
+    }
+
+    // MARK: - Conversations stored as chains
+
+    /// Turn n of a Codex-like conversation: every earlier turn's items (each a few hundred bytes of tool
+    /// output, different from the others), then this turn's.
+    private func turn(_ n: Int) -> [UInt8] {
+        let words = ["build", "test", "error", "warning", "Sources", "swift", "line", "passed", "failed", "module"]
+        let items = (0...n).map { i in
+            var g = SeededGenerator(seed: UInt64(i + 1))
+            let output = (0..<60).map { _ in words[Int(g.next() % 10)] + String(g.next() % 997) }.joined(separator: " ")
+            return #"{"type":"function_call_output","call_id":"call_\#(i)","output":"\#(output)"}"#
+        }
+        return bytes("[" + items.joined(separator: ",") + "]")
+    }
+
+    func testASessionsTurnsAreStoredAsLinksAndExpandExactly() throws {
+        let cache = TranscriptCache()
+        let output = bytes(#"[{"id":"msg","type":"message","role":"assistant","content":"ok"}]"#)
+        for n in 0..<10 {
+            XCTAssertTrue(
+                cache.store(responseID: "r\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "s")
+            )
+        }
+        XCTAssertEqual(cache.chainDepth(of: "r0"), 0)
+        XCTAssertEqual(cache.chainDepth(of: "r9"), 9)
+        for n in 0..<10 {
+            let expected = TranscriptCache.concatenateDeduplicated([turn(n), output])
+            XCTAssertEqual(cache.expandedInput(for: "r\(n)"), expected, "turn \(n)")
+        }
+        // The same history stored whole, turn by turn, costs far more.
+        let whole = TranscriptCache()
+        for n in 0..<10 { whole.store(responseID: "r\(n)", input: turn(n), output: output, metadata: meta) }
+        XCTAssertLessThan(cache.byteCount * 2, whole.byteCount)
+    }
+
+    func testAnInputThatDoesNotContinueTheSessionIsStoredWhole() throws {
+        let cache = TranscriptCache()
+        let output = bytes("[]")
+        cache.store(responseID: "a", scannedInput: turn(3), output: output, metadata: meta, session: "s")
+        // Same length and session, one byte different in the shared part: not a continuation.
+        var edited = turn(4)
+        edited[10] = UInt8(ascii: "X")
+        cache.store(responseID: "b", scannedInput: edited, output: output, metadata: meta, session: "s")
+        XCTAssertEqual(cache.chainDepth(of: "b"), 0)
+        XCTAssertEqual(cache.expandedInput(for: "b"), edited)
+        // Another session's turn never links to this one.
+        cache.store(responseID: "c", scannedInput: turn(4), output: output, metadata: meta, session: "other")
+        XCTAssertEqual(cache.chainDepth(of: "c"), 0)
+        // A shorter input (a compacted history) starts afresh too.
+        cache.store(responseID: "d", scannedInput: turn(1), output: output, metadata: meta, session: "other")
+        XCTAssertEqual(cache.chainDepth(of: "d"), 0)
+        XCTAssertEqual(cache.expandedInput(for: "d"), turn(1))
+    }
+
+    func testChainsAreCappedAndEvictedWithTheirDescendants() throws {
+        let cache = TranscriptCache()
+        let output = bytes("[]")
+        let turns = TranscriptCache.maximumChainDepth + 3
+        for n in 0..<turns {
+            cache.store(responseID: "r\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "s")
+        }
+        XCTAssertEqual(cache.chainDepth(of: "r\(TranscriptCache.maximumChainDepth)"), TranscriptCache.maximumChainDepth)
+        XCTAssertEqual(cache.chainDepth(of: "r\(TranscriptCache.maximumChainDepth + 1)"), 0, "a new chain starts")
+        XCTAssertEqual(cache.expandedInput(for: "r\(turns - 1)"), turn(turns - 1))
+        // Removing an entry takes what links to it: those could not be expanded any more.
+        cache.remove("r5")
+        XCTAssertFalse(cache.contains("r5"))
+        XCTAssertFalse(cache.contains("r\(TranscriptCache.maximumChainDepth)"))
+        XCTAssertTrue(cache.contains("r4"))
+        XCTAssertEqual(cache.expandedInput(for: "r4"), turn(4))
+        XCTAssertEqual(cache.expandedInput(for: "r\(turns - 1)"), turn(turns - 1))
+        XCTAssertEqual(cache.count, 5 + (turns - TranscriptCache.maximumChainDepth - 1))
+        // After the removal the session's last turn is still what a new turn continues.
+        cache.store(responseID: "next", scannedInput: turn(turns), output: output, metadata: meta, session: "s")
+        XCTAssertEqual(cache.chainDepth(of: "next"), 2)
+    }
+
+    func testAnEvictedConversationGoesWholeAndTheBudgetHolds() throws {
+        let output = bytes("[]")
+        let cache = TranscriptCache(maximumBytes: 12_000)
+        for n in 0..<6 {
+            cache.store(responseID: "old\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "old")
+        }
+        for n in 0..<40 {
+            cache.store(responseID: "new\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "new")
+            XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
+        }
+        XCTAssertFalse((0..<6).contains { cache.contains("old\($0)") }, "the older conversation goes first, whole")
+        XCTAssertTrue(cache.contains("new39"))
+        // Whatever is still held can be expanded: no entry outlives the entries it links to.
+        for n in 0..<40 where cache.contains("new\(n)") {
+            XCTAssertEqual(cache.expandedInput(for: "new\(n)"), turn(n), "new\(n)")
+        }
+    }
+
+    func testDigestsDoNotDependOnHowTheBytesArePieced() {
+        let data = turn(20)
+        var whole = TranscriptDigest()
+        data.withUnsafeBytes { whole.combine($0) }
+        for cut in [0, 1, 7, 64, data.count / 2, data.count - 1] {
+            var pieced = TranscriptDigest()
+            data.withUnsafeBytes {
+                pieced.combine(UnsafeRawBufferPointer(rebasing: $0[..<cut]))
+                pieced.combine(UnsafeRawBufferPointer(rebasing: $0[cut...]))
+            }
+            XCTAssertEqual(pieced.value, whole.value, "cut \(cut)")
+        }
+        var other = TranscriptDigest()
+        Array(data.dropLast()).withUnsafeBytes { other.combine($0) }
+        XCTAssertNotEqual(other.value, whole.value)
     }
 }
