@@ -1,5 +1,6 @@
 import CCurl
 import Dispatch
+import Glibc
 
 /// One in-flight transfer on its driver's thread (the curl thread or an event loop): its easy handle, the memory libcurl points into (header list,
 /// error buffer), the response-head parser, the timers, and the delegate it reports to.
@@ -68,7 +69,7 @@ final class CurlEasyTransfer {
     }
 
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
-        lastByteAt = Self.now()
+        lastByteAt = Self.coarseNow()
         // Withhold bytes after cancel(); the loop removes the handle on its next command drain.
         if transfer.cancelRequested.load(ordering: .acquiring) { return Int(CURL_WRITEFUNC_PAUSE) }
         deliverHeadIfMissing()
@@ -255,6 +256,14 @@ final class CurlEasyTransfer {
     // MARK: - Helpers
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// `now()` to within a clock tick (a few ms, never later than `now()`), for stamping every body chunk:
+    /// the idle timer it feeds counts seconds, and the precise clock was a visible share of each event.
+    static func coarseNow() -> UInt64 {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0 else { return now() }
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
 
     private static func nanoseconds(_ seconds: Double) -> UInt64? {
         seconds > 0 ? UInt64(seconds * 1_000_000_000) : nil
