@@ -65,25 +65,25 @@ public final class HTTPResponder: Sendable {
 
     @discardableResult
     public func write(_ bytes: [UInt8], flush: Bool) -> Bool {
-        guard progress.load(ordering: .acquiring) == Self.streaming, !shared.closed.load(ordering: .acquiring) else {
-            return false
-        }
-        if bytes.isEmpty { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
-        let queued = shared.queuedBytes.add(bytes.count, ordering: .relaxed).newValue
-        loop.performWrite(self, bytes, flush: flush)
-        return queued <= highWaterMark
+        accept(bytes.count) { loop.performWrite(self, bytes, flush: flush) }
     }
 
     /// `write` for bytes the caller does not own (valid only during the call): on the loop thread with
     /// nothing queued they go straight into the connection's output buffer, without an array of their own.
     @discardableResult
     public func write(contentsOf bytes: UnsafeRawBufferPointer, flush: Bool = false) -> Bool {
+        accept(bytes.count) { loop.performWrite(self, bytes, flush: flush) }
+    }
+
+    /// Counts `count` bytes as queued and hands them on with `handOff`, if a stream is open; returns whether
+    /// the queue is still at or below the high-water mark.
+    private func accept(_ count: Int, _ handOff: () -> Void) -> Bool {
         guard progress.load(ordering: .acquiring) == Self.streaming, !shared.closed.load(ordering: .acquiring) else {
             return false
         }
-        if bytes.isEmpty { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
-        let queued = shared.queuedBytes.add(bytes.count, ordering: .relaxed).newValue
-        loop.performWrite(self, bytes, flush: flush)
+        if count == 0 { return shared.queuedBytes.load(ordering: .relaxed) <= highWaterMark }
+        let queued = shared.queuedBytes.add(count, ordering: .relaxed).newValue
+        handOff()
         return queued <= highWaterMark
     }
 
