@@ -4,8 +4,8 @@ import WireFormats
 /// Remembers, per response id, the full input that produced a response and its output items, so a turn
 /// that continues with `previous_response_id` can be replayed losslessly without the anchor.
 ///
-/// Entries are zlib-compressed; the cache is bounded by total compressed bytes (and by entry count),
-/// evicting the least recently used entry first. An entry larger than the whole budget is not stored.
+/// Entries are deflated (`TranscriptCompression`); the cache is bounded by total compressed bytes (and by
+/// entry count), evicting the least recently used first. An entry larger than the whole budget is not stored.
 /// `expandedInput(for:)` returns input + output of a response as one JSON array, and
 /// `fullInput(previousResponseID:newItems:)` returns input + output + new items: the input a request with
 /// `previous_response_id` X and items N stands for. Items are deduplicated by their `id` field: an item
