@@ -62,6 +62,9 @@ public final class SightlineMetrics: Sendable {
     public let upstreamReceivedBytes: Counter
     public let upstreamSSEEvents: Counter
     public let upstreamBackpressurePauses: Counter
+    public let transcriptCacheBytes: Gauge
+    public let transcriptCacheEntries: Gauge
+    public let transcriptCacheEvictions: Counter
     public let clientAuthFailures: Counter
     // Recovery, tokens, hygiene.
     public let recoveryDecisionsFamily: CounterFamily
@@ -136,6 +139,15 @@ public final class SightlineMetrics: Sendable {
             d.counter("sightline_upstream_received_bytes_total", "Bytes received from the upstream API.").child
         upstreamSSEEvents =
             d.counter("sightline_upstream_sse_events_total", "Server-sent events received from upstream.").child
+        transcriptCacheBytes =
+            d.gauge("sightline_transcript_cache_bytes", "Compressed bytes held by the transcript cache.").child
+        transcriptCacheEntries =
+            d.gauge("sightline_transcript_cache_entries", "Responses whose transcript the cache holds.").child
+        transcriptCacheEvictions =
+            d.counter(
+                "sightline_transcript_cache_evictions_total",
+                "Transcripts dropped to keep the cache within its bounds, with the turns that link to them."
+            ).child
         upstreamBackpressurePauses =
             d.counter(
                 "sightline_upstream_backpressure_pauses_total",

@@ -78,7 +78,11 @@ final class ProxyContext: Sendable {
             pseudonymizer: pseudonymizer,
             onLookup: { metrics.affinityLookups(result: $0).increment() }
         )
-        transcripts = TranscriptCache(maximumBytes: configuration.transcriptCacheBytes)
+        transcripts = TranscriptCache(maximumBytes: configuration.transcriptCacheBytes) { usage in
+            metrics.transcriptCacheBytes.set(Double(usage.bytes))
+            metrics.transcriptCacheEntries.set(Double(usage.entries))
+            if usage.evicted > 0 { metrics.transcriptCacheEvictions.increment(by: UInt64(usage.evicted)) }
+        }
         authenticator = ClientAuthenticator(keys: configuration.clientKeys)
         recorder = RecoveryRecorder(metrics: metrics, logger: logger)
         prefixes = ProxyRoute.prefixes(configured: configuration.pathPrefix)

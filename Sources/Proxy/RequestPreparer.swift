@@ -67,11 +67,11 @@ struct RequestPreparer {
         }
         // Where `input` sits in the body sent on, when it is an array: the transcript takes it from there
         // after the response, without scanning a long history a second time.
-        let inputIsArray = top.field(forKey: "input")?.kind == .array
+        let inputField = top.field(forKey: "input").flatMap { $0.kind == .array ? $0 : nil }
         var rewritten = body
-        var input = inputIsArray ? top.field(forKey: "input")?.valueRange : nil
+        var input = inputField?.valueRange
         if !set.isEmpty {
-            let result = top.rewriting(set: set, remove: [], locating: inputIsArray ? "input" : nil)
+            let result = top.rewriting(set: set, remove: [], locating: inputField == nil ? nil : "input")
             rewritten = result.bytes
             input = result.located
         }

@@ -91,9 +91,25 @@ public final class TranscriptCache: Sendable {
     public let maximumEntries: Int
     private let state = Mutex(State())
 
-    public init(maximumBytes: Int = 64 << 20, maximumEntries: Int = 10_000) {
+    /// What the cache holds after a change, and how many entries that change evicted to stay within its
+    /// bounds (descendants of an evicted entry included).
+    public struct Usage: Sendable, Equatable {
+        public var bytes: Int
+        public var entries: Int
+        public var evicted: Int
+    }
+
+    private let onChange: @Sendable (Usage) -> Void
+
+    /// `onChange` runs after every store and removal, outside the lock (the proxy feeds its metrics from it).
+    public init(
+        maximumBytes: Int = 64 << 20,
+        maximumEntries: Int = 10_000,
+        onChange: @escaping @Sendable (Usage) -> Void = { _ in }
+    ) {
         self.maximumBytes = maximumBytes
         self.maximumEntries = maximumEntries
+        self.onChange = onChange
     }
 
     /// Total compressed bytes held.
@@ -140,6 +156,7 @@ public final class TranscriptCache: Sendable {
                 outputLength: output.count
             )
             guard entry.cost <= maximumBytes else { return false }
+            var usage: Usage?
             let stored = state.withLock { state -> Bool in
                 if let link {
                     guard let parent = state.entries[link.parent], parent.inputLength == candidate?.inputLength,
@@ -157,12 +174,15 @@ public final class TranscriptCache: Sendable {
                 state.bytes += entry.cost
                 touchChain(responseID, &state)
                 if let session { state.lastInSession[session] = responseID }
+                let before = state.entries.count
                 while state.bytes > maximumBytes || state.entries.count > maximumEntries, let tail = state.tail {
                     removeWithDescendants(tail, &state)
                 }
-                return true
+                usage = Usage(bytes: state.bytes, entries: state.entries.count, evicted: before - state.entries.count)
+                return state.entries[responseID] != nil
             }
-            if stored { return state.withLock { $0.entries[responseID] != nil } }
+            if let usage { onChange(usage) }
+            if stored || usage != nil { return stored }
             if candidate == nil { return false }
             candidate = nil
         }
@@ -203,7 +223,13 @@ public final class TranscriptCache: Sendable {
         return Self.concatenateDeduplicated([input, output] + (newItems.map { [$0] } ?? []))
     }
 
-    public func remove(_ responseID: String) { state.withLock { removeWithDescendants(responseID, &$0) } }
+    public func remove(_ responseID: String) {
+        let usage = state.withLock { state in
+            removeWithDescendants(responseID, &state)
+            return Usage(bytes: state.bytes, entries: state.entries.count, evicted: 0)
+        }
+        onChange(usage)
+    }
 
     /// Joins JSON arrays, dropping an object item whose string `id` appeared in an earlier item.
     public static func concatenateDeduplicated(_ arrays: [[UInt8]]) -> [UInt8]? {

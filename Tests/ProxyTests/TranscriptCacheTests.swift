@@ -197,7 +197,8 @@ final class TranscriptCacheTests: XCTestCase {
 
     func testAnEvictedConversationGoesWholeAndTheBudgetHolds() throws {
         let output = bytes("[]")
-        let cache = TranscriptCache(maximumBytes: 12_000)
+        let reports = Mutex<[TranscriptCache.Usage]>([])
+        let cache = TranscriptCache(maximumBytes: 12_000) { usage in reports.withLock { $0.append(usage) } }
         for n in 0..<6 {
             cache.store(responseID: "old\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "old")
         }
@@ -206,11 +207,22 @@ final class TranscriptCacheTests: XCTestCase {
             XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
         }
         XCTAssertFalse((0..<6).contains { cache.contains("old\($0)") }, "the older conversation goes first, whole")
+        // Every store reported what the cache holds, and the evictions add up to what is gone.
+        let all = reports.withLock { $0 }
+        XCTAssertEqual(all.count, 46)
+        XCTAssertEqual(all.last?.bytes, cache.byteCount)
+        XCTAssertEqual(all.last?.entries, cache.count)
+        XCTAssertEqual(all.map(\.evicted).reduce(0, +), 46 - cache.count)
         XCTAssertTrue(cache.contains("new39"))
         // Whatever is still held can be expanded: no entry outlives the entries it links to.
         for n in 0..<40 where cache.contains("new\(n)") {
             XCTAssertEqual(cache.expandedInput(for: "new\(n)"), turn(n), "new\(n)")
         }
+        cache.remove("new39")
+        XCTAssertEqual(
+            reports.withLock { $0.last },
+            TranscriptCache.Usage(bytes: cache.byteCount, entries: cache.count, evicted: 0)
+        )
     }
 
     func testDigestsDoNotDependOnHowTheBytesArePieced() {
