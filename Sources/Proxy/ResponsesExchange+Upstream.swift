@@ -73,50 +73,58 @@ extension ResponsesExchange {
     }
 
     private func didReceiveSSE(attempt: Int, _ chunk: UnsafeRawBufferPointer) -> UpstreamFlow {
+        // Checked before the framer sees a byte: a paused chunk comes again, and framing it twice would
+        // duplicate its events.
+        if state.withLock({ $0.committed }), responder.queuedBytes > ctx.configuration.writeHighWaterMark {
+            return pause()
+        }
         var bytes = chunk
-        let (wasCommitted, framerIdle) = state.withLock { s in (s.committed, s.framer.isIdle) }
-        if wasCommitted {
-            // Checked before the framer sees a byte: a paused chunk comes again, and framing it twice would
-            // duplicate its events.
-            if responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
-            if prepared.clientStreaming && framerIdle {
-                // Most of a committed stream is whole text-delta blocks: they go from libcurl's buffer to the
-                // client's output as they are, with no array per event (see SSEDeltaRun).
+        var events = 0
+        // What framed events yield for the client is gathered and written in one go: one hand-off to the
+        // event loop per upstream chunk, not per event.
+        var out: [UInt8] = []
+        func send() {
+            guard !out.isEmpty else { return }
+            responder.write(out, flush: true)
+            ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
+            out.removeAll(keepingCapacity: true)
+        }
+        defer {
+            send()
+            ctx.metrics.upstreamSSEEvents.increment(by: UInt64(events))
+        }
+        // One event at a time through the framer, and whenever it is idle on a committed stream, the run of
+        // whole text deltas that follows (most of a stream) straight from libcurl's buffer to the client's
+        // output, with no array per event (see SSEDeltaRun). Events split across chunks are what the framer
+        // completes; an unpaced stream arrives in large chunks that rarely end on an event boundary.
+        while !bytes.isEmpty {
+            let (committed, framerIdle) = state.withLock { s in (s.committed, s.framer.isIdle) }
+            let forwardDeltas = committed && prepared.clientStreaming
+            if forwardDeltas && framerIdle {
                 let run = SSEDeltaRun.prefix(of: bytes)
                 if run.bytes > 0 {
+                    send()
                     responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]), flush: true)
-                    ctx.metrics.upstreamSSEEvents.increment(by: UInt64(run.events))
                     ctx.metrics.downstreamSentBytes.increment(by: UInt64(run.bytes))
-                    if run.bytes == bytes.count { return .proceed }
+                    events += run.events
                     bytes = UnsafeRawBufferPointer(rebasing: bytes[run.bytes...])
+                    continue
                 }
             }
-        }
-        var (committed, events): (Bool, [[UInt8]]?) = state.withLock { s in (s.committed, try? s.framer.feed(bytes)) }
-        guard let events else {
-            failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
-            return .proceed
-        }
-        ctx.metrics.upstreamSSEEvents.increment(by: UInt64(events.count))
-        // Everything this chunk yields for the client goes out in one write: one hand-off to the event loop
-        // per upstream chunk, not per event.
-        var out: [UInt8] = []
-        defer {
-            if !out.isEmpty {
-                responder.write(out, flush: true)
-                ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
+            let next = state.withLock { s in try? s.framer.feedFirst(bytes) }
+            guard let next else {
+                failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
+                return .proceed
             }
-        }
-        for event in events {
-            // Once the stream is committed, text deltas (most of a stream) need nothing but forwarding.
-            if committed && prepared.clientStreaming && Self.isDelta(event) {
-                out += event
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[next.consumed...])
+            guard let block = next.block else { break }
+            events += 1
+            // Once the stream is committed, text deltas need nothing but forwarding.
+            if forwardDeltas && Self.isDelta(block) {
+                out += block
                 continue
             }
-            guard handleEvent(attempt: attempt, event, into: &out) else { return .proceed }
-            // An unpaced stream arrives in a few large chunks: the rest of this one takes the fast path as
-            // soon as the stream commits, not only from the next chunk on.
-            if !committed { committed = state.withLock { $0.committed } }
+            guard handleEvent(attempt: attempt, block, into: &out) else { return .proceed }
         }
         return .proceed
     }

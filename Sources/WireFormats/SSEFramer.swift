@@ -52,6 +52,36 @@ public struct SSEFramer: Sendable {
         return try frame()
     }
 
+    /// Feeds `chunk` only as far as the end of the first block it completes: that block (nil when the chunk
+    /// ends first, all of it then pending) and how many bytes of `chunk` it took. Lets a caller handle the
+    /// rest of the chunk in place once the framer is idle again (see `SSEDeltaRun`); the invariant of `feed`
+    /// holds for the bytes taken.
+    public mutating func feedFirst(_ chunk: UnsafeRawBufferPointer) throws(SSEError) -> (block: [UInt8]?, consumed: Int)
+    {
+        var afterCR = afterCR
+        var lineEmpty = lineEmpty
+        let end = Self.blockEnd(
+            in: chunk.assumingMemoryBound(to: UInt8.self),
+            from: 0,
+            afterCR: &afterCR,
+            lineEmpty: &lineEmpty
+        )
+        self.afterCR = afterCR
+        self.lineEmpty = lineEmpty
+        guard let end else {
+            pending.append(contentsOf: chunk)
+            scanned = pending.count
+            if pending.count > maxEventBytes { throw SSEError(.eventTooLarge) }
+            return (nil, chunk.count)
+        }
+        // The block takes the pending storage over (no copy); the framer starts empty.
+        var block = pending
+        pending = []
+        scanned = 0
+        block.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<end]))
+        return (block, end)
+    }
+
     private mutating func frame() throws(SSEError) -> [[UInt8]] {
         // Every scan variable lives inside the closure and the results come back as a value: variables
         // captured and mutated by the closure were kept in memory and reloaded on every byte (the loop was
@@ -59,35 +89,13 @@ public struct SSEFramer: Sendable {
         let scan = pending.withUnsafeBufferPointer { [scanned, afterCR, lineEmpty] p in
             var blocks: [[UInt8]] = []
             var blockStart = 0
-            var i = scanned
             var afterCR = afterCR
             var lineEmpty = lineEmpty
-            let count = p.count
-            while i < count {
-                if afterCR {
-                    afterCR = false
-                    if p[i] == 0x0A {
-                        i += 1
-                        continue
-                    }
-                }
-                let b = p[i]
-                guard b == 0x0A || b == 0x0D else {
-                    lineEmpty = false
-                    // Inside a line: jump to its ending with memchr (vectorised) instead of testing every byte.
-                    i += SSELine.contentLength(p.baseAddress! + i, count - i)
-                    continue
-                }
-                i += 1
-                afterCR = b == 0x0D
-                if !lineEmpty { lineEmpty = true; continue }
-                // A line ending on an empty line: the event is complete.
-                if afterCR && i < count && p[i] == 0x0A {
-                    i += 1
-                    afterCR = false
-                }
-                blocks.append(Array(p[blockStart..<i]))
-                blockStart = i
+            var i = scanned
+            while let end = Self.blockEnd(in: p, from: i, afterCR: &afterCR, lineEmpty: &lineEmpty) {
+                blocks.append(Array(p[blockStart..<end]))
+                blockStart = end
+                i = end
             }
             return (blocks: blocks, blockStart: blockStart, afterCR: afterCR, lineEmpty: lineEmpty)
         }
@@ -99,5 +107,47 @@ public struct SSEFramer: Sendable {
         scanned = pending.count
         if pending.count > maxEventBytes { throw SSEError(.eventTooLarge) }
         return blocks
+    }
+
+    /// The index just past the first block end in `p[start...]`, carrying the line state across calls; nil
+    /// when `p` ends first, the state then describing its end.
+    @inline(__always)
+    private static func blockEnd(
+        in p: UnsafeBufferPointer<UInt8>,
+        from start: Int,
+        afterCR: inout Bool,
+        lineEmpty: inout Bool
+    ) -> Int? {
+        var i = start
+        let count = p.count
+        while i < count {
+            if afterCR {
+                afterCR = false
+                if p[i] == 0x0A {
+                    i += 1
+                    continue
+                }
+            }
+            let b = p[i]
+            guard b == 0x0A || b == 0x0D else {
+                lineEmpty = false
+                // Inside a line: jump to its ending with memchr (vectorised) instead of testing every byte.
+                i += SSELine.contentLength(p.baseAddress! + i, count - i)
+                continue
+            }
+            i += 1
+            afterCR = b == 0x0D
+            if !lineEmpty {
+                lineEmpty = true
+                continue
+            }
+            // A line ending on an empty line: the event is complete.
+            if afterCR && i < count && p[i] == 0x0A {
+                i += 1
+                afterCR = false
+            }
+            return i
+        }
+        return nil
     }
 }

@@ -59,6 +59,43 @@ final class SSEFramerTests: XCTestCase {
         }
     }
 
+    /// `feedFirst` at every split, one block at a time, yields exactly what `feed` yields, and keeps the rest.
+    func testFeedFirstTakesOneBlockAtATime() throws {
+        for split in 0...stream.count {
+            var framer = SSEFramer()
+            var blocks: [[UInt8]] = []
+            for part in [stream[..<split], stream[split...]] {
+                var rest = part
+                while !rest.isEmpty {
+                    let next = try rest.withUnsafeBytes { try framer.feedFirst($0) }
+                    rest = rest.dropFirst(next.consumed)
+                    if let block = next.block { blocks.append(block) } else { XCTAssertTrue(rest.isEmpty) }
+                }
+            }
+            var whole = SSEFramer()
+            let expected = try whole.feed(Array(stream[..<split])) + whole.feed(Array(stream[split...]))
+            XCTAssertEqual(blocks, expected, "split at \(split)")
+            XCTAssertEqual(framer.remainder, whole.remainder)
+        }
+        var framer = SSEFramer()
+        let partial = Fixtures.bytes("data: 1\n\ndata: 2\n")
+        let first = try partial.withUnsafeBytes { try framer.feedFirst($0) }
+        XCTAssertEqual(first.block.map { Fixtures.string($0) }, "data: 1\n\n")
+        XCTAssertEqual(first.consumed, 9)
+        XCTAssertTrue(framer.isIdle)
+        let second = try partial[9...].withUnsafeBytes { try framer.feedFirst($0) }
+        XCTAssertNil(second.block)
+        XCTAssertEqual(Fixtures.string(framer.remainder), "data: 2\n")
+    }
+
+    func testFeedFirstBoundsThePendingEvent() throws {
+        var framer = SSEFramer(maxEventBytes: 16)
+        let big = Fixtures.bytes("data: 0123456789abcdef")
+        XCTAssertThrowsError(try big.withUnsafeBytes { try framer.feedFirst($0) }) {
+            XCTAssertEqual(($0 as? SSEError)?.reason, .eventTooLarge)
+        }
+    }
+
     func testRawBufferFeed() throws {
         var framer = SSEFramer()
         let blocks = try stream.withUnsafeBytes { try framer.feed($0) }
