@@ -201,11 +201,11 @@ extension ResponsesExchange {
         if fullInput != nil || inputIsComplete, responseID != nil {
             Self.completions.async { [self] in
                 // The request's own input is read from its body here, off the loop.
-                let input = fullInput ?? prepared.inputItems
+                let input = fullInput.map { $0[...] } ?? prepared.inputSlice
                 recordAndAnswer(account: account, responseID: responseID, fullInput: input)
             }
         } else {
-            recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput)
+            recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput?[...])
         }
     }
 
@@ -215,7 +215,7 @@ extension ResponsesExchange {
         attributes: .concurrent
     )
 
-    private func recordAndAnswer(account: Int?, responseID: String?, fullInput: [UInt8]?) {
+    private func recordAndAnswer(account: Int?, responseID: String?, fullInput: ArraySlice<UInt8>?) {
         let items = state.withLock { $0.outputItems }
         if let account {
             let now = ctx.now()

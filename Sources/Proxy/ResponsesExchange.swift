@@ -38,9 +38,12 @@ final class ResponsesExchange: Sendable {
         /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
         /// transcript cache and for rebuilding a replay. Computed when needed rather than held: a copy of
         /// every in-flight history costs memory at high concurrency.
-        var inputItems: [UInt8]? {
-            if let inputArray { return Array(body[inputArray]) }
-            return (try? JSONTopLevel.scan(body)).flatMap(RequestPreparer.inputItems)
+        var inputItems: [UInt8]? { inputSlice.map { Array($0) } }
+
+        /// `inputItems` without a copy where the array sits in `body` as it is.
+        var inputSlice: ArraySlice<UInt8>? {
+            if let inputArray { return body[inputArray] }
+            return (try? JSONTopLevel.scan(body)).flatMap(RequestPreparer.inputItems)?[...]
         }
     }
 

@@ -154,7 +154,7 @@ public final class TranscriptCache: Sendable {
     public func store(responseID: String, input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
         guard (try? JSONArray.elements(of: input[...])) != nil, (try? JSONArray.elements(of: output[...])) != nil
         else { return false }
-        return store(responseID: responseID, scannedInput: input, output: output, metadata: metadata, session: nil)
+        return store(responseID: responseID, scannedInput: input[...], output: output, metadata: metadata, session: nil)
     }
 
     /// `store` for arrays the caller already scanned as JSON arrays (a request's `input` value, items joined
@@ -163,17 +163,17 @@ public final class TranscriptCache: Sendable {
     @discardableResult
     func store(
         responseID: String,
-        scannedInput input: [UInt8],
+        scannedInput input: ArraySlice<UInt8>,
         output: [UInt8],
         metadata: Metadata,
         session: String?
     ) -> Bool {
-        guard let packedOutput = TranscriptCompression.compress(output) else { return false }
+        guard let packedOutput = TranscriptCompression.compress(output[...]) else { return false }
         var candidate = session.flatMap { session in state.withLock { Self.candidate(session, $0) } }
         // At most twice: if the entry to continue is evicted meanwhile, store the input whole instead.
         while true {
             let (link, digest) = Self.link(input, continuing: candidate)
-            let own = link.map { Array(input[$0.prefix...]) } ?? input
+            let own = link.map { input.dropFirst($0.prefix) } ?? input
             guard let packedInput = TranscriptCompression.compress(own) else { return false }
             guard packedInput.count + packedOutput.count <= maximumBytes else { return false }
             var usage: Usage?
@@ -298,7 +298,7 @@ public final class TranscriptCache: Sendable {
 
     /// Whether `input` continues `candidate`'s input (same first `inputLength - 1` bytes), and the digest of
     /// all of `input` but its last byte, from one pass over it.
-    private static func link(_ input: [UInt8], continuing candidate: Candidate?) -> (Link?, Int) {
+    private static func link(_ input: ArraySlice<UInt8>, continuing candidate: Candidate?) -> (Link?, Int) {
         input.withUnsafeBytes { raw in
             var digest = TranscriptDigest()
             let end = max(raw.count - 1, 0)

@@ -21,7 +21,7 @@ enum TranscriptCompression {
     private static let idle = Mutex<[Stream]>([])
     private static let windowBits: Int32 = 15
 
-    static func compress(_ bytes: [UInt8]) -> [UInt8]? {
+    static func compress(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
         guard let stream = take() else { return nil }
         var finished = false
         defer { giveBack(stream, reusable: finished) }

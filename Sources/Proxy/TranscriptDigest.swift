@@ -42,10 +42,17 @@ struct TranscriptDigest {
             tail = 0
             tailCount = 0
         }
+        // The state in locals for the bulk of the bytes: compressing through `self` kept it in memory and
+        // stored it back after every word.
+        var s = (v0, v1, v2, v3)
         while i + 8 <= bytes.count {
-            compress(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            let m = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            s.3 ^= m
+            Self.round(&s)
+            s.0 ^= m
             i += 8
         }
+        (v0, v1, v2, v3) = s
         while i < bytes.count {
             tail |= UInt64(bytes[i]) << (8 * UInt64(tailCount))
             tailCount += 1
@@ -72,16 +79,23 @@ struct TranscriptDigest {
     }
 
     private mutating func round() {
-        v0 &+= v1
-        v1 = v1.rotated(13) ^ v0
-        v0 = v0.rotated(32)
-        v2 &+= v3
-        v3 = v3.rotated(16) ^ v2
-        v0 &+= v3
-        v3 = v3.rotated(21) ^ v0
-        v2 &+= v1
-        v1 = v1.rotated(17) ^ v2
-        v2 = v2.rotated(32)
+        var s = (v0, v1, v2, v3)
+        Self.round(&s)
+        (v0, v1, v2, v3) = s
+    }
+
+    @inline(__always)
+    private static func round(_ s: inout (UInt64, UInt64, UInt64, UInt64)) {
+        s.0 &+= s.1
+        s.1 = s.1.rotated(13) ^ s.0
+        s.0 = s.0.rotated(32)
+        s.2 &+= s.3
+        s.3 = s.3.rotated(16) ^ s.2
+        s.0 &+= s.3
+        s.3 = s.3.rotated(21) ^ s.0
+        s.2 &+= s.1
+        s.1 = s.1.rotated(17) ^ s.2
+        s.2 = s.2.rotated(32)
     }
 }
 

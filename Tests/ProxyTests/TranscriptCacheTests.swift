@@ -32,7 +32,7 @@ final class TranscriptCacheTests: XCTestCase {
         // `compressBound`-sized buffer it was compressed into, or the byte bound would not bound memory.
         let item = #"{"type":"message","role":"user","content":"run the tests again and show me the diff"}"#
         let history = Array(("[" + Array(repeating: item, count: 550).joined(separator: ",") + "]").utf8)
-        let packed = try XCTUnwrap(TranscriptCompression.compress(history))
+        let packed = try XCTUnwrap(TranscriptCompression.compress(history[...]))
         XCTAssertLessThan(packed.count, history.count / 10)
         XCTAssertLessThanOrEqual(packed.capacity, packed.count + 64, "the compressed array keeps its scratch capacity")
         XCTAssertEqual(TranscriptCompression.decompress(packed, originalLength: history.count), history)
@@ -48,12 +48,12 @@ final class TranscriptCacheTests: XCTestCase {
         }
         let results = Mutex([[UInt8]?](repeating: nil, count: inputs.count))
         DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
-            let packed = TranscriptCompression.compress(inputs[i])
+            let packed = TranscriptCompression.compress(inputs[i][...])
             let back = packed.flatMap { TranscriptCompression.decompress($0, originalLength: inputs[i].count) }
             results.withLock { $0[i] = back }
         }
         for (i, back) in results.withLock({ $0 }).enumerated() { XCTAssertEqual(back, inputs[i], "input \(i)") }
-        let packed = TranscriptCompression.compress(inputs[3])!
+        let packed = TranscriptCompression.compress(inputs[3][...])!
         XCTAssertNil(TranscriptCompression.decompress(packed, originalLength: inputs[3].count - 1))
         XCTAssertNil(TranscriptCompression.decompress(packed, originalLength: inputs[3].count + 1))
         XCTAssertNil(TranscriptCompression.decompress(Array(packed.dropLast(2)), originalLength: inputs[3].count))
@@ -137,8 +137,11 @@ final class TranscriptCacheTests: XCTestCase {
         let cache = TranscriptCache()
         let output = bytes(#"[{"id":"msg","type":"message","role":"assistant","content":"ok"}]"#)
         for n in 0..<10 {
+            // As the proxy passes it: the input array in place inside its request body.
+            let body = bytes(#"{"input":"#) + turn(n) + bytes("}")
+            let input = body[9..<(body.count - 1)]
             XCTAssertTrue(
-                cache.store(responseID: "r\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "s")
+                cache.store(responseID: "r\(n)", scannedInput: input, output: output, metadata: meta, session: "s")
             )
         }
         XCTAssertEqual(cache.chainDepth(of: "r0"), 0)
@@ -156,18 +159,18 @@ final class TranscriptCacheTests: XCTestCase {
     func testAnInputThatDoesNotContinueTheSessionIsStoredWhole() throws {
         let cache = TranscriptCache()
         let output = bytes("[]")
-        cache.store(responseID: "a", scannedInput: turn(3), output: output, metadata: meta, session: "s")
+        cache.store(responseID: "a", scannedInput: turn(3)[...], output: output, metadata: meta, session: "s")
         // Same length and session, one byte different in the shared part: not a continuation.
         var edited = turn(4)
         edited[10] = UInt8(ascii: "X")
-        cache.store(responseID: "b", scannedInput: edited, output: output, metadata: meta, session: "s")
+        cache.store(responseID: "b", scannedInput: edited[...], output: output, metadata: meta, session: "s")
         XCTAssertEqual(cache.chainDepth(of: "b"), 0)
         XCTAssertEqual(cache.expandedInput(for: "b"), edited)
         // Another session's turn never links to this one.
-        cache.store(responseID: "c", scannedInput: turn(4), output: output, metadata: meta, session: "other")
+        cache.store(responseID: "c", scannedInput: turn(4)[...], output: output, metadata: meta, session: "other")
         XCTAssertEqual(cache.chainDepth(of: "c"), 0)
         // A shorter input (a compacted history) starts afresh too.
-        cache.store(responseID: "d", scannedInput: turn(1), output: output, metadata: meta, session: "other")
+        cache.store(responseID: "d", scannedInput: turn(1)[...], output: output, metadata: meta, session: "other")
         XCTAssertEqual(cache.chainDepth(of: "d"), 0)
         XCTAssertEqual(cache.expandedInput(for: "d"), turn(1))
     }
@@ -177,7 +180,7 @@ final class TranscriptCacheTests: XCTestCase {
         let output = bytes("[]")
         let turns = TranscriptCache.maximumChainDepth + 3
         for n in 0..<turns {
-            cache.store(responseID: "r\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "s")
+            cache.store(responseID: "r\(n)", scannedInput: turn(n)[...], output: output, metadata: meta, session: "s")
         }
         XCTAssertEqual(cache.chainDepth(of: "r\(TranscriptCache.maximumChainDepth)"), TranscriptCache.maximumChainDepth)
         XCTAssertEqual(cache.chainDepth(of: "r\(TranscriptCache.maximumChainDepth + 1)"), 0, "a new chain starts")
@@ -191,7 +194,7 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertEqual(cache.expandedInput(for: "r\(turns - 1)"), turn(turns - 1))
         XCTAssertEqual(cache.count, 5 + (turns - TranscriptCache.maximumChainDepth - 1))
         // After the removal the session's last turn is still what a new turn continues.
-        cache.store(responseID: "next", scannedInput: turn(turns), output: output, metadata: meta, session: "s")
+        cache.store(responseID: "next", scannedInput: turn(turns)[...], output: output, metadata: meta, session: "s")
         XCTAssertEqual(cache.chainDepth(of: "next"), 2)
     }
 
@@ -200,10 +203,22 @@ final class TranscriptCacheTests: XCTestCase {
         let reports = Mutex<[TranscriptCache.Usage]>([])
         let cache = TranscriptCache(maximumBytes: 12_000) { usage in reports.withLock { $0.append(usage) } }
         for n in 0..<6 {
-            cache.store(responseID: "old\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "old")
+            cache.store(
+                responseID: "old\(n)",
+                scannedInput: turn(n)[...],
+                output: output,
+                metadata: meta,
+                session: "old"
+            )
         }
         for n in 0..<40 {
-            cache.store(responseID: "new\(n)", scannedInput: turn(n), output: output, metadata: meta, session: "new")
+            cache.store(
+                responseID: "new\(n)",
+                scannedInput: turn(n)[...],
+                output: output,
+                metadata: meta,
+                session: "new"
+            )
             XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
         }
         XCTAssertFalse((0..<6).contains { cache.contains("old\($0)") }, "the older conversation goes first, whole")
