@@ -119,8 +119,8 @@ extension ResponsesExchange {
             bytes = UnsafeRawBufferPointer(rebasing: bytes[next.consumed...])
             guard let block = next.block else { break }
             events += 1
-            // Once the stream is committed, text deltas need nothing but forwarding.
-            if forwardDeltas && Self.isDelta(block) {
+            // Once the stream is committed, text deltas and part markers need nothing but forwarding.
+            if forwardDeltas && (Self.isDelta(block) || SSEForwardOnly.contains(block)) {
                 out += block
                 continue
             }
