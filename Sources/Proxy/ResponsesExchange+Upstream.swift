@@ -83,14 +83,14 @@ extension ResponsesExchange {
         // What framed events yield for the client is gathered and written in one go: one hand-off to the
         // event loop per upstream chunk, not per event.
         var out: [UInt8] = []
-        func send() {
+        func send(flush: Bool) {
             guard !out.isEmpty else { return }
-            responder.write(out, flush: true)
+            responder.write(out, flush: flush)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
             out.removeAll(keepingCapacity: true)
         }
         defer {
-            send()
+            send(flush: true)
             ctx.metrics.upstreamSSEEvents.increment(by: UInt64(events))
         }
         // One event at a time through the framer, and whenever it is idle on a committed stream, the run of
@@ -103,7 +103,8 @@ extension ResponsesExchange {
             if forwardDeltas && framerIdle {
                 let run = SSEDeltaRun.prefix(of: bytes)
                 if run.bytes > 0 {
-                    send()
+                    // Queued, not sent: the run's flushed write below takes both in one send.
+                    send(flush: false)
                     responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]), flush: true)
                     ctx.metrics.downstreamSentBytes.increment(by: UInt64(run.bytes))
                     events += run.events
