@@ -114,6 +114,8 @@ extension ResponsesExchange {
             }
             let next = state.withLock { s in try? s.framer.feedFirst(bytes) }
             guard let next else {
+                // What this chunk completed goes first: after a commit, the failure ends the stream.
+                send(flush: true)
                 failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "protocol_error"))
                 return .proceed
             }
