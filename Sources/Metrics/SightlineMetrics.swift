@@ -65,6 +65,7 @@ public final class SightlineMetrics: Sendable {
     public let transcriptCacheBytes: Gauge
     public let transcriptCacheEntries: Gauge
     public let transcriptCacheEvictions: Counter
+    public let transcriptCacheRejections: Counter
     public let clientAuthFailures: Counter
     // Recovery, tokens, hygiene.
     public let recoveryDecisionsFamily: CounterFamily
@@ -147,6 +148,11 @@ public final class SightlineMetrics: Sendable {
             d.counter(
                 "sightline_transcript_cache_evictions_total",
                 "Transcripts dropped to keep the cache within its bounds, with the turns that link to them."
+            ).child
+        transcriptCacheRejections =
+            d.counter(
+                "sightline_transcript_cache_rejections_total",
+                "Transcripts the cache refused to store, such as one larger than its whole budget."
             ).child
         upstreamBackpressurePauses =
             d.counter(

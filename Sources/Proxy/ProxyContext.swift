@@ -82,6 +82,7 @@ final class ProxyContext: Sendable {
             metrics.transcriptCacheBytes.set(Double(usage.bytes))
             metrics.transcriptCacheEntries.set(Double(usage.entries))
             if usage.evicted > 0 { metrics.transcriptCacheEvictions.increment(by: UInt64(usage.evicted)) }
+            if usage.rejected > 0 { metrics.transcriptCacheRejections.increment(by: UInt64(usage.rejected)) }
         }
         authenticator = ClientAuthenticator(keys: configuration.clientKeys)
         recorder = RecoveryRecorder(metrics: metrics, logger: logger)

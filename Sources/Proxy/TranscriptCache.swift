@@ -114,7 +114,6 @@ public final class TranscriptCache: Sendable {
         var responseID: String
         var inputLength: Int
         var inputDigest: Int
-        var depth: Int
     }
 
     public static let maximumChainDepth = 32
@@ -123,17 +122,20 @@ public final class TranscriptCache: Sendable {
     public let maximumEntries: Int
     private let state = Mutex(State())
 
-    /// What the cache holds after a change, and how many entries that change evicted to stay within its
-    /// bounds (descendants of an evicted entry included).
+    /// What the cache holds after a change, how many entries that change evicted to stay within its bounds
+    /// (descendants of an evicted entry included), and whether it was a store the cache refused (1): an
+    /// entry larger than the whole budget, one that would not compress, or not JSON arrays.
     public struct Usage: Sendable, Equatable {
         public var bytes: Int
         public var entries: Int
         public var evicted: Int
+        public var rejected = 0
     }
 
     private let onChange: @Sendable (Usage) -> Void
 
-    /// `onChange` runs after every store and removal, outside the lock (the proxy feeds its metrics from it).
+    /// `onChange` runs after every store, refused store and removal, outside the lock (the proxy feeds its
+    /// metrics from it).
     public init(
         maximumBytes: Int = 64 << 20,
         maximumEntries: Int = 10_000,
@@ -153,7 +155,7 @@ public final class TranscriptCache: Sendable {
     @discardableResult
     public func store(responseID: String, input: [UInt8], output: [UInt8], metadata: Metadata) -> Bool {
         guard (try? JSONArray.elements(of: input[...])) != nil, (try? JSONArray.elements(of: output[...])) != nil
-        else { return false }
+        else { return refuse() }
         return store(responseID: responseID, scannedInput: input[...], output: output, metadata: metadata, session: nil)
     }
 
@@ -168,14 +170,15 @@ public final class TranscriptCache: Sendable {
         metadata: Metadata,
         session: String?
     ) -> Bool {
-        guard let packedOutput = TranscriptCompression.compress(output[...]) else { return false }
+        guard let packedOutput = TranscriptCompression.compress(output[...]) else { return refuse() }
         var candidate = session.flatMap { session in state.withLock { Self.candidate(session, $0) } }
         // At most twice: if the entry to continue is evicted meanwhile, store the input whole instead.
         while true {
             let (link, digest) = Self.link(input, continuing: candidate)
             let own = link.map { input.dropFirst($0.prefix) } ?? input
-            guard let packedInput = TranscriptCompression.compress(own) else { return false }
-            guard packedInput.count + packedOutput.count <= maximumBytes else { return false }
+            guard let packedInput = TranscriptCompression.compress(own),
+                packedInput.count + packedOutput.count <= maximumBytes
+            else { return refuse() }
             var usage: Usage?
             let stored = state.withLock { state -> Bool in
                 // Made under the lock: the entry is a class that only the locked state may hold.
@@ -218,6 +221,12 @@ public final class TranscriptCache: Sendable {
             if candidate == nil { return false }
             candidate = nil
         }
+    }
+
+    /// Reports a store the cache did not take; false, for `store` to return.
+    private func refuse() -> Bool {
+        onChange(state.withLock { Usage(bytes: $0.bytes, entries: $0.entries.count, evicted: 0, rejected: 1) })
+        return false
     }
 
     public func metadata(for responseID: String) -> Metadata? {
@@ -288,12 +297,7 @@ public final class TranscriptCache: Sendable {
         guard let id = state.lastInSession[session], let entry = state.entries[id],
             entry.depth < maximumChainDepth
         else { return nil }
-        return Candidate(
-            responseID: id,
-            inputLength: entry.inputLength,
-            inputDigest: entry.inputDigest,
-            depth: entry.depth
-        )
+        return Candidate(responseID: id, inputLength: entry.inputLength, inputDigest: entry.inputDigest)
     }
 
     /// Whether `input` continues `candidate`'s input (same first `inputLength - 1` bytes), and the digest of

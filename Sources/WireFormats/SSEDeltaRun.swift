@@ -10,8 +10,8 @@ import Glibc
 /// rest of the chunk can be fed to it as if the run had gone through it.
 /// Pure; reads only the bytes it is given.
 public enum SSEDeltaRun {
-    private static let prefix: [UInt8] = Array("event: response.".utf8)
-    private static let suffix: [UInt8] = Array(".delta".utf8)
+    private static let typePrefix: [UInt8] = Array("response.".utf8)
+    private static let typeSuffix: [UInt8] = Array(".delta".utf8)
 
     /// Bytes and events of the leading run of whole delta blocks in `chunk` (0, 0 when it starts otherwise).
     public static func prefix(of chunk: UnsafeRawBufferPointer) -> (bytes: Int, events: Int) {
@@ -28,15 +28,12 @@ public enum SSEDeltaRun {
 
     /// The index just past the delta block starting at `start`, or nil when there is none complete there.
     private static func blockEnd(_ p: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int? {
-        let available = count - start
-        guard available > prefix.count + suffix.count + 2,
-            memcmp(p + start, prefix, prefix.count) == 0,
-            let firstLF = memchr(p + start, 0x0A, available)
+        guard let type = SSELine.eventType(p + start, count - start),
+            type.count >= typePrefix.count + typeSuffix.count,
+            memcmp(p + start + type.lowerBound, typePrefix, typePrefix.count) == 0,
+            memcmp(p + start + type.upperBound - typeSuffix.count, typeSuffix, typeSuffix.count) == 0
         else { return nil }
-        let lineEnd = UnsafeRawPointer(firstLF) - UnsafeRawPointer(p)
-        guard lineEnd - start >= prefix.count + suffix.count,
-            memcmp(p + lineEnd - suffix.count, suffix, suffix.count) == 0
-        else { return nil }
+        let lineEnd = start + type.upperBound
         // Walk the remaining lines to the first empty one.
         var lf = lineEnd
         while true {

@@ -9,7 +9,6 @@ import Glibc
 /// `event:` line, or with another type, is not forward-only.
 /// Pure; reads only the bytes it is given.
 public enum SSEForwardOnly {
-    private static let lead: [UInt8] = Array("event: ".utf8)
     private static let types: [[UInt8]] = [
         "response.output_item.added",
         "response.content_part.added",
@@ -27,12 +26,8 @@ public enum SSEForwardOnly {
 
     public static func contains(_ block: [UInt8]) -> Bool {
         block.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress, p.count > lead.count, memcmp(base, lead, lead.count) == 0,
-                let lf = memchr(base, 0x0A, p.count)
-            else { return false }
-            let nameEnd = UnsafeRawPointer(lf) - UnsafeRawPointer(base)
-            let name = UnsafeBufferPointer(rebasing: p[lead.count..<nameEnd])
-            return types.contains { $0.count == name.count && memcmp($0, name.baseAddress!, name.count) == 0 }
+            guard let base = p.baseAddress, let type = SSELine.eventType(base, p.count) else { return false }
+            return types.contains { $0.count == type.count && memcmp($0, base + type.lowerBound, type.count) == 0 }
         }
     }
 }

@@ -17,13 +17,10 @@ final class BackpressureTests: XCTestCase {
         try client.send(
             HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello","stream":true}"#)
         )
-        let deadline = Date().addingTimeInterval(30)
-        var pauses = 0.0
-        while pauses < 1 && Date() < deadline {
-            pauses = (try? stack.metric("sightline_upstream_backpressure_pauses_total")) ?? 0
-            if pauses < 1 { usleep(10_000) }
+        let paused = poll(timeout: 30) {
+            ((try? stack.metric("sightline_upstream_backpressure_pauses_total")) ?? 0) >= 1
         }
-        XCTAssertGreaterThanOrEqual(pauses, 1, "the upstream transfer was never paused for the slow client")
+        XCTAssertTrue(paused, "the upstream transfer was never paused for the slow client")
 
         let terminator = Array("\r\n0\r\n\r\n".utf8)
         var all: [UInt8] = []

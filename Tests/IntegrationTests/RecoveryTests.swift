@@ -153,6 +153,22 @@ final class RecoveryTests: XCTestCase {
         XCTAssertFalse(log.contains("resp_sim_deadbeef0001"), "raw anchors never reach the log")
     }
 
+    func testATranscriptTooLargeForTheCacheIsCountedAndItsAnchorMasked() throws {
+        stack.stop()
+        stack = try SightlineStack(label: "tiny-cache", extraConfig: ["continuity": ["transcriptCacheBytes": 64]])
+        let first = try post(#"{"model":"gpt-5.5","input":"remember this"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let object = try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any]
+        let id = try XCTUnwrap(object?["id"] as? String)
+        XCTAssertEqual(try stack.metric("sightline_transcript_cache_rejections_total"), 1)
+        XCTAssertEqual(try stack.metric("sightline_transcript_cache_entries"), 0)
+        // Without its transcript the anchor cannot be replayed: the next turn is the counted, masked loss.
+        let next = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(id)","stream":true}"#)
+        XCTAssertEqual(next.status, 502, next.bodyText)
+        XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 1)
+        XCTAssertEqual(try count("transcript_replay", "attempted"), 0)
+    }
+
     func testInStreamLostAnchorBeforeTheFirstByteIsMaskedToo() throws {
         let r = try post(
             #"{"model":"gpt-5.5","input":"x","stream":true}"#,

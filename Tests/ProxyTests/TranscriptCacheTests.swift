@@ -106,8 +106,9 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertEqual(cache.count, 2)
     }
 
-    func testOversizedEntryIsNotStored() {
-        let cache = TranscriptCache(maximumBytes: 16)
+    func testOversizedEntryIsNotStoredAndIsReported() {
+        let reports = Mutex<[TranscriptCache.Usage]>([])
+        let cache = TranscriptCache(maximumBytes: 16) { usage in reports.withLock { $0.append(usage) } }
         XCTAssertFalse(
             cache.store(
                 responseID: "r",
@@ -117,6 +118,11 @@ final class TranscriptCacheTests: XCTestCase {
             )
         )
         XCTAssertEqual(cache.byteCount, 0)
+        XCTAssertEqual(reports.withLock { $0 }, [TranscriptCache.Usage(bytes: 0, entries: 0, evicted: 0, rejected: 1)])
+        XCTAssertFalse(cache.store(responseID: "r", input: bytes("{}"), output: bytes("[]"), metadata: meta))
+        XCTAssertEqual(reports.withLock { $0.map(\.rejected) }, [1, 1], "not an array: refused too")
+        XCTAssertTrue(cache.store(responseID: "s", input: bytes("[]"), output: bytes("[]"), metadata: meta))
+        XCTAssertEqual(reports.withLock { $0.last?.rejected }, 0)
     }
 
     // MARK: - Conversations stored as chains
@@ -202,24 +208,18 @@ final class TranscriptCacheTests: XCTestCase {
         let output = bytes("[]")
         let reports = Mutex<[TranscriptCache.Usage]>([])
         let cache = TranscriptCache(maximumBytes: 12_000) { usage in reports.withLock { $0.append(usage) } }
-        for n in 0..<6 {
-            cache.store(
-                responseID: "old\(n)",
-                scannedInput: turn(n)[...],
-                output: output,
-                metadata: meta,
-                session: "old"
-            )
-        }
-        for n in 0..<40 {
-            cache.store(
-                responseID: "new\(n)",
-                scannedInput: turn(n)[...],
-                output: output,
-                metadata: meta,
-                session: "new"
-            )
-            XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
+        for (session, turns) in [("old", 6), ("new", 40)] {
+            for n in 0..<turns {
+                let id = "\(session)\(n)"
+                cache.store(
+                    responseID: id,
+                    scannedInput: turn(n)[...],
+                    output: output,
+                    metadata: meta,
+                    session: session
+                )
+                XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
+            }
         }
         XCTAssertFalse((0..<6).contains { cache.contains("old\($0)") }, "the older conversation goes first, whole")
         // Every store reported what the cache holds, and the evictions add up to what is gone.
