@@ -2,7 +2,8 @@
 ///
 /// Precedence: the request's own `x-sim-fault` header, then the admin queue in the order faults were
 /// queued (an entry for a named account or for any account, each with a remaining count), then the random
-/// soak mode. Token-endpoint faults are only taken by token requests and the others only by `/responses`.
+/// soak mode, then the standing fault (one fault for every request nothing else chose: the benchmark's
+/// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only taken by token requests and the others only by `/responses`.
 ///
 /// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.
 /// Concurrency: a value type, owned by `SimulatorState` under its lock.
@@ -21,6 +22,8 @@ struct FaultSchedule: Sendable {
 
     private(set) var queue: [Entry] = []
     private(set) var random: RandomMode?
+    /// Applies to every request no header, queue entry or random draw gave a fault.
+    var standing: SimulatedFault?
     private var generator = SplitMix64(seed: 1)
 
     mutating func enqueue(account: String?, fault: SimulatedFault, count: Int) {
@@ -37,6 +40,7 @@ struct FaultSchedule: Sendable {
     mutating func reset() {
         queue = []
         random = nil
+        standing = nil
     }
 
     /// The fault for this request, consuming one count of a queued entry if that is where it came from.
@@ -50,13 +54,14 @@ struct FaultSchedule: Sendable {
             if queue[index].remaining == 0 { queue.remove(at: index) }
             return fault
         }
-        guard let random else { return nil }
+        let standing = standing.flatMap { $0.kind.isTokenEndpointFault == tokenEndpoint ? $0 : nil }
+        guard let random else { return standing }
         let candidates = random.faults.filter { $0.kind.isTokenEndpointFault == tokenEndpoint }
-        guard !candidates.isEmpty else { return nil }
+        guard !candidates.isEmpty else { return standing }
         // Draw both numbers every time so the sequence depends only on the seed and the request count.
         let roll = generator.nextUnit()
         let pick = Int(generator.next() % UInt64(candidates.count))
-        return roll < random.probability ? candidates[pick] : nil
+        return roll < random.probability ? candidates[pick] : standing
     }
 }
 

@@ -11,6 +11,8 @@ extension SimulatorEngine {
             return queueFaults(body)
         case ("POST", "random-faults"):
             return randomFaults(body)
+        case ("POST", "standing-fault"):
+            return standingFault(body)
         case ("GET", "requests"):
             let records = state.withLock { $0.log.records }
             return Self.json(200, Self.encode(records))
@@ -61,6 +63,26 @@ extension SimulatorEngine {
             return state.faults.queue.count
         }
         return Self.json(200, Array("{\"queued\":\(queued)}".utf8))
+    }
+
+    /// `{"fault": name, …params}` sets the standing fault; `{"fault": null}` or `{}` clears it.
+    private func standingFault(_ body: [UInt8]) -> SimulatorOutcome {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            return Self.json(400, ErrorBodies.invalidRequest("Expected a JSON object."))
+        }
+        var fault: SimulatedFault?
+        if let name = object["fault"], !(name is NSNull) {
+            guard let parsed = SimulatedFault.fromAdmin(object) else {
+                return Self.json(
+                    400,
+                    ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault")
+                )
+            }
+            fault = parsed
+        }
+        state.withLock { $0.faults.standing = fault }
+        let name = fault.map { JSONText.quote($0.kind.rawValue) } ?? "null"
+        return Self.json(200, Array("{\"standing\":\(name)}".utf8))
     }
 
     /// `{"probability": p, "faults": [name | {"fault": name, …params}], "seed": s}`; probability 0 turns it off.

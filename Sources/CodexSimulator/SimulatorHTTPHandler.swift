@@ -5,9 +5,9 @@ import Synchronization
 /// Routes each HTTP request to `SimulatorEngine` and performs the outcome on the connection.
 ///
 /// Routes: `POST /backend-api/codex/responses[/compact]` (ChatGPT-account mode), `POST /v1/responses[/compact]`
-/// (API-key mode), `GET …/models`, `POST /oauth/token`, the admin routes under `/__sim/`, and a 426 for a
-/// WebSocket upgrade on a responses path (WebSocket is not simulated yet; Codex falls back to HTTP at once
-/// on 426). Everything else is 404. Emits no metrics and no logs: the request log is `/__sim/requests`.
+/// (API-key mode), `GET …/models`, `POST /oauth/token`, the admin routes under `/__sim/`, and WebSocket
+/// upgrades on `…/codex/responses` and `/v1/responses` (`SimulatorWebSocketRegistry`); an upgrade on any other
+/// responses path (`/compact`) gets 426. Everything else is 404. Emits no metrics and no logs: the request log is `/__sim/requests`.
 /// Concurrency: `Sendable`; called on event-loop threads and never blocks them (delayed writes go through
 /// `StreamWriter`'s timer queue).
 final class SimulatorHTTPHandler: HTTPHandler, Sendable {

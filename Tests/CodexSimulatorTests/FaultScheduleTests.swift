@@ -37,6 +37,26 @@ final class FaultScheduleTests: XCTestCase {
         }
     }
 
+    func testStandingFaultAppliesWhenNothingElseChoseOne() {
+        var schedule = FaultSchedule()
+        schedule.standing = SimulatedFault(.slow, ["ms": "5"])
+        schedule.enqueue(account: nil, fault: SimulatedFault(.serverError), count: 1)
+        let header = SimulatedFault(.badGateway)
+        XCTAssertEqual(schedule.next(account: "a", header: header, tokenEndpoint: false)?.kind, .badGateway)
+        XCTAssertEqual(schedule.next(account: "a", header: nil, tokenEndpoint: false)?.kind, .serverError)
+        XCTAssertEqual(
+            schedule.next(account: "a", header: nil, tokenEndpoint: false),
+            SimulatedFault(.slow, ["ms": "5"])
+        )
+        XCTAssertEqual(schedule.next(account: "a", header: nil, tokenEndpoint: false)?.kind, .slow, "not consumed")
+        XCTAssertNil(schedule.next(account: "a", header: nil, tokenEndpoint: true), "not a token-endpoint fault")
+        schedule.setRandom(probability: 1, faults: [SimulatedFault(.streamCut)], seed: 1)
+        XCTAssertEqual(schedule.next(account: "a", header: nil, tokenEndpoint: false)?.kind, .streamCut)
+        schedule.setRandom(probability: 0, faults: [], seed: 1)
+        schedule.reset()
+        XCTAssertNil(schedule.next(account: "a", header: nil, tokenEndpoint: false), "reset clears it")
+    }
+
     func testRandomModeIsReproducibleAndRoughlyProportional() {
         func run(seed: UInt64) -> [SimulatedFault.Kind?] {
             var schedule = FaultSchedule()

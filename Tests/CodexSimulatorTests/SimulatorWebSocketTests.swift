@@ -151,6 +151,26 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertTrue(try client.waitForEOF(), "stream_cut drops the socket mid-response")
     }
 
+    func testStandingFaultReachesWebSocketFramesUntilCleared() throws {
+        try start()
+        func status(_ outcome: SimulatorOutcome) -> Int? {
+            if case .complete(let status, _, _) = outcome { return status }
+            return nil
+        }
+        XCTAssertEqual(status(admin("/__sim/standing-fault", body: #"{"fault":"bogus"}"#)), 400)
+        XCTAssertEqual(status(admin("/__sim/standing-fault", body: "not json")), 400)
+        XCTAssertEqual(status(admin("/__sim/standing-fault", body: #"{"fault":"server_error"}"#)), 200)
+        let client = try connect()
+        for _ in 0..<2 {
+            let failed = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+            XCTAssertEqual(failed.last?["status"] as? Int, 500, "every frame, not one")
+        }
+        XCTAssertEqual(status(admin("/__sim/standing-fault", body: #"{"fault":null}"#)), 200)
+        let answer = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+        XCTAssertEqual(answer.last?["type"] as? String, "response.completed")
+        XCTAssertEqual(records.filter { $0.transport == "websocket" }.map(\.status), [500, 500, 200])
+    }
+
     func testConnectionAgeCap() throws {
         try start { $0.webSocketConnectionLimitSeconds = 0 }
         let client = try connect()
