@@ -139,6 +139,41 @@ final class WebSocketFrameParserTests: XCTestCase {
         XCTAssertEqual(WebSocketFrameEncoder.closePayload(code: 1000, reason: long).count, 2 + 122)
     }
 
+    func testWordAtATimeMaskAndUTF8MatchTheBytewiseRules() {
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...40) + [1023, 4097] {
+            let key = (UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8(7))
+            let original = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var masked = original
+            WebSocketFrameEncoder.applyMask(&masked, key: key)
+            let keyBytes = [key.0, key.1, key.2, key.3]
+            XCTAssertEqual(
+                masked,
+                original.enumerated().map { $0.element ^ keyBytes[$0.offset & 3] },
+                "length \(length)"
+            )
+            WebSocketFrameEncoder.applyMask(&masked, key: key)
+            XCTAssertEqual(masked, original)
+
+            // Mostly ASCII with one multi-byte sequence (valid or not) at a random place, so the word-wide
+            // ASCII skip ends on every alignment.
+            let ascii = (0..<length).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) }
+            for sequence: [UInt8] in [
+                [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xC3], [0xED, 0xA0, 0x80], [0x80],
+            ] {
+                let at = length == 0 ? 0 : Int.random(in: 0...length)
+                var bytes = ascii
+                bytes.insert(contentsOf: sequence, at: at)
+                let expected = String(validatingUTF8: bytes.map { CChar(bitPattern: $0) } + [0]) != nil
+                XCTAssertEqual(
+                    WebSocketMessageAssembler.isValidUTF8(bytes),
+                    expected,
+                    "\(sequence) at \(at) of \(length)"
+                )
+            }
+        }
+    }
+
     func testHandshakeAcceptVector() {
         XCTAssertEqual(
             WebSocketHandshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ=="),
