@@ -74,8 +74,7 @@ public final class FileLogSink: LogSink {
     public var writeFailures: Int { failures.load(ordering: .relaxed) }
 
     public func write(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0a)
+        let bytes = line.logLineBytes
         let failure: (code: Int32, first: Bool)? = state.withLock { state in
             if state.fd < 0 {
                 state.fd = Self.openLog(path)

@@ -27,8 +27,7 @@ public final class StandardStreamLogSink: LogSink {
     }
 
     public func write(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0a)
+        let bytes = line.logLineBytes
         lock.withLock { _ in _ = FileDescriptorWriter.writeAll(fd, bytes) }
     }
 }

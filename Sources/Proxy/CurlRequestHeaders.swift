@@ -15,7 +15,7 @@ enum CurlRequestHeaders {
             guard isValidName(name), !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 continue
             }
-            let lower = name.lowercased()
+            let lower = name.foldedForHeaders
             if lower == "content-length" || lower == "transfer-encoding" { continue }
             seen.insert(lower)
             lines.append(value.isEmpty ? "\(name);" : "\(name): \(value)")

@@ -29,7 +29,7 @@ enum HeaderPolicy {
         var out: [(String, String)] = []
         out.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
+            let lower = name.foldedForHeaders
             if droppedRequest.contains(lower) || connectionNamed.contains(lower) { continue }
             if lower.hasPrefix("proxy-") || lower.hasPrefix("x-forwarded-") || lower.hasPrefix("cf-") { continue }
             out.append((lower, value))
@@ -40,12 +40,12 @@ enum HeaderPolicy {
     /// The upstream's response headers that may go back to the client.
     static func relayedResponseHeaders(_ headers: [(String, String)]) -> HTTPHeaders {
         var connectionNamed = Set<String>()
-        for (name, value) in headers where name.lowercased() == "connection" {
-            for token in value.split(separator: ",") { connectionNamed.insert(token.trimmed.lowercased()) }
+        for (name, value) in headers where name.foldedForHeaders == "connection" {
+            for token in value.split(separator: ",") { connectionNamed.insert(token.trimmed.foldedForHeaders) }
         }
         var out = HTTPHeaders()
         for (name, value) in headers {
-            let lower = name.lowercased()
+            let lower = name.foldedForHeaders
             if droppedResponse.contains(lower) || connectionNamed.contains(lower) { continue }
             out.add(lower, value)
         }
@@ -55,7 +55,7 @@ enum HeaderPolicy {
     private static func namedInConnection(_ headers: HTTPHeaders) -> Set<String> {
         var result = Set<String>()
         for value in headers.values("connection") {
-            for token in value.split(separator: ",") { result.insert(token.trimmed.lowercased()) }
+            for token in value.split(separator: ",") { result.insert(token.trimmed.foldedForHeaders) }
         }
         return result
     }

@@ -33,7 +33,7 @@ struct QuotaSignal: Equatable, Sendable {
     static func parse(headers: [(String, String)]) -> QuotaSignal {
         var q = QuotaSignal()
         for (rawName, value) in headers {
-            let name = rawName.lowercased()
+            let name = rawName.foldedForHeaders
             guard name.hasPrefix("x-codex-") else { continue }
             let v = Double(value.trimming([" "]))
             switch name {

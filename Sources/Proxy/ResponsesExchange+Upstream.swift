@@ -13,7 +13,7 @@ extension ResponsesExchange {
             s.upstreamHeaders = headers
             if status == 200 {
                 let isSSE = headers.contains {
-                    $0.0.lowercased() == "content-type" && $0.1.contains("text/event-stream")
+                    $0.0.foldedForHeaders == "content-type" && $0.1.isEventStreamMediaType
                 }
                 s.mode = route == .responses && isSSE ? .sse : .raw
             } else if route == .models || route == .responsesCompact, status < 500, status != 429, status != 401 {

@@ -15,7 +15,7 @@ public struct UpstreamResponse: Sendable {
 
     /// The first value of a header, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.0.lowercased() == lower }?.1
+        let lower = name.foldedForHeaders
+        return headers.first { $0.0.foldedForHeaders == lower }?.1
     }
 }

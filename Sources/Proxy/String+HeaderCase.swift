@@ -1,0 +1,26 @@
+extension String {
+    /// `lowercased()`, without building a new string when there is nothing to fold.
+    ///
+    /// For header names and tokens, folded on every request: upstreams (HTTP/2 always, the simulator too) and
+    /// most clients send them lowercase already, and `lowercased()` allocates a copy of any name over 15 bytes
+    /// (`x-codex-primary-used-percent`) even then. Anything outside lowercase ASCII goes through `lowercased()`,
+    /// so the result is always the same as its.
+    var foldedForHeaders: String {
+        utf8.contains(where: { $0 >= 0x80 || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) })
+            ? lowercased() : self
+    }
+
+    /// Whether this `content-type` value's media type is `text/event-stream` (ASCII case-insensitive;
+    /// parameters such as `; charset=utf-8` ignored). Byte work: Foundation's `contains` goes through
+    /// `NSString`.
+    var isEventStreamMediaType: Bool {
+        let target = "text/event-stream".utf8
+        var bytes = utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        while let f = bytes.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let l = bytes.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        guard bytes.count == target.count else { return false }
+        return zip(bytes, target).allSatisfy { b, t in
+            (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) == t
+        }
+    }
+}
