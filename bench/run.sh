@@ -3,10 +3,14 @@
 # backend simulator and every peer in front of it (direct, nginx, Sightline, codex-lb with default and raised
 # caps), runs the load client against each in turn, and writes bench/results/<date>-<quick|full>.md.
 #
-#   bench/run.sh [--quick | --full] [--no-codex-lb] [--with-thread-path] [--out FILE]
+#   bench/run.sh [--quick | --full] [--no-codex-lb] [--with-thread-path] [--with-bridges] [--out FILE]
 #
 # --with-thread-path adds the peer *sightline-thread*: the same proxy with `upstream.onEventLoops: false` (every
 # upstream transfer on the one upstream thread, as before the event-loop change), for a same-run comparison.
+#
+# --with-bridges adds the two HTTP-to-WebSocket bridges, each carrying every HTTP conversation over an upstream
+# WebSocket to the simulator: *sightline-bridge* (`httpBridge: true`) and, unless --no-codex-lb,
+# *codex-lb-bridge* (its HTTP responses session bridge on, upstream transport websocket, caps raised).
 #
 # Everything listens on 127.0.0.1 only. Every load loop is bounded in requests and time (bench/Sources/
 # sightline-bench/Scenario.swift). Installs nginx-light/wrk with apt-get if missing, and codex-lb with pip into
@@ -18,6 +22,7 @@ ROOT=$PWD
 MODE=quick
 WITH_CODEXLB=1
 WITH_THREAD_PATH=0
+WITH_BRIDGES=0
 OUT=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -25,8 +30,9 @@ while [ $# -gt 0 ]; do
         --full) MODE=full ;;
         --no-codex-lb) WITH_CODEXLB=0 ;;
         --with-thread-path) WITH_THREAD_PATH=1 ;;
+        --with-bridges) WITH_BRIDGES=1 ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
     shift
@@ -35,6 +41,7 @@ done
 CODEXLB_VERSION=1.24.0
 PYTHON313=${PYTHON313:-$HOME/.pyenv/versions/3.13.0/bin/python3}
 SIM_PORT=18788 NGINX_PORT=18789 SIGHTLINE_PORT=18790 CLB_PORT=18791 CLB_RAISED_PORT=18792 SL_THREAD_PORT=18793
+SL_BRIDGE_PORT=18794 CLB_BRIDGE_PORT=18795
 WORK=$ROOT/bench/work/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$WORK" "$ROOT/bench/results"
 [ -n "$OUT" ] || OUT=$ROOT/bench/results/$(date -u +%Y-%m-%d)-$MODE.md
@@ -131,11 +138,13 @@ for _ in $(seq 50); do curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$NGIN
 # maxConcurrentRequests is raised from its default 64 per account: Sightline answers 503 at once (it does
 # not queue) when every account is at its cap, and 1000 concurrent streams need more than 3 × 64.
 SIM_BASE=http://127.0.0.1:$SIM_PORT/backend-api/codex
-# Writes a Sightline configuration: $1 file, $2 port, $3 state directory, $4 log file, $5 onEventLoops.
+# Writes a Sightline configuration: $1 file, $2 port, $3 state directory, $4 log file, $5 onEventLoops,
+# $6 httpBridge (false unless given).
 sightline_config() {
     cat >"$1" <<EOF
 {"listen": {"host": "127.0.0.1", "port": $2},
  "stateDirectory": "$3",
+ "httpBridge": ${6:-false},
  "accounts": [
   {"name":"acct1","kind":"chatgpt","baseURL":"$SIM_BASE","accountId":"sim-account-1","accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0","maxConcurrentRequests":1024},
   {"name":"acct2","kind":"chatgpt","baseURL":"$SIM_BASE","accountId":"sim-account-2","accessToken":"sim-access-acct2-0","refreshToken":"sim-refresh-acct2-0","maxConcurrentRequests":1024},
@@ -163,6 +172,15 @@ if [ "$WITH_THREAD_PATH" = 1 ]; then
     wait_for sightline-thread "$WORK/sightline-thread.log" '"proxy listening"'
     PEERS+=(--peer "sightline-thread=$SL_THREAD_PORT,pid=$SLT_PID,metrics=$SL_THREAD_PORT")
     NOTES+=(--note "*sightline-thread* is Sightline with \`upstream.onEventLoops: false\`: every upstream transfer on the one upstream thread (the design before the event-loop change), measured in the same run for comparison.")
+fi
+if [ "$WITH_BRIDGES" = 1 ]; then
+    sightline_config "$WORK/sightline-bridge.json" $SL_BRIDGE_PORT "$WORK/sightline-bridge-state" \
+        "$WORK/sightline-bridge.log" true true
+    "$BIN/sightline" serve --config "$WORK/sightline-bridge.json" >"$WORK/sightline-bridge.stdout" 2>&1 &
+    SLB_PID=$!; STARTED+=("$SLB_PID")
+    wait_for sightline-bridge "$WORK/sightline-bridge.log" '"proxy listening"'
+    PEERS+=(--peer "sightline-bridge=$SL_BRIDGE_PORT,pid=$SLB_PID,metrics=$SL_BRIDGE_PORT")
+    NOTES+=(--note "*sightline-bridge* is Sightline with \`httpBridge: true\`: each HTTP conversation (one per load-client connection, by \`session_id\`) is carried over one pooled upstream WebSocket to the simulator.")
 fi
 
 # --- codex-lb: PyPI package in its own venv, HTTP bridge off, accounts imported via its API ---------
@@ -214,7 +232,22 @@ if [ "$WITH_CODEXLB" = 1 ]; then
         CODEX_LB_HTTP_CONNECTOR_LIMIT=4096 CODEX_LB_HTTP_CONNECTOR_LIMIT_PER_HOST=4096 \
         CODEX_LB_PROXY_ADMISSION_WAIT_TIMEOUT_SECONDS=60 \
         || NOTES+=(--note "codex-lb (caps raised) could not be started; see bench/work logs")
-    NOTES+=(--note "codex-lb $CODEXLB_VERSION runs with its HTTP bridge off (CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_ENABLED=false, CODEX_LB_UPSTREAM_STREAM_TRANSPORT=http) because the simulator has no WebSocket yet. *codex-lb* = default caps (8 streams and 4 response creates per account, 3 accounts); *codex-lb-raised* = per-account and global caps 4096, aiohttp pool 4096.")
+    if [ "$WITH_BRIDGES" = 1 ]; then
+        # Its HTTP bridge on, over an upstream WebSocket, with the caps raised as above and the bridge's own
+        # session and queue limits raised, so that the figures measure the bridge, not its admission.
+        start_codexlb codex-lb-bridge $CLB_BRIDGE_PORT \
+            CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_ENABLED=true CODEX_LB_UPSTREAM_STREAM_TRANSPORT=websocket \
+            CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_MAX_SESSIONS=4096 \
+            CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_QUEUE_LIMIT=4096 \
+            CODEX_LB_PROXY_UPSTREAM_WEBSOCKET_CONNECT_LIMIT=4096 \
+            CODEX_LB_PROXY_ACCOUNT_STREAM_LIMIT=4096 CODEX_LB_PROXY_ACCOUNT_RESPONSE_CREATE_LIMIT=4096 \
+            CODEX_LB_PROXY_RESPONSE_CREATE_LIMIT=4096 CODEX_LB_BULKHEAD_PROXY_LIMIT=4096 \
+            CODEX_LB_HTTP_CONNECTOR_LIMIT=4096 CODEX_LB_HTTP_CONNECTOR_LIMIT_PER_HOST=4096 \
+            CODEX_LB_PROXY_ADMISSION_WAIT_TIMEOUT_SECONDS=60 \
+            || NOTES+=(--note "codex-lb (bridge) could not be started; see bench/work logs")
+        NOTES+=(--note "*codex-lb-bridge* is codex-lb $CODEXLB_VERSION with its HTTP responses session bridge on (CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_ENABLED=true, CODEX_LB_UPSTREAM_STREAM_TRANSPORT=websocket): HTTP requests carried over upstream WebSockets to the simulator; caps raised as for *codex-lb-raised*, bridge sessions, bridge queue and upstream WebSocket connects 4096.")
+    fi
+    NOTES+=(--note "*codex-lb* and *codex-lb-raised* (codex-lb $CODEXLB_VERSION) run with its HTTP bridge off (CODEX_LB_HTTP_RESPONSES_SESSION_BRIDGE_ENABLED=false, CODEX_LB_UPSTREAM_STREAM_TRANSPORT=http): HTTP end to end, like *nginx* and *sightline*. *codex-lb* = default caps (8 streams and 4 response creates per account, 3 accounts); *codex-lb-raised* = per-account and global caps 4096, aiohttp pool 4096.")
 fi
 
 VERSIONS=(
@@ -228,7 +261,7 @@ VERSIONS=(
 FULL=()
 [ "$MODE" = full ] && FULL=(--full)
 log "running the $MODE suite (results: $OUT)"
-"$BIN/sightline-bench" suite --simulator-pid "$SIM_PID" "${PEERS[@]}" "${FULL[@]}" "${VERSIONS[@]}" "${NOTES[@]}" \
+"$BIN/sightline-bench" suite --simulator-pid "$SIM_PID" --simulator-port "$SIM_PORT" "${PEERS[@]}" "${FULL[@]}" "${VERSIONS[@]}" "${NOTES[@]}" \
     --out "$OUT"
 echo "- load average when the suite ended: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT"
 log "done: $OUT"

@@ -2,10 +2,24 @@ import CSightlineSys
 import Foundation
 import Glibc
 
-/// A blocking one-shot HTTP/1.1 GET on 127.0.0.1 (`Connection: close`, read to EOF), for scraping
-/// `/metrics` during the disconnect probe. Returns the body, or nil on any failure. Loopback only.
+/// A blocking one-shot HTTP/1.1 request on 127.0.0.1 (`Connection: close`, read to EOF), for scraping
+/// `/metrics` during the disconnect probe and setting the simulator's pacing. Returns the body, or nil on
+/// any failure. Loopback only.
 enum LoopbackHTTP {
-    static func get(port: Int, path: String) -> String? {
+    static func get(port: Int, path: String) -> String? { request(port: port, method: "GET", path: path) }
+
+    /// A POST of a JSON body; the response body, or nil on any failure or a status other than 200.
+    static func post(port: Int, path: String, json: String) -> String? {
+        request(port: port, method: "POST", path: path, json: json, requireOK: true)
+    }
+
+    private static func request(
+        port: Int,
+        method: String,
+        path: String,
+        json: String? = nil,
+        requireOK: Bool = false
+    ) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -19,7 +33,9 @@ enum LoopbackHTTP {
             }
         }
         guard ok == 0 else { return nil }
-        let req = Array("GET \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n".utf8)
+        var head = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n"
+        if let json { head += "content-type: application/json\r\ncontent-length: \(json.utf8.count)\r\n" }
+        let req = Array((head + "\r\n" + (json ?? "")).utf8)
         guard req.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == req.count else {
             return nil
         }
@@ -32,6 +48,7 @@ enum LoopbackHTTP {
         }
         let text = String(decoding: out, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        if requireOK && !text.hasPrefix("HTTP/1.1 200") { return nil }
         return String(text[split.upperBound...])
     }
 

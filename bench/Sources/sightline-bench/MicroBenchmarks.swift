@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import LogRedaction
 import Metrics
 import Synchronization
@@ -88,7 +89,44 @@ enum MicroBenchmarks {
             }
         )
 
-        // 3. Metrics: the per-request recording work.
+        // 3. WebSocket: what the bridge and WebSocket sessions do per turn. Encode a client `response.create`
+        // frame (masked) and a server event frame; decode a whole stream of server frames read in 4 KB chunks,
+        // and a masked client frame, each through the frame parser and the message assembler (UTF-8 check).
+        let eventPayloads = Self.eventPayloads(stream.bytes)
+        let eventPayload = eventPayloads[eventPayloads.count / 2]
+        out.append(
+            measure(
+                "WebSocket encode, server text frame (one delta event)",
+                iterations: n(2_000_000),
+                note: "\(eventPayload.count)-byte payload"
+            ) {
+                WebSocketFrameEncoder.server(.text, eventPayload).count
+            }
+        )
+        out.append(
+            measure("WebSocket encode, client text frame, 50 KB (masked)", iterations: n(4000)) {
+                WebSocketFrameEncoder.client(.text, body50).count
+            }
+        )
+        var serverStream: [UInt8] = []
+        for payload in eventPayloads { serverStream += WebSocketFrameEncoder.server(.text, payload) }
+        out.append(
+            measure(
+                "WebSocket decode, \(eventPayloads.count)-frame server stream (parser + assembler)",
+                iterations: n(2000),
+                note: "\(serverStream.count) bytes; per frame ≈ ns/op ÷ \(eventPayloads.count)"
+            ) {
+                Self.decode(serverStream, role: .client)
+            }
+        )
+        let clientFrame = WebSocketFrameEncoder.client(.text, body50)
+        out.append(
+            measure("WebSocket decode, client text frame, 50 KB (unmask + UTF-8 check)", iterations: n(4000)) {
+                Self.decode(clientFrame, role: .server)
+            }
+        )
+
+        // 4. Metrics: the per-request recording work.
         let registry = MetricRegistry()
         let metrics = SightlineMetrics(registry: registry, version: "bench", revision: "bench")
         let counter = metrics.requests(route: "responses", transport: "http", statusClass: "2xx")
@@ -118,7 +156,7 @@ enum MicroBenchmarks {
             }
         )
 
-        // 4. Logs: encode one request record (the access-log line) into a sink that keeps only the last line.
+        // 5. Logs: encode one request record (the access-log line) into a sink that keeps only the last line.
         let sink = LastLineSink()
         let logger = Logger(sinks: [sink])
         let key = [UInt8](repeating: 7, count: 32)
@@ -142,14 +180,14 @@ enum MicroBenchmarks {
             }
         )
 
-        // 5. Pseudonym: keyed HMAC-SHA256 of an identifier.
+        // 6. Pseudonym: keyed HMAC-SHA256 of an identifier.
         out.append(
             measure("pseudonym (HMAC-SHA256, 16 hex)", iterations: n(500_000)) {
                 pseudonymizer.pseudonym(.acct, "sim-account-1").utf8.count
             }
         )
 
-        // 6. /metrics render with 50 accounts registered.
+        // 7. /metrics render with 50 accounts registered.
         for i in 0..<50 { metrics.registerAccount(pseudonymizer.pseudonym(.acct, "acct-\(i)")) }
         registry.addCollector(ProcessMetrics.collect)
         let rendered = registry.renderBytes()
@@ -163,6 +201,31 @@ enum MicroBenchmarks {
             }
         )
         return out
+    }
+
+    /// The `data` of each event in an SSE stream: what a WebSocket upstream sends as one text frame each.
+    static func eventPayloads(_ stream: [UInt8]) -> [[UInt8]] {
+        var framer = SSEFramer()
+        return ((try? framer.feed(stream[...])) ?? []).compactMap { SSEEvent.parse(block: $0)?.data }
+    }
+
+    /// Decodes `bytes` in 4 KB reads, as a connection would; the count of messages, or -1 on an error.
+    static func decode(_ bytes: [UInt8], role: WebSocketFrameParser.Role) -> Int {
+        var parser = WebSocketFrameParser(role: role, maxFrameBytes: 16 << 20)
+        var assembler = WebSocketMessageAssembler(maxMessageBytes: 16 << 20)
+        var messages = 0
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + 4096, bytes.count)
+            parser.append(bytes[offset..<end])
+            offset = end
+            do {
+                while let frame = try parser.nextFrame() {
+                    if case .text = try assembler.push(frame) { messages += 1 }
+                }
+            } catch { return -1 }
+        }
+        return messages
     }
 
     static func sseStream(deltas: Int) -> (bytes: [UInt8], events: Int) {

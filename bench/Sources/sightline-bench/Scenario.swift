@@ -5,20 +5,21 @@ struct Scenario {
     let bodyBytes: Int
     let requests: Int
     let maxSeconds: Double
-    /// Extra request headers (the hold scenario asks the simulator for slow streams).
-    var headers: [(String, String)] = []
+    /// Delay before every event, in ms: set on the simulator as its standing `slow` fault for the scenario
+    /// (`POST /__sim/standing-fault`), not as a request header, so it also paces the streams a bridge
+    /// carries in WebSocket frames, which cannot carry headers. nil: unpaced.
+    var paceMs: Int?
     /// Paced scenarios spread their first requests over about one stream's duration.
-    var rampSeconds: Double { headers.isEmpty ? 0 : concurrency >= 200 ? 3 : 1 }
+    var rampSeconds: Double { paceMs == nil ? 0 : concurrency >= 200 ? 3 : 1 }
     var description: String
 
     static func list(full: Bool) -> [Scenario] {
         let k = full ? 5 : 1
         let t = full ? 3.0 : 1.0
-        // Paced scenarios ask the simulator to delay every event (`x-sim-fault: slow;ms=N`), so streams last
+        // Paced scenarios ask the simulator to delay every event (standing fault `slow`, ms=N), so streams last
         // about 208 × N ms like real ones and the request rate stays below what the simulator can serve
         // (≈450 streams/s of 50 KB bodies on 2 cores): their latencies measure the peer, not a queue at the
         // upstream. Unpaced ones send the whole stream at once and saturate the machine: throughput and CPU.
-        func paced(_ ms: Int) -> [(String, String)] { [("x-sim-fault", "slow;ms=\(ms)")] }
         return [
             Scenario(
                 id: "c1-50k",
@@ -42,7 +43,7 @@ struct Scenario {
                 bodyBytes: 51_200,
                 requests: 250 * k,
                 maxSeconds: 10 * t,
-                headers: paced(5),
+                paceMs: 5,
                 description: "50 concurrent streams, 50 KB history, paced 5 ms/event (≈1 s streams)"
             ),
             Scenario(
@@ -51,7 +52,7 @@ struct Scenario {
                 bodyBytes: 51_200,
                 requests: 600 * k,
                 maxSeconds: 12 * t,
-                headers: paced(20),
+                paceMs: 20,
                 description: "200 concurrent streams, 50 KB history, paced 20 ms/event (≈4 s streams)"
             ),
             Scenario(
@@ -60,7 +61,7 @@ struct Scenario {
                 bodyBytes: 51_200,
                 requests: 1000 * k,
                 maxSeconds: 30 * t,
-                headers: paced(50),
+                paceMs: 50,
                 description: "1000 concurrent streams held open, 50 KB history, paced 50 ms/event (≈10 s streams)"
             ),
             Scenario(
@@ -77,7 +78,7 @@ struct Scenario {
                 bodyBytes: 1_048_576,
                 requests: 40 * k,
                 maxSeconds: 10 * t,
-                headers: paced(20),
+                paceMs: 20,
                 description: "20 concurrent streams, 1 MB history, paced 20 ms/event (≈4 s streams)"
             ),
         ]

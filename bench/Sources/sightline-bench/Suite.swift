@@ -20,6 +20,8 @@ final class Suite {
 
     let peers: [Peer]
     let simulatorPID: Int32
+    /// Where the simulator's admin routes are: each scenario's pacing is set there.
+    let simulatorPort: Int
     let full: Bool
     let scenarios: [Scenario]
     var cells: [String: [String: Cell]] = [:]  // scenario id → peer name → cell
@@ -33,9 +35,10 @@ final class Suite {
         ("originator", "codex_cli_rs"),
     ]
 
-    init(peers: [Peer], simulatorPID: Int32, full: Bool) {
+    init(peers: [Peer], simulatorPID: Int32, simulatorPort: Int, full: Bool) {
         self.peers = peers
         self.simulatorPID = simulatorPID
+        self.simulatorPort = simulatorPort
         self.full = full
         self.scenarios = Scenario.list(full: full)
     }
@@ -72,6 +75,12 @@ final class Suite {
                     log(aborted!)
                     break
                 }
+                guard setPace(s.paceMs) else {
+                    aborted =
+                        "the simulator did not accept the pacing for \(peer.name) \(s.id); later cells are missing"
+                    log(aborted!)
+                    break
+                }
                 let cpu0 = probe?.cpuSeconds()
                 let sim0 = sim.cpuSeconds()
                 let r = load(peer, s, body: bodies[s.bodyBytes]!)
@@ -87,6 +96,7 @@ final class Suite {
                 )
                 usleep(200_000)
             }
+            _ = setPace(nil)
             usleep(500_000)
             mem.afterRun = probe?.rssBytes() ?? 0
             memory[peer.name] = mem
@@ -104,7 +114,7 @@ final class Suite {
         var spec = LoadSpec()
         spec.port = peer.port
         spec.path = peer.path
-        spec.headers = baseHeaders + s.headers
+        spec.headers = baseHeaders
         spec.body = body
         spec.concurrency = s.concurrency
         spec.requests = s.requests
@@ -116,15 +126,25 @@ final class Suite {
         return LoadClient(spec: spec).run()
     }
 
+    /// Sets (`ms`) or clears (nil) the simulator's standing `slow` fault, which paces every event of every
+    /// stream no request chose a fault for, HTTP or WebSocket. False if the simulator did not take it.
+    func setPace(_ ms: Int?) -> Bool {
+        let json = ms.map { #"{"fault":"slow","ms":\#($0)}"# } ?? #"{"fault":null}"#
+        return LoopbackHTTP.post(port: simulatorPort, path: "/__sim/standing-fault", json: json) != nil
+    }
+
     /// A client reads the first event of a slow stream and hangs up; time until the proxy reports no request
     /// and no account slot in flight. Five tries.
     func probeDisconnect(_ peer: Peer, metricsPort: Int, body: [UInt8]) -> [Double?] {
         var out: [Double?] = []
+        // Slow streams through the standing fault, so a bridge's WebSocket turn is slow too.
+        guard setPace(50) else { return [nil] }
+        defer { _ = setPace(nil) }
         for _ in 0..<5 {
             var spec = LoadSpec()
             spec.port = peer.port
             spec.path = peer.path
-            spec.headers = baseHeaders + [("x-sim-fault", "slow;ms=50")]
+            spec.headers = baseHeaders
             spec.body = body
             spec.requests = 1
             spec.maxSeconds = 10

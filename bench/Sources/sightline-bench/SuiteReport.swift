@@ -16,6 +16,7 @@ struct SuiteReport {
         if let aborted = suite.aborted { md += "**Incomplete run:** \(aborted).\n\n" }
         if !notes.isEmpty { md += "## Notes\n\n" + notes.map { "- \($0)\n" }.joined() + "\n" }
         md += targets() + "\n"
+        md += bridges()
         md += "## Latency and throughput\n\n"
         md += "Latencies in ms, timed per request by the load client (nearest-rank percentiles of real samples). "
         md += "*added* = the peer's percentile minus direct's (unpaired). CPU = utime+stime of the peer's process "
@@ -138,6 +139,33 @@ struct SuiteReport {
             )
         }
         return md
+    }
+
+    /// Sightline's HTTP-to-WebSocket bridge next to codex-lb's, per scenario, when the run has both
+    /// (`bench/run.sh --with-bridges`): CPU per request, its ratio, and the added first-event p50.
+    func bridges() -> String {
+        let ours = "sightline-bridge", theirs = "codex-lb-bridge"
+        guard suite.peers.contains(where: { $0.name == ours }), suite.peers.contains(where: { $0.name == theirs })
+        else { return "" }
+        var md = "## HTTP-to-WebSocket bridges\n\n"
+        md += "Both carry each HTTP conversation over an upstream WebSocket to the simulator (see Notes). "
+        md += "*ratio* = codex-lb-bridge's CPU per request over sightline-bridge's; *plain* = sightline without the "
+        md += "bridge, for the bridge's own cost.\n\n"
+        md += "| Scenario | sightline-bridge ok / err | codex-lb-bridge ok / err | CPU s/1000: sightline-bridge | "
+        md += "codex-lb-bridge | ratio | plain sightline | added 1st ev p50: sightline-bridge | codex-lb-bridge |\n"
+        md += "|---|---|---|---|---|---|---|---|---|\n"
+        func okErr(_ c: Suite.Cell?) -> String { c.map { "\($0.result.completed) / \($0.result.errors)" } ?? "–" }
+        for s in suite.scenarios {
+            let a = cell(s.id, ours), b = cell(s.id, theirs)
+            guard a != nil || b != nil else { continue }
+            let ca = cpuPer1000(a), cb = cpuPer1000(b)
+            let ratio = ca.flatMap { x in cb.map { $0 / x } }
+            md += "| \(s.id) | \(okErr(a)) | \(okErr(b)) | \(fmt(ca, 3)) | \(fmt(cb, 3)) | "
+            md += "\(ratio.map { fmt($0, 0) + "×" } ?? "–") | \(fmt(cpuPer1000(cell(s.id, "sightline")), 3)) | "
+            md +=
+                "\(fmt(added(s.id, ours, 50, \.firstEvent), 3)) | \(fmt(added(s.id, theirs, 50, \.firstEvent), 3)) |\n"
+        }
+        return md + "\n"
     }
 
     /// The peer's TTFB percentile minus direct's in the same scenario, in ms.

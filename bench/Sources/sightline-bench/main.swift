@@ -2,7 +2,7 @@ import Foundation
 
 /// `sightline-bench`: the load client and micro-benchmarks behind `bench/run.sh`.
 ///
-///   sightline-bench suite --simulator-pid N --peer name=port[,pid=N][,path=/p][,metrics=N] … [--full]
+///   sightline-bench suite --simulator-pid N --simulator-port N --peer name=port[,pid=N][,path=/p][,metrics=N] … [--full]
 ///                         [--out FILE] [--version TEXT]… [--note TEXT]… [--no-micro]
 ///   sightline-bench load --port N [--path /p] [--concurrency C] [--requests N] [--body-bytes B] [--seconds S]
 ///   sightline-bench micro [--scale X]
@@ -27,13 +27,15 @@ signal(SIGPIPE, SIG_IGN)
 switch args.first {
 case "suite":
     let peers = values("--peer").compactMap(Peer.parse)
-    guard let simPID = value("--simulator-pid").flatMap(Int32.init), !peers.isEmpty else {
+    guard let simPID = value("--simulator-pid").flatMap(Int32.init),
+        let simPort = value("--simulator-port").flatMap(Int.init), !peers.isEmpty
+    else {
         FileHandle.standardError.write(
-            Data("usage: sightline-bench suite --simulator-pid N --peer name=port,pid=N …\n".utf8)
+            Data("usage: sightline-bench suite --simulator-pid N --simulator-port N --peer name=port,pid=N …\n".utf8)
         )
         exit(2)
     }
-    let suite = Suite(peers: peers, simulatorPID: simPID, full: args.contains("--full"))
+    let suite = Suite(peers: peers, simulatorPID: simPID, simulatorPort: simPort, full: args.contains("--full"))
     suite.run(skipMicro: args.contains("--no-micro"))
     let md = SuiteReport(suite: suite, versions: values("--version"), notes: values("--note"), date: dateStamp())
         .markdown()
