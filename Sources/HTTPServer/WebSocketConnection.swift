@@ -33,6 +33,19 @@ public final class WebSocketConnection: Sendable {
     @discardableResult
     public func sendText(_ text: String) -> Bool { send(.text, Array(text.utf8)) }
 
+    /// Sends several text messages, in order, in one hand-off to the loop: a relay forwarding a burst
+    /// costs one queue operation, not one per message.
+    @discardableResult
+    public func sendTexts(_ texts: [[UInt8]]) -> Bool {
+        guard !isClosed else { return false }
+        var frames: [UInt8] = []
+        frames.reserveCapacity(texts.reduce(0) { $0 + $1.count + 10 })
+        for text in texts { WebSocketFrameEncoder.appendServer(.text, text, to: &frames) }
+        let queued = shared.queuedBytes.add(frames.count, ordering: .relaxed).newValue
+        loop.perform(.webSocketSend(self, frames))
+        return queued <= highWaterMark
+    }
+
     @discardableResult
     public func sendBinary(_ bytes: [UInt8]) -> Bool { send(.binary, bytes) }
 

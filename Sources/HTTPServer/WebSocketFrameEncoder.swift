@@ -13,19 +13,7 @@ public enum WebSocketFrameEncoder {
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + 14)
-        out.append((fin ? 0x80 : 0) | opcode.rawValue)
-        let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
-        if payload.count <= 125 {
-            out.append(maskBit | UInt8(payload.count))
-        } else if payload.count <= 0xFFFF {
-            out.append(maskBit | 126)
-            out.append(UInt8(payload.count >> 8))
-            out.append(UInt8(payload.count & 0xFF))
-        } else {
-            out.append(maskBit | 127)
-            let length = UInt64(payload.count)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> UInt64(shift)) & 0xFF)) }
-        }
+        appendHeader(opcode, payloadCount: payload.count, fin: fin, masked: maskingKey != nil, to: &out)
         guard let key = maskingKey else {
             out.append(contentsOf: payload)
             return out
@@ -40,6 +28,35 @@ public enum WebSocketFrameEncoder {
     /// A server frame (never masked).
     public static func server(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
         encode(opcode: opcode, payload: payload, fin: fin)
+    }
+
+    /// Appends `server(opcode, payload)` to `out`, so a burst of frames is built in one buffer.
+    public static func appendServer(_ opcode: WebSocketOpcode, _ payload: [UInt8], to out: inout [UInt8]) {
+        appendHeader(opcode, payloadCount: payload.count, fin: true, masked: false, to: &out)
+        out.append(contentsOf: payload)
+    }
+
+    /// The first byte, the mask bit and the length (7 bits, or 126 + 16 bits, or 127 + 64 bits).
+    private static func appendHeader(
+        _ opcode: WebSocketOpcode,
+        payloadCount: Int,
+        fin: Bool,
+        masked: Bool,
+        to out: inout [UInt8]
+    ) {
+        out.append((fin ? 0x80 : 0) | opcode.rawValue)
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if payloadCount <= 125 {
+            out.append(maskBit | UInt8(payloadCount))
+        } else if payloadCount <= 0xFFFF {
+            out.append(maskBit | 126)
+            out.append(UInt8(payloadCount >> 8))
+            out.append(UInt8(payloadCount & 0xFF))
+        } else {
+            out.append(maskBit | 127)
+            let length = UInt64(payloadCount)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> UInt64(shift)) & 0xFF)) }
+        }
     }
 
     /// A client frame, masked with a random key as RFC 6455 requires.

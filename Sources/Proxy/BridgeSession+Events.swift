@@ -9,8 +9,12 @@ extension BridgeSession {
         switch event {
         case .opened(let headers):
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
-        case .text(let frame):
-            handleFrame(frame, link: link)
+        case .texts(let frames):
+            // Room for the whole burst as SSE (`event: …` and `data: ` lines around each frame).
+            outgoing.reserveCapacity(frames.reduce(0) { $0 + $1.count + 64 })
+            for frame in frames { handleFrame(frame, link: link) }
+            // One write per read: the events of a burst leave together (the terminal one already flushed).
+            if let r = request { flushOutgoing(r) } else { outgoing = [] }
         case .closed, .failed:
             if case .failed(_, let status?) = event {
                 hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(status))
@@ -65,7 +69,7 @@ extension BridgeSession {
                 for held in r.held { write(held, r) }
                 r.held = []
             }
-            if r.committed { write(frame, r) }
+            if r.committed { write(frame, r, type: summary.type) }
         } else {
             _ = try? r.aggregator.consume(eventData: frame[...])
         }
@@ -87,6 +91,7 @@ extension BridgeSession {
             previous = nil
         }
         if r.prepared.clientStreaming {
+            flushOutgoing(r)
             r.responder.end()
             finish(status: 200, error: nil)
             return
@@ -175,11 +180,20 @@ extension BridgeSession {
         }
     }
 
-    private func write(_ frame: [UInt8], _ r: Request) {
-        let type = (try? JSONTopLevel.scan(frame))?.string(forKey: "type") ?? "message"
-        let event = SSEEncoder.event(type: type, json: frame)
-        _ = r.responder.write(event)
-        ctx.metrics.downstreamSentBytes.increment(by: UInt64(event.count))
+    /// Adds `frame` to the events waiting for `flushOutgoing`, as SSE. `type`: the frame's, when the caller
+    /// already read it.
+    private func write(_ frame: [UInt8], _ r: Request, type: String? = nil) {
+        let type = type ?? (try? JSONTopLevel.scan(frame))?.string(forKey: "type") ?? "message"
+        SSEEncoder.appendEvent(type: type, json: frame, to: &outgoing)
+    }
+
+    /// Sends the events `write` collected in one write to the client.
+    private func flushOutgoing(_ r: Request) {
+        guard !outgoing.isEmpty else { return }
+        let bytes = outgoing
+        outgoing = []
+        _ = r.responder.write(bytes)
+        ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
     }
 
     private func failAfterCommit(_ r: Request) {
@@ -191,6 +205,7 @@ extension BridgeSession {
                 + #""message":"The upstream stream ended before the response completed; retry the request."}}}"#).utf8
         )
         write(failed, r)
+        flushOutgoing(r)
         r.responder.end()
         finish(status: 200, error: "stream_incomplete")
     }

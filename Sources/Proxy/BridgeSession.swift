@@ -46,6 +46,8 @@ final class BridgeSession: @unchecked Sendable {
     var link: WebSocketUpstreamLink?
     var previous: BridgeContinuation.Turn?
     var request: Request?
+    /// SSE events of the current read not yet written to the client (`flushOutgoing`).
+    var outgoing: [UInt8] = []
 
     init(hub: WebSocketHub, key: String) {
         self.hub = hub

@@ -10,7 +10,10 @@ import Synchronization
 public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
     /// The 101 arrived and was validated; `headers` are the upstream's (rate limits, `x-models-etag`, …).
     func didOpen(headers: HTTPHeaders)
-    func didReceiveText(_ text: [UInt8])
+    /// The text messages one wake-up of the I/O thread completed, in order. One call per read, not per
+    /// message: an unpaced stream arrives hundreds of frames at a time, and a hand-off per frame to another
+    /// thread cost more than everything else the proxy does with it (docs/benchmarks.md, fifth pass).
+    func didReceiveTexts(_ texts: [[UInt8]])
     /// A close frame ended the session (1006 if TCP ended without one). Called at most once, never after
     /// `didFail`.
     func didClose(code: UInt16, reason: String)

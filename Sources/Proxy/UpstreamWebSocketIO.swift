@@ -155,20 +155,29 @@ final class UpstreamWebSocketIO {
         return nil
     }
 
+    /// Hands the messages completed so far to the delegate, before anything that ends the session.
+    private func deliver(_ texts: inout [[UInt8]]) {
+        guard !texts.isEmpty else { return }
+        owner.eventDelegate.didReceiveTexts(texts)
+        texts = []
+    }
+
     private func loop(_ reader: inout WebSocketReader) {
         var nextPing = Date().addingTimeInterval(owner.pingIntervalSeconds)
         while !finished {
             let open = drain()
             reader.append(inbound)
             inbound = []
+            var texts: [[UInt8]] = []
             do {
                 while let event = try reader.next() {
                     switch event {
-                    case .text(let text): owner.eventDelegate.didReceiveText(text)
+                    case .text(let text): texts.append(text)
                     case .binary: break
                     case .ping(let payload): _ = sendAll(WebSocketFrameEncoder.client(.pong, payload))
                     case .pong: break
                     case .close(let code, let reason):
+                        deliver(&texts)
                         if !closeSent {
                             let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
                             _ = sendAll(WebSocketFrameEncoder.client(.close, payload))
@@ -177,10 +186,12 @@ final class UpstreamWebSocketIO {
                     }
                 }
             } catch {
+                deliver(&texts)
                 let payload = WebSocketFrameEncoder.closePayload(code: error.closeCode, reason: error.reason)
                 _ = sendAll(WebSocketFrameEncoder.client(.close, payload))
                 return fail("protocol_error_\(error.reason)", nil)
             }
+            deliver(&texts)
             guard open else { return finish(WebSocketCloseCode.abnormal, "") }
             let (frames, closing, overflowed) = owner.takeFrames()
             if overflowed { return fail(UpstreamWebSocket.sendQueueFullReason, nil) }

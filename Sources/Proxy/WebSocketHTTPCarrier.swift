@@ -57,7 +57,7 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
             }
         }
         if broken { onEvent(.failed(reason: "protocol_error", status: nil)) }
-        for frame in frames { onEvent(.text(frame)) }
+        if !frames.isEmpty { onEvent(.texts(frames)) }
         return .proceed
     }
 
@@ -72,10 +72,10 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
                 (try? JSONTopLevel.scan(s.errorBody))?.rawValue(forKey: "error").map(Array.init)
                 ?? Array(#"{"type":"server_error","code":"server_error","message":"Upstream error."}"#.utf8)
             onEvent(
-                .text(
+                .texts([
                     Array(#"{"type":"error","status":"#.utf8) + JSONEncoding.int(s.status) + Array(#","error":"#.utf8)
                         + error + Array("}".utf8)
-                )
+                ])
             )
         case .success:
             if !s.terminalSeen { onEvent(.failed(reason: "stream_incomplete", status: nil)) }

@@ -21,8 +21,8 @@ extension WebSocketSession {
                 reason: nil,
                 account: ctx.pool.pseudonyms[link.account]
             )
-        case .text(let frame):
-            handleFrame(frame, link: link)
+        case .texts(let frames):
+            relayingBatch { for frame in frames { handleFrame(frame, link: link) } }
         case .closed(let code, let reason):
             connectionLost(
                 link: link,

@@ -35,6 +35,8 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     // Confined to `queue`.
     var connection: WebSocketConnection?
     var pendingFrames: [[UInt8]] = []
+    /// While one upstream read is relayed: the frames for the client, sent together by `flushDownstream`.
+    var downstreamBatch: [[UInt8]]?
     var turn: WebSocketTurn?
     var link: WebSocketUpstreamLink?
     /// The last response of `link`, the one anchor it can still resolve.
@@ -125,13 +127,29 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         beginTurn(pendingFrames.removeFirst())
     }
 
-    /// Sends one frame to the client; false when the client is gone.
+    /// Sends one frame to the client (with the rest of its batch, while one is open); false when the client
+    /// is gone.
     @discardableResult
     func sendDownstream(_ frame: [UInt8]) -> Bool {
         guard let connection, !closed else { return false }
         metrics.message(side: "downstream", direction: "sent", bytes: frame.count)
         ctx.metrics.downstreamSentBytes.increment(by: UInt64(frame.count))
+        if downstreamBatch != nil {
+            downstreamBatch?.append(frame)
+            return true
+        }
         return connection.sendText(frame)
+    }
+
+    /// Relays one upstream read: the frames it sends the client leave in one hand-off to the event loop, as
+    /// the HTTP bridge does (one per frame contended the loop's queue; docs/benchmarks.md, fifth pass).
+    func relayingBatch(_ body: () -> Void) {
+        downstreamBatch = []
+        body()
+        let frames = downstreamBatch ?? []
+        downstreamBatch = nil
+        guard !frames.isEmpty, let connection, !closed else { return }
+        connection.sendTexts(frames)
     }
 
     func logSession(_ body: StaticString, side: String, code: Int?, reason: String?, account: String? = nil) {

@@ -16,7 +16,8 @@ import Synchronization
 final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     enum Event: Sendable {
         case opened(HTTPHeaders)
-        case text([UInt8])
+        /// The text messages of one read, in order (see `UpstreamWebSocketDelegate.didReceiveTexts`).
+        case texts([[UInt8]])
         case closed(code: UInt16, reason: String)
         case failed(reason: String, status: Int?)
     }
@@ -133,9 +134,9 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         onEvent(serial, .opened(headers))
     }
 
-    func didReceiveText(_ text: [UInt8]) {
-        metrics.message(side: "upstream", direction: "received", bytes: text.count)
-        onEvent(serial, .text(text))
+    func didReceiveTexts(_ texts: [[UInt8]]) {
+        for text in texts { metrics.message(side: "upstream", direction: "received", bytes: text.count) }
+        onEvent(serial, .texts(texts))
     }
 
     func didClose(code: UInt16, reason: String) {

@@ -64,6 +64,25 @@ final class WebSocketFrameParserTests: XCTestCase {
         }
     }
 
+    func testAppendedServerFramesEqualSingleFramesAndParseInOrder() throws {
+        let sizes = [0, 125, 126, 65535, 65536, 200_000]
+        var burst: [UInt8] = [0xEE]  // what the buffer already held stays in front
+        for size in sizes {
+            let payload = (0..<size).map { UInt8(0x61 + $0 % 26) }  // text: valid UTF-8
+            var one: [UInt8] = []
+            WebSocketFrameEncoder.appendServer(.text, payload, to: &one)
+            XCTAssertEqual(one, WebSocketFrameEncoder.server(.text, payload), "size \(size)")
+            WebSocketFrameEncoder.appendServer(.text, payload, to: &burst)
+        }
+        XCTAssertEqual(burst.first, 0xEE)
+        var reader = WebSocketReader(role: .client, maxMessageBytes: 1 << 20)
+        reader.append(Array(burst.dropFirst()))
+        for size in sizes {
+            guard case .text(let payload)? = try? reader.next() else { return XCTFail("size \(size) missing") }
+            XCTAssertEqual(payload.count, size)
+        }
+    }
+
     func testFragmentedMessageWithInterleavedPing() throws {
         let bytes =
             WebSocketFrameEncoder.client(.text, Array("Hel".utf8), fin: false)

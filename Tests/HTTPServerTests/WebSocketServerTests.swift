@@ -29,6 +29,8 @@ final class EchoWebSocketHandler: WebSocketHandler {
         }
         if string == "close-me" {
             connection?.close(code: 4001, reason: "asked")
+        } else if string.hasPrefix("burst:") {
+            connection?.sendTexts(string.dropFirst(6).split(separator: ",").map { Array($0.utf8) })
         } else {
             connection?.sendText(text)
         }
@@ -94,6 +96,19 @@ final class WebSocketServerTests: XCTestCase {
         XCTAssertEqual(try client.next(), .event(.text(Array("hello ✓".utf8))))
         client.send(.binary, [0, 1, 2, 255])
         XCTAssertEqual(try client.next(), .event(.binary([0, 1, 2, 255])))
+    }
+
+    func testSendTextsDeliversEveryMessageInOrderAsItsOwnFrame() throws {
+        let client = try WebSocketTestClient(port: try start())
+        XCTAssertEqual(try client.handshake(), 101)
+        let long = String(repeating: "x", count: 70_000)  // a 64-bit length among short ones
+        client.sendText("burst:one,two ✓,\(long),three")
+        XCTAssertEqual(try client.next(), .event(.text(Array("one".utf8))))
+        XCTAssertEqual(try client.next(), .event(.text(Array("two ✓".utf8))))
+        XCTAssertEqual(try client.next(), .event(.text(Array(long.utf8))))
+        XCTAssertEqual(try client.next(), .event(.text(Array("three".utf8))))
+        client.sendText("after")
+        XCTAssertEqual(try client.next(), .event(.text(Array("after".utf8))))
     }
 
     func testFragmentsWithPingBetweenThem() throws {

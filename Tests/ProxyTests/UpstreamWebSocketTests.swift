@@ -4,6 +4,7 @@ import HTTPServer
 import Proxy
 import SightlineTestSupport
 import Synchronization
+import WireFormats
 import XCTest
 
 #if canImport(FoundationNetworking)
@@ -15,12 +16,19 @@ final class RecordingUpstreamDelegate: UpstreamWebSocketDelegate {
     struct Seen {
         var opened: HTTPHeaders?
         var texts: [String] = []
+        /// `didReceiveTexts` calls: one per read of the socket, however many messages it held.
+        var batches = 0
         var close: UInt16?
         var failure: (String, Int?)?
     }
     let seen = Mutex(Seen())
     func didOpen(headers: HTTPHeaders) { seen.withLock { $0.opened = headers } }
-    func didReceiveText(_ text: [UInt8]) { seen.withLock { $0.texts.append(String(decoding: text, as: UTF8.self)) } }
+    func didReceiveTexts(_ texts: [[UInt8]]) {
+        seen.withLock { s in
+            s.batches += 1
+            s.texts += texts.map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
     func didClose(code: UInt16, reason: String) { seen.withLock { $0.close = code } }
     func didFail(reason: String, status: Int?) { seen.withLock { $0.failure = (reason, status) } }
     var snapshot: Seen { seen.withLock { $0 } }
@@ -61,6 +69,40 @@ final class UpstreamWebSocketTests: XCTestCase {
         socket.close()
         XCTAssertTrue(pollUntil { delegate.snapshot.close == 1000 })
         XCTAssertNil(delegate.snapshot.failure)
+    }
+
+    /// An unpaced stream arrives many frames per read: they reach the delegate in order, in fewer calls than
+    /// frames (one hand-off per read is what keeps the bridge's cost per frame low).
+    func testAnUnpacedStreamIsDeliveredInOrderInBatches() throws {
+        let fast = try TestPorts.withFreePort { port in
+            var configuration = SimulatorConfiguration.demo(accounts: 1)
+            configuration.port = port
+            configuration.eventProfile = .init(deltaCount: 200, deltaDelayMs: 0, textSize: 2000)
+            let simulator = CodexSimulator(configuration: configuration)
+            try simulator.start()
+            return simulator
+        }
+        defer { fast.shutdown() }
+        let delegate = RecordingUpstreamDelegate()
+        let url = URL(string: "http://127.0.0.1:\(fast.port)/backend-api/codex/responses")!
+        let socket = UpstreamWebSocket(url: url, headers: auth, delegate: delegate)
+        socket.start()
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
+        socket.send(text: Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8))
+        XCTAssertTrue(pollUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
+        let seen = delegate.snapshot
+        XCTAssertTrue(seen.texts.first?.contains("response.created") == true)
+        let deltas = seen.texts.filter { $0.contains("response.output_text.delta") }
+        XCTAssertEqual(deltas.count, 200)
+        // Each frame carries its sequence number: in order means 0, 1, 2, … with none missing.
+        let numbers = seen.texts.compactMap { text -> Int? in
+            guard let top = try? JSONTopLevel.scan(Array(text.utf8)) else { return nil }
+            return top.int(forKey: "sequence_number")
+        }
+        XCTAssertEqual(numbers, Array(0..<seen.texts.count))
+        XCTAssertLessThan(seen.batches, seen.texts.count, "every frame was handed over on its own")
+        socket.close()
+        XCTAssertTrue(pollUntil { delegate.snapshot.close == 1000 })
     }
 
     func testNonUpgradeStatusIsReportedForFallback() throws {
