@@ -4,7 +4,8 @@ import HTTPServer
 /// A real network server that behaves like the ChatGPT Codex backend over HTTP SSE and WebSocket, with fault
 /// injection, a token endpoint and admin routes (docs/simulator.md).
 ///
-/// Used by `sightline demo`, the integration tests and the benchmark. Never contacts anything. Listens on `configuration.host` (loopback by default).
+/// Used by `sightline demo`, the integration tests and the benchmark. Never contacts anything. Listens on
+/// `configuration.host` (loopback by default).
 /// Concurrency: `Sendable`; `start` and `shutdown` may be called from any thread, once each.
 public final class CodexSimulator: Sendable {
     public let configuration: SimulatorConfiguration

@@ -3,7 +3,8 @@
 /// Precedence: the request's own `x-sim-fault` header, then the admin queue in the order faults were
 /// queued (an entry for a named account or for any account, each with a remaining count), then the random
 /// soak mode, then the standing fault (one fault for every request nothing else chose: the benchmark's
-/// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only taken by token requests and the others only by `/responses`.
+/// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only
+/// taken by token requests and the others only by `/responses`.
 ///
 /// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.
 /// Concurrency: a value type, owned by `SimulatorState` under its lock.

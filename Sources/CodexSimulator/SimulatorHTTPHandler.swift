@@ -7,7 +7,8 @@ import Synchronization
 /// Routes: `POST /backend-api/codex/responses[/compact]` (ChatGPT-account mode), `POST /v1/responses[/compact]`
 /// (API-key mode), `GET …/models`, `POST /oauth/token`, the admin routes under `/__sim/`, and WebSocket
 /// upgrades on `…/codex/responses` and `/v1/responses` (`SimulatorWebSocketRegistry`); an upgrade on any other
-/// responses path (`/compact`) gets 426. Everything else is 404. Emits no metrics and no logs: the request log is `/__sim/requests`.
+/// responses path (`/compact`) gets 426. Everything else is 404. Emits no metrics and no logs: the request log
+/// is `/__sim/requests`.
 /// Concurrency: `Sendable`; called on event-loop threads and never blocks them (delayed writes go through
 /// `StreamWriter`'s timer queue).
 final class SimulatorHTTPHandler: HTTPHandler, Sendable {

@@ -11,7 +11,7 @@ extension BridgeSession {
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
         case .texts(let frames):
             // Room for the whole burst as SSE (`event: …` and `data: ` lines around each frame).
-            outgoing.reserveCapacity(frames.reduce(0) { $0 + $1.count + 64 })
+            if request != nil { outgoing.reserveCapacity(frames.reduce(0) { $0 + $1.count + 64 }) }
             for frame in frames { handleFrame(frame, link: link) }
             // One write per read: the events of a burst leave together (the terminal one already flushed).
             if let r = request { flushOutgoing(r) } else { outgoing = [] }

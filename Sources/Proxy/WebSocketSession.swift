@@ -35,7 +35,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     // Confined to `queue`.
     var connection: WebSocketConnection?
     var pendingFrames: [[UInt8]] = []
-    /// While one upstream read is relayed: the frames for the client, sent together by `flushDownstream`.
+    /// While one upstream read is relayed: the frames for the client, sent together by `relayingBatch`.
     var downstreamBatch: [[UInt8]]?
     var turn: WebSocketTurn?
     var link: WebSocketUpstreamLink?
