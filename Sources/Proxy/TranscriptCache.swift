@@ -48,7 +48,11 @@ public final class TranscriptCache: Sendable {
 
     /// A class, not a struct: the LRU list is relinked on every store and read, and copying a struct of nine
     /// references out of the dictionary and back cost 5% of a proxied request's CPU. Only touched under the lock.
+    /// The LRU neighbours and the parent are references, not keys: marking a 32-deep chain as used by key cost
+    /// about 200 string hashes per request (docs/benchmarks.md, fifth pass). An entry is in the LRU list exactly
+    /// while `entries` holds it, and its parent is held at least as long as it is (evicted with descendants).
     private final class Entry {
+        let key: String
         let metadata: Metadata
         /// Compressed: all of the input for a chain's first entry, the bytes after `link.prefix` otherwise.
         let ownInput: [UInt8]
@@ -63,11 +67,15 @@ public final class TranscriptCache: Sendable {
         var children: [String] = []
         let output: [UInt8]
         let outputLength: Int
-        var previous: String?
-        var next: String?
+        /// The entry `link` names, once it is stored.
+        var parent: Entry?
+        /// Towards the most and the least recently used end of the LRU list.
+        var previous: Entry?
+        var next: Entry?
         var cost: Int { ownInput.count + output.count }
 
         init(
+            key: String,
             metadata: Metadata,
             ownInput: [UInt8],
             ownInputLength: Int,
@@ -78,6 +86,7 @@ public final class TranscriptCache: Sendable {
             output: [UInt8],
             outputLength: Int
         ) {
+            self.key = key
             self.metadata = metadata
             self.ownInput = ownInput
             self.ownInputLength = ownInputLength
@@ -101,9 +110,9 @@ public final class TranscriptCache: Sendable {
     private struct State {
         var entries: [String: Entry] = [:]
         /// Most recently used end of the LRU list.
-        var head: String?
+        var head: Entry?
         /// Least recently used end.
-        var tail: String?
+        var tail: Entry?
         var bytes = 0
         /// The last entry stored per session: what its next turn may continue.
         var lastInSession: [String: String] = [:]
@@ -146,6 +155,18 @@ public final class TranscriptCache: Sendable {
         self.onChange = onChange
     }
 
+    /// The LRU list's neighbours hold each other strongly; unlinked here so the entries go with the cache.
+    deinit {
+        state.withLock { state in
+            for entry in state.entries.values {
+                entry.previous = nil
+                entry.next = nil
+            }
+            state.head = nil
+            state.tail = nil
+        }
+    }
+
     /// Total compressed bytes held.
     public var byteCount: Int { state.withLock { $0.bytes } }
     public var count: Int { state.withLock { $0.entries.count } }
@@ -183,6 +204,7 @@ public final class TranscriptCache: Sendable {
             let stored = state.withLock { state -> Bool in
                 // Made under the lock: the entry is a class that only the locked state may hold.
                 let entry = Entry(
+                    key: responseID,
                     metadata: metadata,
                     ownInput: packedInput,
                     ownInputLength: own.count,
@@ -200,18 +222,19 @@ public final class TranscriptCache: Sendable {
                     entry.depth = parent.depth + 1
                 }
                 removeWithDescendants(responseID, &state)
-                if let link, state.entries[link.parent] != nil {
-                    state.entries[link.parent]!.children.append(responseID)
+                if let link, let parent = state.entries[link.parent] {
+                    parent.children.append(responseID)
+                    entry.parent = parent
                 } else if link != nil {
-                    return false  // the parent was this very id, just replaced
+                    return false  // the parent was this very id, or descended from it, just replaced
                 }
                 state.entries[responseID] = entry
                 state.bytes += entry.cost
-                touchChain(responseID, &state)
+                touchChain(entry, &state)
                 if let session { state.lastInSession[session] = responseID }
                 let before = state.entries.count
                 while state.bytes > maximumBytes || state.entries.count > maximumEntries, let tail = state.tail {
-                    removeWithDescendants(tail, &state)
+                    removeWithDescendants(tail.key, &state)
                 }
                 usage = Usage(bytes: state.bytes, entries: state.entries.count, evicted: before - state.entries.count)
                 return state.entries[responseID] != nil
@@ -250,14 +273,11 @@ public final class TranscriptCache: Sendable {
         let packed: (chain: [PackedInput], output: (bytes: [UInt8], length: Int))? = state.withLock { state in
             guard let entry = state.entries[previousResponseID] else { return nil }
             var chain = [entry]
-            while let link = chain.last!.link {
-                guard let parent = state.entries[link.parent] else { return nil }
-                chain.append(parent)
-            }
+            while let parent = chain.last!.parent { chain.append(parent) }
             let inputs = chain.map {
                 PackedInput(bytes: $0.ownInput, length: $0.ownInputLength, link: $0.link, inputLength: $0.inputLength)
             }
-            touchChain(previousResponseID, &state)
+            touchChain(entry, &state)
             return (inputs, (entry.output, entry.outputLength))
         }
         guard let packed,
@@ -336,49 +356,47 @@ public final class TranscriptCache: Sendable {
 
     // MARK: - LRU
 
-    /// Marks `key` and every entry it links to as used, the first of the chain first, so a chain sits
-    /// together with its first entry on the old side: evicting that one takes the chain.
-    private func touchChain(_ key: String, _ state: inout State) {
-        var chain = [key]
-        while let parent = state.entries[chain.last!]?.link?.parent, state.entries[parent] != nil {
-            chain.append(parent)
-        }
-        for id in chain.reversed() { touch(id, &state) }
+    /// Marks `entry` and every entry it links to as used, the first of the chain first, so a chain sits
+    /// together with its first entry on the old side: evicting that one takes the chain. At most
+    /// `maximumChainDepth` deep.
+    private func touchChain(_ entry: Entry, _ state: inout State) {
+        if let parent = entry.parent { touchChain(parent, &state) }
+        touch(entry, &state)
     }
 
-    private func touch(_ key: String, _ state: inout State) {
-        guard let entry = state.entries[key] else { return }
-        if state.head == key { return }
-        if entry.previous != nil || entry.next != nil || state.tail == key { unlink(key, entry, &state) }
-        entry.previous = nil
+    private func touch(_ entry: Entry, _ state: inout State) {
+        if state.head === entry { return }
+        unlink(entry, &state)
         entry.next = state.head
-        if let head = state.head { state.entries[head]!.previous = key }
-        state.head = key
-        if state.tail == nil { state.tail = key }
+        state.head?.previous = entry
+        state.head = entry
+        if state.tail == nil { state.tail = entry }
     }
 
     private func removeWithDescendants(_ key: String, _ state: inout State) {
-        guard let children = state.entries[key]?.children else { return }
-        for child in children { removeWithDescendants(child, &state) }
-        // Removing the children relinked the LRU neighbours this entry points to: read them only now.
-        let entry = state.entries[key]!
-        unlink(key, entry, &state)
+        guard let entry = state.entries[key] else { return }
+        for child in entry.children { removeWithDescendants(child, &state) }
+        unlink(entry, &state)
         state.entries[key] = nil
         state.bytes -= entry.cost
-        if let parent = entry.link?.parent { state.entries[parent]?.children.removeAll { $0 == key } }
+        entry.parent?.children.removeAll { $0 == key }
+        entry.parent = nil
         if let session = entry.session, state.lastInSession[session] == key { state.lastInSession[session] = nil }
     }
 
-    private func unlink(_ key: String, _ entry: Entry, _ state: inout State) {
+    /// Takes `entry` out of the LRU list (nothing if it is not in it) and clears its neighbours.
+    private func unlink(_ entry: Entry, _ state: inout State) {
         if let previous = entry.previous {
-            state.entries[previous]!.next = entry.next
-        } else if state.head == key {
+            previous.next = entry.next
+        } else if state.head === entry {
             state.head = entry.next
         }
         if let next = entry.next {
-            state.entries[next]!.previous = entry.previous
-        } else if state.tail == key {
+            next.previous = entry.previous
+        } else if state.tail === entry {
             state.tail = entry.previous
         }
+        entry.previous = nil
+        entry.next = nil
     }
 }

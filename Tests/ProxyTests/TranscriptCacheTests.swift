@@ -240,6 +240,81 @@ final class TranscriptCacheTests: XCTestCase {
         )
     }
 
+    func testReadingAConversationKeepsItsWholeChainOverANewerOne() {
+        let output = bytes("[]")
+        let cache = TranscriptCache(maximumEntries: 8)
+        for n in 0..<4 {
+            cache.store(
+                responseID: "old\(n)",
+                scannedInput: turn(n)[...],
+                output: output,
+                metadata: meta,
+                session: "old"
+            )
+        }
+        for n in 0..<4 {
+            cache.store(
+                responseID: "new\(n)",
+                scannedInput: turn(n)[...],
+                output: output,
+                metadata: meta,
+                session: "new"
+            )
+        }
+        XCTAssertEqual(cache.chainDepth(of: "old3"), 3)
+        // Reading the old conversation's last turn marks all of its chain used: the newer one is now older.
+        XCTAssertEqual(cache.expandedInput(for: "old3"), turn(3))
+        cache.store(responseID: "other", input: bytes("[1]"), output: output, metadata: meta)
+        XCTAssertTrue((0..<4).allSatisfy { cache.contains("old\($0)") })
+        XCTAssertFalse((0..<4).contains { cache.contains("new\($0)") }, "evicted with its descendants")
+        XCTAssertEqual(cache.count, 5)
+    }
+
+    /// Random stores, reads and removals over a small budget: whatever is held expands exactly, a held link's
+    /// parent is held, and what the cache reports adds up (the LRU list and the entries agree).
+    func testRandomUseKeepsChainsAndTheListConsistent() {
+        let output = bytes("[]")
+        let reports = Mutex<[TranscriptCache.Usage]>([])
+        let cache = TranscriptCache(maximumBytes: 16_000, maximumEntries: 20) { u in reports.withLock { $0.append(u) } }
+        let turns = (0..<14).map(turn)
+        var generator = SeededGenerator(seed: 8)
+        var next = [Int](repeating: 0, count: 4)
+        var stored: [String: Int] = [:]
+        for step in 0..<400 {
+            let roll = generator.next() % 10
+            if roll < 5, case let session = Int(generator.next() % 4), next[session] < turns.count {
+                let id = "s\(session)t\(next[session])"
+                cache.store(
+                    responseID: id,
+                    scannedInput: turns[next[session]][...],
+                    output: output,
+                    metadata: meta,
+                    session: "s\(session)"
+                )
+                stored[id] = next[session]
+                next[session] += 1
+                XCTAssertTrue(cache.contains(id), "step \(step): the newest entry is held")
+            } else if roll < 8, let (id, n) = stored.randomElement(using: &generator), cache.contains(id) {
+                XCTAssertEqual(cache.expandedInput(for: id), turns[n], "step \(step): \(id)")
+            } else if let (id, _) = stored.randomElement(using: &generator) {
+                cache.remove(id)
+                XCTAssertFalse(cache.contains(id))
+            }
+            XCTAssertLessThanOrEqual(cache.byteCount, 16_000)
+            XCTAssertLessThanOrEqual(cache.count, 20)
+            let held = stored.keys.filter { cache.contains($0) }
+            XCTAssertEqual(held.count, cache.count, "step \(step)")
+            for id in held {
+                guard let depth = cache.chainDepth(of: id), depth > 0, let n = stored[id] else { continue }
+                let parent = String(id[..<id.lastIndex(of: "t")!]) + "t\(n - 1)"
+                XCTAssertTrue(cache.contains(parent), "step \(step): \(id) links to \(parent)")
+            }
+        }
+        for (id, n) in stored where cache.contains(id) { XCTAssertEqual(cache.expandedInput(for: id), turns[n], id) }
+        XCTAssertEqual(reports.withLock { $0.last?.entries }, cache.count)
+        XCTAssertGreaterThan(reports.withLock { $0.map(\.evicted).reduce(0, +) }, 0, "the budget was reached")
+    }
+
     func testDigestsDoNotDependOnHowTheBytesArePieced() {
         let data = turn(20)
         var whole = TranscriptDigest()
