@@ -28,6 +28,11 @@ final class Suite {
     var memory: [String: Memory] = [:]
     var disconnect: [String: [Double?]] = [:]  // peer → seconds until in-flight 0 (nil: not within 5 s)
     var micro: [MicroResult] = []
+    /// CPU seconds per 1000 completed requests, one entry per interleaved round (`runInterleaved`), by peer.
+    var interleaved: [[String: Double]] = []
+    /// The peers and scenario of the interleaved rounds: the CPU target's pair, on the unpaced load.
+    static let interleavedPeers = ["nginx", "sightline"]
+    static let interleavedScenario = "c50-50k-sat"
     /// Set when the run had to stop early (the upstream died): the report says so at the top.
     var aborted: String?
     let baseHeaders: [(String, String)] = [
@@ -104,13 +109,40 @@ final class Suite {
                 disconnect[peer.name] = probeDisconnect(peer, metricsPort: m, body: bodies[51_200]!)
             }
         }
+        runInterleaved(body: bodies[51_200]!)
         if !skipMicro {
             log("micro-benchmarks")
             micro = MicroBenchmarks.runAll(scale: full ? 1 : 0.3)
         }
     }
 
-    func load(_ peer: Peer, _ s: Scenario, body: [UInt8]) -> LoadResult {
+    /// The CPU target's scenario again, nginx and Sightline taking turns round by round (the order flips each
+    /// round), so both meet the same state of a shared machine: the per-peer pass runs each peer's scenarios
+    /// minutes apart, and nginx's own figure moved by half between runs.
+    func runInterleaved(body: [UInt8]) {
+        guard aborted == nil, let s = scenarios.first(where: { $0.id == Self.interleavedScenario }) else { return }
+        let pair = Self.interleavedPeers.compactMap { name in peers.first { $0.name == name && $0.pid != nil } }
+        guard pair.count == 2, setPace(nil) else { return }
+        for round in 0..<(full ? 7 : 5) {
+            var cpu: [String: Double] = [:]
+            for peer in round % 2 == 0 ? pair : pair.reversed() {
+                guard kill(simulatorPID, 0) == 0, let pid = peer.pid else { return }
+                let probe = ProcessProbe(rootPID: pid)
+                let c0 = probe.cpuSeconds()
+                let r = load(peer, s, body: body, round: round)
+                let used = probe.cpuSeconds() - c0
+                if r.completed > 0 { cpu[peer.name] = used / Double(r.completed) * 1000 }
+                usleep(200_000)
+            }
+            log(
+                "interleaved round \(round): "
+                    + pair.map { "\($0.name) \(fmt(cpu[$0.name], 3))" }.joined(separator: ", ")
+            )
+            interleaved.append(cpu)
+        }
+    }
+
+    func load(_ peer: Peer, _ s: Scenario, body: [UInt8], round: Int? = nil) -> LoadResult {
         var spec = LoadSpec()
         spec.port = peer.port
         spec.path = peer.path
@@ -120,7 +152,7 @@ final class Suite {
         spec.requests = s.requests
         spec.maxSeconds = s.maxSeconds
         spec.rampSeconds = s.rampSeconds
-        spec.sessionPrefix = "\(peer.name)-\(s.id)"
+        spec.sessionPrefix = "\(peer.name)-\(s.id)" + (round.map { "-r\($0)" } ?? "")
         spec.requestTimeoutSeconds = full ? 60 : 30
         spec.sampledPIDs = peer.pid.map { [$0] } ?? []
         return LoadClient(spec: spec).run()

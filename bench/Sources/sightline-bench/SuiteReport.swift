@@ -16,6 +16,7 @@ struct SuiteReport {
         if let aborted = suite.aborted { md += "**Incomplete run:** \(aborted).\n\n" }
         if !notes.isEmpty { md += "## Notes\n\n" + notes.map { "- \($0)\n" }.joined() + "\n" }
         md += targets() + "\n"
+        md += interleavedTable()
         md += bridges()
         md += "## Latency and throughput\n\n"
         md += "Latencies in ms, timed per request by the load client (nearest-rank percentiles of real samples). "
@@ -55,6 +56,31 @@ struct SuiteReport {
         return cpu / Double(c.result.completed) * 1000
     }
 
+    /// Sightline's CPU per request over nginx's, per interleaved round with both, and their median, min, max.
+    func interleavedRatios() -> (median: Double, min: Double, max: Double)? {
+        let (a, b) = (Suite.interleavedPeers[1], Suite.interleavedPeers[0])
+        let ratios = suite.interleaved.compactMap { r in r[a].flatMap { x in r[b].map { x / $0 } } }.sorted()
+        guard let first = ratios.first, let last = ratios.last else { return nil }
+        let mid = ratios.count / 2
+        let median = ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
+        return (median, first, last)
+    }
+
+    func interleavedTable() -> String {
+        guard let (median, low, high) = interleavedRatios() else { return "" }
+        let (sl, ng) = (Suite.interleavedPeers[1], Suite.interleavedPeers[0])
+        var md = "## Interleaved rounds (CPU target)\n\n"
+        md += "\(Suite.interleavedScenario) again after the main pass, \(ng) and \(sl) taking turns (the order flips "
+        md += "each round), so both meet the same state of the machine. CPU s per 1000 completed requests.\n\n"
+        md += "| Round | \(ng) | \(sl) | ratio |\n|---|---|---|---|\n"
+        for (i, r) in suite.interleaved.enumerated() {
+            let ratio = r[sl].flatMap { x in r[ng].map { x / $0 } }
+            md += "| \(i + 1) | \(fmt(r[ng], 3)) | \(fmt(r[sl], 3)) | \(fmt(ratio, 2))× |\n"
+        }
+        md += "\nMedian ratio \(fmt(median, 2))× (range \(fmt(low, 2))–\(fmt(high, 2))×).\n\n"
+        return md
+    }
+
     func targets() -> String {
         var md = "## Targets (issue #8)\n\n| Target | Goal | Sightline | Reference | Met |\n|---|---|---|---|---|\n"
         func row(_ name: String, _ goal: String, _ value: String, _ ref: String, _ met: Bool?) {
@@ -70,6 +96,16 @@ struct SuiteReport {
                 "\(fmt(a, 3)) s/1000 req (\(fmt(ratio, 2))×)",
                 "nginx \(fmt(b, 3)) s/1000 req",
                 ratio.map { $0 <= 1.5 }
+            )
+        }
+        if let (median, _, _) = interleavedRatios() {
+            let n = suite.interleaved.count
+            row(
+                "CPU per request vs nginx (\(Suite.interleavedScenario), median of \(n) interleaved rounds)",
+                "≤ 1.5×",
+                "\(fmt(median, 2))×",
+                "see *Interleaved rounds*",
+                median <= 1.5
             )
         }
         // Sightline sends the response head only with the first upstream event (so it can still fail over
