@@ -243,23 +243,16 @@ final class TranscriptCacheTests: XCTestCase {
     func testReadingAConversationKeepsItsWholeChainOverANewerOne() {
         let output = bytes("[]")
         let cache = TranscriptCache(maximumEntries: 8)
-        for n in 0..<4 {
-            cache.store(
-                responseID: "old\(n)",
-                scannedInput: turn(n)[...],
-                output: output,
-                metadata: meta,
-                session: "old"
-            )
-        }
-        for n in 0..<4 {
-            cache.store(
-                responseID: "new\(n)",
-                scannedInput: turn(n)[...],
-                output: output,
-                metadata: meta,
-                session: "new"
-            )
+        for session in ["old", "new"] {
+            for n in 0..<4 {
+                cache.store(
+                    responseID: "\(session)\(n)",
+                    scannedInput: turn(n)[...],
+                    output: output,
+                    metadata: meta,
+                    session: session
+                )
+            }
         }
         XCTAssertEqual(cache.chainDepth(of: "old3"), 3)
         // Reading the old conversation's last turn marks all of its chain used: the newer one is now older.
