@@ -28,8 +28,8 @@ final class Suite {
     var memory: [String: Memory] = [:]
     var disconnect: [String: [Double?]] = [:]  // peer → seconds until in-flight 0 (nil: not within 5 s)
     var micro: [MicroResult] = []
-    /// CPU seconds per 1000 completed requests, one entry per interleaved round (`runInterleaved`), by peer.
-    var interleaved: [[String: Double]] = []
+    /// One entry per interleaved round (`runInterleaved`): peer name → cell, as in `cells`.
+    var interleaved: [[String: Cell]] = []
     /// The peers and scenario of the interleaved rounds: the CPU target's pair, on the unpaced load.
     static let interleavedPeers = ["nginx", "sightline"]
     static let interleavedScenario = "c50-50k-sat"
@@ -121,24 +121,34 @@ final class Suite {
     /// minutes apart, and nginx's own figure moved by half between runs.
     func runInterleaved(body: [UInt8]) {
         guard aborted == nil, let s = scenarios.first(where: { $0.id == Self.interleavedScenario }) else { return }
-        let pair = Self.interleavedPeers.compactMap { name in peers.first { $0.name == name && $0.pid != nil } }
-        guard pair.count == 2, setPace(nil) else { return }
+        let pair = Self.interleavedPeers.compactMap { name in peers.first { $0.name == name } }
+        guard pair.count == 2 else { return }
+        guard setPace(nil) else {
+            aborted = "the simulator did not clear the pacing before the interleaved rounds; they are missing"
+            return log(aborted!)
+        }
+        let sim = ProcessProbe(rootPID: simulatorPID)
         for round in 0..<(full ? 7 : 5) {
-            var cpu: [String: Double] = [:]
+            var row: [String: Cell] = [:]
             for peer in round % 2 == 0 ? pair : pair.reversed() {
-                guard kill(simulatorPID, 0) == 0, let pid = peer.pid else { return }
-                let probe = ProcessProbe(rootPID: pid)
-                let c0 = probe.cpuSeconds()
+                guard kill(simulatorPID, 0) == 0 else {
+                    aborted = "the simulator exited during interleaved round \(round + 1); later rounds are missing"
+                    return log(aborted!)
+                }
+                let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
+                let cpu0 = probe?.cpuSeconds()
+                let sim0 = sim.cpuSeconds()
                 let r = load(peer, s, body: body, round: round)
-                let used = probe.cpuSeconds() - c0
-                if r.completed > 0 { cpu[peer.name] = used / Double(r.completed) * 1000 }
+                let peerCPU = cpu0.flatMap { c0 in probe.map { $0.cpuSeconds() - c0 } }
+                row[peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim.cpuSeconds() - sim0)
                 usleep(200_000)
             }
             log(
-                "interleaved round \(round): "
-                    + pair.map { "\($0.name) \(fmt(cpu[$0.name], 3))" }.joined(separator: ", ")
+                "interleaved round \(round + 1): "
+                    + pair.map { "\($0.name) \(row[$0.name]!.result.completed) ok" }
+                    .joined(separator: ", ")
             )
-            interleaved.append(cpu)
+            interleaved.append(row)
         }
     }
 

@@ -56,10 +56,15 @@ struct SuiteReport {
         return cpu / Double(c.result.completed) * 1000
     }
 
-    /// Sightline's CPU per request over nginx's, per interleaved round with both, and their median, min, max.
+    /// Sightline's CPU per request over nginx's in one interleaved round; nil if either has no figure.
+    func interleavedRatio(_ round: [String: Suite.Cell]) -> Double? {
+        let (ng, sl) = (Suite.interleavedPeers[0], Suite.interleavedPeers[1])
+        return cpuPer1000(round[sl]).flatMap { x in cpuPer1000(round[ng]).map { x / $0 } }
+    }
+
+    /// The median, min and max of `interleavedRatio` over the rounds that have one.
     func interleavedRatios() -> (median: Double, min: Double, max: Double)? {
-        let (a, b) = (Suite.interleavedPeers[1], Suite.interleavedPeers[0])
-        let ratios = suite.interleaved.compactMap { r in r[a].flatMap { x in r[b].map { x / $0 } } }.sorted()
+        let ratios = suite.interleaved.compactMap(interleavedRatio).sorted()
         guard let first = ratios.first, let last = ratios.last else { return nil }
         let mid = ratios.count / 2
         let median = ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
@@ -68,14 +73,14 @@ struct SuiteReport {
 
     func interleavedTable() -> String {
         guard let (median, low, high) = interleavedRatios() else { return "" }
-        let (sl, ng) = (Suite.interleavedPeers[1], Suite.interleavedPeers[0])
+        let (ng, sl) = (Suite.interleavedPeers[0], Suite.interleavedPeers[1])
         var md = "## Interleaved rounds (CPU target)\n\n"
         md += "\(Suite.interleavedScenario) again after the main pass, \(ng) and \(sl) taking turns (the order flips "
         md += "each round), so both meet the same state of the machine. CPU s per 1000 completed requests.\n\n"
         md += "| Round | \(ng) | \(sl) | ratio |\n|---|---|---|---|\n"
         for (i, r) in suite.interleaved.enumerated() {
-            let ratio = r[sl].flatMap { x in r[ng].map { x / $0 } }
-            md += "| \(i + 1) | \(fmt(r[ng], 3)) | \(fmt(r[sl], 3)) | \(fmt(ratio, 2))× |\n"
+            md +=
+                "| \(i + 1) | \(fmt(cpuPer1000(r[ng]), 3)) | \(fmt(cpuPer1000(r[sl]), 3)) | \(fmt(interleavedRatio(r), 2))× |\n"
         }
         md += "\nMedian ratio \(fmt(median, 2))× (range \(fmt(low, 2))–\(fmt(high, 2))×).\n\n"
         return md
