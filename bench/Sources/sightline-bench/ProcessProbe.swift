@@ -8,10 +8,26 @@ import Glibc
 struct ProcessProbe {
     let rootPID: Int32
 
+    /// CPU time of a process tree, in seconds: `user` is utime, `total` adds stime (the kernel's work on the
+    /// tree's behalf: its sockets, system calls and page faults).
+    struct CPU {
+        var total = 0.0
+        var user = 0.0
+
+        static func - (a: CPU, b: CPU) -> CPU { CPU(total: a.total - b.total, user: a.user - b.user) }
+    }
+
     /// utime + stime of the tree, in seconds.
-    func cpuSeconds() -> Double {
+    func cpuSeconds() -> Double { cpu().total }
+
+    /// utime and utime + stime of the tree, from one reading of each process.
+    func cpu() -> CPU {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return tree().reduce(0.0) { $0 + Self.cpuTicks($1) } / ticks
+        let sum = tree().reduce(CPU()) { sum, pid in
+            let t = Self.cpuTicks(pid)
+            return CPU(total: sum.total + t.user + t.system, user: sum.user + t.user)
+        }
+        return CPU(total: sum.total / ticks, user: sum.user / ticks)
     }
 
     /// VmRSS of the tree, in bytes.
@@ -36,12 +52,12 @@ struct ProcessProbe {
         return out
     }
 
-    static func cpuTicks(_ pid: Int32) -> Double {
-        guard let stat = read("/proc/\(pid)/stat") else { return 0 }
+    static func cpuTicks(_ pid: Int32) -> (user: Double, system: Double) {
+        guard let stat = read("/proc/\(pid)/stat") else { return (0, 0) }
         let f = statFields(stat)
         // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
-        guard f.count > 12, let u = Double(f[11]), let s = Double(f[12]) else { return 0 }
-        return u + s
+        guard f.count > 12, let u = Double(f[11]), let s = Double(f[12]) else { return (0, 0) }
+        return (u, s)
     }
 
     static func rss(_ pid: Int32) -> Int {

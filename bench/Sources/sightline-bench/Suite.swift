@@ -8,8 +8,10 @@ import Glibc
 final class Suite {
     struct Cell {
         let result: LoadResult
-        let peerCPU: Double?
+        /// The peer's tree over the scenario, seconds (nil for a peer without a pid).
+        let cpu: ProcessProbe.CPU?
         let simulatorCPU: Double
+        var peerCPU: Double? { cpu?.total }
     }
     struct Memory {
         var startup = 0
@@ -86,18 +88,18 @@ final class Suite {
                     log(aborted!)
                     break
                 }
-                let cpu0 = probe?.cpuSeconds()
+                let cpu0 = probe?.cpu()
                 let sim0 = sim.cpuSeconds()
                 let r = load(peer, s, body: bodies[s.bodyBytes]!)
-                let cpu1 = probe?.cpuSeconds()
+                let cpu1 = probe?.cpu()
                 let sim1 = sim.cpuSeconds()
                 let peerCPU = cpu0.flatMap { c0 in cpu1.map { $0 - c0 } }
-                cells[s.id, default: [:]][peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim1 - sim0)
+                cells[s.id, default: [:]][peer.name] = Cell(result: r, cpu: peerCPU, simulatorCPU: sim1 - sim0)
                 if s.id == "c1000-50k" { mem.hold1000 = r.peakRSS }
                 log(
                     "\(peer.name) \(s.id): \(r.completed) ok, \(r.errors) errors \(r.errorStatuses), "
                         + "ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50))) ms, \(String(format: "%.1f", r.wallSeconds)) s, "
-                        + "cpu \(fmt(peerCPU)) s, rss peak \(r.peakRSS / 1_048_576) MB"
+                        + "cpu \(fmt(peerCPU?.total)) s, rss peak \(r.peakRSS / 1_048_576) MB"
                 )
                 usleep(200_000)
             }
@@ -136,11 +138,11 @@ final class Suite {
                     return log(aborted!)
                 }
                 let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
-                let cpu0 = probe?.cpuSeconds()
+                let cpu0 = probe?.cpu()
                 let sim0 = sim.cpuSeconds()
                 let r = load(peer, s, body: body, round: round)
-                let peerCPU = cpu0.flatMap { c0 in probe.map { $0.cpuSeconds() - c0 } }
-                row[peer.name] = Cell(result: r, peerCPU: peerCPU, simulatorCPU: sim.cpuSeconds() - sim0)
+                let peerCPU = cpu0.flatMap { c0 in probe.map { $0.cpu() - c0 } }
+                row[peer.name] = Cell(result: r, cpu: peerCPU, simulatorCPU: sim.cpuSeconds() - sim0)
                 usleep(200_000)
             }
             log(

@@ -56,6 +56,24 @@ struct SuiteReport {
         return cpu / Double(c.result.completed) * 1000
     }
 
+    /// The user-space part of `cpuPer1000` (utime only); the rest is the kernel's.
+    func userPer1000(_ c: Suite.Cell?) -> Double? {
+        guard let c, let cpu = c.cpu, c.result.completed > 0 else { return nil }
+        return cpu.user / Double(c.result.completed) * 1000
+    }
+
+    /// The kernel part of `cpuPer1000` (stime).
+    func kernelPer1000(_ c: Suite.Cell?) -> Double? {
+        cpuPer1000(c).flatMap { total in userPer1000(c).map { total - $0 } }
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return nil }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+
     /// Sightline's CPU per request over nginx's in one interleaved round; nil if either has no figure.
     func interleavedRatio(_ round: [String: Suite.Cell]) -> Double? {
         let (ng, sl) = (Suite.interleavedPeers[0], Suite.interleavedPeers[1])
@@ -65,9 +83,7 @@ struct SuiteReport {
     /// The median, min and max of `interleavedRatio` over the rounds that have one.
     func interleavedRatios() -> (median: Double, min: Double, max: Double)? {
         let ratios = suite.interleaved.compactMap(interleavedRatio).sorted()
-        guard let first = ratios.first, let last = ratios.last else { return nil }
-        let mid = ratios.count / 2
-        let median = ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
+        guard let first = ratios.first, let last = ratios.last, let median = Self.median(ratios) else { return nil }
         return (median, first, last)
     }
 
@@ -77,13 +93,24 @@ struct SuiteReport {
         var md = "## Interleaved rounds (CPU target)\n\n"
         md += "\(Suite.interleavedScenario) again after the main pass, \(ng) and \(sl) taking turns (the order flips "
         md += "each round), so both meet the same state of the machine. CPU s per 1000 completed requests.\n\n"
-        md += "| Round | \(ng) | \(sl) | ratio |\n|---|---|---|---|\n"
+        md += "*user* and *kernel* split each figure into utime and stime: the kernel's part is the sockets' work, "
+        md += "which every proxy of the same bytes pays; the user part is the proxy's own.\n\n"
+        md += "| Round | \(ng) | \(sl) | ratio | \(ng) user | \(sl) user | \(ng) kernel | \(sl) kernel |\n"
+        md += "|---|---|---|---|---|---|---|---|\n"
         for (i, r) in suite.interleaved.enumerated() {
             md +=
-                "| \(i + 1) | \(fmt(cpuPer1000(r[ng]), 3)) | \(fmt(cpuPer1000(r[sl]), 3)) | \(fmt(interleavedRatio(r), 2))× |\n"
+                "| \(i + 1) | \(fmt(cpuPer1000(r[ng]), 3)) | \(fmt(cpuPer1000(r[sl]), 3)) | \(fmt(interleavedRatio(r), 2))× "
+            md += "| \(fmt(userPer1000(r[ng]), 3)) | \(fmt(userPer1000(r[sl]), 3)) "
+            md += "| \(fmt(kernelPer1000(r[ng]), 3)) | \(fmt(kernelPer1000(r[sl]), 3)) |\n"
         }
-        md += "\nMedian ratio \(fmt(median, 2))× (range \(fmt(low, 2))–\(fmt(high, 2))×).\n\n"
-        return md
+        md += "\nMedian ratio \(fmt(median, 2))× (range \(fmt(low, 2))–\(fmt(high, 2))×)."
+        let ratios = { (part: (Suite.Cell?) -> Double?) in
+            Self.median(suite.interleaved.compactMap { r in part(r[sl]).flatMap { x in part(r[ng]).map { x / $0 } } })
+        }
+        if let user = ratios(userPer1000), let kernel = ratios(kernelPer1000) {
+            md += " Median user-space ratio \(fmt(user, 2))×, kernel ratio \(fmt(kernel, 2))×."
+        }
+        return md + "\n\n"
     }
 
     func targets() -> String {
