@@ -110,7 +110,7 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertNotNil(cache.expandedInput(for: "resp_0"))  // touch: resp_0 becomes most recent
         for i in 3..<20 {
             cache.store(responseID: "resp_\(i)", input: item(i), output: bytes("[]"), metadata: meta)
-            XCTAssertLessThanOrEqual(cache.byteCount, 10_000)
+            XCTAssertLessThanOrEqual(cache.byteCount, 2_000)
             if i == 3 { XCTAssertTrue(cache.contains("resp_0") || cache.count < 4) }
         }
         XCTAssertTrue(cache.contains("resp_19"))
@@ -242,7 +242,7 @@ final class TranscriptCacheTests: XCTestCase {
                     metadata: meta,
                     session: session
                 )
-                XCTAssertLessThanOrEqual(cache.byteCount, 10_000)
+                XCTAssertLessThanOrEqual(cache.byteCount, 12_000)
             }
         }
         XCTAssertFalse((0..<6).contains { cache.contains("old\($0)") }, "the older conversation goes first, whole")
