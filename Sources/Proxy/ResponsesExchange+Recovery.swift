@@ -195,19 +195,23 @@ extension ResponsesExchange {
             return (s.account, s.responseID, s.fullInput, s.inputIsComplete)
         }
         endAttempt(outcome: "success", error: nil)
-        // Compressing a transcript costs milliseconds for a large history: do it, and answer the client,
-        // off the event loop (which serves every connection on it). The answer still waits for the store, so a
-        // client's next turn always finds the transcript of this one.
-        if fullInput != nil || inputIsComplete, responseID != nil {
+        let input = fullInput.map { $0[...] } ?? (inputIsComplete ? prepared.inputSlice : nil)
+        // Storing a transcript digests the whole history and may deflate all of it: milliseconds for a large
+        // one. Such a store, and the answer after it, run off the event loop (which serves every connection on
+        // it). The answer still waits for the store, so a client's next turn always finds the transcript of
+        // this one. A history up to `inlineTranscriptBytes` costs tens of microseconds, less than handing it
+        // to another thread and waking it (docs/benchmarks.md, sixth pass), so it is stored in place.
+        if responseID != nil, let input, input.count > Self.inlineTranscriptBytes {
             Self.completions.async { [self] in
-                // The request's own input is read from its body here, off the loop.
-                let input = fullInput.map { $0[...] } ?? prepared.inputSlice
                 recordAndAnswer(account: account, responseID: responseID, fullInput: input)
             }
         } else {
-            recordAndAnswer(account: account, responseID: responseID, fullInput: fullInput?[...])
+            recordAndAnswer(account: account, responseID: responseID, fullInput: input)
         }
     }
+
+    /// The longest input whose transcript is stored on the thread that completed the request.
+    static let inlineTranscriptBytes = 64 * 1024
 
     private static let completions = DispatchQueue(
         label: "sightline.completions",
