@@ -36,7 +36,7 @@ let package = Package(
         // The benchmark's load client and micro-benchmarks (bench/run.sh); not part of the product.
         .executableTarget(
             name: "sightline-bench",
-            dependencies: ["Metrics", "LogRedaction", "WireFormats", "HTTPServer", "CSightlineSys"],
+            dependencies: ["Metrics", "LogRedaction", "WireFormats", "HTTPServer", "CSightlineSys", "Proxy"],
             path: "bench/Sources/sightline-bench"
         ),
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogRedaction
 import Synchronization
+import WireFormats
 import XCTest
 
 @testable import Proxy
@@ -65,6 +66,45 @@ final class AffinityMapTests: XCTestCase {
         )
         XCTAssertEqual(restored.lookup(responseID: "resp_old", now: now), .miss)
         XCTAssertTrue(restored.isDead(responseID: "resp_SECRETISH_2", now: now))
+    }
+
+    func testSnapshotBytesAreTheDocumentedLayoutOldestFirst() {
+        // The snapshot is written byte by byte rather than through `JSONEncoding.object`; it must still be exactly
+        // the documented document, live items only, in insertion order, with keys that need escaping escaped.
+        let map = AffinityMap(pseudonymizer: pseudonymizer, ttl: 100)
+        map.record(responseID: "resp_a", entry: .init(accountIndex: 2, createdAt: 950))
+        map.record(responseID: "resp_expired", entry: .init(accountIndex: 1, createdAt: 899))
+        map.record(responseID: "resp_b", entry: .init(accountIndex: 10, upstreamSessionID: "ws-FAKE", createdAt: 999))
+        map.markDead(responseID: "resp_dead", now: 990)
+        map.markDead(responseID: "resp_dead_too", now: 991)
+        let now: Int64 = 1_000
+        func member(_ key: String, _ raw: [UInt8]) -> (key: String, rawJSON: [UInt8]) { (key, raw) }
+        let entries = [("resp_a", 2, 950), ("resp_b", 10, 999)].map { id, account, created in
+            JSONEncoding.object([
+                member("rid", JSONEncoding.string(map.key(id))), member("account", JSONEncoding.int(account)),
+                member("created_at", JSONEncoding.int(created)),
+            ])
+        }
+        let tombstones = [("resp_dead", 990), ("resp_dead_too", 991)].map { id, at in
+            JSONEncoding.object([
+                member("rid", JSONEncoding.string(map.key(id))),
+                member("until", JSONEncoding.int(at + Int(map.tombstoneTTL))),
+            ])
+        }
+        let expected = JSONEncoding.object([
+            member("version", JSONEncoding.int(1)), member("key_id", JSONEncoding.string(pseudonymizer.keyID)),
+            member("entries", JSONEncoding.array(entries)), member("tombstones", JSONEncoding.array(tombstones)),
+        ])
+        XCTAssertEqual(
+            String(decoding: map.snapshot(now: now), as: UTF8.self),
+            String(decoding: expected, as: UTF8.self)
+        )
+        let empty = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(
+            String(decoding: empty.snapshot(now: 0), as: UTF8.self),
+            #"{"version":1,"key_id":"# + String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
+                + #","entries":[],"tombstones":[]}"#
+        )
     }
 
     func testSaveLoadThroughFileAndKeyMismatch() throws {

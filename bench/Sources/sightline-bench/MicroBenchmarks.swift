@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import LogRedaction
 import Metrics
+import Proxy
 import Synchronization
 import WireFormats
 
@@ -187,7 +188,26 @@ enum MicroBenchmarks {
             }
         )
 
-        // 7. /metrics render with 50 accounts registered.
+        // 7. The continuity snapshot: the affinity map at its default bound, saved every 15 s.
+        let anchors = AffinityMap(pseudonymizer: pseudonymizer)
+        for i in 0..<anchors.maximumEntries {
+            anchors.record(
+                responseID: "resp_bench_\(i)",
+                entry: .init(accountIndex: i % 3, createdAt: 1_000 + Int64(i % 60))
+            )
+        }
+        let snapshot = anchors.snapshot(now: 1_100)
+        out.append(
+            measure(
+                "affinity snapshot, \(anchors.maximumEntries) anchors (AffinityMap.snapshot)",
+                iterations: n(20),
+                note: "\(snapshot.count) bytes"
+            ) {
+                anchors.snapshot(now: 1_100).count
+            }
+        )
+
+        // 8. /metrics render with 50 accounts registered.
         for i in 0..<50 { metrics.registerAccount(pseudonymizer.pseudonym(.acct, "acct-\(i)")) }
         registry.addCollector(ProcessMetrics.collect)
         let rendered = registry.renderBytes()
