@@ -83,8 +83,17 @@ extension AffinityMap {
 
     /// Writes `snapshot(now:)` to `path` atomically (0600). Call periodically and at shutdown, off the
     /// event loop.
-    public func save(to path: String, now: Int64) throws(AtomicFileError) {
+    /// Writes the snapshot to `path` unless nothing was recorded, forgotten or tombstoned since the last write:
+    /// an idle proxy would otherwise rewrite and fsync up to 6 MB every `continuitySnapshotSeconds`. Entries that
+    /// only expired meanwhile stay in the file; `restore` skips them. Returns whether it wrote.
+    @discardableResult
+    public func save(to path: String, now: Int64) throws(AtomicFileError) -> Bool {
+        let changes = state.withLock { $0.entries.changes &+ $0.tombstones.changes }
+        guard state.withLock({ $0.savedChanges }) != changes else { return false }
         try AtomicFile.write(snapshot(now: now), to: path)
+        // A change made while writing is in the file or not; either way the next save writes again.
+        state.withLock { $0.savedChanges = changes }
+        return true
     }
 
     /// Restores from `path`; 0 when the file does not exist.

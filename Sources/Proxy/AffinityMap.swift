@@ -53,6 +53,8 @@ public final class AffinityMap: Sendable {
     struct State {
         var entries = AffinityBoundedTable<Entry>()
         var tombstones = AffinityBoundedTable<Int64>()  // pseudonym → dead until
+        /// `entries.changes + tombstones.changes` when the last snapshot was written (`save`).
+        var savedChanges: UInt64?
     }
 
     let pseudonymizer: Pseudonymizer
@@ -134,12 +136,15 @@ struct AffinityBoundedTable<Value> {
     private var order: [(key: String, serial: UInt64)] = []
     private var orderStart = 0
     private var nextSerial: UInt64 = 0
+    /// Inserts and removals so far: a snapshot is rewritten only when this moved.
+    private(set) var changes: UInt64 = 0
 
     var count: Int { values.count }
 
     subscript(key: String) -> Value? { values[key]?.value }
 
     mutating func insert(_ key: String, _ value: Value, limit: Int) {
+        changes &+= 1
         nextSerial += 1
         values[key] = (value, nextSerial)
         order.append((key, nextSerial))
@@ -156,7 +161,11 @@ struct AffinityBoundedTable<Value> {
     }
 
     @discardableResult
-    mutating func remove(_ key: String) -> Value? { values.removeValue(forKey: key)?.value }
+    mutating func remove(_ key: String) -> Value? {
+        guard let removed = values.removeValue(forKey: key) else { return nil }
+        changes &+= 1
+        return removed.value
+    }
 
     /// Live entries, oldest first.
     func ordered() -> [(key: String, value: Value)] {

@@ -68,6 +68,36 @@ final class AffinityMapTests: XCTestCase {
         XCTAssertTrue(restored.isDead(responseID: "resp_SECRETISH_2", now: now))
     }
 
+    func testAnUnchangedMapIsNotWrittenAgain() throws {
+        let directory = NSTemporaryDirectory() + "affinity-\(UUID().uuidString)"
+        try AtomicFile.ensureDirectory(directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/" + AffinityMap.snapshotFileName
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertTrue(try map.save(to: path, now: 0), "the first save writes, even an empty map")
+        map.record(responseID: "resp_1", entry: .init(accountIndex: 1, createdAt: 10))
+        XCTAssertTrue(try map.save(to: path, now: 20))
+        // Removed behind the map's back: an unchanged map does not notice, and does not write.
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertFalse(try map.save(to: path, now: 30))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        // Each kind of change writes again: a lookup that finds nothing changes nothing.
+        _ = map.lookup(responseID: "resp_absent", now: 30)
+        map.forget(responseID: "resp_absent")
+        XCTAssertFalse(try map.save(to: path, now: 30))
+        map.markDead(responseID: "resp_1", now: 40)
+        XCTAssertTrue(try map.save(to: path, now: 40))
+        XCTAssertTrue(map.isDead(responseID: "resp_1", now: 41))
+        XCTAssertFalse(try map.save(to: path, now: 41))
+        map.forget(responseID: "resp_2")
+        map.record(responseID: "resp_2", entry: .init(accountIndex: 0, createdAt: 50))
+        map.forget(responseID: "resp_2")
+        XCTAssertTrue(try map.save(to: path, now: 50), "a record and its removal are still two changes")
+        let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try reloaded.load(from: path, now: 50), 0)
+        XCTAssertTrue(reloaded.isDead(responseID: "resp_1", now: 50))
+    }
+
     func testSnapshotBytesAreTheDocumentedLayoutOldestFirst() {
         // The snapshot is written byte by byte rather than through `JSONEncoding.object`; it must still be exactly
         // the documented document, live items only, in insertion order, with keys that need escaping escaped.
