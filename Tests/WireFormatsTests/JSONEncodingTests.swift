@@ -20,6 +20,25 @@ final class JSONEncodingTests: XCTestCase {
         }
     }
 
+    func testRandomStringsRoundTripThroughFoundation() throws {
+        // Runs without escapes are appended whole; escapes may sit anywhere: first, last, adjacent, alone.
+        let alphabet: [Character] = [
+            "a", "Z", "0", " ", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "\u{7F}", "é", "😀", "/",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 2, 3, 17, 200] {
+            for _ in 0..<50 {
+                let input = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+                var out: [UInt8] = [0x5B]
+                JSONEncoding.appendString(input, to: &out)
+                out.append(0x5D)
+                let decoded = try JSONSerialization.jsonObject(with: Data(out)) as? [String]
+                XCTAssertEqual(decoded, [input], Fixtures.string(out))
+                XCTAssertFalse(out.contains { $0 < 0x20 }, "no raw control byte: \(Fixtures.string(out))")
+            }
+        }
+    }
+
     func testScalarsAndContainers() throws {
         XCTAssertEqual(Fixtures.string(JSONEncoding.int(-42)), "-42")
         XCTAssertEqual(Fixtures.string(JSONEncoding.double(1.5)), "1.5")
