@@ -195,17 +195,21 @@ extension ResponsesExchange {
             return (s.account, s.responseID, s.fullInput, s.inputIsComplete)
         }
         endAttempt(outcome: "success", error: nil)
-        let input = fullInput.map { $0[...] } ?? (inputIsComplete ? prepared.inputSlice : nil)
         // Storing a transcript digests the whole history and may deflate all of it: milliseconds for a large
         // one. Such a store, and the answer after it, run off the event loop (which serves every connection on
         // it). The answer still waits for the store, so a client's next turn always finds the transcript of
         // this one. A history up to `inlineTranscriptBytes` costs tens of microseconds, less than handing it
-        // to another thread and waking it (docs/benchmarks.md, sixth pass), so it is stored in place.
-        if responseID != nil, let input, input.count > Self.inlineTranscriptBytes {
+        // to another thread and waking it (docs/benchmarks.md, sixth pass), so it is stored in place. The
+        // body bounds the input without finding it, which may take a scan of the body.
+        let storesTranscript = responseID != nil && (fullInput != nil || inputIsComplete)
+        if storesTranscript, (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
             Self.completions.async { [self] in
+                // The request's own input is read from its body here, off the loop.
+                let input = fullInput.map { $0[...] } ?? prepared.inputSlice
                 recordAndAnswer(account: account, responseID: responseID, fullInput: input)
             }
         } else {
+            let input = storesTranscript ? fullInput.map { $0[...] } ?? prepared.inputSlice : nil
             recordAndAnswer(account: account, responseID: responseID, fullInput: input)
         }
     }

@@ -9,6 +9,13 @@ import XCTest
 final class AffinityMapTests: XCTestCase {
     private let pseudonymizer = try! Pseudonymizer(key: Array(0..<32))
 
+    /// A new directory of its own, and the snapshot path in it; the caller removes the directory.
+    private func snapshotPath() throws -> (directory: String, path: String) {
+        let directory = NSTemporaryDirectory() + "affinity-\(UUID().uuidString)"
+        try AtomicFile.ensureDirectory(directory)
+        return (directory, directory + "/" + AffinityMap.snapshotFileName)
+    }
+
     func testHitMissExpiredAndRecordedResults() {
         let results = Mutex<[String]>([])
         let map = AffinityMap(pseudonymizer: pseudonymizer, onLookup: { r in results.withLock { $0.append(r) } })
@@ -69,10 +76,8 @@ final class AffinityMapTests: XCTestCase {
     }
 
     func testAnUnchangedMapIsNotWrittenAgain() throws {
-        let directory = NSTemporaryDirectory() + "affinity-\(UUID().uuidString)"
-        try AtomicFile.ensureDirectory(directory)
+        let (directory, path) = try snapshotPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/" + AffinityMap.snapshotFileName
         let map = AffinityMap(pseudonymizer: pseudonymizer)
         XCTAssertTrue(try map.save(to: path, now: 0), "the first save writes, even an empty map")
         map.record(responseID: "resp_1", entry: .init(accountIndex: 1, createdAt: 10))
@@ -138,10 +143,8 @@ final class AffinityMapTests: XCTestCase {
     }
 
     func testSaveLoadThroughFileAndKeyMismatch() throws {
-        let directory = NSTemporaryDirectory() + "affinity-\(UUID().uuidString)"
-        try AtomicFile.ensureDirectory(directory)
+        let (directory, path) = try snapshotPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/" + AffinityMap.snapshotFileName
         let map = AffinityMap(pseudonymizer: pseudonymizer)
         XCTAssertEqual(try map.load(from: path, now: 0), 0, "no file yet")
         map.record(responseID: "resp_1", entry: .init(accountIndex: 3, createdAt: 10))
