@@ -81,11 +81,10 @@ extension AffinityMap {
         return restored
     }
 
-    /// Writes `snapshot(now:)` to `path` atomically (0600). Call periodically and at shutdown, off the
-    /// event loop.
-    /// Writes the snapshot to `path` unless nothing was recorded, forgotten or tombstoned since the last write:
-    /// an idle proxy would otherwise rewrite and fsync up to 6 MB every `continuitySnapshotSeconds`. Entries that
-    /// only expired meanwhile stay in the file; `restore` skips them. Returns whether it wrote.
+    /// Writes `snapshot(now:)` to `path` atomically (0600), unless nothing was recorded, forgotten or tombstoned
+    /// since the last write: an idle proxy would otherwise rewrite and fsync up to 6 MB every
+    /// `continuitySnapshotSeconds`. Entries that only expired meanwhile stay in the file; `restore` skips them.
+    /// Returns whether it wrote. Call periodically and at shutdown, off the event loop.
     @discardableResult
     public func save(to path: String, now: Int64) throws(AtomicFileError) -> Bool {
         let changes = state.withLock { $0.entries.changes &+ $0.tombstones.changes }
