@@ -142,8 +142,9 @@ extension ResponsesExchange {
     /// the attempt was abandoned.
     private func handleEvent(attempt: Int, _ block: [UInt8], into out: inout [UInt8]) -> Bool {
         let data = SSEEvent.parse(block: block)?.data ?? []
-        let summary = data.isEmpty ? nil : try? ResponseEventSummary(data: data)
-        guard let summary else {
+        // Scanned once: the summary and a finished item's bytes both come from `top`.
+        let top = data.isEmpty ? nil : try? JSONTopLevel.scan(object: data[...])
+        guard let top, let summary = try? ResponseEventSummary(top: top) else {
             // Comments and keepalives: forwarded once the stream is committed, dropped before.
             if prepared.clientStreaming, state.withLock({ $0.committed }) { out += block }
             return true
@@ -185,7 +186,7 @@ extension ResponsesExchange {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
         if summary.type == "response.output_item.done", let index = summary.outputIndex,
-            let item = (try? JSONTopLevel.scan(data))?.rawValue(forKey: "item")
+            let item = top.rawValue(forKey: "item")
         {
             state.withLock { $0.outputItems.append((index: index, item: Array(item))) }
         }
