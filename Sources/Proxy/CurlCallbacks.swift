@@ -12,18 +12,6 @@ enum CurlCallbacks {
         return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
     }
 
-    static let read: curl_read_callback = { buffer, size, count, context in
-        guard let context, let buffer else { return Int(CURL_READFUNC_ABORT) }
-        let transfer = Unmanaged<CurlEasyTransfer>.fromOpaque(context).takeUnretainedValue()
-        return transfer.readBody(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
-    }
-
-    static let seek: curl_seek_callback = { context, offset, origin in
-        guard let context else { return CURL_SEEKFUNC_FAIL }
-        let transfer = Unmanaged<CurlEasyTransfer>.fromOpaque(context).takeUnretainedValue()
-        return transfer.seekBody(to: Int(offset), origin: origin)
-    }
-
     static let header: curl_write_callback = { data, size, count, context in
         guard let context else { return 0 }
         let transfer = Unmanaged<CurlEasyTransfer>.fromOpaque(context).takeUnretainedValue()

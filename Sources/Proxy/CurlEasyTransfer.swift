@@ -16,9 +16,10 @@ final class CurlEasyTransfer {
 
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    /// The request body, shared with the caller's buffer (no copy); libcurl reads it through `readBody`.
+    /// The request body, shared with the caller's buffer (no copy). libcurl reads it in place
+    /// (`CURLOPT_POSTFIELDS`) until the handle is reset: the array is never mutated, so its storage does not
+    /// move, and this object keeps it alive until `release()`, which runs after libcurl let go of the handle.
     private let body: [UInt8]
-    private var bodyOffset = 0
     private var parser = UpstreamHeadParser()
     private(set) var status: Int?
     private(set) var bytesReceived = 0
@@ -82,25 +83,6 @@ final class CurlEasyTransfer {
             isPaused = true
             return Int(CURL_WRITEFUNC_PAUSE)
         }
-    }
-
-    /// Copies the next part of the request body into libcurl's upload buffer.
-    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let count = min(buffer.count, body.count - bodyOffset)
-        guard count > 0 else { return 0 }
-        body.withUnsafeBytes { bytes in
-            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[bodyOffset..<bodyOffset + count]))
-        }
-        bodyOffset += count
-        return count
-    }
-
-    /// Rewinds the body (libcurl resends it when a reused connection turned out closed). Only absolute seeks
-    /// within the body are possible.
-    func seekBody(to offset: Int, origin: Int32) -> Int32 {
-        guard origin == SEEK_SET, offset >= 0, offset <= body.count else { return CURL_SEEKFUNC_CANTSEEK }
-        bodyOffset = offset
-        return CURL_SEEKFUNC_OK
     }
 
     /// A response without a parsable head (should not happen with HTTP/1.1+) still gets one, from libcurl.
@@ -234,21 +216,21 @@ final class CurlEasyTransfer {
             let code = sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0)
             return code == CURLE_OK ? sl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "") : code
         }
-        // The body is read from the caller's buffer (`readBody`) instead of copied into libcurl
-        // (`COPYPOSTFIELDS`): one copy of every in-flight request body less, which at a thousand concurrent
-        // Codex histories is most of the proxy's memory. A seek function lets libcurl resend it.
+        // libcurl reads the body where it is (`POSTFIELDS`, not `COPYPOSTFIELDS`: no copy of an in-flight
+        // history stays with the handle) and rewinds it itself to resend on a dead reused connection. A body
+        // under 64 KiB goes out in the same send as the request head: a read callback took one readiness round
+        // per upload buffer, three more sends and loop turns for a 48 KB history (docs/benchmarks.md, sixth pass).
         var result = CURLE_OK
         func apply(_ code: CURLcode) { if result == CURLE_OK { result = code } }
-        let context = Unmanaged.passUnretained(self).toOpaque()
         apply(sl_easy_setopt_long(handle, CURLOPT_POST, 1))
-        apply(sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
-        apply(sl_easy_setopt_read_function(handle, CURLOPT_READFUNCTION, CurlCallbacks.read))
-        apply(sl_easy_setopt_pointer(handle, CURLOPT_READDATA, context))
-        apply(sl_easy_setopt_seek_function(handle, CurlCallbacks.seek))
-        apply(sl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, context))
-        // libcurl's smallest upload buffer (its default is 64 KiB per handle, kept while the transfer runs).
-        // A 48 KB body then takes a few readiness rounds instead of one: measured at about 0.1 ms at
-        // concurrency 1, against 36 MB less with 1000 streams open (docs/benchmarks.md).
+        apply(sl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        apply(
+            body.withUnsafeBytes { bytes in
+                sl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            }
+        )
+        // libcurl's smallest upload buffer (its default is 64 KiB per handle, kept while the transfer runs),
+        // through which it sends a body of 64 KiB or more: 36 MB less with 1000 streams open (docs/benchmarks.md).
         apply(sl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 16 * 1024))
         return result
     }

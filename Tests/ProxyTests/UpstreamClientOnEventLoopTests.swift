@@ -47,6 +47,9 @@ final class UpstreamClientOnEventLoopTests: UpstreamClientTests {
     override func testBodyIsResentWhenAReusedConnectionDiesUnderTheRequest() async throws {
         try await super.testBodyIsResentWhenAReusedConnectionDiesUnderTheRequest()
     }
+    override func testSmallBodyIsResentWhenAReusedConnectionDiesUnderTheRequest() async throws {
+        try await super.testSmallBodyIsResentWhenAReusedConnectionDiesUnderTheRequest()
+    }
     override func testConnectionRefusedFailsPromptlyAsConnectFailed() throws {
         try super.testConnectionRefusedFailsPromptlyAsConnectFailed()
     }
