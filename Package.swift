@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "CSightlineSys"),
 
         // Libraries that know nothing of proxies.
-        .target(name: "LogRedaction", dependencies: ["CZlib"]),
+        .target(name: "LogRedaction", dependencies: ["CZlib", "CSightlineSys"]),
         .target(name: "Metrics", dependencies: ["CZlib"]),
 
         // Wire-level building blocks shared by the proxy and the simulator.

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 int sl_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
@@ -139,3 +140,17 @@ uint32_t sl_epollrdhup(void) { return EPOLLRDHUP; }
 uint32_t sl_epollhup(void) { return EPOLLHUP; }
 uint32_t sl_epollerr(void) { return EPOLLERR; }
 uint32_t sl_epollet(void) { return EPOLLET; }
+
+int sl_getrandom(void *buf, size_t len) {
+    uint8_t *bytes = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom(bytes + done, len - done, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}

@@ -75,7 +75,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// A new trace with random ids; flags sampled and random-trace-id.
     public static func newRoot() -> TraceContext {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedSystemRandom()
         return newRoot(using: &generator)
     }
 
@@ -91,7 +91,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// The same trace with a new span id; flags and `tracestate` are kept.
     public func child() -> TraceContext {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedSystemRandom()
         return child(using: &generator)
     }
 

@@ -1,6 +1,7 @@
-/* Glibc gaps for Swift: epoll (its struct is packed on x86_64), accept4, eventfd, socket options. */
+/* Glibc gaps for Swift: epoll (its struct is packed on x86_64), accept4, eventfd, socket options, getrandom. */
 #ifndef CSIGHTLINESYS_H
 #define CSIGHTLINESYS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -47,4 +48,8 @@ uint32_t sl_epollrdhup(void);
 uint32_t sl_epollhup(void);
 uint32_t sl_epollerr(void);
 uint32_t sl_epollet(void);
+/* Fills buf with len bytes from the kernel's CSPRNG (getrandom(2), retried on EINTR and short reads).
+   Returns 0 or -errno. */
+int sl_getrandom(void *buf, size_t len);
+
 #endif
