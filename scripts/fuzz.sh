@@ -86,14 +86,15 @@ build() {
         commit_stamp c-shim
     fi
     # Independent modules compile in parallel (a cold build is most of a short run's time).
-    # HTTPServer imports LogRedaction (SHA-1 for the WebSocket handshake), so it waits for it.
-    (build_module LogRedaction -Onone -I Sources/CZlib -- Sources/LogRedaction/*.swift \
+    # HTTPServer imports LogRedaction (SHA-1 for the WebSocket handshake), so it waits for it. LogRedaction
+    # imports the C shim (getrandom for trace ids).
+    (build_module LogRedaction -Onone -I "$out/cmods/CSightlineSys" -I Sources/CZlib -- Sources/LogRedaction/*.swift \
         && build_module HTTPServer -O -I "$out/cmods/CSightlineSys" -I Sources/CZlib -- Sources/HTTPServer/*.swift) &
     local p1=$!
     build_module WireFormats -O -I Sources/CZstd -- Sources/WireFormats/*.swift || return 1
     wait $p1 || return 1
     # Only the configuration files of Proxy: the rest needs libcurl, a server and every other module.
-    build_module Proxy -O -I Sources/CZlib -- Sources/Proxy/ProxyConfiguration.swift Sources/Proxy/ProxyConfiguration+JSON.swift || return 1
+    build_module Proxy -O -I "$out/cmods/CSightlineSys" -I Sources/CZlib -- Sources/Proxy/ProxyConfiguration.swift Sources/Proxy/ProxyConfiguration+JSON.swift || return 1
 
     local t harness deps
     for t in "${targets[@]}"; do
@@ -104,7 +105,7 @@ build() {
             sse) harness=SSEFuzz; deps="WireFormats" ;;
             json) harness=JSONFuzz; deps="WireFormats" ;;
             response_event) harness=ResponseEventFuzz; deps="WireFormats" ;;
-            config) harness=ConfigFuzz; deps="Proxy LogRedaction" ;;
+            config) harness=ConfigFuzz; deps="Proxy LogRedaction CSightlineSys" ;;
             zstd) harness=ZstdFuzz; deps="WireFormats" ;;
         esac
         local objects=() d
