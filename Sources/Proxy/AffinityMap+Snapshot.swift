@@ -13,7 +13,7 @@ extension AffinityMap {
     /// account preference and the tombstones remain useful).
     /// Written straight into one buffer: the map holds up to `maximumEntries` (100 000) anchors, and building
     /// each entry as its own small arrays (`JSONEncoding.object`) was several allocations per entry on every
-    /// save, 6% of a busy proxy's CPU (docs/benchmarks.md, sixth pass).
+    /// save, 6% of a busy proxy's user CPU in one probe (docs/benchmarks.md, sixth pass).
     public func snapshot(now: Int64) -> [UInt8] {
         let (entries, tombstones) = state.withLock { ($0.entries.ordered(), $0.tombstones.ordered()) }
         var out: [UInt8] = []

@@ -104,8 +104,8 @@ final class AffinityMapTests: XCTestCase {
     }
 
     func testSnapshotBytesAreTheDocumentedLayoutOldestFirst() {
-        // The snapshot is written byte by byte rather than through `JSONEncoding.object`; it must still be exactly
-        // the documented document, live items only, in insertion order, with keys that need escaping escaped.
+        // The snapshot is written into one buffer rather than through `JSONEncoding.object`; it must still be
+        // exactly the documented document: live items only, in insertion order. (Escapes: JSONEncodingTests.)
         let map = AffinityMap(pseudonymizer: pseudonymizer, ttl: 100)
         map.record(responseID: "resp_a", entry: .init(accountIndex: 2, createdAt: 950))
         map.record(responseID: "resp_expired", entry: .init(accountIndex: 1, createdAt: 899))

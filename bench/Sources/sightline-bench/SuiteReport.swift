@@ -74,11 +74,14 @@ struct SuiteReport {
         return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
-    /// Sightline's CPU per request over nginx's in one interleaved round; nil if either has no figure.
-    func interleavedRatio(_ round: [String: Suite.Cell]) -> Double? {
+    /// Sightline's CPU per request over nginx's in one interleaved round (`part`: all of it, or its user or kernel
+    /// time); nil if either has no figure.
+    func interleavedRatio(_ round: [String: Suite.Cell], _ part: (Suite.Cell?) -> Double?) -> Double? {
         let (ng, sl) = (Suite.interleavedPeers[0], Suite.interleavedPeers[1])
-        return cpuPer1000(round[sl]).flatMap { x in cpuPer1000(round[ng]).map { x / $0 } }
+        return part(round[sl]).flatMap { x in part(round[ng]).map { x / $0 } }
     }
+
+    func interleavedRatio(_ round: [String: Suite.Cell]) -> Double? { interleavedRatio(round, cpuPer1000) }
 
     /// The median, min and max of `interleavedRatio` over the rounds that have one.
     func interleavedRatios() -> (median: Double, min: Double, max: Double)? {
@@ -104,9 +107,7 @@ struct SuiteReport {
             md += "| \(fmt(kernelPer1000(r[ng]), 3)) | \(fmt(kernelPer1000(r[sl]), 3)) |\n"
         }
         md += "\nMedian ratio \(fmt(median, 2))× (range \(fmt(low, 2))–\(fmt(high, 2))×)."
-        let ratios = { (part: (Suite.Cell?) -> Double?) in
-            Self.median(suite.interleaved.compactMap { r in part(r[sl]).flatMap { x in part(r[ng]).map { x / $0 } } })
-        }
+        let ratios = { part in Self.median(suite.interleaved.compactMap { interleavedRatio($0, part) }) }
         if let user = ratios(userPer1000), let kernel = ratios(kernelPer1000) {
             md += " Median user-space ratio \(fmt(user, 2))×, kernel ratio \(fmt(kernel, 2))×."
         }
