@@ -22,4 +22,28 @@ final class QuotaSignalTests: XCTestCase {
         XCTAssertNil(q.usedRatio)
         XCTAssertEqual(QuotaSignal.parse(headers: [("x-codex-primary-used-percent", "250")]).usedRatio, 1)
     }
+
+    func testNamesFoldCaseAndMustMatchWhole() {
+        let q = QuotaSignal.parse(headers: [
+            ("X-CODEX-SECONDARY-WINDOW-MINUTES", "10080"), ("x-codex-primary-used-percentage", "50"),
+            ("x-codex-primary-used-percen", "60"), ("x-codex-", "1"), ("x-codex-primary-reset-at-x", "5"),
+            ("y-codex-primary-used-percent", "70"),
+        ])
+        XCTAssertEqual(q.secondary.windowMinutes, 10080)
+        XCTAssertNil(q.primary.usedRatio, "a longer, shorter or differently prefixed name is another header")
+        XCTAssertNil(q.primary.resetAt)
+    }
+
+    func testValuesAreFiniteNumbersBetweenBlanks() {
+        XCTAssertEqual(
+            QuotaSignal.parse(headers: [("x-codex-primary-reset-at", " \t1700000000 ")]).resetAt,
+            1_700_000_000
+        )
+        for bad in ["nan", "inf", "-infinity", "", "  ", "4 2", "42%"] {
+            XCTAssertNil(
+                QuotaSignal.parse(headers: [("x-codex-primary-used-percent", bad)]).usedRatio,
+                "value \(bad.debugDescription)"
+            )
+        }
+    }
 }
