@@ -9,7 +9,10 @@ enum CurlRequestHeaders {
     static func lines(for headers: [(String, String)], hasBody: Bool) -> [String] {
         var lines: [String] = []
         lines.reserveCapacity(headers.count + 3)
-        var seen = Set<String>()
+        // Three flags, not a set of every name: hashing each header name cost more than building its line.
+        var hasAccept = false
+        var hasExpect = false
+        var hasContentType = false
         for (name, value) in headers {
             // Bytes, not Characters: "\r\n" is a single Character and would slip past a Character test.
             guard isValidName(name), !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
@@ -17,12 +20,17 @@ enum CurlRequestHeaders {
             }
             let lower = name.foldedForHeaders
             if lower == "content-length" || lower == "transfer-encoding" { continue }
-            seen.insert(lower)
-            lines.append(value.isEmpty ? "\(name);" : "\(name): \(value)")
+            switch lower {
+            case "accept": hasAccept = true
+            case "expect": hasExpect = true
+            case "content-type": hasContentType = true
+            default: break
+            }
+            lines.append(value.isEmpty ? name + ";" : name + ": " + value)
         }
-        if !seen.contains("accept") { lines.append("Accept:") }
-        if !seen.contains("expect") { lines.append("Expect:") }
-        if hasBody && !seen.contains("content-type") { lines.append("Content-Type:") }
+        if !hasAccept { lines.append("Accept:") }
+        if !hasExpect { lines.append("Expect:") }
+        if hasBody && !hasContentType { lines.append("Content-Type:") }
         return lines
     }
 
