@@ -288,7 +288,8 @@ final class TranscriptCacheTests: XCTestCase {
     }
 
     /// Random stores, reads and removals over a small budget: whatever is held expands exactly, a held link's
-    /// parent is held, and what the cache reports adds up (the LRU list and the entries agree).
+    /// parent is held, what the cache reports adds up (the LRU list and the entries agree), and the LRU order is
+    /// the one a simple model of it gives.
     func testRandomUseKeepsChainsAndTheListConsistent() {
         let output = bytes("[]")
         let reports = Mutex<[TranscriptCache.Usage]>([])
@@ -300,7 +301,9 @@ final class TranscriptCacheTests: XCTestCase {
         // Picked from sorted ids: a dictionary's order changes with every process's hash seed, and the seeded
         // run must take the same path each time (one seed reached no eviction under a 16 KB budget).
         func storedIDs() -> [String] { stored.keys.sorted() }
+        var model: [String] = []
         for step in 0..<400 {
+            var used: String?
             let roll = generator.next() % 10
             if roll < 5, case let session = Int(generator.next() % 4), next[session] < turns.count {
                 let id = "s\(session)t\(next[session])"
@@ -314,8 +317,10 @@ final class TranscriptCacheTests: XCTestCase {
                 stored[id] = next[session]
                 next[session] += 1
                 XCTAssertTrue(cache.contains(id), "step \(step): the newest entry is held")
+                used = id
             } else if roll < 8, let id = storedIDs().randomElement(using: &generator), cache.contains(id) {
                 XCTAssertEqual(cache.expandedInput(for: id), turns[stored[id]!], "step \(step): \(id)")
+                used = id
             } else if let id = storedIDs().randomElement(using: &generator) {
                 cache.remove(id)
                 XCTAssertFalse(cache.contains(id))
@@ -329,6 +334,19 @@ final class TranscriptCacheTests: XCTestCase {
                 let parent = String(id[..<id.lastIndex(of: "t")!]) + "t\(n - 1)"
                 XCTAssertTrue(cache.contains(parent), "step \(step): \(id) links to \(parent)")
             }
+            // The list's order is the model's: marking an entry used moves its chain to the front, first entry
+            // first; removals and evictions keep the others' order. This holds `touchChain`'s splice to the
+            // walk it replaced.
+            if let id = used, let depth = cache.chainDepth(of: id), let n = stored[id] {
+                let session = id[..<id.lastIndex(of: "t")!]
+                for k in (0...depth).reversed() {
+                    let key = "\(session)t\(n - k)"
+                    model.removeAll { $0 == key }
+                    model.insert(key, at: 0)
+                }
+            }
+            model.removeAll { !cache.contains($0) }
+            XCTAssertEqual(cache.recencyOrder(), model, "step \(step)")
         }
         for (id, n) in stored where cache.contains(id) { XCTAssertEqual(cache.expandedInput(for: id), turns[n], id) }
         XCTAssertEqual(reports.withLock { $0.last?.entries }, cache.count)
