@@ -4,6 +4,8 @@
 #
 #   bench/profile.sh [requests=300] [concurrency=10] [body-bytes=51200]
 #
+# SL_BIN=path profiles another sightline binary (a saved build, for a before/after) with this tree's simulator.
+#
 # Writes bench/work/profile-<time>/callgrind.out and prints the top functions (inclusive and self) and
 # instructions per request. Run it on its own, not during bench/run.sh. Loopback only, bounded by `requests`.
 set -euo pipefail
@@ -37,7 +39,7 @@ cat >"$WORK/sightline.json" <<EOF
 EOF
 chmod 600 "$WORK/sightline.json"  # the proxy refuses a readable config that holds inline credentials
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --separate-threads=no \
-    "$BIN/sightline" serve --config "$WORK/sightline.json" >"$WORK/valgrind.log" 2>&1 &
+    "${SL_BIN:-$BIN/sightline}" serve --config "$WORK/sightline.json" >"$WORK/valgrind.log" 2>&1 &
 SL_PID=$!; STARTED+=("$SL_PID")
 for _ in $(seq 600); do grep -q '"proxy listening"' "$WORK/sightline.log" 2>/dev/null && break; sleep 0.1; done
 "$BIN/sightline-bench" load --port $SL_PORT --concurrency "$CONCURRENCY" --requests "$REQUESTS" \
