@@ -10,7 +10,8 @@
 # input that did it is kept under Tests/Fuzz/crashes/<target>/ for triage (replay: .build-fuzz/bin/<target> FILE).
 #
 # The module sources are compiled with swiftc directly (-sanitize=fuzzer,address, -enable-testing so the
-# harnesses reach internal parsers) into .build-fuzz/, and rebuilt only when a source file or flag changes.
+# harnesses reach internal parsers) into .build-fuzz/, and rebuilt only when a source file or flag changes, its own
+# or one of a module it imports.
 # New inputs libFuzzer finds go to .build-fuzz/corpus/<target>/ (not committed); the committed seeds are read
 # only. To grow the committed corpus, merge: .build-fuzz/bin/T -merge=1 Tests/Fuzz/corpus/T .build-fuzz/corpus/T
 set -uo pipefail
@@ -61,13 +62,30 @@ fresh() {
 }
 commit_stamp() { mv "$out/$1.stamp.next" "$out/$1.stamp"; }
 
+# What else a module's build reads: the stamps of the modules and the C shim it imports (a stamp is the hash of
+# that build's own inputs, its dependencies' stamps included, so a change below rebuilds everything above it),
+# and the headers of the system-library modules it sees.
+declare -A module_inputs=(
+    [LogRedaction]="c-shim.stamp Sources/CZlib"
+    [HTTPServer]="c-shim.stamp module-LogRedaction.stamp Sources/CZlib"
+    [WireFormats]="Sources/CZstd"
+    [Proxy]="c-shim.stamp module-LogRedaction.stamp Sources/CZlib"
+)
+
 # A Swift module from a list of files: .swiftmodule in $mods, one object in $objs.
 build_module() {
     local name="$1" opt="$2"; shift 2
     local extra=()
     while [ "$1" != "--" ]; do extra+=("$1"); shift; done
     shift
-    if fresh "module-$name" "$opt" "$@"; then return 0; fi
+    local inputs=() i
+    for i in ${module_inputs[$name]-}; do
+        case "$i" in
+            *.stamp) inputs+=("$out/$i") ;;
+            *) inputs+=("$i"/*) ;;
+        esac
+    done
+    if fresh "module-$name" "$opt" "${extra[@]}" "${inputs[@]}" "$@"; then return 0; fi
     echo "fuzz: compiling module $name ($# files)"
     swiftc "${swiftflags[@]}" "$opt" -enable-testing -module-name "$name" -wmo -emit-module \
         -emit-module-path "$mods/$name.swiftmodule" -c -o "$objs/$name.o" -I "$mods" "${extra[@]}" "$@" \
