@@ -35,6 +35,11 @@ final class Suite {
     /// The peers and scenario of the interleaved rounds: the CPU target's pair, on the unpaced load.
     static let interleavedPeers = ["nginx", "sightline"]
     static let interleavedScenario = "c50-50k-sat"
+    /// One entry per latency round (`runLatencyRounds`): peer name → cell.
+    var latencyRounds: [[String: Cell]] = []
+    /// The peers and scenario of the latency rounds: the c=1 target's, with direct as the floor of each round.
+    static let latencyPeers = ["direct", "nginx", "sightline"]
+    static let latencyScenario = "c1-50k"
     /// Set when the run had to stop early (the upstream died): the report says so at the top.
     var aborted: String?
     let baseHeaders: [(String, String)] = [
@@ -112,6 +117,7 @@ final class Suite {
             }
         }
         runInterleaved(body: bodies[51_200]!)
+        runLatencyRounds(body: bodies[51_200]!)
         if !skipMicro {
             log("micro-benchmarks")
             micro = MicroBenchmarks.runAll(scale: full ? 1 : 0.3)
@@ -151,6 +157,39 @@ final class Suite {
                     .joined(separator: ", ")
             )
             interleaved.append(row)
+        }
+    }
+
+    /// The c=1 target's scenario again, direct, nginx and Sightline taking turns round by round (the order
+    /// rotates, so each takes each place equally often). A proxy's added p50 at c=1 is a tenth of a
+    /// millisecond against a direct p50 above one, and direct's own p50 moved by more than that between the
+    /// main pass's cells, minutes apart; within a round the three run seconds apart.
+    func runLatencyRounds(body: [UInt8]) {
+        guard aborted == nil, let s = scenarios.first(where: { $0.id == Self.latencyScenario }) else { return }
+        let trio = Self.latencyPeers.compactMap { name in peers.first { $0.name == name } }
+        guard trio.count == Self.latencyPeers.count, trio.first?.name == "direct" else { return }
+        guard setPace(nil) else {
+            aborted = "the simulator did not clear the pacing before the latency rounds; they are missing"
+            return log(aborted!)
+        }
+        for round in 0..<(full ? 15 : 9) {
+            var row: [String: Cell] = [:]
+            let shift = round % trio.count
+            for peer in trio[shift...] + trio[..<shift] {
+                guard kill(simulatorPID, 0) == 0 else {
+                    aborted = "the simulator exited during latency round \(round + 1); later rounds are missing"
+                    return log(aborted!)
+                }
+                let r = load(peer, s, body: body, round: round)
+                row[peer.name] = Cell(result: r, cpu: nil, simulatorCPU: 0)
+                usleep(100_000)
+            }
+            log(
+                "latency round \(round + 1): "
+                    + trio.map { "\($0.name) ttfb p50 \(fmt(Percentiles.ms(row[$0.name]!.result.ttfb, 50), 3)) ms" }
+                    .joined(separator: ", ")
+            )
+            latencyRounds.append(row)
         }
     }
 

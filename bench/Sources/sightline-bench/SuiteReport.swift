@@ -17,6 +17,7 @@ struct SuiteReport {
         if !notes.isEmpty { md += "## Notes\n\n" + notes.map { "- \($0)\n" }.joined() + "\n" }
         md += targets() + "\n"
         md += interleavedTable()
+        md += latencyRoundsTable()
         md += bridges()
         md += "## Latency and throughput\n\n"
         md += "Latencies in ms, timed per request by the load client (nearest-rank percentiles of real samples). "
@@ -114,6 +115,55 @@ struct SuiteReport {
         return md + "\n\n"
     }
 
+    /// `peer`'s percentile minus direct's within one latency round, in ms.
+    func roundAdded(
+        _ round: [String: Suite.Cell],
+        _ peer: String,
+        _ kp: KeyPath<LoadResult, [UInt64]> = \.ttfb
+    ) -> Double? {
+        guard let a = round[peer].flatMap({ Percentiles.ms($0.result[keyPath: kp], 50) }),
+            let b = round["direct"].flatMap({ Percentiles.ms($0.result[keyPath: kp], 50) })
+        else { return nil }
+        return a - b
+    }
+
+    /// The median over the latency rounds of `roundAdded`, with its range.
+    func roundAddedMedian(
+        _ peer: String,
+        _ kp: KeyPath<LoadResult, [UInt64]> = \.ttfb
+    ) -> (median: Double, min: Double, max: Double)? {
+        let values = suite.latencyRounds.compactMap { roundAdded($0, peer, kp) }.sorted()
+        guard let first = values.first, let last = values.last, let median = Self.median(values) else { return nil }
+        return (median, first, last)
+    }
+
+    func latencyRoundsTable() -> String {
+        guard !suite.latencyRounds.isEmpty else { return "" }
+        let proxies = Suite.latencyPeers.filter { $0 != "direct" }
+        var md = "## Latency rounds (c=1 target)\n\n"
+        md += "\(Suite.latencyScenario) again after the main pass, \(Suite.latencyPeers.joined(separator: ", ")) "
+        md += "taking turns (the order rotates each round). *added* = the peer's p50 minus direct's p50 in the same "
+        md += "round, in ms.\n\n"
+        md +=
+            "| Round | direct TTFB p50 | "
+            + proxies.map { "\($0) added TTFB p50 | \($0) added 1st ev p50" }
+            .joined(separator: " | ") + " |\n"
+        md += "|---|---|" + String(repeating: "---|---|", count: proxies.count) + "\n"
+        for (i, r) in suite.latencyRounds.enumerated() {
+            md += "| \(i + 1) | \(fmt(r["direct"].flatMap { Percentiles.ms($0.result.ttfb, 50) }, 3)) | "
+            md +=
+                proxies.map { "\(fmt(roundAdded(r, $0), 3)) | \(fmt(roundAdded(r, $0, \.firstEvent), 3))" }
+                .joined(separator: " | ") + " |\n"
+        }
+        md += "\n"
+        for peer in proxies {
+            guard let t = roundAddedMedian(peer), let e = roundAddedMedian(peer, \.firstEvent) else { continue }
+            md += "\(peer): median added TTFB p50 \(fmt(t.median, 3)) ms (range \(fmt(t.min, 3)) to \(fmt(t.max, 3))), "
+            md += "first event \(fmt(e.median, 3)) ms (range \(fmt(e.min, 3)) to \(fmt(e.max, 3))). "
+        }
+        return md + "\n\n"
+    }
+
     func targets() -> String {
         var md = "## Targets (issue #8)\n\n| Target | Goal | Sightline | Reference | Met |\n|---|---|---|---|---|\n"
         func row(_ name: String, _ goal: String, _ value: String, _ ref: String, _ met: Bool?) {
@@ -156,6 +206,16 @@ struct SuiteReport {
                     v.map { $0 <= limit }
                 )
             }
+        }
+        for (what, kp) in [("TTFB", \LoadResult.ttfb), ("first event", \LoadResult.firstEvent)] {
+            guard let v = roundAddedMedian(sl, kp) else { continue }
+            row(
+                "Added \(what) p50 at c=1 (50 KB, median of \(suite.latencyRounds.count) latency rounds)",
+                "≤ 0.05 ms",
+                "\(fmt(v.median, 3)) ms",
+                "nginx \(fmt(roundAddedMedian("nginx", kp)?.median, 3)) ms",
+                v.median <= 0.05
+            )
         }
         let m = suite.memory[sl], mn = suite.memory["nginx"]
         row("RSS at rest", "≤ 40 MB", mb(m?.atRest), "nginx \(mb(mn?.atRest))", m.map { $0.atRest <= 40 << 20 })
