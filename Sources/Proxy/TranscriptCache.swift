@@ -375,8 +375,9 @@ public final class TranscriptCache: Sendable {
     ///
     /// When the parent's chain already lies in the list as one run in order (parent, its parent, …, the
     /// first entry), as it does from its own `touchChain` until a branch of the same tree is marked, the run
-    /// moves to the head in one splice: relinking each of 32 links retained and released about 200
-    /// references per stored turn (docs/benchmarks.md, seventh pass). The result is the same list order.
+    /// moves to the head in one splice instead of being relinked link by link (up to 32 of them), whose
+    /// reference counting alone was 1.2 % of user CPU in a perf probe (docs/benchmarks.md, seventh pass). The
+    /// result is the same list order.
     private func touchChain(_ entry: Entry, _ state: inout State) {
         if let parent = entry.parent {
             if let first = Self.orderedRunEnd(from: parent) {
