@@ -170,15 +170,20 @@ struct SuiteReport {
             md += "| \(name) | \(goal) | \(value) | \(ref) | \(met.map { $0 ? "yes" : "**no**" } ?? "n/a") |\n"
         }
         let sl = "sightline"
+        // A single-pass row whose target the same run also measured in rounds (the peers taking turns) keeps
+        // its figure for continuity but no verdict: its two sides ran minutes apart, and in one run the
+        // unpaired c=1 figure read "met" while every round put Sightline 0.12-0.19 ms above direct.
+        let paired = (cpu: interleavedRatios() != nil, latency: !suite.latencyRounds.isEmpty)
         for sid in ["c50-50k-sat", "c200-50k"] {
             let a = cpuPer1000(cell(sid, sl)), b = cpuPer1000(cell(sid, "nginx"))
             let ratio = a.flatMap { x in b.map { x / $0 } }
+            let single = sid == Suite.interleavedScenario && paired.cpu
             row(
-                "CPU per request vs nginx (\(sid))",
+                "CPU per request vs nginx (\(sid)\(single ? ", single pass" : ""))",
                 "≤ 1.5×",
                 "\(fmt(a, 3)) s/1000 req (\(fmt(ratio, 2))×)",
                 "nginx \(fmt(b, 3)) s/1000 req",
-                ratio.map { $0 <= 1.5 }
+                single ? nil : ratio.map { $0 <= 1.5 }
             )
         }
         if let (median, _, _) = interleavedRatios() {
@@ -195,7 +200,9 @@ struct SuiteReport {
         // before committing); for it TTFB is the first event. The first event is what a client waits for,
         // so both are shown.
         for (sid, p, goal, limit) in [("c1-50k", 50.0, "≤ 0.05 ms", 0.05), ("c200-50k", 99.0, "≤ 3 ms", 3.0)] {
-            let label = sid == "c1-50k" ? "at c=1 (50 KB)" : "at c=200 (50 KB, paced)"
+            let single = sid == Suite.latencyScenario && paired.latency
+            let label =
+                sid == "c1-50k" ? "at c=1 (50 KB\(single ? ", single pass" : ""))" : "at c=200 (50 KB, paced)"
             for (what, kp) in [("TTFB", \LoadResult.ttfb), ("first event", \LoadResult.firstEvent)] {
                 let v = added(sid, sl, p, kp)
                 row(
@@ -203,7 +210,7 @@ struct SuiteReport {
                     goal,
                     "\(fmt(v, 3)) ms",
                     "nginx \(fmt(added(sid, "nginx", p, kp), 3)) ms",
-                    v.map { $0 <= limit }
+                    single ? nil : v.map { $0 <= limit }
                 )
             }
         }
