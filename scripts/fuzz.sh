@@ -10,8 +10,8 @@
 # input that did it is kept under Tests/Fuzz/crashes/<target>/ for triage (replay: .build-fuzz/bin/<target> FILE).
 #
 # The module sources are compiled with swiftc directly (-sanitize=fuzzer,address, -enable-testing so the
-# harnesses reach internal parsers) into .build-fuzz/, and rebuilt only when a source file or flag changes, its own
-# or one of a module it imports.
+# harnesses reach internal parsers) into .build-fuzz/, and rebuilt only when a source file or flag changes: the
+# module's own, or those of a module it imports.
 # New inputs libFuzzer finds go to .build-fuzz/corpus/<target>/ (not committed); the committed seeds are read
 # only. To grow the committed corpus, merge: .build-fuzz/bin/T -merge=1 Tests/Fuzz/corpus/T .build-fuzz/corpus/T
 set -uo pipefail
