@@ -18,9 +18,8 @@ enum CurlRequestHeaders {
             guard isValidName(name), !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 continue
             }
-            let lower = name.foldedForHeaders
-            if lower == "content-length" || lower == "transfer-encoding" { continue }
-            switch lower {
+            switch name.foldedForHeaders {
+            case "content-length", "transfer-encoding": continue
             case "accept": hasAccept = true
             case "expect": hasExpect = true
             case "content-type": hasContentType = true

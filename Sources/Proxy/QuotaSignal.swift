@@ -71,39 +71,17 @@ struct QuotaSignal: Equatable, Sendable {
         private static let prefix = Array("x-codex-".utf8)
 
         init?(_ header: String) {
-            var header = header
-            let found = header.withUTF8 { name -> Field? in
-                guard name.count > Self.prefix.count, Self.foldedEqual(name[0..<Self.prefix.count], Self.prefix[...])
-                else { return nil }
-                return Self.table.first { $0.name.count == name.count && Self.foldedEqual(name[...], $0.name[...]) }?
-                    .field
-            }
-            guard let found else { return nil }
-            self = found
-        }
-
-        /// ASCII case-insensitive equality against a lowercase `expected` of the same length.
-        private static func foldedEqual(
-            _ bytes: Slice<UnsafeBufferPointer<UInt8>>,
-            _ expected: ArraySlice<UInt8>
-        )
-            -> Bool
-        {
-            zip(bytes, expected).allSatisfy { b, e in
-                (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) == e
-            }
+            let name = header.utf8
+            guard name.count > Self.prefix.count, name.prefix(Self.prefix.count).equalsFolded(Self.prefix),
+                let found = Self.table.first(where: { name.equalsFolded($0.name) })
+            else { return nil }
+            self = found.field
         }
     }
 
     /// A finite number between optional spaces or tabs.
     private static func number(_ value: String) -> Double? {
-        let bytes = value.utf8
-        var start = bytes.startIndex
-        var end = bytes.endIndex
-        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        while start < end, blank(bytes[start]) { start = bytes.index(after: start) }
-        while end > start, blank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
-        guard start < end, let v = Double(Substring(bytes[start..<end])), v.isFinite else { return nil }
+        guard let v = Double(Substring(value.utf8[...].trimmingBlanks)), v.isFinite else { return nil }
         return v
     }
 }

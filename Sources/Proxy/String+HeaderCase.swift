@@ -14,13 +14,27 @@ extension String {
     /// parameters such as `; charset=utf-8` ignored). Byte work: Foundation's `contains` goes through
     /// `NSString`.
     var isEventStreamMediaType: Bool {
-        let target = "text/event-stream".utf8
-        var bytes = utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        utf8.prefix { $0 != UInt8(ascii: ";") }.trimmingBlanks.equalsFolded("text/event-stream".utf8)
+    }
+}
+
+extension Substring.UTF8View {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace around a value).
+    var trimmingBlanks: Substring.UTF8View {
+        var bytes = self
         while let f = bytes.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
         while let l = bytes.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
-        guard bytes.count == target.count else { return false }
-        return zip(bytes, target).allSatisfy { b, t in
-            (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) == t
-        }
+        return bytes
+    }
+}
+
+extension Collection<UInt8> {
+    /// Whether these bytes spell `lowercase` (lowercase ASCII), ASCII letters compared case-insensitively.
+    /// Byte work, for header names and tokens: nothing is lowercased into a new string.
+    func equalsFolded(_ lowercase: some Collection<UInt8>) -> Bool {
+        count == lowercase.count
+            && zip(self, lowercase).allSatisfy { b, t in
+                (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) == t
+            }
     }
 }
