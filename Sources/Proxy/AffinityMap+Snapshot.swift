@@ -87,8 +87,8 @@ extension AffinityMap {
     /// Returns whether it wrote. Call periodically and at shutdown, off the event loop.
     @discardableResult
     public func save(to path: String, now: Int64) throws(AtomicFileError) -> Bool {
-        let changes = state.withLock { $0.entries.changes &+ $0.tombstones.changes }
-        guard state.withLock({ $0.savedChanges }) != changes else { return false }
+        let (changes, saved) = state.withLock { ($0.entries.changes &+ $0.tombstones.changes, $0.savedChanges) }
+        guard saved != changes else { return false }
         try AtomicFile.write(snapshot(now: now), to: path)
         // A change made while writing is in the file or not; either way the next save writes again.
         state.withLock { $0.savedChanges = changes }

@@ -202,15 +202,15 @@ extension ResponsesExchange {
         // to another thread and waking it (docs/benchmarks.md, sixth pass), so it is stored in place. The
         // body bounds the input without finding it, which may take a scan of the body.
         let storesTranscript = responseID != nil && (fullInput != nil || inputIsComplete)
-        if storesTranscript, (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
-            Self.completions.async { [self] in
-                // The request's own input is read from its body here, off the loop.
-                let input = fullInput.map { $0[...] } ?? prepared.inputSlice
-                recordAndAnswer(account: account, responseID: responseID, fullInput: input)
-            }
-        } else {
+        let recordAndAnswer: @Sendable () -> Void = { [self] in
+            // The request's own input is read from its body here: off the loop when the store is.
             let input = storesTranscript ? fullInput.map { $0[...] } ?? prepared.inputSlice : nil
-            recordAndAnswer(account: account, responseID: responseID, fullInput: input)
+            self.recordAndAnswer(account: account, responseID: responseID, fullInput: input)
+        }
+        if storesTranscript, (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
+            Self.completions.async(execute: recordAndAnswer)
+        } else {
+            recordAndAnswer()
         }
     }
 
