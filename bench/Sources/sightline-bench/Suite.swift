@@ -128,35 +128,21 @@ final class Suite {
     /// round), so both meet the same state of a shared machine: the per-peer pass runs each peer's scenarios
     /// minutes apart, and nginx's own figure moved by half between runs.
     func runInterleaved(body: [UInt8]) {
-        guard aborted == nil, let s = scenarios.first(where: { $0.id == Self.interleavedScenario }) else { return }
-        let pair = Self.interleavedPeers.compactMap { name in peers.first { $0.name == name } }
-        guard pair.count == 2 else { return }
-        guard setPace(nil) else {
-            aborted = "the simulator did not clear the pacing before the interleaved rounds; they are missing"
-            return log(aborted!)
-        }
         let sim = ProcessProbe(rootPID: simulatorPID)
-        for round in 0..<(full ? 7 : 5) {
-            var row: [String: Cell] = [:]
-            for peer in round % 2 == 0 ? pair : pair.reversed() {
-                guard kill(simulatorPID, 0) == 0 else {
-                    aborted = "the simulator exited during interleaved round \(round + 1); later rounds are missing"
-                    return log(aborted!)
-                }
-                let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
-                let cpu0 = probe?.cpu()
-                let sim0 = sim.cpuSeconds()
-                let r = load(peer, s, body: body, round: round)
-                let peerCPU = cpu0.flatMap { c0 in probe.map { $0.cpu() - c0 } }
-                row[peer.name] = Cell(result: r, cpu: peerCPU, simulatorCPU: sim.cpuSeconds() - sim0)
-                usleep(200_000)
-            }
-            log(
-                "interleaved round \(round + 1): "
-                    + pair.map { "\($0.name) \(row[$0.name]!.result.completed) ok" }
-                    .joined(separator: ", ")
-            )
-            interleaved.append(row)
+        interleaved = runRounds(
+            "interleaved",
+            scenario: Self.interleavedScenario,
+            peers: Self.interleavedPeers,
+            count: full ? 7 : 5,
+            pauseMicroseconds: 200_000,
+            order: { round, pair in round % 2 == 0 ? pair : pair.reversed() }
+        ) { peer, s, round in
+            let probe = peer.pid.map { ProcessProbe(rootPID: $0) }
+            let cpu0 = probe?.cpu()
+            let sim0 = sim.cpuSeconds()
+            let r = load(peer, s, body: body, round: round)
+            let peerCPU = cpu0.flatMap { c0 in probe.map { $0.cpu() - c0 } }
+            return Cell(result: r, cpu: peerCPU, simulatorCPU: sim.cpuSeconds() - sim0)
         }
     }
 
@@ -165,32 +151,64 @@ final class Suite {
     /// millisecond against a direct p50 above one, and direct's own p50 moved by more than that between the
     /// main pass's cells, minutes apart; within a round the three run seconds apart.
     func runLatencyRounds(body: [UInt8]) {
-        guard aborted == nil, let s = scenarios.first(where: { $0.id == Self.latencyScenario }) else { return }
-        let trio = Self.latencyPeers.compactMap { name in peers.first { $0.name == name } }
-        guard trio.count == Self.latencyPeers.count, trio.first?.name == "direct" else { return }
-        guard setPace(nil) else {
-            aborted = "the simulator did not clear the pacing before the latency rounds; they are missing"
-            return log(aborted!)
+        latencyRounds = runRounds(
+            "latency",
+            scenario: Self.latencyScenario,
+            peers: Self.latencyPeers,
+            count: full ? 15 : 9,
+            pauseMicroseconds: 100_000,
+            order: { round, trio in
+                let shift = round % trio.count
+                return Array(trio[shift...] + trio[..<shift])
+            }
+        ) { peer, s, round in
+            Cell(result: load(peer, s, body: body, round: round), cpu: nil, simulatorCPU: 0)
         }
-        for round in 0..<(full ? 15 : 9) {
+    }
+
+    /// `count` rounds of the unpaced scenario `id` over the named peers (all of them, or no rounds), in the
+    /// order `order` gives each round, each peer's cell from `measure`. Stops, saying so in `aborted`, if the
+    /// simulator exits or does not clear the pacing; a round cut short is not kept.
+    private func runRounds(
+        _ what: String,
+        scenario id: String,
+        peers names: [String],
+        count: Int,
+        pauseMicroseconds: UInt32,
+        order: (_ round: Int, _ peers: [Peer]) -> [Peer],
+        measure: (_ peer: Peer, _ scenario: Scenario, _ round: Int) -> Cell
+    ) -> [[String: Cell]] {
+        guard aborted == nil, let s = scenarios.first(where: { $0.id == id }) else { return [] }
+        let chosen = names.compactMap { name in peers.first { $0.name == name } }
+        guard chosen.count == names.count else { return [] }
+        guard setPace(nil) else {
+            aborted = "the simulator did not clear the pacing before the \(what) rounds; they are missing"
+            log(aborted!)
+            return []
+        }
+        var rows: [[String: Cell]] = []
+        for round in 0..<count {
             var row: [String: Cell] = [:]
-            let shift = round % trio.count
-            for peer in trio[shift...] + trio[..<shift] {
+            for peer in order(round, chosen) {
                 guard kill(simulatorPID, 0) == 0 else {
-                    aborted = "the simulator exited during latency round \(round + 1); later rounds are missing"
-                    return log(aborted!)
+                    aborted = "the simulator exited during \(what) round \(round + 1); later rounds are missing"
+                    log(aborted!)
+                    return rows
                 }
-                let r = load(peer, s, body: body, round: round)
-                row[peer.name] = Cell(result: r, cpu: nil, simulatorCPU: 0)
-                usleep(100_000)
+                row[peer.name] = measure(peer, s, round)
+                usleep(pauseMicroseconds)
             }
             log(
-                "latency round \(round + 1): "
-                    + trio.map { "\($0.name) ttfb p50 \(fmt(Percentiles.ms(row[$0.name]!.result.ttfb, 50), 3)) ms" }
+                "\(what) round \(round + 1): "
+                    + chosen.map { peer in
+                        let r = row[peer.name]!.result
+                        return "\(peer.name) \(r.completed) ok, ttfb p50 \(fmt(Percentiles.ms(r.ttfb, 50), 3)) ms"
+                    }
                     .joined(separator: ", ")
             )
-            latencyRounds.append(row)
+            rows.append(row)
         }
+        return rows
     }
 
     func load(_ peer: Peer, _ s: Scenario, body: [UInt8], round: Int? = nil) -> LoadResult {

@@ -84,11 +84,16 @@ struct SuiteReport {
 
     func interleavedRatio(_ round: [String: Suite.Cell]) -> Double? { interleavedRatio(round, cpuPer1000) }
 
+    /// The median, min and max of `values`; nil when there are none.
+    static func spread(_ values: [Double]) -> (median: Double, min: Double, max: Double)? {
+        let sorted = values.sorted()
+        guard let first = sorted.first, let last = sorted.last, let median = median(sorted) else { return nil }
+        return (median, first, last)
+    }
+
     /// The median, min and max of `interleavedRatio` over the rounds that have one.
     func interleavedRatios() -> (median: Double, min: Double, max: Double)? {
-        let ratios = suite.interleaved.compactMap(interleavedRatio).sorted()
-        guard let first = ratios.first, let last = ratios.last, let median = Self.median(ratios) else { return nil }
-        return (median, first, last)
+        Self.spread(suite.interleaved.compactMap(interleavedRatio))
     }
 
     func interleavedTable() -> String {
@@ -132,9 +137,7 @@ struct SuiteReport {
         _ peer: String,
         _ kp: KeyPath<LoadResult, [UInt64]> = \.ttfb
     ) -> (median: Double, min: Double, max: Double)? {
-        let values = suite.latencyRounds.compactMap { roundAdded($0, peer, kp) }.sorted()
-        guard let first = values.first, let last = values.last, let median = Self.median(values) else { return nil }
-        return (median, first, last)
+        Self.spread(suite.latencyRounds.compactMap { roundAdded($0, peer, kp) })
     }
 
     func latencyRoundsTable() -> String {
