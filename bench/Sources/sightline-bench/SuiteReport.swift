@@ -1,7 +1,8 @@
 import Foundation
 
 /// Renders a finished `Suite` as the markdown results file: machine, targets as ratios, one table per
-/// scenario, memory, disconnect probe and micro-benchmarks. Pure formatting; reads no clocks.
+/// scenario, their growth with concurrency and body size, memory, disconnect probe and micro-benchmarks.
+/// Pure formatting; reads no clocks.
 struct SuiteReport {
     let suite: Suite
     let versions: [String]
@@ -25,6 +26,7 @@ struct SuiteReport {
         md +=
             "tree per 1000 completed streams; *sim CPU* = the simulator's, for scale. RSS = peak VmRSS sampled every 50 ms.\n\n"
         for s in suite.scenarios { md += table(s) + "\n" }
+        md += growth()
         md += memoryTable() + "\n" + disconnectTable() + "\n" + microTable()
         return md
     }
