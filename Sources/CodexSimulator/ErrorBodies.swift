@@ -23,12 +23,13 @@ enum ErrorBodies {
     }
 
     /// The ChatGPT backend's usage-limit 429 (Codex reads `resets_at`; peers also read `resets_in_seconds`).
-    static func usageLimit(plan: String, resetsAt: Int, resetsInSeconds: Int) -> [UInt8] {
+    /// `resetsAt` is the number's JSON text.
+    static func usageLimit(plan: String, resetsAt: String, resetsInSeconds: Int) -> [UInt8] {
         let error = JSONText.object([
             ("type", JSONText.quote("usage_limit_reached")),
             ("message", JSONText.quote("The usage limit has been reached")),
             ("plan_type", JSONText.quote(plan)),
-            ("resets_at", String(resetsAt)),
+            ("resets_at", resetsAt),
             ("resets_in_seconds", String(resetsInSeconds)),
         ])
         return Array("{\"error\":\(error)}".utf8)

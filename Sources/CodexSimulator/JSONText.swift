@@ -38,6 +38,33 @@ enum JSONText {
     /// `value` or `null`.
     static func quoteOrNull(_ value: String?) -> String { value.map(quote) ?? "null" }
 
+    /// Whether `text` is one JSON number token (RFC 8259: `-`, integer part without leading zeros, optional
+    /// fraction and exponent), such as `1e400`, which JSON allows however large.
+    static func isNumber(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == 0x2D { bytes = bytes.dropFirst() }  // -
+        if bytes.first == 0x30 {
+            bytes = bytes.dropFirst()
+        } else if digits() == 0 {
+            return false
+        }
+        if bytes.first == 0x2E {  // .
+            bytes = bytes.dropFirst()
+            guard digits() > 0 else { return false }
+        }
+        if bytes.first == 0x65 || bytes.first == 0x45 {  // e E
+            bytes = bytes.dropFirst()
+            if bytes.first == 0x2B || bytes.first == 0x2D { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
+    }
+
     /// Lower-case hex of `value`, zero-padded to `digits`.
     static func hex(_ value: UInt64, digits: Int) -> String {
         let alphabet = Array("0123456789abcdef".utf8)

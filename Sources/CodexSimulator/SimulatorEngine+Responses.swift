@@ -174,14 +174,19 @@ extension SimulatorEngine {
         let body: [UInt8]
         switch fault.kind {
         case .usageLimit:
-            let seconds = fault.int("resets_in_seconds") ?? 3600
+            // Within ten years either way: the sum below cannot overflow.
+            let seconds = max(-315_360_000, min(fault.int("resets_in_seconds") ?? 3600, 315_360_000))
             let resetsAt = Int(now) + seconds
             withLimits(resetsAt)
+            // `resets_at=<number>`: an upstream that names an odd reset (`1e400`, `1e20`), verbatim in the body
+            // and the primary reset header; anything but a JSON number is ignored.
+            let raw = fault.parameters["resets_at"].flatMap { JSONText.isNumber($0) ? $0 : nil }
+            if let raw { h.set("x-codex-primary-reset-at", raw) }
             h.add("x-codex-rate-limit-reached-type", "primary")
             return .complete(
                 status: 429,
                 headers: h,
-                body: ErrorBodies.usageLimit(plan: plan, resetsAt: resetsAt, resetsInSeconds: seconds)
+                body: ErrorBodies.usageLimit(plan: plan, resetsAt: raw ?? String(resetsAt), resetsInSeconds: seconds)
             )
         case .rateLimitNoCode:
             status = 429

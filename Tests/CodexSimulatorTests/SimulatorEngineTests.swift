@@ -58,6 +58,34 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(sink.snapshot.headers["x-codex-primary-reset-at"], String(now + 120))
     }
 
+    /// `resets_at=<number>` puts an odd reset on the wire verbatim, for the proxy's tests of what it does with
+    /// one; text that is not a JSON number leaves the usual reset.
+    func testUsageLimitCanNameAnOddReset() throws {
+        let h = Harness()
+        for raw in ["1e400", "1e20", "-1.5E+3", "0"] {
+            let sink = withFault(h, "usage_limit;resets_at=\(raw)")
+            XCTAssertEqual(sink.snapshot.status, 429, raw)
+            let body = String(decoding: sink.snapshot.body, as: UTF8.self)
+            XCTAssertTrue(body.contains(#""resets_at":\#(raw),"#), body)
+            XCTAssertEqual(sink.snapshot.headers["x-codex-primary-reset-at"], raw)
+            XCTAssertEqual(sink.snapshot.headers.values("x-codex-primary-reset-at").count, 1)
+        }
+        let now = Int(h.clock.read())
+        let ignored = withFault(h, "usage_limit;resets_at=soon")
+        let error = try XCTUnwrap(ignored.json["error"] as? [String: Any])
+        XCTAssertEqual(error["resets_at"] as? Int, now + 3600)
+        XCTAssertEqual(ignored.snapshot.headers["x-codex-primary-reset-at"], String(now + 3600))
+    }
+
+    func testJSONNumberGrammar() {
+        for text in ["0", "-0", "7", "-12", "3.25", "1e400", "1E+5", "2.5e-3", "10"] {
+            XCTAssertTrue(JSONText.isNumber(text), text)
+        }
+        for text in ["", "-", "01", "1.", ".5", "+1", "1e", "1e+", "nan", "inf", "1 ", "0x10", "1.2.3", "--1"] {
+            XCTAssertFalse(JSONText.isNumber(text), text)
+        }
+    }
+
     func testStreamFaults() throws {
         let h = Harness()
         let cut = withFault(h, "stream_cut;after=3")
