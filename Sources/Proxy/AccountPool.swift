@@ -73,7 +73,7 @@ final class AccountPool: Sendable {
             if entry.status == .reauthRequired { runtime[i].state = .reauthRequired }
             if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state == .active {
                 runtime[i].state = .cooling
-                runtime[i].cooldownUntil = Double(until)
+                runtime[i].cooldownUntil = min(Double(until), now + Self.maximumCooldownSeconds)
             }
         }
         state = Mutex(State(runtime: runtime))
@@ -205,9 +205,15 @@ final class AccountPool: Sendable {
         publish(index, runtime)
     }
 
+    /// The longest cooldown the pool takes: a day more than Codex's longest quota window (7 days). An upstream
+    /// reset later than this (a unit mix-up, `1e20`) cools the account this long; restored cooldowns too.
+    static let maximumCooldownSeconds: Double = 8 * 24 * 3600
+
     /// Takes an account out of rotation until `until` (never shortening an existing cooldown), and
     /// persists it. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `server_error`.
+    /// Callers bound `until` (`applyConsequences`); a time that is not finite is ignored.
     func coolDown(_ index: Int, until: Double, reason: String) {
+        guard until.isFinite else { return }
         let runtime = state.withLock { s -> Runtime in
             let wasHard =
                 s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
@@ -219,15 +225,17 @@ final class AccountPool: Sendable {
             return s.runtime[index]
         }
         publish(index, runtime)
-        if reason != "server_error" {  // brief 5xx cooldowns are not worth a disk write
-            try? store.setCooldown(accounts[index].name, until: Int64(runtime.cooldownUntil.rounded(.up)))
+        // Brief 5xx cooldowns are not worth a disk write. `exactly`: a time out of Int64's range is not written.
+        if reason != "server_error", let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
+            try? store.setCooldown(accounts[index].name, until: until)
         }
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
     }
 
     /// Cools an account after an upstream error, the same for every transport: a 429 until its reset (the
     /// body's `resets_at`, else for a usage limit the quota headers' reset) or a doubling backoff when it
-    /// names none; 402/403 for an hour; a 5xx briefly (soft). Client errors and silence never cool.
+    /// names none; 402/403 for an hour; a 5xx briefly (soft). Client errors and silence never cool. A reset
+    /// further ahead than `maximumCooldownSeconds` cools for that long.
     func applyConsequences(
         _ index: Int,
         status: Int,
@@ -238,8 +246,9 @@ final class AccountPool: Sendable {
     ) {
         switch status {
         case 429:
-            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset > now {
-                coolDown(index, until: reset, reason: "usage_limit")
+            if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset.isFinite, reset > now
+            {
+                coolDown(index, until: min(reset, now + Self.maximumCooldownSeconds), reason: "usage_limit")
             } else {
                 coolDown(index, until: now + bareRateLimitBackoff(index), reason: "rate_limited")
             }

@@ -115,8 +115,11 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
     )
 
     /// The pool has no eligible account: Codex shows "usage limit, try again at <resets_at>".
+    /// Without the reset fields when `resetsAt` is not a time whole seconds can hold (the pool bounds its
+    /// cooldowns, so this is a guard against a trap, not a path taken).
     static func usageLimitReached(resetsAt: Double?, now: Double) -> ProxyErrorResponse {
         var extra: [(String, String)] = []
+        let resetsAt = resetsAt.flatMap { r in r.isFinite && abs(r) < 1e15 && abs(r - now) < 1e15 ? r : nil }
         if let r = resetsAt {
             extra.append(("resets_at", String(Int(r.rounded(.up)))))
             extra.append(("resets_in_seconds", String(max(0, Int((r - now).rounded(.up))))))

@@ -2,7 +2,8 @@ import WireFormats
 
 /// The few fields of an upstream error body the proxy acts on: `error.code`, `error.type` and, for a
 /// usage limit, `error.resets_at` (unix seconds; Codex reads it, not `resets_in_seconds`).
-/// Pure; a body that is not JSON yields all nils.
+/// Pure; a body that is not JSON yields all nils, and a reset that is not a finite number (or a negative
+/// `resets_in_seconds`) counts as absent.
 struct UpstreamErrorBody: Equatable, Sendable {
     var code: String?
     var type: String?
@@ -17,7 +18,9 @@ struct UpstreamErrorBody: Equatable, Sendable {
         }
         code = error.string(forKey: "code")
         type = error.string(forKey: "type")
-        resetsAt = error.double(forKey: "resets_at")
-        resetsInSeconds = error.double(forKey: "resets_in_seconds")
+        // Only finite times: a number token like `1e400` reads as infinity, and a cooldown until infinity
+        // once trapped converting it to whole seconds (docs/accounts.md, "Cooldowns").
+        resetsAt = error.double(forKey: "resets_at").flatMap { $0.isFinite ? $0 : nil }
+        resetsInSeconds = error.double(forKey: "resets_in_seconds").flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
     }
 }

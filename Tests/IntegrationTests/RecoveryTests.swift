@@ -137,6 +137,35 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(metrics.contains("sightline_pool_exhausted_total 2"), metrics)
     }
 
+    /// Resets no clock reaches once trapped the proxy converting them to whole seconds, ending every stream
+    /// in flight: `1e400` (JSON allows it; it reads as infinity) and `1e20`. The first is no reset, so the
+    /// body's `resets_in_seconds` (the simulator's 3600) decides; the second cools for the longest cooldown
+    /// (8 days). The pool still answers.
+    func testAResetNoClockReachesNeitherCrashesNorCoolsForever() throws {
+        try injectFault(account: "acct1", "usage_limit", params: ["resets_at": "1e400"])
+        try injectFault(account: "acct2", "usage_limit", params: ["resets_at": "1e20"])
+        try injectFault(account: "acct3", "usage_limit", params: ["resets_at": "1e20"])
+        let before = Date().timeIntervalSince1970
+        let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        XCTAssertEqual(r.status, 429, r.bodyText)
+        let error = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any]
+        )
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 3600, accuracy: 5, "acct1's")
+        XCTAssertEqual(try servedBy().count, 3)
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let until = metrics.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+        XCTAssertEqual(until.count, 3, metrics)
+        let longest = 8 * 24 * 3600.0
+        for (got, want) in zip(until, [before + 3600, before + longest, before + longest]) {
+            XCTAssertEqual(got, want, accuracy: 5, metrics)
+        }
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again"}"#).status, 429, "still up, still cooling")
+    }
+
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
         let r = try post(
             #"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0001","stream":true}"#
