@@ -102,8 +102,7 @@ public enum AccountStoreCodec {
     }
 
     private static func int64(_ value: Any?) -> Int64? {
-        guard let number = value as? NSNumber else { return nil }
-        return number.int64Value
+        (value as? NSNumber)?.boundedInt64
     }
 
     private static func double(_ value: Any?) -> Double? {

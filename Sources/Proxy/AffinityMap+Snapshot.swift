@@ -64,15 +64,15 @@ extension AffinityMap {
         state.withLock { state in
             for item in entries {
                 guard let key = item["rid"] as? String, key.hasPrefix("rid_"),
-                    let account = (item["account"] as? NSNumber)?.intValue,
-                    let createdAt = (item["created_at"] as? NSNumber)?.int64Value,
+                    let account = (item["account"] as? NSNumber)?.intValue, account >= 0,
+                    let createdAt = (item["created_at"] as? NSNumber)?.boundedInt64,
                     now - createdAt < ttl
                 else { continue }
                 state.entries.insert(key, Entry(accountIndex: account, createdAt: createdAt), limit: maximumEntries)
                 restored += 1
             }
             for item in tombstones {
-                guard let key = item["rid"] as? String, let until = (item["until"] as? NSNumber)?.int64Value,
+                guard let key = item["rid"] as? String, let until = (item["until"] as? NSNumber)?.boundedInt64,
                     until > now
                 else { continue }
                 state.tombstones.insert(key, until, limit: maximumEntries)

@@ -30,7 +30,7 @@ public struct AuthJSONClaims: Sendable, Equatable {
             let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
         else { return nil }
         var claims = AuthJSONClaims()
-        if let exp = object["exp"] as? NSNumber { claims.expiresAt = exp.int64Value }
+        claims.expiresAt = (object["exp"] as? NSNumber)?.boundedInt64
         if let auth = object[authClaim] as? [String: Any] {
             claims.chatGPTAccountID = auth["chatgpt_account_id"] as? String
             claims.planType = auth["chatgpt_plan_type"] as? String

@@ -34,7 +34,7 @@ public enum TokenRefreshClassifier {
                 tokens.refreshToken = Secret(refresh)
             }
             if let id = object?["id_token"] as? String, !id.isEmpty { tokens.idToken = Secret(id) }
-            if let expires = object?["expires_in"] as? NSNumber { tokens.expiresIn = expires.int64Value }
+            tokens.expiresIn = (object?["expires_in"] as? NSNumber)?.boundedInt64.flatMap { $0 >= 0 ? $0 : nil }
             return .success(tokens)
         }
         if let code = errorCode(object), terminalCodes.contains(code) {

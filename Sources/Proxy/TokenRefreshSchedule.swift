@@ -14,8 +14,16 @@ public enum TokenRefreshSchedule {
         skew: Int64 = defaultSkew,
         maximumAge: Int64 = defaultMaximumAge
     ) -> Bool {
-        if let expiresAt, now >= expiresAt - skew { return true }
-        if let lastRefresh, now - lastRefresh >= maximumAge { return true }
+        // Overflow-checked, because the times come from tokens and files: an expiry or a last refresh so far
+        // in the past that the subtraction overflows means "refresh".
+        if let expiresAt {
+            let (refreshAt, overflow) = expiresAt.subtractingReportingOverflow(skew)
+            if overflow || now >= refreshAt { return true }
+        }
+        if let lastRefresh {
+            let (age, overflow) = now.subtractingReportingOverflow(lastRefresh)
+            if (overflow && lastRefresh < 0) || (!overflow && age >= maximumAge) { return true }
+        }
         return false
     }
 }

@@ -23,9 +23,13 @@ public struct TokenRefreshTokens: Sendable {
         self.expiresIn = expiresIn
     }
 
-    /// The access token's `exp` claim when it is a JWT, else `now + expires_in`, else nil.
+    /// The access token's `exp` claim when it is a JWT, else `now + expires_in`, else nil (also when that
+    /// sum would overflow).
     public func expiresAt(now: Int64) -> Int64? {
         if let exp = AuthJSONClaims.decode(jwt: accessToken.reveal())?.expiresAt { return exp }
-        return expiresIn.map { now + $0 }
+        return expiresIn.flatMap { seconds in
+            let (sum, overflow) = now.addingReportingOverflow(seconds)
+            return overflow ? nil : sum
+        }
     }
 }

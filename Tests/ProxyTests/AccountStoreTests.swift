@@ -24,6 +24,22 @@ final class AccountStoreTests: XCTestCase {
         )
     }
 
+    /// `accounts.json` may be edited by hand: a time out of range reads as absent (as a missing one does),
+    /// not as `Int64.min`, which the refresh schedule and cooldowns once overflowed on.
+    func testTimesOutOfRangeReadAsAbsent() throws {
+        let json =
+            #"{"version":1,"accounts":[{"name":"a","expires_at":1e30,"last_refresh":-1e30,"#
+            + #""cooldown_until":9.3e18,"quota":{"primary_reset_at":1e300,"observed_at":-9.3e18},"#
+            + #""refresh_generation":2}]}"#
+        let entry = try XCTUnwrap(try AccountStoreCodec.decode(Array(json.utf8)).first)
+        XCTAssertNil(entry.expiresAt)
+        XCTAssertNil(entry.lastRefresh)
+        XCTAssertNil(entry.cooldownUntil)
+        XCTAssertNil(entry.quota?.primaryResetAt)
+        XCTAssertEqual(entry.quota?.observedAt, 0)
+        XCTAssertEqual(entry.refreshGeneration, 2)
+    }
+
     func testRoundTripPreservesEveryField() throws {
         var entry = AccountStoreEntry(name: "a", status: .reauthRequired)
         entry.accountID = "fake-a"

@@ -142,6 +142,28 @@ final class AffinityMapTests: XCTestCase {
         )
     }
 
+    /// A snapshot is a file anyone with access may edit: numbers out of range and negative account indexes
+    /// are skipped, not trapped on (`now - createdAt` overflowed with `1e30` read as `Int64.min`).
+    func testRestoreSkipsOutOfRangeNumbers() throws {
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        let key = String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
+        let good = map.key("resp_good"), odd = map.key("resp_odd")
+        let json =
+            #"{"version":1,"key_id":"# + key + #","entries":["#
+            + #"{"rid":"\#(odd)","account":0,"created_at":1e30},"#
+            + #"{"rid":"\#(odd)","account":0,"created_at":-1e30},"#
+            + #"{"rid":"\#(odd)","account":-1,"created_at":100},"#
+            + #"{"rid":"\#(good)","account":1,"created_at":100}],"#
+            + #""tombstones":[{"rid":"\#(odd)","until":1e30},{"rid":"\#(odd)","until":-1e30}]}"#
+        XCTAssertEqual(try map.restore(Array(json.utf8), now: 200), 1)
+        guard case .hit(let entry) = map.lookup(responseID: "resp_good", now: 200) else {
+            return XCTFail("the well-formed entry is restored")
+        }
+        XCTAssertEqual(entry.accountIndex, 1)
+        XCTAssertFalse(map.isDead(responseID: "resp_odd", now: 200))
+        guard case .miss = map.lookup(responseID: "resp_odd", now: 200) else { return XCTFail("nothing odd restored") }
+    }
+
     func testSaveLoadThroughFileAndKeyMismatch() throws {
         let (directory, path) = try snapshotPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }

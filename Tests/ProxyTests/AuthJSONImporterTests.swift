@@ -18,6 +18,12 @@ enum FakeJWT {
         let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         return header + "." + AuthJSONClaims.base64URLEncode([UInt8](body)) + "."
     }
+
+    /// A token whose payload is `json` verbatim (numbers `JSONSerialization` would not write, like `1e30`).
+    static func make(rawPayload json: String) -> String {
+        AuthJSONClaims.base64URLEncode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
+            + AuthJSONClaims.base64URLEncode(Array(json.utf8)) + "."
+    }
 }
 
 final class AuthJSONImporterTests: XCTestCase {

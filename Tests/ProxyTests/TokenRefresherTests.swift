@@ -200,5 +200,37 @@ final class TokenRefresherTests: XCTestCase {
         XCTAssertTrue(TokenRefreshSchedule.needsRefresh(expiresAt: 1_000, lastRefresh: nil, now: 2_000))
         XCTAssertFalse(TokenRefreshSchedule.needsRefresh(expiresAt: nil, lastRefresh: 0, now: 8 * day - 1))
         XCTAssertTrue(TokenRefreshSchedule.needsRefresh(expiresAt: 100 * day, lastRefresh: 0, now: 8 * day))
+        // Times at the ends of the range (an odd token or state file) answer without overflowing.
+        XCTAssertTrue(TokenRefreshSchedule.needsRefresh(expiresAt: .min, lastRefresh: nil, now: 1_000))
+        XCTAssertFalse(TokenRefreshSchedule.needsRefresh(expiresAt: .max, lastRefresh: nil, now: 1_000))
+        XCTAssertTrue(TokenRefreshSchedule.needsRefresh(expiresAt: nil, lastRefresh: .min, now: 1_000))
+        XCTAssertFalse(TokenRefreshSchedule.needsRefresh(expiresAt: nil, lastRefresh: .max, now: -1_000))
+    }
+
+    /// `expires_in` and `exp` are numbers from a token server or `auth.json`: one out of range is no expiry,
+    /// not `Int64.min` (what `int64Value` makes of `1e30`), and `now + expires_in` cannot overflow.
+    func testExpiryOutOfRangeIsUnknown() throws {
+        func tokens(_ body: String) throws -> TokenRefreshTokens {
+            guard case .success(let t) = TokenRefreshClassifier.classify(status: 200, body: Array(body.utf8)) else {
+                throw XCTSkip("not a success: \(body)")
+            }
+            return t
+        }
+        XCTAssertEqual(try tokens(#"{"access_token":"at","expires_in":3600}"#).expiresAt(now: 1_000), 4_600)
+        for odd in ["1e30", "-1e30", "-5", "9.3e18"] {
+            let t = try tokens(#"{"access_token":"at","expires_in":\#(odd)}"#)
+            XCTAssertNil(t.expiresIn, odd)
+            XCTAssertNil(t.expiresAt(now: 1_000), odd)
+        }
+        let near = TokenRefreshTokens(accessToken: Secret("at"), expiresIn: .max)
+        XCTAssertNil(near.expiresAt(now: 1_000), "the sum would overflow")
+        for odd in ["1e30", "-1e30", "9.3e18"] {
+            let jwt = FakeJWT.make(rawPayload: #"{"exp":\#(odd)}"#)
+            XCTAssertNil(AuthJSONClaims.decode(jwt: jwt)?.expiresAt, odd)
+        }
+        XCTAssertEqual(
+            AuthJSONClaims.decode(jwt: FakeJWT.make(rawPayload: #"{"exp":1800000000}"#))?.expiresAt,
+            1_800_000_000
+        )
     }
 }
