@@ -205,7 +205,44 @@ extension ProxyConfiguration {
             c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes
             c.continuitySnapshotSeconds = k.snapshotSeconds ?? c.continuitySnapshotSeconds
         }
+        try checkRanges(c)
         return c
+    }
+
+    /// The longest duration a setting may name: a year, far inside what the timers' nanosecond and
+    /// millisecond integers hold.
+    static let maximumSettingSeconds: Double = 365 * 24 * 3600
+
+    /// Refuses numbers no setting can mean (`out_of_range`, naming the key): a port beyond 65535 (the socket
+    /// call would have kept its low 16 bits and bound another port), a negative size, a duration that is
+    /// negative or longer than `maximumSettingSeconds`. `1e300` seconds decoded fine and then trapped at the
+    /// first request that turned it into a timer's integer. Sizes a clamp already bounds are not repeated here.
+    private static func checkRanges(_ c: ProxyConfiguration) throws {
+        var ports = [("listen.port", c.listen.port)]
+        if let m = c.metricsListen { ports.append(("metrics.listen.port", m.port)) }
+        for (key, port) in ports where !(0...65_535).contains(port) {
+            throw ConfigurationError(reason: "out_of_range", detail: "\(key) must be 0–65535")
+        }
+        let sizes = [
+            ("eventLoops", c.eventLoops), ("log.maxBytes", c.logMaxBytes), ("log.keepSegments", c.logKeepSegments),
+            ("limits.maxHeaderBytes", c.maxHeaderBytes), ("limits.maxBodyBytes", c.maxBodyBytes),
+            ("continuity.transcriptCacheBytes", c.transcriptCacheBytes),
+        ]
+        for (key, size) in sizes where size < 0 {
+            throw ConfigurationError(reason: "out_of_range", detail: "\(key) must not be negative")
+        }
+        let durations = [
+            ("upstream.connectTimeoutSeconds", c.upstreamConnectTimeoutSeconds),
+            ("upstream.firstByteTimeoutSeconds", c.upstreamFirstByteTimeoutSeconds),
+            ("upstream.idleTimeoutSeconds", c.upstreamIdleTimeoutSeconds),
+            ("limits.headerReadTimeoutSeconds", c.headerReadTimeoutSeconds),
+            ("limits.idleTimeoutSeconds", c.idleTimeoutSeconds),
+            ("limits.shutdownDrainSeconds", c.shutdownDrainSeconds),
+            ("continuity.snapshotSeconds", c.continuitySnapshotSeconds),
+        ]
+        for (key, seconds) in durations where !(0...maximumSettingSeconds).contains(seconds) {
+            throw ConfigurationError(reason: "out_of_range", detail: "\(key) must be 0–31536000 seconds")
+        }
     }
 
     /// The first key of `data` (as a dotted path) that the file format does not know, so a typo cannot

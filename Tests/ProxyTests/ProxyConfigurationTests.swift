@@ -42,6 +42,31 @@ final class ProxyConfigurationTests: XCTestCase {
         }
     }
 
+    /// `1e300` seconds once decoded and then trapped at the first request that made it a timer's integer; a
+    /// port past 65535 bound its low 16 bits. Both are refused at start-up now, naming the key.
+    func testNumbersNoSettingCanMeanAreRefusedWithTheirKey() throws {
+        for (json, key) in [
+            (base + #","listen":{"port":70000}}"#, "listen.port"),
+            (base + #","metrics":{"listen":{"port":-1}}}"#, "metrics.listen.port"),
+            (base + #","upstream":{"connectTimeoutSeconds":1e300}}"#, "upstream.connectTimeoutSeconds"),
+            (base + #","upstream":{"idleTimeoutSeconds":-5}}"#, "upstream.idleTimeoutSeconds"),
+            (base + #","limits":{"shutdownDrainSeconds":31536001}}"#, "limits.shutdownDrainSeconds"),
+            (base + #","continuity":{"transcriptCacheBytes":-1}}"#, "continuity.transcriptCacheBytes"),
+            (base + #","log":{"keepSegments":-2}}"#, "log.keepSegments"),
+        ] {
+            XCTAssertThrowsError(try decode(json), json) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.reason, "out_of_range", json)
+                XCTAssertTrue("\(error)".contains(key), "\(error)")
+            }
+        }
+        let edges = try decode(
+            base + #","listen":{"port":0},"upstream":{"firstByteTimeoutSeconds":31536000,"idleTimeoutSeconds":0}}"#
+        )
+        XCTAssertEqual(edges.listen.port, 0)
+        XCTAssertEqual(edges.upstreamFirstByteTimeoutSeconds, 31_536_000)
+        XCTAssertEqual(edges.upstreamIdleTimeoutSeconds, 0)
+    }
+
     func testSecretsFromEnvironmentAndErrorsNeverEchoValues() throws {
         let json = #"{"accounts":[{"name":"a","kind":"apikey","apiKeyEnv":"SIGHTLINE_TEST_KEY"}]}"#
         let c = try decode(json, env: ["SIGHTLINE_TEST_KEY": "sk-test-FAKE-from-env"])

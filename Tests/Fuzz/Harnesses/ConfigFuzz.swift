@@ -8,7 +8,8 @@ import Foundation
 /// Invariants beyond "does not crash or hang": decoding either throws a `ConfigurationError` or yields a
 /// configuration (its account list may be empty: imported accounts come from the state directory) with no
 /// duplicate account names, every account holding the credential
-/// its kind needs, no base URL ending in `/`, concurrency limits of at least 1 and 32-byte client key hashes.
+/// its kind needs, no base URL ending in `/`, concurrency limits of at least 1, 32-byte client key hashes, ports
+/// within 0–65535, no negative size and every duration within 0 … `maximumSettingSeconds`.
 /// `FUZZ_KEY` is set in the environment the `…Env` keys resolve against; any other name is missing.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func configFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -34,6 +35,20 @@ public func configFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     for key in configuration.clientKeys {
         fuzzInvariant(key.sha256.count == 32, "client key hash of \(key.sha256.count) bytes")
+    }
+    let c = configuration
+    fuzzInvariant((0...65_535).contains(c.listen.port), "listen port out of range")
+    fuzzInvariant(c.metricsListen.map { (0...65_535).contains($0.port) } ?? true, "metrics port out of range")
+    for size in [
+        c.eventLoops, c.logMaxBytes, c.logKeepSegments, c.maxHeaderBytes, c.maxBodyBytes, c.transcriptCacheBytes,
+    ] {
+        fuzzInvariant(size >= 0, "negative size")
+    }
+    for seconds in [
+        c.upstreamConnectTimeoutSeconds, c.upstreamFirstByteTimeoutSeconds, c.upstreamIdleTimeoutSeconds,
+        c.headerReadTimeoutSeconds, c.idleTimeoutSeconds, c.shutdownDrainSeconds, c.continuitySnapshotSeconds,
+    ] {
+        fuzzInvariant((0...ProxyConfiguration.maximumSettingSeconds).contains(seconds), "duration out of range")
     }
     return 0
 }
