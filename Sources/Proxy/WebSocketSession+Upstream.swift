@@ -116,9 +116,11 @@ extension WebSocketSession {
         guard let t = turn else { return }
         let status = top.int(forKey: "status") ?? 500
         let parsed = UpstreamErrorBody(bytes: frame)
+        // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
+        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
         if t.committed {
             sendDownstream(WebSocketErrorFrame.relayed(frame))
-            endTurn(status: status, error: parsed.code ?? "upstream_error")
+            endTurn(status: status, error: cls.rawValue)
             return
         }
         if parsed.code == "websocket_connection_limit_reached" {
@@ -126,7 +128,6 @@ extension WebSocketSession {
             connectionLost(link: link, reason: "websocket_connection_limit_reached", status: nil, detail: nil)
             return
         }
-        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
         var rs = RecoveryPolicy.RequestState()
         rs.hasAnchor = t.sentAnchor != nil
         rs.hasTranscript = t.fullInput != nil
