@@ -68,6 +68,22 @@ final class RecoveryTests: XCTestCase {
         }
     }
 
+    /// The `error` object of the pool's own 429 when every account is cooling.
+    func usageLimitError(
+        _ r: ParsedResponse,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> [String: Any] {
+        XCTAssertEqual(r.status, 429, r.bodyText, file: file, line: line)
+        let error = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any],
+            file: file,
+            line: line
+        )
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", file: file, line: line)
+        return error
+    }
+
     func recoveryLogRecords() -> [[String: Any]] {
         stack.logRecords().filter { $0["event_name"] as? String == "sightline.recovery" }
     }
@@ -120,11 +136,7 @@ final class RecoveryTests: XCTestCase {
         }
         let before = Date().timeIntervalSince1970
         let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
-        XCTAssertEqual(r.status, 429, r.bodyText)
-        let error = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any]
-        )
-        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        let error = try usageLimitError(r)
         let resetsAt = try XCTUnwrap(error["resets_at"] as? Double)
         XCTAssertEqual(resetsAt, before + 300, accuracy: 5, "the earliest reset in the pool (acct2's)")
         // A later request does not touch the upstream at all: every account is cooling.
@@ -147,11 +159,7 @@ final class RecoveryTests: XCTestCase {
         try injectFault(account: "acct3", "usage_limit", params: ["resets_at": "1e20"])
         let before = Date().timeIntervalSince1970
         let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
-        XCTAssertEqual(r.status, 429, r.bodyText)
-        let error = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? [String: Any]
-        )
-        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        let error = try usageLimitError(r)
         XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 3600, accuracy: 5, "acct1's")
         XCTAssertEqual(try servedBy().count, 3)
         let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
