@@ -152,6 +152,20 @@ struct ResponseEventBuilder: Sendable {
         return out
     }
 
+    /// The first `count` events of `full`, then an `error` event shaped as the backend wraps an HTTP error on
+    /// WebSocket (`status` and an `error` object): a failure after the client has seen output.
+    func error(after full: Events, count: Int, status: Int, code: String, message: String) -> Events {
+        var out = Events(
+            events: Array(full.events.prefix(count)),
+            deltaIndices: full.deltaIndices.clamped(to: 0..<count)
+        )
+        let error =
+            "\"status\":\(status),\"error\":{\"type\":\"server_error\",\"code\":\(JSONText.quote(code)),"
+            + "\"message\":\(JSONText.quote(message))}"
+        append(&out, "error", error)
+        return out
+    }
+
     /// Splits `text` into `count` (at least 1) pieces of roughly equal length on character boundaries.
     static func split(_ text: String, into count: Int) -> [String] {
         let characters = Array(text)

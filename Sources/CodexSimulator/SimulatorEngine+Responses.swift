@@ -134,7 +134,14 @@ extension SimulatorEngine {
         case .responseFailed:
             let code = fault.parameters["code"] ?? "server_error"
             let message = fault.parameters["message"] ?? "The simulator failed this response (\(code))."
-            plan = StreamPlan(headers: headers, events: builder.failed(code: code, message: message).events)
+            if let after = fault.int("after") {
+                let count = max(0, min(after, full.events.count - 1))
+                let events = builder.error(after: full, count: count, status: 500, code: code, message: message)
+                plan = StreamPlan(headers: headers, events: events.events, deltaIndices: events.deltaIndices)
+                plan.deltaDelayMs = profile.deltaDelayMs
+            } else {
+                plan = StreamPlan(headers: headers, events: builder.failed(code: code, message: message).events)
+            }
         case .responseIncomplete:
             let reason = fault.parameters["reason"] ?? "max_output_tokens"
             plan = StreamPlan(headers: headers, events: builder.incomplete(reason: reason).events)

@@ -98,6 +98,16 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(failed.events.last?["type"] as? String, "response.failed")
         XCTAssertEqual((response?["error"] as? [String: Any])?["code"] as? String, "rate_limit_exceeded")
 
+        // `after`: output first, then the backend's error event, as on a WebSocket after the turn committed.
+        let late = withFault(h, "response_failed;after=5;code=odd_code_7")
+        XCTAssertTrue(late.snapshot.ended)
+        XCTAssertEqual(late.events.count, 6)
+        XCTAssertEqual(late.events[4]["type"] as? String, "response.output_text.delta")
+        XCTAssertEqual(late.events.last?["type"] as? String, "error")
+        XCTAssertEqual(late.events.last?["sequence_number"] as? Int, 5)
+        XCTAssertEqual(late.events.last?["status"] as? Int, 500)
+        XCTAssertEqual((late.events.last?["error"] as? [String: Any])?["code"] as? String, "odd_code_7")
+
         let lost = withFault(h, "previous_response_not_found_in_stream")
         XCTAssertEqual(lost.snapshot.status, 200)
         XCTAssertEqual(

@@ -48,6 +48,8 @@ final class WebSocketProxyTests: XCTestCase {
         return list.filter { $0["transport"] as? String == "websocket" && $0["method"] as? String == "WS" }
     }
 
+    func servedTurns() throws -> Int { try simulatorFrames().count }
+
     func decision(_ d: String, _ outcome: String) throws -> Double {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
@@ -148,6 +150,31 @@ final class WebSocketProxyTests: XCTestCase {
             $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
         }
         XCTAssertEqual(cooling.count, 1, "the limited account cools")
+        ws.close()
+    }
+
+    /// An upstream error frame after output reached the client cannot be recovered: the client gets it, the
+    /// turn ends, and the log's `error.type` is the error's class, not the upstream's own code (a closed set).
+    func testAnErrorFrameAfterOutputEndsTheTurnWithItsClass() throws {
+        stack = try SightlineStack(label: "ws-late-error")
+        let ws = try connect()
+        let fault = #"{"fault":"response_failed","after":5,"code":"odd_code_7"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        XCTAssertTrue(events.contains { $0["type"] as? String == "response.output_text.delta" }, "\(events)")
+        XCTAssertEqual(events.last?["type"] as? String, "error", "\(events)")
+        XCTAssertEqual(try decision("failover", "attempted"), 0, "nothing is retried once output went out")
+        let finished = try XCTUnwrap(
+            stack.logRecords().last {
+                $0["event_name"] as? String == "sightline.request"
+                    && ($0["attributes"] as? [String: Any])?["sightline.transport"] as? String == "websocket"
+            }
+        )
+        let attributes = try XCTUnwrap(finished["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["error.type"] as? String, "server_error")
+        XCTAssertEqual(attributes["http.response.status_code"] as? Int, 500)
+        XCTAssertEqual(try servedTurns(), 1)
         ws.close()
     }
 
