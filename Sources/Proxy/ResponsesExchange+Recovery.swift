@@ -188,13 +188,17 @@ extension ResponsesExchange {
         finish(status: status, error: error.rawValue)
     }
 
-    func completeSuccessfully() {
-        let (account, responseID, fullInput, inputIsComplete) = state.withLock {
-            s -> (Int?, String?, [UInt8]?, Bool) in
+    /// The stream reached its terminal event. `response.completed` (or `response.incomplete`, the model's
+    /// answer cut by a limit) is a success; the upstream's own `response.failed` or `error` is relayed like
+    /// any other event but counted as the failure it is: by its class in the attempt outcome and the request's
+    /// `error.type`, and without renewing the conversation's stickiness.
+    func completeAtTerminal() {
+        let (account, responseID, fullInput, inputIsComplete, failure) = state.withLock {
+            s -> (Int?, String?, [UInt8]?, Bool, UpstreamErrorClass?) in
             s.liveAttempt = nil
-            return (s.account, s.responseID, s.fullInput, s.inputIsComplete)
+            return (s.account, s.responseID, s.fullInput, s.inputIsComplete, s.terminalFailure)
         }
-        endAttempt(outcome: "success", error: nil)
+        endAttempt(outcome: failure.map(Self.attemptOutcome(failure:)) ?? "success", error: failure?.rawValue)
         // Storing a transcript digests the whole history and may deflate all of it: milliseconds for a large
         // one. Such a store, and the answer after it, run off the event loop (which serves every connection on
         // it). The answer still waits for the store, so a client's next turn always finds the transcript of
@@ -205,7 +209,7 @@ extension ResponsesExchange {
         let recordAndAnswer: @Sendable () -> Void = { [self] in
             // The request's own input is read from its body here: off the loop when the store is.
             let input = storesTranscript ? fullInput.map { $0[...] } ?? prepared.inputSlice : nil
-            self.recordAndAnswer(account: account, responseID: responseID, fullInput: input)
+            self.recordAndAnswer(account: account, responseID: responseID, fullInput: input, failure: failure)
         }
         if storesTranscript, (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
             Self.completions.async(execute: recordAndAnswer)
@@ -223,9 +227,14 @@ extension ResponsesExchange {
         attributes: .concurrent
     )
 
-    private func recordAndAnswer(account: Int?, responseID: String?, fullInput: ArraySlice<UInt8>?) {
+    private func recordAndAnswer(
+        account: Int?,
+        responseID: String?,
+        fullInput: ArraySlice<UInt8>?,
+        failure: UpstreamErrorClass?
+    ) {
         let items = state.withLock { $0.outputItems }
-        if let account {
+        if let account, failure == nil {
             let now = ctx.now()
             ctx.pool.recordSuccess(account, session: prepared.sessionPseudonym, now: now)
             if let responseID {
@@ -255,7 +264,7 @@ extension ResponsesExchange {
         }
         if prepared.clientStreaming {
             responder.end()
-            finish(status: 200, error: nil)
+            finish(status: 200, error: failure?.rawValue)
             return
         }
         let outcome = state.withLock { $0.aggregator.finish() }

@@ -181,7 +181,9 @@ extension ResponsesExchange {
                 settlePending(.succeeded)
                 for b in held { out += b }
             }
-            out += block
+            // Codex ignores a bare `error` event over SSE and waits for the end of the stream: the client gets
+            // the terminal `response.failed` it acts on, with the upstream's code (docs/recovery.md).
+            out += summary.type == "error" ? Self.failedEvent(summary.error) : block
         } else {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
@@ -191,13 +193,28 @@ extension ResponsesExchange {
             state.withLock { $0.outputItems.append((index: index, item: Array(item))) }
         }
         if summary.isTerminal || summary.type == "error" {
+            let failure =
+                isError
+                ? UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil) : nil
             state.withLock { s in
                 s.terminalSeen = true
+                s.terminalFailure = failure
                 if summary.type == "response.completed" { s.responseID = summary.responseID }
             }
             if let usage = summary.usage { recordUsage(usage) }
         }
         return true
+    }
+
+    /// A terminal `response.failed` standing for a bare upstream `error` event: its code and message, with any
+    /// response id scrubbed (an anchor a client could resend), and no sequence number (as the proxy's own).
+    static func failedEvent(_ error: ResponseEventSummary.ErrorInfo?) -> [UInt8] {
+        var json = Array(#"{"type":"response.failed","response":{"status":"failed","error":{"code":"#.utf8)
+        json += JSONEncoding.string(error?.code ?? UpstreamErrorClass.serverError.rawValue)
+        json += Array(#","message":"#.utf8)
+        json += JSONEncoding.string(error?.message ?? "The upstream failed this response.")
+        json += Array("}}}".utf8)
+        return SSEEncoder.event(type: "response.failed", json: ResponseIDScrubber.scrub(json))
     }
 
     func didComplete(attempt: Int, _ result: Result<UpstreamCompletion, UpstreamFailure>) {
@@ -250,9 +267,22 @@ extension ResponsesExchange {
             responder.end()
             finish(status: 200, error: nil)
         case (.success, .sse) where snapshot.terminal:
-            completeSuccessfully()
+            completeAtTerminal()
         case (.success, _):
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "stream_incomplete"))
+        }
+    }
+
+    /// The outcome of an attempt whose stream the upstream ended with its own failure, counted as the same
+    /// error answered with an HTTP status would be: a quota error as `http_429`, a request the upstream refused
+    /// as `http_4xx`, anything else as `stream_error` (which the upstream error-ratio alert counts).
+    static func attemptOutcome(failure: UpstreamErrorClass) -> String {
+        switch failure {
+        case .usageLimitReached, .rateLimitExceeded: "http_429"
+        case .previousResponseNotFound, .contextLengthExceeded, .invalidRequest, .tokenInvalidated, .tokenExpired,
+            .unauthorized, .paymentRequired, .forbidden:
+            "http_4xx"
+        case .serverError, .overloaded, .other: "stream_error"
         }
     }
 

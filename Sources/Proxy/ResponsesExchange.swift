@@ -74,6 +74,9 @@ final class ResponsesExchange: Sendable {
         var held: [[UInt8]] = []
         var firstEventSeen = false
         var terminalSeen = false
+        /// The class of the upstream's own failure that ended the stream (`response.failed` or a bare `error`);
+        /// nil when it ended with `response.completed` or `response.incomplete`.
+        var terminalFailure: UpstreamErrorClass?
         var clientClosed = false
         var finished = false
         var refreshed = false

@@ -84,6 +84,14 @@ final class RecoveryTests: XCTestCase {
         return error
     }
 
+    /// Upstream attempts with `outcome`, summed over the accounts.
+    func attempts(_ outcome: String) throws -> Double {
+        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        return body.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_upstream_attempts_total{") && $0.contains(#"outcome="\#(outcome)""#) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
     func recoveryLogRecords() -> [[String: Any]] {
         stack.logRecords().filter { $0["event_name"] as? String == "sightline.recovery" }
     }
@@ -172,6 +180,49 @@ final class RecoveryTests: XCTestCase {
             XCTAssertEqual(got, want, accuracy: 5, metrics)
         }
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again"}"#).status, 429, "still up, still cooling")
+    }
+
+    /// The upstream ends a stream with its own failure after output went out. A bare `error` event, which Codex
+    /// ignores over SSE, reaches the client as the terminal `response.failed` it acts on (the upstream's code,
+    /// ids scrubbed), and the attempt and the request count a failure by its class, not a success.
+    func testAFailureAfterOutputIsRelayedAsResponseFailedAndCountedAsOne() throws {
+        try injectFault(
+            account: nil,
+            "response_failed",
+            params: ["after": 5, "code": "context_length_exceeded", "message": "Too long after resp_abc123."]
+        )
+        let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        XCTAssertEqual(r.status, 200)
+        let types = r.bodyText.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
+        XCTAssertEqual(types.last, "response.failed", r.bodyText)
+        XCTAssertFalse(types.contains("error"), r.bodyText)
+        XCTAssertTrue(types.contains("response.output_text.delta"), r.bodyText)
+        XCTAssertTrue(r.bodyText.contains(#""code":"context_length_exceeded""#), r.bodyText)
+        XCTAssertFalse(r.bodyText.contains("resp_abc123"), r.bodyText)
+        XCTAssertEqual(try servedBy().count, 1, "nothing is retried once output went out")
+        XCTAssertEqual(try attempts("http_4xx"), 1, "a request the upstream refused, as its HTTP status would count")
+        XCTAssertEqual(try attempts("success"), 0)
+        let finished = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        let attributes = try XCTUnwrap(finished["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
+    }
+
+    /// Failures the upstream ends a stream with count by class. A `response.failed` the policy passes through
+    /// before any output (a request the upstream refuses) is relayed as it came and counts as `http_4xx`; a
+    /// server error after output counts as `stream_error`, which the upstream error-ratio alert counts.
+    func testUpstreamFailuresAtTheEndOfAStreamCountByClass() throws {
+        let body = #"{"model":"gpt-5.5","input":"hi","stream":true}"#
+        try injectFault(account: nil, "response_failed", params: ["code": "context_length_exceeded"])
+        let refused = try post(body)
+        XCTAssertEqual(refused.status, 200)
+        XCTAssertTrue(refused.bodyText.contains("event: response.failed"), refused.bodyText)
+        XCTAssertEqual(try attempts("http_4xx"), 1)
+        try injectFault(account: nil, "response_failed", params: ["after": 5, "code": "server_error"])
+        let cut = try post(body)
+        XCTAssertTrue(cut.bodyText.contains("event: response.failed"), cut.bodyText)
+        XCTAssertEqual(try attempts("stream_error"), 1)
+        XCTAssertEqual(try attempts("success"), 0)
+        XCTAssertEqual(try servedBy().count, 2)
     }
 
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
