@@ -152,17 +152,34 @@ struct ResponseEventBuilder: Sendable {
         return out
     }
 
-    /// The first `count` events of `full`, then an `error` event shaped as the backend wraps an HTTP error on
-    /// WebSocket (`status` and an `error` object): a failure after the client has seen output.
-    func error(after full: Events, count: Int, status: Int, code: String, message: String) -> Events {
+    /// The first `count` events of `full`, then the failure: an `error` event shaped as the backend wraps an
+    /// HTTP error on WebSocket (`status` and an `error` object), or with `asResponseFailed` a `response.failed`.
+    /// A failure after the client has seen output.
+    func failure(
+        after full: Events,
+        count: Int,
+        status: Int,
+        code: String,
+        message: String,
+        asResponseFailed: Bool
+    ) -> Events {
         var out = Events(
             events: Array(full.events.prefix(count)),
             deltaIndices: full.deltaIndices.clamped(to: 0..<count)
         )
-        let error =
-            "\"status\":\(status),\"error\":{\"type\":\"server_error\",\"code\":\(JSONText.quote(code)),"
-            + "\"message\":\(JSONText.quote(message))}"
-        append(&out, "error", error)
+        if asResponseFailed {
+            let error = "\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))},"
+            append(
+                &out,
+                "response.failed",
+                "\"response\":" + response(status: "failed", output: "[]", usage: "null", extra: error)
+            )
+        } else {
+            let error =
+                "\"status\":\(status),\"error\":{\"type\":\"server_error\",\"code\":\(JSONText.quote(code)),"
+                + "\"message\":\(JSONText.quote(message))}"
+            append(&out, "error", error)
+        }
         return out
     }
 

@@ -136,7 +136,14 @@ extension SimulatorEngine {
             let message = fault.parameters["message"] ?? "The simulator failed this response (\(code))."
             if let after = fault.int("after") {
                 let count = max(0, min(after, full.events.count - 1))
-                let events = builder.error(after: full, count: count, status: 500, code: code, message: message)
+                let events = builder.failure(
+                    after: full,
+                    count: count,
+                    status: 500,
+                    code: code,
+                    message: message,
+                    asResponseFailed: fault.parameters["mode"] == "failed"
+                )
                 plan = StreamPlan(headers: headers, events: events.events, deltaIndices: events.deltaIndices)
                 plan.deltaDelayMs = profile.deltaDelayMs
             } else {

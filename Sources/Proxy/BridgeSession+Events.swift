@@ -90,10 +90,12 @@ extension BridgeSession {
         } else {
             previous = nil
         }
+        // The upstream's own `response.failed` after output went out: relayed above, logged by its class.
+        let failure = type == "response.failed" ? UpstreamErrorClass.of(summary.error).rawValue : nil
         if r.prepared.clientStreaming {
             flushOutgoing(r)
             r.responder.end()
-            finish(status: 200, error: nil)
+            finish(status: 200, error: failure)
             return
         }
         switch r.aggregator.finish() {
@@ -106,7 +108,7 @@ extension BridgeSession {
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
             r.responder.respond(status: status, headers: h, body: ResponseIDScrubber.scrub(errorJSON))
-            finish(status: status, error: "response_failed")
+            finish(status: status, error: failure ?? "response_failed")
         case .truncated:
             ProxyErrorResponse.streamIncomplete.send(r.responder)
             finish(status: 502, error: "stream_incomplete")

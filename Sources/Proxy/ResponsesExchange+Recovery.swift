@@ -283,7 +283,7 @@ extension ResponsesExchange {
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
             responder.respond(status: status, headers: h, body: ResponseIDScrubber.scrub(errorJSON))
-            finish(status: status, error: "response_failed")
+            finish(status: status, error: failure?.rawValue ?? "response_failed")
         case .truncated:
             respondError(.streamIncomplete)
         }

@@ -193,9 +193,7 @@ extension ResponsesExchange {
             state.withLock { $0.outputItems.append((index: index, item: Array(item))) }
         }
         if summary.isTerminal || summary.type == "error" {
-            let failure =
-                isError
-                ? UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil) : nil
+            let failure = isError ? UpstreamErrorClass.of(summary.error) : nil
             state.withLock { s in
                 s.terminalSeen = true
                 s.terminalFailure = failure

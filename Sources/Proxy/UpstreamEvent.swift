@@ -1,3 +1,5 @@
+import WireFormats
+
 /// What just happened on one upstream attempt, before anything reached the client. Built by the
 /// transport from the status, the error body's `error.code`, or the first SSE event; input to
 /// `RecoveryPolicy.decide`.
@@ -26,6 +28,12 @@ enum UpstreamErrorClass: String, Equatable, Sendable {
     case contextLengthExceeded = "context_length_exceeded"
     case invalidRequest = "invalid_request"
     case other = "_OTHER"
+
+    /// The class of the error a stream event carries (`response.failed`, a bare `error`), for which no HTTP
+    /// status is known.
+    static func of(_ error: ResponseEventSummary.ErrorInfo?) -> UpstreamErrorClass {
+        classify(code: error?.code, type: error?.type, status: nil)
+    }
 
     /// Maps an upstream `error.code` (or `error.type` when the code is absent) and the HTTP status.
     static func classify(code: String?, type: String?, status: Int?) -> UpstreamErrorClass {

@@ -64,7 +64,7 @@ extension WebSocketSession {
         if let usage = summary.usage { recordUsage(usage) }
         if summary.type == "response.failed" {
             liveAnchor = nil
-            endTurn(status: 200, error: "response_failed")
+            endTurn(status: 200, error: UpstreamErrorClass.of(summary.error).rawValue)
             return
         }
         if let responseID = summary.responseID { remember(responseID, link: link) }

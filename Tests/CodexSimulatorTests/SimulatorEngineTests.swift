@@ -107,6 +107,12 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(late.events.last?["sequence_number"] as? Int, 5)
         XCTAssertEqual(late.events.last?["status"] as? Int, 500)
         XCTAssertEqual((late.events.last?["error"] as? [String: Any])?["code"] as? String, "odd_code_7")
+        let lateFailed = withFault(h, "response_failed;after=5;mode=failed;code=odd_code_7")
+        XCTAssertEqual(lateFailed.events.count, 6)
+        XCTAssertEqual(lateFailed.events.last?["type"] as? String, "response.failed")
+        XCTAssertEqual(lateFailed.events.last?["sequence_number"] as? Int, 5)
+        let failedResponse = lateFailed.events.last?["response"] as? [String: Any]
+        XCTAssertEqual((failedResponse?["error"] as? [String: Any])?["code"] as? String, "odd_code_7")
 
         let lost = withFault(h, "previous_response_not_found_in_stream")
         XCTAssertEqual(lost.snapshot.status, 200)

@@ -221,8 +221,16 @@ final class RecoveryTests: XCTestCase {
         let cut = try post(body)
         XCTAssertTrue(cut.bodyText.contains("event: response.failed"), cut.bodyText)
         XCTAssertEqual(try attempts("stream_error"), 1)
+        let params: [String: Any] = ["after": 5, "mode": "failed", "code": "rate_limit_exceeded"]
+        try injectFault(account: nil, "response_failed", params: params)
+        let limited = try post(body)
+        XCTAssertTrue(limited.bodyText.hasSuffix("\n\n") && limited.bodyText.contains("event: response.failed"))
+        XCTAssertEqual(try attempts("http_429"), 1, "the upstream's own response.failed after output, by class")
         XCTAssertEqual(try attempts("success"), 0)
-        XCTAssertEqual(try servedBy().count, 2)
+        XCTAssertEqual(try servedBy().count, 3)
+        let errors = stack.logRecords().filter { $0["event_name"] as? String == "sightline.request" }
+            .compactMap { ($0["attributes"] as? [String: Any])?["error.type"] as? String }
+        XCTAssertEqual(errors, ["context_length_exceeded", "server_error", "rate_limit_exceeded"])
     }
 
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {

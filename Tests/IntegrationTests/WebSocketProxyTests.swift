@@ -175,6 +175,13 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(attributes["error.type"] as? String, "server_error")
         XCTAssertEqual(attributes["http.response.status_code"] as? Int, 500)
         XCTAssertEqual(try servedTurns(), 1)
+        // The upstream's own response.failed after output: relayed, and logged by its class too.
+        let failed = #"{"fault":"response_failed","after":5,"mode":"failed","code":"context_length_exceeded"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", failed).status, 200)
+        try ws.send(Self.frame(nil, "second question"))
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.failed")
+        let last = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        XCTAssertEqual((last["attributes"] as? [String: Any])?["error.type"] as? String, "context_length_exceeded")
         ws.close()
     }
 
@@ -262,6 +269,33 @@ final class HTTPBridgeTests: XCTestCase {
 /// upstream; the request still holds the client's full history, so it is retried once without the anchor
 /// and the client never notices.
 final class BridgeStripRetryTests: XCTestCase {
+    /// The upstream's own `response.failed` after output, through the bridge: relayed to the streaming client
+    /// and logged by its class, not as a success.
+    func testAResponseFailedAfterOutputIsLoggedByItsClass() throws {
+        let stack = try SightlineStack(label: "bridge-failed", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        let fault = #"{"fault":"response_failed","after":5,"mode":"failed","code":"context_length_exceeded"}"#
+        let queued = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/faults", json: fault)
+        )
+        XCTAssertEqual(queued.status, 200)
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"hi","stream":true,"prompt_cache_key":"bridge-failed-1"}"#
+            )
+        )
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.bodyText.contains("event: response.failed"), r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("response.output_text.delta"), "after output: \(r.bodyText)")
+        let last = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        let attributes = try XCTUnwrap(last["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["sightline.bridge"] as? Bool, true, "\(attributes)")
+        XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
+    }
+
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
         let stack = try SightlineStack(label: "bridge-strip", extraConfig: ["httpBridge": true])
         defer { stack.stop() }
