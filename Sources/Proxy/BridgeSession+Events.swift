@@ -16,16 +16,27 @@ extension BridgeSession {
             // One write per read: the events of a burst leave together (the terminal one already flushed).
             if let r = request { flushOutgoing(r) } else { outgoing = [] }
         case .closed, .failed:
-            if case .failed(_, let status?) = event {
-                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(status))
+            var status: Int?
+            if case .failed(_, let s?) = event {
+                status = s
+                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(s))
                     .increment()
             }
             self.link = nil
             previous = nil
-            guard let r = request else {
+            guard var r = request else {
                 hub.bridge.remove(key: key, session: self)
                 return
             }
+            // As a WebSocket turn counts it (426 carried nothing: the HTTP path sends the request instead).
+            endAttempt(
+                &r,
+                status == 426
+                    ? nil
+                    : status.map(ResponsesExchange.attemptOutcome(status:))
+                        ?? (link.didEverOpen ? "stream_error" : "connect_error")
+            )
+            request = r
             if r.committed {
                 failAfterCommit(r)
             } else {
@@ -44,6 +55,13 @@ extension BridgeSession {
         let type = summary.type ?? ""
         // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
         if type == "error" || (type == "response.failed" && !r.committed) {
+            let status = top.int(forKey: "status") ?? 500
+            endAttempt(
+                &r,
+                type == "error"
+                    ? (status >= 400 ? ResponsesExchange.attemptOutcome(status: status) : "stream_error")
+                    : ResponsesExchange.attemptOutcome(failure: UpstreamErrorClass.of(summary.error))
+            )
             request = r
             if r.committed { return failAfterCommit(r) }
             // Before the first byte: the plain HTTP path serves the full request, after the decision the
@@ -90,12 +108,15 @@ extension BridgeSession {
         } else {
             previous = nil
         }
-        // The upstream's own `response.failed` after output went out: relayed above, logged by its class.
-        let failure = type == "response.failed" ? UpstreamErrorClass.of(summary.error).rawValue : nil
+        // The upstream's own `response.failed` after output went out: relayed above, counted and logged by its
+        // class.
+        let failure = type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil
+        endAttempt(&r, failure.map(ResponsesExchange.attemptOutcome(failure:)) ?? "success")
+        request = r
         if r.prepared.clientStreaming {
             flushOutgoing(r)
             r.responder.end()
-            finish(status: 200, error: failure)
+            finish(status: 200, error: failure?.rawValue)
             return
         }
         switch r.aggregator.finish() {
@@ -108,7 +129,7 @@ extension BridgeSession {
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
             r.responder.respond(status: status, headers: h, body: ResponseIDScrubber.scrub(errorJSON))
-            finish(status: status, error: failure ?? "response_failed")
+            finish(status: status, error: failure?.rawValue ?? "response_failed")
         case .truncated:
             ProxyErrorResponse.streamIncomplete.send(r.responder)
             finish(status: 502, error: "stream_incomplete")
@@ -216,9 +237,19 @@ extension BridgeSession {
         UsageRecorder.record(usage, metrics: ctx.metrics, span: r.serverSpan)
     }
 
+    /// Counts the outcome of the request's upstream send once, as the HTTP path counts its attempts; nil drops
+    /// it uncounted.
+    func endAttempt(_ r: inout Request, _ outcome: String?) {
+        guard let account = r.attemptAccount else { return }
+        r.attemptAccount = nil
+        if let outcome { ctx.pool.accountMetrics[account].attempts(outcome: outcome).increment() }
+    }
+
     /// Records the end of the bridged request exactly once and gives the session back to the pool.
     func finish(status: Int, error: String?) {
-        guard let r = request else { return }
+        guard var r = request else { return }
+        // What no event settled: the client left mid-request, or it ended otherwise.
+        endAttempt(&r, status == 499 ? "cancelled" : error == nil ? "success" : "stream_error")
         request = nil
         link?.releaseSlotBetweenTurns()
         let duration = max(0, ctx.now() - r.started)

@@ -36,6 +36,8 @@ final class BridgeSession: @unchecked Sendable {
         var items: [(index: Int, bytes: [UInt8])] = []
         var aggregator = ResponseAggregator()
         var accountLabel: String?
+        /// The account of the upstream send whose outcome `sightline_upstream_attempts_total` has not counted yet.
+        var attemptAccount: Int?
     }
 
     let hub: WebSocketHub
@@ -104,6 +106,7 @@ final class BridgeSession: @unchecked Sendable {
         }
         r.sentAt = ctx.now()
         r.accountLabel = ctx.pool.pseudonyms[link.account]
+        r.attemptAccount = link.account
         request = r
         hub.metrics.upstreamTurns(session: r.reused ? "reused" : "new", client: "http_bridge").increment()
         let frame = top.rewriting(set: set, remove: [])

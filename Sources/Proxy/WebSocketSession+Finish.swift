@@ -13,7 +13,17 @@ extension WebSocketSession {
 
     /// Records the end of the current turn exactly once (request counter and duration, span, the
     /// "request finished" record) and starts the next queued frame.
+    /// Counts the outcome of the turn's current upstream send in `sightline_upstream_attempts_total`, once, as
+    /// the HTTP path counts its attempts; nil drops it uncounted (an upgrade refused with 426 carried nothing).
+    func endAttempt(_ outcome: String?) {
+        guard let account = turn?.attemptAccount else { return }
+        turn?.attemptAccount = nil
+        if let outcome { ctx.pool.accountMetrics[account].attempts(outcome: outcome).increment() }
+    }
+
     func endTurn(status: Int, error: String?) {
+        // What no event or error frame settled: the client left mid-turn, or the turn ended otherwise.
+        endAttempt(status == 499 ? "cancelled" : error == nil ? "success" : "stream_error")
         guard let t = turn else { return }
         settlePending(error == nil ? .succeeded : .gaveUp)
         turn = nil

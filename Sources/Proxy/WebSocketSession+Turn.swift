@@ -134,6 +134,7 @@ extension WebSocketSession {
             answerPrewarmLocally(link: link)
             return
         }
+        turn?.attemptAccount = link.account
         if link.viaHTTP {
             metrics.httpFallbacks.increment()
         } else {

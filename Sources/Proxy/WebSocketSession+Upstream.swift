@@ -64,9 +64,12 @@ extension WebSocketSession {
         if let usage = summary.usage { recordUsage(usage) }
         if summary.type == "response.failed" {
             liveAnchor = nil
-            endTurn(status: 200, error: UpstreamErrorClass.of(summary.error).rawValue)
+            let failure = UpstreamErrorClass.of(summary.error)
+            endAttempt(ResponsesExchange.attemptOutcome(failure: failure))
+            endTurn(status: 200, error: failure.rawValue)
             return
         }
+        endAttempt("success")
         if let responseID = summary.responseID { remember(responseID, link: link) }
         ctx.pool.recordSuccess(link.account, session: turn?.sessionPseudonym, now: ctx.now())
         endTurn(status: 200, error: nil)
@@ -118,12 +121,14 @@ extension WebSocketSession {
         let parsed = UpstreamErrorBody(bytes: frame)
         // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
         let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+        let ageCap = parsed.code == "websocket_connection_limit_reached"
+        endAttempt(status >= 400 && !ageCap ? ResponsesExchange.attemptOutcome(status: status) : "stream_error")
         if t.committed {
             sendDownstream(WebSocketErrorFrame.relayed(frame))
             endTurn(status: status, error: cls.rawValue)
             return
         }
-        if parsed.code == "websocket_connection_limit_reached" {
+        if ageCap {
             // The connection hit its age cap: it is gone, and so is its anchor.
             connectionLost(link: link, reason: "websocket_connection_limit_reached", status: nil, detail: nil)
             return
@@ -227,6 +232,14 @@ extension WebSocketSession {
         }
         dropLink(reason: reason)
         guard wasOpen, let t = turn else { return }  // between turns: the next turn plans without it
+        // A refused upgrade by its status (426 carried nothing: the turn goes over HTTP instead), a socket
+        // that never opened as connect_error, one lost mid-turn as stream_error.
+        endAttempt(
+            status == 426
+                ? nil
+                : status.map(ResponsesExchange.attemptOutcome(status:))
+                    ?? (old.didEverOpen ? "stream_error" : "connect_error")
+        )
         if t.committed {
             sendDownstream(WebSocketErrorFrame.from(.streamIncomplete))
             endTurn(status: 502, error: reason)

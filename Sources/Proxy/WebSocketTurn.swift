@@ -23,6 +23,8 @@ struct WebSocketTurn {
 
     /// Upstream sends so far (the first included).
     var attempts = 0
+    /// The account of the upstream send whose outcome `sightline_upstream_attempts_total` has not counted yet.
+    var attemptAccount: Int?
     var excluded = Set<Int>()
     /// The account the anchor was minted on (affinity hit), preferred by selection.
     var preferredAccount: Int?

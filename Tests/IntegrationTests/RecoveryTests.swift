@@ -84,14 +84,6 @@ final class RecoveryTests: XCTestCase {
         return error
     }
 
-    /// Upstream attempts with `outcome`, summed over the accounts.
-    func attempts(_ outcome: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        return body.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_upstream_attempts_total{") && $0.contains(#"outcome="\#(outcome)""#) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
-    }
-
     func recoveryLogRecords() -> [[String: Any]] {
         stack.logRecords().filter { $0["event_name"] as? String == "sightline.recovery" }
     }
@@ -200,8 +192,12 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(r.bodyText.contains(#""code":"context_length_exceeded""#), r.bodyText)
         XCTAssertFalse(r.bodyText.contains("resp_abc123"), r.bodyText)
         XCTAssertEqual(try servedBy().count, 1, "nothing is retried once output went out")
-        XCTAssertEqual(try attempts("http_4xx"), 1, "a request the upstream refused, as its HTTP status would count")
-        XCTAssertEqual(try attempts("success"), 0)
+        XCTAssertEqual(
+            try stack.upstreamAttempts("http_4xx"),
+            1,
+            "a request the upstream refused, as its HTTP status would count"
+        )
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         let finished = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
         let attributes = try XCTUnwrap(finished["attributes"] as? [String: Any])
         XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
@@ -216,17 +212,21 @@ final class RecoveryTests: XCTestCase {
         let refused = try post(body)
         XCTAssertEqual(refused.status, 200)
         XCTAssertTrue(refused.bodyText.contains("event: response.failed"), refused.bodyText)
-        XCTAssertEqual(try attempts("http_4xx"), 1)
+        XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1)
         try injectFault(account: nil, "response_failed", params: ["after": 5, "code": "server_error"])
         let cut = try post(body)
         XCTAssertTrue(cut.bodyText.contains("event: response.failed"), cut.bodyText)
-        XCTAssertEqual(try attempts("stream_error"), 1)
+        XCTAssertEqual(try stack.upstreamAttempts("stream_error"), 1)
         let params: [String: Any] = ["after": 5, "mode": "failed", "code": "rate_limit_exceeded"]
         try injectFault(account: nil, "response_failed", params: params)
         let limited = try post(body)
         XCTAssertTrue(limited.bodyText.hasSuffix("\n\n") && limited.bodyText.contains("event: response.failed"))
-        XCTAssertEqual(try attempts("http_429"), 1, "the upstream's own response.failed after output, by class")
-        XCTAssertEqual(try attempts("success"), 0)
+        XCTAssertEqual(
+            try stack.upstreamAttempts("http_429"),
+            1,
+            "the upstream's own response.failed after output, by class"
+        )
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         XCTAssertEqual(try servedBy().count, 3)
         let errors = stack.logRecords().filter { $0["event_name"] as? String == "sightline.request" }
             .compactMap { ($0["attributes"] as? [String: Any])?["error.type"] as? String }

@@ -10,4 +10,12 @@ extension SightlineStack {
         }
         throw TestClientError.io("no series \(series)")
     }
+
+    /// `sightline_upstream_attempts_total` with `outcome`, summed over the accounts.
+    func upstreamAttempts(_ outcome: String) throws -> Double {
+        let body = try HTTPTestClient.get(port: proxyPort, path: "/metrics").bodyText
+        return body.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_upstream_attempts_total{") && $0.contains(#"outcome="\#(outcome)""#) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
 }

@@ -85,6 +85,7 @@ final class WebSocketProxyTests: XCTestCase {
             2
         )
         XCTAssertEqual(try stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 3, "each turn's upstream send is an attempt")
         ws.close()
     }
 
@@ -150,6 +151,9 @@ final class WebSocketProxyTests: XCTestCase {
             $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
         }
         XCTAssertEqual(cooling.count, 1, "the limited account cools")
+        // Every upstream send counts as an attempt, as over HTTP: two answered, one refused with 429.
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 2)
+        XCTAssertEqual(try stack.upstreamAttempts("http_429"), 1)
         ws.close()
     }
 
@@ -175,6 +179,7 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(attributes["error.type"] as? String, "server_error")
         XCTAssertEqual(attributes["http.response.status_code"] as? Int, 500)
         XCTAssertEqual(try servedTurns(), 1)
+        XCTAssertEqual(try stack.upstreamAttempts("http_5xx"), 1, "the error frame's status, as over HTTP")
         // The upstream's own response.failed after output: relayed, and logged by its class too.
         let failed = #"{"fault":"response_failed","after":5,"mode":"failed","code":"context_length_exceeded"}"#
         XCTAssertEqual(try simulatorPost("/__sim/faults", failed).status, 200)
@@ -182,6 +187,8 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.failed")
         let last = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
         XCTAssertEqual((last["attributes"] as? [String: Any])?["error.type"] as? String, "context_length_exceeded")
+        XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1, "a refused request, by class")
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         ws.close()
     }
 
@@ -262,6 +269,7 @@ final class HTTPBridgeTests: XCTestCase {
         XCTAssertTrue(
             metrics.contains(#"sightline_requests_total{route="responses",status_class="2xx",transport="http"} 3"#)
         )
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 3, "each bridged send is an upstream attempt")
     }
 }
 
@@ -294,6 +302,8 @@ final class BridgeStripRetryTests: XCTestCase {
         let attributes = try XCTUnwrap(last["attributes"] as? [String: Any])
         XCTAssertEqual(attributes["sightline.bridge"] as? Bool, true, "\(attributes)")
         XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
+        XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1, "the bridged send counts, by class")
+        XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
     }
 
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
