@@ -59,17 +59,17 @@ extension WebSocketSession {
             turn?.items.append((summary.outputIndex ?? t.items.count, Array(item)))
         }
         commit()
+        // A terminal event's attempt is counted before the client can see the end of the turn.
+        let failure = summary.type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil
+        if summary.isTerminal { endAttempt(failure.map(ResponsesExchange.attemptOutcome(failure:)) ?? "success") }
         sendDownstream(frame)
         guard summary.isTerminal else { return }
         if let usage = summary.usage { recordUsage(usage) }
-        if summary.type == "response.failed" {
+        if let failure {
             liveAnchor = nil
-            let failure = UpstreamErrorClass.of(summary.error)
-            endAttempt(ResponsesExchange.attemptOutcome(failure: failure))
             endTurn(status: 200, error: failure.rawValue)
             return
         }
-        endAttempt("success")
         if let responseID = summary.responseID { remember(responseID, link: link) }
         ctx.pool.recordSuccess(link.account, session: turn?.sessionPseudonym, now: ctx.now())
         endTurn(status: 200, error: nil)

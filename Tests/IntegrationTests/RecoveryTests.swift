@@ -198,7 +198,7 @@ final class RecoveryTests: XCTestCase {
             "a request the upstream refused, as its HTTP status would count"
         )
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
-        let finished = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        let finished = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.request", count: 1).last)
         let attributes = try XCTUnwrap(finished["attributes"] as? [String: Any])
         XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
     }
@@ -228,7 +228,7 @@ final class RecoveryTests: XCTestCase {
         )
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         XCTAssertEqual(try servedBy().count, 3)
-        let errors = stack.logRecords().filter { $0["event_name"] as? String == "sightline.request" }
+        let errors = stack.awaitLogRecords(event: "sightline.request", count: 3)
             .compactMap { ($0["attributes"] as? [String: Any])?["error.type"] as? String }
         XCTAssertEqual(errors, ["context_length_exceeded", "server_error", "rate_limit_exceeded"])
     }

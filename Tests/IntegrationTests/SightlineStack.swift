@@ -154,6 +154,18 @@ final class SightlineStack: @unchecked Sendable {
         }
     }
 
+    /// The log records of `event`, once there are at least `count` of them (polled for up to `timeout`
+    /// seconds; whatever there is then, if fewer). A request's record is written as it finishes, which may be
+    /// just after the client has read the end of its answer.
+    func awaitLogRecords(event: String, count: Int, timeout: TimeInterval = 5) -> [[String: Any]] {
+        var records: [[String: Any]] = []
+        _ = poll(timeout: timeout) {
+            records = logRecords().filter { $0["event_name"] as? String == event }
+            return records.count >= count
+        }
+        return records
+    }
+
     /// Everything the stack wrote: for failure messages and leak scans.
     func allOutput() -> String {
         var out = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""

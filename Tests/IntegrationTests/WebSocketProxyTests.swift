@@ -169,13 +169,9 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertTrue(events.contains { $0["type"] as? String == "response.output_text.delta" }, "\(events)")
         XCTAssertEqual(events.last?["type"] as? String, "error", "\(events)")
         XCTAssertEqual(try decision("failover", "attempted"), 0, "nothing is retried once output went out")
-        let finished = try XCTUnwrap(
-            stack.logRecords().last {
-                $0["event_name"] as? String == "sightline.request"
-                    && ($0["attributes"] as? [String: Any])?["sightline.transport"] as? String == "websocket"
-            }
-        )
+        let finished = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.request", count: 1).last)
         let attributes = try XCTUnwrap(finished["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["sightline.transport"] as? String, "websocket")
         XCTAssertEqual(attributes["error.type"] as? String, "server_error")
         XCTAssertEqual(attributes["http.response.status_code"] as? Int, 500)
         XCTAssertEqual(try servedTurns(), 1)
@@ -185,7 +181,7 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(try simulatorPost("/__sim/faults", failed).status, 200)
         try ws.send(Self.frame(nil, "second question"))
         XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.failed")
-        let last = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        let last = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.request", count: 2).last)
         XCTAssertEqual((last["attributes"] as? [String: Any])?["error.type"] as? String, "context_length_exceeded")
         XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1, "a refused request, by class")
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
@@ -298,7 +294,7 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertTrue(r.bodyText.contains("event: response.failed"), r.bodyText)
         XCTAssertTrue(r.bodyText.contains("response.output_text.delta"), "after output: \(r.bodyText)")
-        let last = try XCTUnwrap(stack.logRecords().last { $0["event_name"] as? String == "sightline.request" })
+        let last = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.request", count: 1).last)
         let attributes = try XCTUnwrap(last["attributes"] as? [String: Any])
         XCTAssertEqual(attributes["sightline.bridge"] as? Bool, true, "\(attributes)")
         XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
