@@ -11,8 +11,6 @@ extension WebSocketSession {
         endTurn(status: status, error: error)
     }
 
-    /// Records the end of the current turn exactly once (request counter and duration, span, the
-    /// "request finished" record) and starts the next queued frame.
     /// Counts the outcome of the turn's current upstream send in `sightline_upstream_attempts_total`, once, as
     /// the HTTP path counts its attempts; nil drops it uncounted (an upgrade refused with 426 carried nothing).
     func endAttempt(_ outcome: String?) {
@@ -21,6 +19,8 @@ extension WebSocketSession {
         if let outcome { ctx.pool.accountMetrics[account].attempts(outcome: outcome).increment() }
     }
 
+    /// Records the end of the current turn exactly once (request counter and duration, span, the
+    /// "request finished" record) and starts the next queued frame.
     func endTurn(status: Int, error: String?) {
         // What no event or error frame settled: the client left mid-turn, or the turn ended otherwise.
         endAttempt(status == 499 ? "cancelled" : error == nil ? "success" : "stream_error")
