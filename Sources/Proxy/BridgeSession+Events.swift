@@ -29,13 +29,7 @@ extension BridgeSession {
                 return
             }
             // As a WebSocket turn counts it (426 carried nothing: the HTTP path sends the request instead).
-            endAttempt(
-                &r,
-                status == 426
-                    ? nil
-                    : status.map(ResponsesExchange.attemptOutcome(status:))
-                        ?? (link.didEverOpen ? "stream_error" : "connect_error")
-            )
+            endAttempt(&r, AttemptOutcome.socketLost(status: status, didEverOpen: link.didEverOpen))
             request = r
             if r.committed {
                 failAfterCommit(r)
@@ -59,8 +53,8 @@ extension BridgeSession {
             endAttempt(
                 &r,
                 type == "error"
-                    ? (status >= 400 ? ResponsesExchange.attemptOutcome(status: status) : "stream_error")
-                    : ResponsesExchange.attemptOutcome(failure: UpstreamErrorClass.of(summary.error))
+                    ? AttemptOutcome.errorFrame(status: status)
+                    : AttemptOutcome.failure(UpstreamErrorClass.of(summary.error))
             )
             request = r
             if r.committed { return failAfterCommit(r) }
@@ -111,7 +105,7 @@ extension BridgeSession {
         // The upstream's own `response.failed` after output went out: relayed above, counted and logged by its
         // class.
         let failure = type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil
-        endAttempt(&r, failure.map(ResponsesExchange.attemptOutcome(failure:)) ?? "success")
+        endAttempt(&r, AttemptOutcome.terminal(failure: failure))
         request = r
         if r.prepared.clientStreaming {
             flushOutgoing(r)
@@ -223,11 +217,7 @@ extension BridgeSession {
         link?.retire(reason: "stream_incomplete")
         link = nil
         previous = nil
-        let failed = Array(
-            (#"{"type":"response.failed","response":{"status":"failed","error":{"code":"stream_incomplete","#
-                + #""message":"The upstream stream ended before the response completed; retry the request."}}}"#).utf8
-        )
-        write(failed, r)
+        write(FailedResponseEvent.streamIncomplete, r)
         flushOutgoing(r)
         r.responder.end()
         finish(status: 200, error: "stream_incomplete")
@@ -249,7 +239,7 @@ extension BridgeSession {
     func finish(status: Int, error: String?) {
         guard var r = request else { return }
         // What no event settled: the client left mid-request, or it ended otherwise.
-        endAttempt(&r, status == 499 ? "cancelled" : error == nil ? "success" : "stream_error")
+        endAttempt(&r, AttemptOutcome.unsettled(status: status, error: error))
         request = nil
         link?.releaseSlotBetweenTurns()
         let duration = max(0, ctx.now() - r.started)

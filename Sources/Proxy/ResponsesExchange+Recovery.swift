@@ -46,7 +46,7 @@ extension ResponsesExchange {
         let reason = Self.reason(event)
         let outcome: String
         switch event {
-        case .httpError(let status, _): outcome = Self.attemptOutcome(status: status)
+        case .httpError(let status, _): outcome = AttemptOutcome.status(status)
         case .inStreamError: outcome = "stream_error"
         case .transportFailure(let r):
             outcome = r.contains("timeout") ? "timeout" : (r == "stream_incomplete" ? "stream_error" : "connect_error")
@@ -164,14 +164,7 @@ extension ResponsesExchange {
         }
         transfer?.cancel()
         endAttempt(outcome: "stream_error", error: reason)
-        let failed = SSEEncoder.event(
-            type: "response.failed",
-            json: Array(
-                #"{"type":"response.failed","response":{"status":"failed","error":{"code":"stream_incomplete","message":"The upstream stream ended before the response completed; retry the request."}}}"#
-                    .utf8
-            )
-        )
-        responder.write(failed)
+        responder.write(FailedResponseEvent.sse(FailedResponseEvent.streamIncomplete))
         responder.end()
         settlePending(.gaveUp)
         finish(status: 200, error: "stream_incomplete")
@@ -198,7 +191,7 @@ extension ResponsesExchange {
             s.liveAttempt = nil
             return (s.account, s.responseID, s.fullInput, s.inputIsComplete, s.terminalFailure)
         }
-        endAttempt(outcome: failure.map(Self.attemptOutcome(failure:)) ?? "success", error: failure?.rawValue)
+        endAttempt(outcome: AttemptOutcome.terminal(failure: failure), error: failure?.rawValue)
         // Storing a transcript digests the whole history and may deflate all of it: milliseconds for a large
         // one. Such a store, and the answer after it, run off the event loop (which serves every connection on
         // it). The answer still waits for the store, so a client's next turn always finds the transcript of

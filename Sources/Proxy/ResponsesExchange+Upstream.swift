@@ -183,7 +183,7 @@ extension ResponsesExchange {
             }
             // Codex ignores a bare `error` event over SSE and waits for the end of the stream: the client gets
             // the terminal `response.failed` it acts on, with the upstream's code (docs/recovery.md).
-            out += summary.type == "error" ? Self.failedEvent(summary.error) : block
+            out += summary.type == "error" ? Self.failedEvent(for: summary.error) : block
         } else {
             state.withLock { s in _ = try? s.aggregator.consume(eventData: data) }
         }
@@ -204,15 +204,14 @@ extension ResponsesExchange {
         return true
     }
 
-    /// A terminal `response.failed` standing for a bare upstream `error` event: its code and message, with any
-    /// response id scrubbed (an anchor a client could resend), and no sequence number (as the proxy's own).
-    static func failedEvent(_ error: ResponseEventSummary.ErrorInfo?) -> [UInt8] {
-        var json = Array(#"{"type":"response.failed","response":{"status":"failed","error":{"code":"#.utf8)
-        json += JSONEncoding.string(error?.code ?? UpstreamErrorClass.serverError.rawValue)
-        json += Array(#","message":"#.utf8)
-        json += JSONEncoding.string(error?.message ?? "The upstream failed this response.")
-        json += Array("}}}".utf8)
-        return SSEEncoder.event(type: "response.failed", json: ResponseIDScrubber.scrub(json))
+    /// The terminal `response.failed` standing for a bare upstream `error` event: its code and message.
+    static func failedEvent(for error: ResponseEventSummary.ErrorInfo?) -> [UInt8] {
+        FailedResponseEvent.sse(
+            FailedResponseEvent.json(
+                code: error?.code ?? UpstreamErrorClass.serverError.rawValue,
+                message: error?.message ?? "The upstream failed this response."
+            )
+        )
     }
 
     func didComplete(attempt: Int, _ result: Result<UpstreamCompletion, UpstreamFailure>) {
@@ -241,16 +240,16 @@ extension ResponsesExchange {
             let decision = policyDecision(.httpError(status: status, error: cls))
             if decision == .passThrough && status == 429 {
                 // Out of attempts on quota errors: the pool's answer, with its earliest reset, not one account's.
-                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                endAttempt(outcome: AttemptOutcome.status(status), error: cls.rawValue)
                 state.withLock { $0.lastEvent = .httpError(status: status, error: cls) }
                 respondExhausted(atCapacity: false, now: ctx.now())
             } else if decision == .passThrough && (401...403).contains(status) {
                 // The proxy's own account was refused: the client's credentials are fine, so it must not
                 // see a 401/403; out of attempts, it gets a retryable 502.
-                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                endAttempt(outcome: AttemptOutcome.status(status), error: cls.rawValue)
                 respondError(.upstreamUnavailable)
             } else if decision == .passThrough {
-                endAttempt(outcome: Self.attemptOutcome(status: status), error: cls.rawValue)
+                endAttempt(outcome: AttemptOutcome.status(status), error: cls.rawValue)
                 relayUpstreamError(status: status, body: snapshot.body, headers: snapshot.headers, error: cls)
             } else {
                 abandonAttemptAndRecover(
@@ -268,28 +267,6 @@ extension ResponsesExchange {
             completeAtTerminal()
         case (.success, _):
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: "stream_incomplete"))
-        }
-    }
-
-    /// The outcome of an attempt whose stream the upstream ended with its own failure, counted as the same
-    /// error answered with an HTTP status would be: a quota error as `http_429`, a request the upstream refused
-    /// as `http_4xx`, anything else as `stream_error` (which the upstream error-ratio alert counts).
-    static func attemptOutcome(failure: UpstreamErrorClass) -> String {
-        switch failure {
-        case .usageLimitReached, .rateLimitExceeded: "http_429"
-        case .previousResponseNotFound, .contextLengthExceeded, .invalidRequest, .tokenInvalidated, .tokenExpired,
-            .unauthorized, .paymentRequired, .forbidden:
-            "http_4xx"
-        case .serverError, .overloaded, .other: "stream_error"
-        }
-    }
-
-    static func attemptOutcome(status: Int) -> String {
-        switch status {
-        case 429: "http_429"
-        case 500...: "http_5xx"
-        case 400..<500: "http_4xx"
-        default: "success"
         }
     }
 }

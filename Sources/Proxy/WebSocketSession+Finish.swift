@@ -23,7 +23,7 @@ extension WebSocketSession {
     /// "request finished" record) and starts the next queued frame.
     func endTurn(status: Int, error: String?) {
         // What no event or error frame settled: the client left mid-turn, or the turn ended otherwise.
-        endAttempt(status == 499 ? "cancelled" : error == nil ? "success" : "stream_error")
+        endAttempt(AttemptOutcome.unsettled(status: status, error: error))
         guard let t = turn else { return }
         settlePending(error == nil ? .succeeded : .gaveUp)
         turn = nil

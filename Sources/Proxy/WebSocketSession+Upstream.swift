@@ -61,7 +61,7 @@ extension WebSocketSession {
         commit()
         // A terminal event's attempt is counted before the client can see the end of the turn.
         let failure = summary.type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil
-        if summary.isTerminal { endAttempt(failure.map(ResponsesExchange.attemptOutcome(failure:)) ?? "success") }
+        if summary.isTerminal { endAttempt(AttemptOutcome.terminal(failure: failure)) }
         sendDownstream(frame)
         guard summary.isTerminal else { return }
         if let usage = summary.usage { recordUsage(usage) }
@@ -122,7 +122,7 @@ extension WebSocketSession {
         // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
         let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
         let ageCap = parsed.code == "websocket_connection_limit_reached"
-        endAttempt(status >= 400 && !ageCap ? ResponsesExchange.attemptOutcome(status: status) : "stream_error")
+        endAttempt(AttemptOutcome.errorFrame(status: status, connectionAgeCap: ageCap))
         if t.committed {
             sendDownstream(WebSocketErrorFrame.relayed(frame))
             endTurn(status: status, error: cls.rawValue)
@@ -232,14 +232,7 @@ extension WebSocketSession {
         }
         dropLink(reason: reason)
         guard wasOpen, let t = turn else { return }  // between turns: the next turn plans without it
-        // A refused upgrade by its status (426 carried nothing: the turn goes over HTTP instead), a socket
-        // that never opened as connect_error, one lost mid-turn as stream_error.
-        endAttempt(
-            status == 426
-                ? nil
-                : status.map(ResponsesExchange.attemptOutcome(status:))
-                    ?? (old.didEverOpen ? "stream_error" : "connect_error")
-        )
+        endAttempt(AttemptOutcome.socketLost(status: status, didEverOpen: old.didEverOpen))
         if t.committed {
             sendDownstream(WebSocketErrorFrame.from(.streamIncomplete))
             endTurn(status: 502, error: reason)
