@@ -1,3 +1,5 @@
+import WireFormats
+
 /// Tiny helpers to write compact JSON by string concatenation on the hot path.
 ///
 /// The simulator answers every request with JSON it builds itself, because `JSONSerialization` costs
@@ -38,31 +40,13 @@ enum JSONText {
     /// `value` or `null`.
     static func quoteOrNull(_ value: String?) -> String { value.map(quote) ?? "null" }
 
-    /// Whether `text` is one JSON number token (RFC 8259: `-`, integer part without leading zeros, optional
-    /// fraction and exponent), such as `1e400`, which JSON allows however large.
+    /// Whether `text` is exactly one JSON number token, such as `1e400`, which JSON allows however large: by
+    /// the validating scanner the proxy itself parses with, so both agree on what a number is.
     static func isNumber(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        func digits() -> Int {
-            let count = bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
-            bytes = bytes.dropFirst(count)
-            return count
-        }
-        if bytes.first == 0x2D { bytes = bytes.dropFirst() }  // -
-        if bytes.first == 0x30 {
-            bytes = bytes.dropFirst()
-        } else if digits() == 0 {
-            return false
-        }
-        if bytes.first == 0x2E {  // .
-            bytes = bytes.dropFirst()
-            guard digits() > 0 else { return false }
-        }
-        if bytes.first == 0x65 || bytes.first == 0x45 {  // e E
-            bytes = bytes.dropFirst()
-            if bytes.first == 0x2B || bytes.first == 0x2D { bytes = bytes.dropFirst() }
-            guard digits() > 0 else { return false }
-        }
-        return bytes.isEmpty
+        guard let top = try? JSONTopLevel.scan(Array("{\"n\":\(text)}".utf8)), top.fields.count == 1,
+            let value = top.value(forKey: "n")
+        else { return false }
+        return value.kind == .number && value.bytes.count == text.utf8.count
     }
 
     /// Lower-case hex of `value`, zero-padded to `digits`.
