@@ -135,7 +135,10 @@ final class ProxyHTTPTests: XCTestCase {
             cancelled,
             "the upstream transfer was still running \(Date().timeIntervalSince(closedAt)) s after the client left"
         )
-        let attempts = try metricSum(prefix: "sightline_upstream_attempts_total{", containing: #"outcome="cancelled""#)
+        let attempts = try stack.metricSum(
+            prefix: "sightline_upstream_attempts_total{",
+            containing: #"outcome="cancelled""#
+        )
         XCTAssertEqual(attempts, 1)
     }
 
@@ -145,13 +148,5 @@ final class ProxyHTTPTests: XCTestCase {
         let models = try HTTPTestClient.get(port: stack.proxyPort, path: "/v1/models")
         XCTAssertEqual(models.status, 200, models.bodyText)
         XCTAssertTrue(models.bodyText.contains("\"data\"") || models.bodyText.contains("\"models\""), models.bodyText)
-    }
-
-    // MARK: - helpers
-
-    func metricSum(prefix: String, containing: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        return body.split(separator: "\n").filter { $0.hasPrefix(prefix) && $0.contains(containing) }
-            .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
     }
 }

@@ -11,11 +11,16 @@ extension SightlineStack {
         throw TestClientError.io("no series \(series)")
     }
 
+    /// The sum of every exposed series that starts with `prefix` and contains `containing` (e.g. one label
+    /// value across the accounts).
+    func metricSum(prefix: String, containing: String) throws -> Double {
+        let body = try HTTPTestClient.get(port: proxyPort, path: "/metrics").bodyText
+        return body.split(separator: "\n").filter { $0.hasPrefix(prefix) && $0.contains(containing) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
     /// `sightline_upstream_attempts_total` with `outcome`, summed over the accounts.
     func upstreamAttempts(_ outcome: String) throws -> Double {
-        let body = try HTTPTestClient.get(port: proxyPort, path: "/metrics").bodyText
-        return body.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_upstream_attempts_total{") && $0.contains(#"outcome="\#(outcome)""#) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        try metricSum(prefix: "sightline_upstream_attempts_total{", containing: #"outcome="\#(outcome)""#)
     }
 }
