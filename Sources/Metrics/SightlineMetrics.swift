@@ -74,6 +74,7 @@ public final class SightlineMetrics: Sendable {
     public let logRedactionsFamily: CounterFamily
     public let protocolErrorsFamily: CounterFamily
     public let affinityLookupsFamily: CounterFamily
+    public let foreignAnchorRefusalsFamily: CounterFamily
     // Accounts and pool (per-account children: see `AccountMetrics`).
     public let upstreamAttemptsFamily: CounterFamily
     public let quotaUsedRatioFamily: GaugeFamily
@@ -96,6 +97,7 @@ public final class SightlineMetrics: Sendable {
     private let redactionsTable: LabelTable<Counter>
     private let protocolErrorsTable: LabelTable<Counter>
     private let affinityTable: LabelTable<Counter>
+    private let foreignAnchorTable: LabelTable<Counter>
     let accounts = AccountRegistry()
 
     public init(
@@ -196,6 +198,11 @@ public final class SightlineMetrics: Sendable {
             "Response-to-account affinity lookups, by result.",
             ["result"]
         )
+        foreignAnchorRefusalsFamily = d.counter(
+            "sightline_foreign_anchor_refusals_total",
+            "Requests refused because their previous_response_id belongs to another client principal, by transport.",
+            ["transport"]
+        )
         upstreamAttemptsFamily = d.counter(
             "sightline_upstream_attempts_total",
             "Upstream attempts by account pseudonym and outcome.",
@@ -249,6 +256,8 @@ public final class SightlineMetrics: Sendable {
         redactionsTable = LabelTable([Self.detectors]) { redactions.labels($0) }
         protocolErrorsTable = LabelTable([Self.protocolErrorReasons]) { protocolErrors.labels($0) }
         affinityTable = LabelTable([Self.affinityResults]) { affinity.labels($0) }
+        let foreignAnchors = foreignAnchorRefusalsFamily
+        foreignAnchorTable = LabelTable([Self.transports]) { foreignAnchors.labels($0) }
     }
 
     /// `major.minor` of the compiler that built this binary, for `sightline_build_info`.
@@ -291,6 +300,9 @@ public final class SightlineMetrics: Sendable {
     public func protocolErrors(reason: String) -> Counter { protocolErrorsTable[reason] }
 
     public func affinityLookups(result: String) -> Counter { affinityTable[result] }
+
+    /// `sightline_foreign_anchor_refusals_total{transport}` (`http` or `websocket`).
+    public func foreignAnchorRefusals(transport: String) -> Counter { foreignAnchorTable[transport] }
 }
 
 /// Registration that traps (internal so `WebSocketMetrics` can declare through it): names here are constants, and a unit test renders them all.

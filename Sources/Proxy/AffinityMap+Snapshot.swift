@@ -7,17 +7,20 @@ extension AffinityMap {
 
     /// Live entries and tombstones as JSON, oldest first:
     /// `{"version":1,"key_id":"…","entries":[{"rid":"rid_…","account":0,"created_at":…}],
-    /// "tombstones":[{"rid":"rid_…","until":…}]}`.
-    /// Keys are `rid_` pseudonyms, so the file holds no raw response ids. Upstream session ids are not
+    /// "tombstones":[{"rid":"rid_…","until":…}],"owners":[{"rid":"rid_…","principal":"prn_…","until":…}]}`.
+    /// Keys are `rid_` pseudonyms and owners `prn_` ones, so the file holds no raw response id or client key
+    /// name; a version 1 file without `owners` (written before owners were kept) restores with none. Upstream session ids are not
     /// written: sockets do not survive a restart, so a restored entry has none (the anchor is dead; the
     /// account preference and the tombstones remain useful).
     /// Written straight into one buffer: the map holds up to `maximumEntries` (100 000) anchors, and building
     /// each entry as its own small arrays (`JSONEncoding.object`) was several allocations per entry on every
     /// save, 6% of a busy proxy's user CPU in one probe (docs/benchmarks.md, sixth pass).
     public func snapshot(now: Int64) -> [UInt8] {
-        let (entries, tombstones) = state.withLock { ($0.entries.ordered(), $0.tombstones.ordered()) }
+        let (entries, tombstones, owners) = state.withLock {
+            ($0.entries.ordered(), $0.tombstones.ordered(), $0.owners.ordered())
+        }
         var out: [UInt8] = []
-        out.reserveCapacity(96 + 88 * entries.count + 64 * tombstones.count)
+        out.reserveCapacity(112 + 88 * entries.count + 64 * tombstones.count + 100 * owners.count)
         out.append(contentsOf: #"{"version":1,"key_id":"#.utf8)
         JSONEncoding.appendString(pseudonymizer.keyID, to: &out)
         out.append(contentsOf: #","entries":["#.utf8)
@@ -42,6 +45,19 @@ extension AffinityMap {
             JSONEncoding.appendString(item.key, to: &out)
             out.append(contentsOf: #","until":"#.utf8)
             out.append(contentsOf: String(item.value).utf8)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: #"],"owners":["#.utf8)
+        first = true
+        for item in owners where item.value.until > now {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: #"{"rid":"#.utf8)
+            JSONEncoding.appendString(item.key, to: &out)
+            out.append(contentsOf: #","principal":"#.utf8)
+            JSONEncoding.appendString(item.value.principal, to: &out)
+            out.append(contentsOf: #","until":"#.utf8)
+            out.append(contentsOf: String(item.value.until).utf8)
             out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: "]}".utf8)
@@ -77,6 +93,13 @@ extension AffinityMap {
                 else { continue }
                 state.tombstones.insert(key, until, limit: maximumEntries)
             }
+            for item in root["owners"] as? [[String: Any]] ?? [] {
+                guard let key = item["rid"] as? String, key.hasPrefix("rid_"),
+                    let principal = item["principal"] as? String, principal.hasPrefix("prn_"),
+                    let until = (item["until"] as? NSNumber)?.boundedInt64, until > now
+                else { continue }
+                state.owners.insert(key, Owner(principal: principal, until: until), limit: maximumEntries)
+            }
         }
         return restored
     }
@@ -87,7 +110,9 @@ extension AffinityMap {
     /// Returns whether it wrote. Call periodically and at shutdown, off the event loop.
     @discardableResult
     public func save(to path: String, now: Int64) throws(AtomicFileError) -> Bool {
-        let (changes, saved) = state.withLock { ($0.entries.changes &+ $0.tombstones.changes, $0.savedChanges) }
+        let (changes, saved) = state.withLock {
+            ($0.entries.changes &+ $0.tombstones.changes &+ $0.owners.changes, $0.savedChanges)
+        }
         guard saved != changes else { return false }
         try AtomicFile.write(snapshot(now: now), to: path)
         // A change made while writing is in the file or not; either way the next save writes again.

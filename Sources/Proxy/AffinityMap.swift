@@ -14,7 +14,11 @@ import Synchronization
 /// pin a failed turn's account (CPA #2374 review). Tombstones (`markDead`) live `tombstoneTTL` (default
 /// 2 h, at least the 60 min socket lifetime) so a dead anchor is never sent upstream again; marking
 /// dead also forgets the affinity entry.
-/// Both tables are bounded; when full, the oldest insertion is evicted first.
+/// **Owners.** An anchor recorded with an `owner` (the `prn_` pseudonym of the client principal whose request
+/// produced it) keeps that owner for `ownerTTL` (default 30 days, the API's retention of stored responses),
+/// longer than its entry and untouched by `forget` and `markDead`: a request of another principal that names
+/// the anchor is refused as not found (`AnchorOwnership`) for as long as the upstream might still resolve it.
+/// All three tables are bounded; when full, the oldest insertion is evicted first.
 /// It reads no clock (callers pass `now`, unix seconds), does no I/O except `save`/`load`, never logs.
 /// Concurrency: `Sendable`; all state sits behind one `Mutex`.
 public final class AffinityMap: Sendable {
@@ -49,17 +53,27 @@ public final class AffinityMap: Sendable {
 
     public static let defaultTTL: Int64 = 55 * 60
     public static let defaultTombstoneTTL: Int64 = 2 * 3600
+    public static let defaultOwnerTTL: Int64 = 30 * 86400
+
+    /// Who produced an anchor, and until when that is remembered.
+    struct Owner {
+        var principal: String
+        /// Unix seconds.
+        var until: Int64
+    }
 
     struct State {
         var entries = AffinityBoundedTable<Entry>()
         var tombstones = AffinityBoundedTable<Int64>()  // pseudonym → dead until
-        /// `entries.changes + tombstones.changes` when the last snapshot was written (`save`).
+        var owners = AffinityBoundedTable<Owner>()
+        /// The three tables' summed `changes` when the last snapshot was written (`save`).
         var savedChanges: UInt64?
     }
 
     let pseudonymizer: Pseudonymizer
     public let ttl: Int64
     public let tombstoneTTL: Int64
+    public let ownerTTL: Int64
     public let maximumEntries: Int
     let state = Mutex(State())
     private let onLookup: (@Sendable (String) -> Void)?
@@ -68,12 +82,14 @@ public final class AffinityMap: Sendable {
         pseudonymizer: Pseudonymizer,
         ttl: Int64 = AffinityMap.defaultTTL,
         tombstoneTTL: Int64 = AffinityMap.defaultTombstoneTTL,
+        ownerTTL: Int64 = AffinityMap.defaultOwnerTTL,
         maximumEntries: Int = 100_000,
         onLookup: (@Sendable (String) -> Void)? = nil
     ) {
         self.pseudonymizer = pseudonymizer
         self.ttl = ttl
         self.tombstoneTTL = max(tombstoneTTL, 3600)
+        self.ownerTTL = max(ownerTTL, ttl)
         self.maximumEntries = maximumEntries
         self.onLookup = onLookup
     }
@@ -83,10 +99,33 @@ public final class AffinityMap: Sendable {
 
     public var count: Int { state.withLock { $0.entries.count } }
 
-    /// Records that `responseID` was produced on `entry`'s account/session. Call after success only.
-    public func record(responseID: String, entry: Entry) {
+    /// Records that `responseID` was produced on `entry`'s account/session, for the principal pseudonym `owner`
+    /// (nil: an anonymous request, which no principal owns). Call after success only.
+    public func record(responseID: String, entry: Entry, owner: String? = nil) {
         let key = key(responseID)
-        state.withLock { $0.entries.insert(key, entry, limit: maximumEntries) }
+        state.withLock { state in
+            state.entries.insert(key, entry, limit: maximumEntries)
+            if let owner {
+                state.owners.insert(
+                    key,
+                    Owner(principal: owner, until: min(entry.createdAt, .max - ownerTTL) + ownerTTL),
+                    limit: maximumEntries
+                )
+            }
+        }
+    }
+
+    /// The principal pseudonym that owns `responseID`, while remembered; nil for an unowned or unknown anchor.
+    public func owner(of responseID: String, now: Int64) -> String? {
+        let key = key(responseID)
+        return state.withLock { state in
+            guard let owner = state.owners[key] else { return nil }
+            guard now < owner.until else {
+                state.owners.remove(key)
+                return nil
+            }
+            return owner.principal
+        }
     }
 
     public func lookup(responseID: String, now: Int64) -> Lookup {

@@ -140,7 +140,8 @@ extension BridgeSession {
                 accountIndex: link.account,
                 upstreamSessionID: link.sessionID,
                 createdAt: Int64(now)
-            )
+            ),
+            owner: r.prepared.principalPseudonym
         )
         guard let input = r.prepared.inputItems else { return }
         let output = JSONEncoding.array(r.items.sorted { $0.index < $1.index }.map(\.bytes))
@@ -151,7 +152,8 @@ extension BridgeSession {
             metadata: TranscriptCache.Metadata(
                 accountIndex: link.account,
                 model: r.prepared.model,
-                createdAt: Int64(now)
+                createdAt: Int64(now),
+                owner: r.prepared.principalPseudonym
             )
         )
     }

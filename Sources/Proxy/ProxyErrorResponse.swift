@@ -12,6 +12,8 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
     var type: String
     var code: String
     var message: String
+    /// The request field at fault, if one is (`param`; null otherwise).
+    var param: String? = nil
     /// Extra top-level fields of the `error` object, already JSON (e.g. `resets_at`).
     var extra: [(String, String)] = []
     var headers: [(String, String)] = []
@@ -24,7 +26,8 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
         var out = Array(#"{"error":{"message":"#.utf8)
         out += JSONEncoding.string(message)
         out += Array(#","type":"#.utf8) + JSONEncoding.string(type)
-        out += Array(#","param":null,"code":"#.utf8) + JSONEncoding.string(code)
+        out += Array(#","param":"#.utf8) + (param.map { JSONEncoding.string($0) } ?? Array("null".utf8))
+        out += Array(#","code":"#.utf8) + JSONEncoding.string(code)
         for (k, v) in extra { out += Array(",".utf8) + JSONEncoding.string(k) + Array(":".utf8) + Array(v.utf8) }
         out += Array("}}".utf8)
         return out
@@ -90,6 +93,15 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
         type: "server_error",
         code: "stream_incomplete",
         message: "The upstream stream ended before the response completed; retry the request."
+    )
+    /// The answer to an anchor another client principal owns (`AnchorOwnership`): the API's own answer to an id
+    /// it does not know, which SDK clients surface and Codex recovers from by resending the whole history.
+    static let previousResponseNotFound = ProxyErrorResponse(
+        status: 400,
+        type: "invalid_request_error",
+        code: "previous_response_not_found",
+        message: "Previous response not found.",
+        param: "previous_response_id"
     )
     static let atCapacity = ProxyErrorResponse(
         status: 503,

@@ -234,7 +234,8 @@ extension ResponsesExchange {
                 // Written only after success: a failed turn never becomes an anchor anyone is routed by.
                 ctx.affinity.record(
                     responseID: responseID,
-                    entry: AffinityMap.Entry(accountIndex: account, createdAt: Int64(now))
+                    entry: AffinityMap.Entry(accountIndex: account, createdAt: Int64(now)),
+                    owner: prepared.principalPseudonym
                 )
                 if let fullInput {
                     let output = JSONEncoding.array(items.sorted { $0.index < $1.index }.map(\.item))
@@ -247,7 +248,8 @@ extension ResponsesExchange {
                         metadata: TranscriptCache.Metadata(
                             accountIndex: account,
                             model: prepared.model,
-                            createdAt: Int64(now)
+                            createdAt: Int64(now),
+                            owner: prepared.principalPseudonym
                         ),
                         // A session's next turn usually resends this history plus a little: stored as a link.
                         session: prepared.sessionPseudonym

@@ -134,7 +134,8 @@ final class ResponsesExchange: Sendable {
     }
 
     /// Starts the first attempt and arranges for a client disconnect to cancel the upstream transfer.
-    /// An anchor already known dead is answered at once; an anchor's owner comes from the affinity map.
+    /// An anchor another principal owns is answered at once as not found, and one already known dead as
+    /// `stream_incomplete`; an anchor's account comes from the affinity map.
     func start() {
         ctx.metrics.inFlightRequests.add(1)
         state.withLock { s in
@@ -144,6 +145,18 @@ final class ResponsesExchange: Sendable {
         }
         if let anchor = prepared.anchor {
             let now = Int64(ctx.now())
+            // Before anything else about the anchor: another principal learns nothing of it, dead or alive.
+            if let owner = ctx.foreignOwner(of: anchor, requester: prepared.principalPseudonym, now: now) {
+                ctx.recordForeignAnchor(
+                    transport: "http",
+                    requester: prepared.principalPseudonym,
+                    owner: owner,
+                    span: serverSpan,
+                    trace: trace
+                )
+                respondError(.previousResponseNotFound)
+                return
+            }
             if ctx.affinity.isDead(responseID: anchor, now: now) {
                 recordNow(.deadAnchor, .attempted, reason: "previous_response_not_found")
                 recordNow(.deadAnchor, .gaveUp, reason: "previous_response_not_found")

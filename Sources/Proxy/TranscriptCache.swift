@@ -32,11 +32,14 @@ public final class TranscriptCache: Sendable {
         public var model: String?
         /// Unix seconds.
         public var createdAt: Int64
+        /// The `prn_` pseudonym of the principal whose request produced the response; nil when anonymous.
+        public var owner: String?
 
-        public init(accountIndex: Int, model: String?, createdAt: Int64) {
+        public init(accountIndex: Int, model: String?, createdAt: Int64, owner: String? = nil) {
             self.accountIndex = accountIndex
             self.model = model
             self.createdAt = createdAt
+            self.owner = owner
         }
     }
 

@@ -51,6 +51,7 @@ extension WebSocketSession {
         ]
         if let a = t.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
         if let p = t.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        if let p = principalPseudonym { attributes.append(LogAttribute("sightline.principal", .pseudonym(p))) }
         if let source = t.continuityKey?.source {
             attributes.append(LogAttribute("sightline.continuity_key.source", .string(source.rawValue)))
         }

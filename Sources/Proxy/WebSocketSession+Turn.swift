@@ -38,8 +38,12 @@ extension WebSocketSession {
             model: model,
             pseudonym: { self.ctx.pseudonymizer.pseudonym(.sess, $0) }
         )
+        // Another principal's anchor does not exist for this one: nothing about it is looked up or replayed.
+        let foreignOwner = anchor.flatMap {
+            ctx.foreignOwner(of: $0, requester: principalPseudonym, now: Int64(now))
+        }
         var fullInput: [UInt8]? = newItems
-        if let anchor {
+        if let anchor, foreignOwner == nil {
             fullInput = hub.transcripts.fullInput(previousResponseID: anchor, newItems: newItems)
         }
         turn = WebSocketTurn(
@@ -55,6 +59,21 @@ extension WebSocketSession {
             span: span
         )
         ctx.metrics.inFlightRequests.add(1)
+        if let foreignOwner {
+            ctx.recordForeignAnchor(
+                transport: "websocket",
+                requester: principalPseudonym,
+                owner: foreignOwner,
+                span: span,
+                trace: span.context
+            )
+            answerLocally(
+                WebSocketErrorFrame.from(.previousResponseNotFound),
+                status: 400,
+                error: "previous_response_not_found"
+            )
+            return
+        }
         retireIfOld(now: now)
         if let anchor {
             // Counts the lookup (hit / miss / expired); the decision itself is the planner's.

@@ -97,7 +97,8 @@ extension WebSocketSession {
                 accountIndex: link.account,
                 upstreamSessionID: link.sessionID,
                 createdAt: Int64(now)
-            )
+            ),
+            owner: principalPseudonym
         )
         guard let input = t.fullInput else { return }
         let output = JSONEncoding.array(t.items.sorted { $0.index < $1.index }.map(\.bytes))
@@ -105,7 +106,12 @@ extension WebSocketSession {
             responseID: responseID,
             input: input,
             output: output,
-            metadata: TranscriptCache.Metadata(accountIndex: link.account, model: t.model, createdAt: Int64(now))
+            metadata: TranscriptCache.Metadata(
+                accountIndex: link.account,
+                model: t.model,
+                createdAt: Int64(now),
+                owner: principalPseudonym
+            )
         )
     }
 

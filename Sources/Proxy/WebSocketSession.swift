@@ -27,6 +27,8 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     let id: String
     let route: ProxyRoute
     let principal: String
+    /// The principal's `prn_` pseudonym, nil when anonymous: logged with each turn, owns its anchors.
+    let principalPseudonym: String?
     let upgradeHeaders: HTTPHeaders
     let parent: TraceContext?
     let queue: DispatchQueue
@@ -58,6 +60,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         self.id = id
         self.route = route
         self.principal = principal
+        principalPseudonym = principal == "anonymous" ? nil : hub.ctx.pseudonymizer.pseudonym(.prn, principal)
         self.upgradeHeaders = upgradeHeaders
         self.parent = parent
         queue = DispatchQueue(label: "sightline.ws.\(id)")

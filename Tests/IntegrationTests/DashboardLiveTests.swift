@@ -25,6 +25,7 @@ final class DashboardLiveTests: XCTestCase {
         "sightline-accounts/11/A In-flight per account": "a gauge: nothing is in flight once the traffic stopped",
         "sightline-overview/11/A In-flight requests": "a gauge: nothing is in flight once the traffic stopped",
         "sightline-overview/16/A Client auth failures": "the stack runs without clientKeys, so nothing is refused",
+        "sightline-continuity/13/A Foreign anchor refusals": "without clientKeys no anchor has an owner",
         "sightline-overview/17/A Log redactions by detector": "the traffic carries no secret for the logs to redact",
         // Refreshes happen (tokens are invalidated in round 1) but none fails, so the failure views read 0.
         "SightlineTokenRefreshFailures": "every refresh in this traffic succeeds",

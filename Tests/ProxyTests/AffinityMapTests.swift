@@ -112,9 +112,10 @@ final class AffinityMapTests: XCTestCase {
         map.record(responseID: "resp_b", entry: .init(accountIndex: 10, upstreamSessionID: "ws-FAKE", createdAt: 999))
         map.markDead(responseID: "resp_dead", now: 990)
         map.markDead(responseID: "resp_dead_too", now: 991)
+        map.record(responseID: "resp_owned", entry: .init(accountIndex: 0, createdAt: 998), owner: "prn_FAKEa")
         let now: Int64 = 1_000
         func member(_ key: String, _ raw: [UInt8]) -> (key: String, rawJSON: [UInt8]) { (key, raw) }
-        let entries = [("resp_a", 2, 950), ("resp_b", 10, 999)].map { id, account, created in
+        let entries = [("resp_a", 2, 950), ("resp_b", 10, 999), ("resp_owned", 0, 998)].map { id, account, created in
             JSONEncoding.object([
                 member("rid", JSONEncoding.string(map.key(id))), member("account", JSONEncoding.int(account)),
                 member("created_at", JSONEncoding.int(created)),
@@ -126,9 +127,17 @@ final class AffinityMapTests: XCTestCase {
                 member("until", JSONEncoding.int(at + Int(map.tombstoneTTL))),
             ])
         }
+        let owners = [
+            JSONEncoding.object([
+                member("rid", JSONEncoding.string(map.key("resp_owned"))),
+                member("principal", JSONEncoding.string("prn_FAKEa")),
+                member("until", JSONEncoding.int(998 + Int(map.ownerTTL))),
+            ])
+        ]
         let expected = JSONEncoding.object([
             member("version", JSONEncoding.int(1)), member("key_id", JSONEncoding.string(pseudonymizer.keyID)),
             member("entries", JSONEncoding.array(entries)), member("tombstones", JSONEncoding.array(tombstones)),
+            member("owners", JSONEncoding.array(owners)),
         ])
         XCTAssertEqual(
             String(decoding: map.snapshot(now: now), as: UTF8.self),
@@ -138,7 +147,7 @@ final class AffinityMapTests: XCTestCase {
         XCTAssertEqual(
             String(decoding: empty.snapshot(now: 0), as: UTF8.self),
             #"{"version":1,"key_id":"# + String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
-                + #","entries":[],"tombstones":[]}"#
+                + #","entries":[],"tombstones":[],"owners":[]}"#
         )
     }
 
@@ -183,5 +192,61 @@ final class AffinityMapTests: XCTestCase {
         XCTAssertThrowsError(try reloaded.restore(Array("[]".utf8), now: 0)) { error in
             XCTAssertEqual((error as? AffinitySnapshotError)?.reason, "corrupt_snapshot")
         }
+    }
+
+    /// Owners outlive the entry (`ttl`) and survive `forget` and `markDead`: another principal must not learn
+    /// that a conversation's anchor died or moved. Anonymous records own nothing.
+    func testOwnersOutliveEntriesForgetAndTombstones() {
+        let map = AffinityMap(pseudonymizer: pseudonymizer, ttl: 100, ownerTTL: 10_000)
+        map.record(responseID: "resp_a", entry: .init(accountIndex: 0, createdAt: 1_000), owner: "prn_FAKEa")
+        map.record(responseID: "resp_anon", entry: .init(accountIndex: 0, createdAt: 1_000))
+        XCTAssertEqual(map.owner(of: "resp_a", now: 1_000), "prn_FAKEa")
+        XCTAssertNil(map.owner(of: "resp_anon", now: 1_000))
+        XCTAssertNil(map.owner(of: "resp_unknown", now: 1_000))
+        map.forget(responseID: "resp_a")
+        map.markDead(responseID: "resp_a", now: 1_050)
+        XCTAssertEqual(map.lookup(responseID: "resp_a", now: 1_200), .miss)
+        XCTAssertEqual(map.owner(of: "resp_a", now: 1_200), "prn_FAKEa", "past the entry's ttl, forgotten and dead")
+        XCTAssertEqual(map.owner(of: "resp_a", now: 10_999), "prn_FAKEa")
+        XCTAssertNil(map.owner(of: "resp_a", now: 11_000), "remembered for ownerTTL")
+        XCTAssertEqual(map.ownerTTL, 10_000)
+        XCTAssertEqual(
+            AffinityMap(pseudonymizer: pseudonymizer, ttl: 100, ownerTTL: 5).ownerTTL,
+            100,
+            "never below ttl"
+        )
+        let farFuture = AffinityMap(pseudonymizer: pseudonymizer)
+        farFuture.record(responseID: "resp_z", entry: .init(accountIndex: 0, createdAt: .max - 5), owner: "prn_FAKEz")
+        XCTAssertEqual(farFuture.owner(of: "resp_z", now: .max - 5), "prn_FAKEz", "no overflow near Int64.max")
+    }
+
+    func testOwnersRoundTripAndOldSnapshotsRestoreWithout() throws {
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        map.record(responseID: "resp_a", entry: .init(accountIndex: 1, createdAt: 100), owner: "prn_FAKEa")
+        map.markDead(responseID: "resp_a", now: 150)
+        let bytes = map.snapshot(now: 200)
+        XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("resp_a"))
+        let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
+        try reloaded.restore(bytes, now: 200)
+        XCTAssertEqual(reloaded.owner(of: "resp_a", now: 200), "prn_FAKEa")
+        XCTAssertTrue(reloaded.isDead(responseID: "resp_a", now: 200))
+
+        let key = String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
+        let rid = map.key("resp_a")
+        let old =
+            #"{"version":1,"key_id":"# + key + #","entries":[{"rid":"\#(rid)","account":1,"created_at":100}],"#
+            + #""tombstones":[]}"#
+        let fromOld = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try fromOld.restore(Array(old.utf8), now: 200), 1, "a file written before owners were kept")
+        XCTAssertNil(fromOld.owner(of: "resp_a", now: 200))
+
+        let odd =
+            #"{"version":1,"key_id":"# + key + #","entries":[],"tombstones":[],"owners":["#
+            + #"{"rid":"\#(rid)","principal":"team-a","until":1000},"#
+            + #"{"rid":"\#(rid)","principal":"prn_FAKEa","until":1e30},"#
+            + #"{"rid":"\#(rid)","principal":"prn_FAKEa","until":150}]}"#
+        let fromOdd = AffinityMap(pseudonymizer: pseudonymizer)
+        try fromOdd.restore(Array(odd.utf8), now: 200)
+        XCTAssertNil(fromOdd.owner(of: "resp_a", now: 200), "no raw name, no odd number, nothing expired")
     }
 }

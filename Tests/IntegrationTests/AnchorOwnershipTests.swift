@@ -1,0 +1,175 @@
+import Foundation
+import XCTest
+
+/// Anchors belong to the client principal whose request produced them (docs/recovery.md, "Anchors belong to
+/// their principal"): another principal's `previous_response_id` is answered as not found, over HTTP and
+/// WebSocket, before anything is looked up, replayed or sent upstream, and the owner's conversation goes on.
+final class AnchorOwnershipTests: XCTestCase {
+    var stack: SightlineStack!
+
+    override func tearDown() { stack?.stop() }
+
+    static let keyA = "sk-team-a-FAKE-0000"
+    static let keyB = "sk-team-b-FAKE-0000"
+
+    func startStack(_ label: String, bridge: Bool = false) throws {
+        stack = try SightlineStack(
+            label: label,
+            extraConfig: [
+                "clientKeys": [["name": "team-a", "key": Self.keyA], ["name": "team-b", "key": Self.keyB]],
+                "httpBridge": bridge,
+            ]
+        )
+    }
+
+    func post(_ json: String, key: String) throws -> ParsedResponse {
+        try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: json, headers: [("Authorization", "Bearer \(key)")])
+        )
+    }
+
+    func upstreamRequests() throws -> Int {
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let list = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        return list.filter { ($0["path"] as? String ?? "").hasSuffix("/responses") || $0["method"] as? String == "WS" }
+            .count
+    }
+
+    func refusals(_ transport: String) throws -> Double {
+        try stack.metric(#"sightline_foreign_anchor_refusals_total{transport="\#(transport)"}"#)
+    }
+
+    /// The refusal's log record names both principals by pseudonym and nothing else about them.
+    func assertRefusalLogged(transport: String, file: StaticString = #filePath, line: UInt = #line) {
+        let records = stack.awaitLogRecords(event: "sightline.foreign_anchor", count: 1)
+        XCTAssertEqual(records.count, 1, file: file, line: line)
+        let attributes = records.first?["attributes"] as? [String: Any] ?? [:]
+        XCTAssertEqual(attributes["sightline.transport"] as? String, transport, file: file, line: line)
+        let owner = attributes["sightline.anchor.owner"] as? String ?? ""
+        let requester = attributes["sightline.principal"] as? String ?? ""
+        XCTAssertTrue(owner.hasPrefix("prn_"), "\(attributes)", file: file, line: line)
+        XCTAssertTrue(requester.hasPrefix("prn_"), "\(attributes)", file: file, line: line)
+        XCTAssertNotEqual(owner, requester, file: file, line: line)
+        let output = stack.allOutput()
+        for secret in [Self.keyA, Self.keyB, "team-a", "team-b"] {
+            XCTAssertFalse(output.contains(secret), "\(secret) in the log", file: file, line: line)
+        }
+    }
+
+    func testAnotherPrincipalsAnchorIsNotFoundOverHTTP() throws {
+        try startStack("owner-http")
+        let first = try post(#"{"model":"gpt-5.5","input":"a private question"}"#, key: Self.keyA)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let id = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        let sent = try upstreamRequests()
+
+        let foreign = try post(
+            #"{"model":"gpt-5.5","input":"what did I ask?","previous_response_id":"\#(id)","stream":true}"#,
+            key: Self.keyB
+        )
+        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
+        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
+        XCTAssertEqual(foreign.errorObject?["param"] as? String, "previous_response_id")
+        XCTAssertEqual(foreign.errorObject?["type"] as? String, "invalid_request_error")
+        XCTAssertFalse(foreign.bodyText.contains("resp_"), foreign.bodyText)
+        XCTAssertEqual(try upstreamRequests(), sent, "nothing goes upstream for a foreign anchor")
+        XCTAssertEqual(try refusals("http"), 1)
+        XCTAssertEqual(try stack.metric("sightline_affinity_lookups_total{result=\"hit\"}"), 0, "not even looked up")
+        assertRefusalLogged(transport: "http")
+
+        // The owner's conversation is untouched: its next turn is replayed from the transcript as before.
+        let own = try post(
+            #"{"model":"gpt-5.5","input":"and now?","previous_response_id":"\#(id)","stream":true}"#,
+            key: Self.keyA
+        )
+        XCTAssertEqual(own.status, 200, own.bodyText)
+        XCTAssertTrue(own.bodyText.contains("response.completed"), own.bodyText)
+        XCTAssertEqual(try refusals("http"), 1)
+        XCTAssertGreaterThan(try stack.metric("sightline_affinity_lookups_total{result=\"hit\"}"), 0)
+    }
+
+    /// The HTTP bridge records what it serves with its owner too (its own record path).
+    func testAnAnchorTheBridgeProducedIsItsPrincipalsToo() throws {
+        try startStack("owner-bridge", bridge: true)
+        let first = try post(
+            #"{"model":"gpt-5.5","input":"a private question","prompt_cache_key":"owner-bridge-1"}"#,
+            key: Self.keyA
+        )
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="new"}"#),
+            1,
+            "served over the bridge"
+        )
+        let id = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        let foreign = try post(
+            #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(id)","stream":true}"#,
+            key: Self.keyB
+        )
+        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
+        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
+        XCTAssertEqual(try refusals("http"), 1)
+    }
+
+    func testOwnersOutliveARestart() throws {
+        try startStack("owner-restart")
+        let first = try post(#"{"model":"gpt-5.5","input":"a private question"}"#, key: Self.keyA)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let id = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        // A clean stop writes the snapshot; the new process has no transcripts, only the snapshot's owners.
+        try stack.restartProxy()
+        let foreign = try post(
+            #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(id)","stream":true}"#,
+            key: Self.keyB
+        )
+        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
+        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
+        XCTAssertEqual(try refusals("http"), 1)
+    }
+
+    func testAnotherPrincipalsAnchorIsNotFoundOverWebSocket() throws {
+        try startStack("owner-ws")
+        let a = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/v1/responses",
+            headers: [("Authorization", "Bearer \(Self.keyA)")]
+        )
+        XCTAssertEqual(a.status, 101)
+        let id = try XCTUnwrap(try a.turn(WebSocketProxyTests.frame(nil, "a private question")))
+        let sent = try upstreamRequests()
+
+        let b = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/v1/responses",
+            headers: [("Authorization", "Bearer \(Self.keyB)")]
+        )
+        XCTAssertEqual(b.status, 101)
+        try b.send(WebSocketProxyTests.frame(id, "what did they ask?"))
+        guard case .text(let text) = b.next() else { return XCTFail("no frame") }
+        XCTAssertTrue(text.contains(#""code":"previous_response_not_found""#), text)
+        XCTAssertTrue(text.contains(#""status":400"#), text)
+        XCTAssertFalse(text.contains("resp_"), text)
+        XCTAssertEqual(try upstreamRequests(), sent, "nothing goes upstream for a foreign anchor")
+        XCTAssertEqual(try refusals("websocket"), 1)
+        assertRefusalLogged(transport: "websocket")
+        // B's session goes on with a conversation of its own.
+        XCTAssertNotNil(try b.turn(WebSocketProxyTests.frame(nil, "my own question")))
+        // A's live anchor still continues on A's upstream socket.
+        XCTAssertNotNil(try a.turn(WebSocketProxyTests.frame(id, "follow-up")))
+        XCTAssertEqual(try refusals("websocket"), 1)
+        let turns = stack.awaitLogRecords(event: "sightline.request", count: 4)
+        let principals = Set(
+            turns.compactMap { ($0["attributes"] as? [String: Any])?["sightline.principal"] as? String }
+        )
+        XCTAssertEqual(principals.count, 2, "each WebSocket turn's record names its principal: \(principals)")
+        a.close()
+        b.close()
+    }
+}
