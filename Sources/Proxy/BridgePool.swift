@@ -2,7 +2,7 @@ import Foundation
 import LogRedaction
 import Synchronization
 
-/// The HTTP bridge's pooled upstream sessions, one per continuity key: which exist, which are busy with
+/// The HTTP bridge's pooled upstream sessions, one per continuity key and principal: which exist, which are busy with
 /// a request, and when each was last used. Bounded (`maxSessions`) with an idle TTL; when full, the
 /// least recently used idle session is evicted, and when every session is busy the request simply
 /// goes over plain HTTP (the bridge never queues, waits or cools anything down).
@@ -29,6 +29,14 @@ final class BridgePool: Sendable {
     }
 
     var count: Int { table.withLock { $0.count } }
+
+    /// A session's key in the pool: two principals that send the same continuity key never share an upstream
+    /// socket, so neither's request is continued from the other's previous response (`BridgeContinuation`
+    /// matches output items by id) and anchors stay with their principal (docs/recovery.md).
+    static func poolKey(continuityKey: String, principal: String?) -> String {
+        guard let principal else { return continuityKey }
+        return principal + "\u{0}" + continuityKey
+    }
 
     /// The key's session, marked busy (made when absent); nil when it is busy or the pool is full of busy
     /// sessions. `make` builds a new session.

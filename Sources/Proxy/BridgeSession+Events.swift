@@ -25,7 +25,7 @@ extension BridgeSession {
             self.link = nil
             previous = nil
             guard var r = request else {
-                hub.bridge.remove(key: key, session: self)
+                hub.bridge.remove(key: poolKey, session: self)
                 return
             }
             // As a WebSocket turn counts it (426 carried nothing: the HTTP path sends the request instead).
@@ -276,7 +276,7 @@ extension BridgeSession {
             trace: r.trace,
             attributes
         )
-        if status == 499 || error != nil { hub.bridge.remove(key: key, session: self) }
-        hub.bridge.checkin(key: key, session: self, now: ctx.now())
+        if status == 499 || error != nil { hub.bridge.remove(key: poolKey, session: self) }
+        hub.bridge.checkin(key: poolKey, session: self, now: ctx.now())
     }
 }

@@ -41,7 +41,10 @@ final class BridgeSession: @unchecked Sendable {
     }
 
     let hub: WebSocketHub
+    /// The continuity key: the upstream socket's `session-id` when the client sent none.
     let key: String
+    /// The session's entry in `BridgePool`: the continuity key within its principal (`BridgePool.poolKey`).
+    let poolKey: String
     let queue: DispatchQueue
 
     // Confined to `queue`.
@@ -51,9 +54,10 @@ final class BridgeSession: @unchecked Sendable {
     /// SSE events of the current read not yet written to the client (`flushOutgoing`).
     var outgoing: [UInt8] = []
 
-    init(hub: WebSocketHub, key: String) {
+    init(hub: WebSocketHub, key: String, poolKey: String) {
         self.hub = hub
         self.key = key
+        self.poolKey = poolKey
         queue = DispatchQueue(label: "sightline.bridge")
     }
 
@@ -168,7 +172,7 @@ final class BridgeSession: @unchecked Sendable {
         link = nil
         previous = nil
         ctx.metrics.inFlightRequests.add(-1)
-        hub.bridge.remove(key: key, session: self)
+        hub.bridge.remove(key: poolKey, session: self)
         log("bridge fell back to http", reason: reason, r)
         let exchange = ResponsesExchange(
             ctx: ctx,

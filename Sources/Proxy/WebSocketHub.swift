@@ -79,11 +79,12 @@ final class WebSocketHub: Sendable {
             let key = prepared.continuityKey,
             !ctx.pool.accounts.isEmpty, ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt })
         else { return false }
+        let poolKey = BridgePool.poolKey(continuityKey: key.value, principal: prepared.principalPseudonym)
         guard
             let (session, _) = bridge.checkout(
-                key: key.value,
+                key: poolKey,
                 now: ctx.now(),
-                make: { BridgeSession(hub: self, key: key.value) }
+                make: { BridgeSession(hub: self, key: key.value, poolKey: poolKey) }
             )
         else { return false }
         session.serve(

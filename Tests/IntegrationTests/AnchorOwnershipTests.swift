@@ -116,6 +116,34 @@ final class AnchorOwnershipTests: XCTestCase {
         XCTAssertEqual(try refusals("http"), 1)
     }
 
+    /// Two principals that send the same `prompt_cache_key` never share a bridge socket: B's request that
+    /// repeats A's history is sent in full on a socket of its own, never continued from A's response.
+    func testPrincipalsNeverShareABridgeSession() throws {
+        try startStack("owner-bridge-key", bridge: true)
+        func post(_ input: [[String: Any]], key: String) throws -> [[String: Any]] {
+            let body: [String: Any] = ["model": "gpt-5.5", "input": input, "prompt_cache_key": "shared-thread-1"]
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            let r = try self.post(json, key: key)
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["output"]
+                as? [[String: Any]] ?? []
+        }
+        let first: [[String: Any]] = [["role": "user", "content": "first question"]]
+        let output = try post(first, key: Self.keyA)
+        XCTAssertFalse(output.isEmpty)
+        let continued = first + output + [["role": "user", "content": "second question"]]
+        _ = try post(continued, key: Self.keyB)
+        _ = try post(continued, key: Self.keyA)
+        let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+        let all = try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        let frames = all.filter { $0["method"] as? String == "WS" }
+        XCTAssertEqual(frames.count, 3, "\(all)")
+        XCTAssertEqual(frames.map { $0["has_previous_response_id"] as? Bool }, [false, false, true], "\(frames)")
+        let connections = frames.map { $0["connection"] as? String ?? "" }
+        XCTAssertNotEqual(connections[1], connections[0], "B gets a socket of its own")
+        XCTAssertEqual(connections[2], connections[0], "A goes on incrementally on its own socket")
+    }
+
     func testOwnersOutliveARestart() throws {
         try startStack("owner-restart")
         let first = try post(#"{"model":"gpt-5.5","input":"a private question"}"#, key: Self.keyA)
