@@ -51,7 +51,7 @@ extension SimulatorEngine {
             }
         }
         if let anchor = request.previousResponseId,
-            !(configuration.httpAnchorsResolve && state.knownResponses.contains(anchor))
+            !(configuration.httpAnchorsResolve && state.knows(responseId: anchor, account: account))
         {
             return complete(
                 &rec,
@@ -84,7 +84,7 @@ extension SimulatorEngine {
         let outputTokens = Self.outputTokens(reply)
         limits = state.usage.record(account: account, tokens: inputTokens - cached + outputTokens, now: now)
         for (name, value) in UsageMeter.headers(limits) { out.add(name, value) }
-        state.remember(responseId: ids.response)
+        state.remember(responseId: ids.response, account: account)
         rec.cachedTokens = cached
         rec.inputTokens = inputTokens
         rec.responseId = ids.response

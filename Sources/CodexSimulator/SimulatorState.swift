@@ -10,7 +10,9 @@ struct SimulatorState: Sendable {
     var usage: UsageMeter
     var log = RequestLog()
     var responseCounter: UInt64 = 0
-    /// Ids this simulator produced, for `httpAnchorsResolve` (bounded FIFO).
+    /// Ids this simulator produced, each with the account that produced it (`"<account>\u{0}<id>"`), for
+    /// `httpAnchorsResolve` (bounded FIFO): like the API, where a response id is scoped to its organisation,
+    /// an id resolves only on the account that produced it.
     var knownResponses: Set<String> = []
     var knownOrder: [String] = []
 
@@ -27,12 +29,17 @@ struct SimulatorState: Sendable {
         )
     }
 
-    mutating func remember(responseId: String) {
-        knownResponses.insert(responseId)
-        knownOrder.append(responseId)
+    mutating func remember(responseId: String, account: String) {
+        let key = account + "\u{0}" + responseId
+        knownResponses.insert(key)
+        knownOrder.append(key)
         if knownOrder.count > 20_000 {
             for id in knownOrder.prefix(10_000) { knownResponses.remove(id) }
             knownOrder.removeFirst(10_000)
         }
+    }
+
+    func knows(responseId: String, account: String) -> Bool {
+        knownResponses.contains(account + "\u{0}" + responseId)
     }
 }

@@ -109,7 +109,7 @@ extension SimulatorEngine {
             rec.account = account
             rec.responseId = ids.response
             rec.status = 200
-            state.remember(responseId: ids.response)
+            state.remember(responseId: ids.response, account: account)
             state.log.append(rec)
             let response =
                 "{\"id\":\(JSONText.quote(ids.response)),\"object\":\"response\",\"created_at\":\(Int(now)),"

@@ -34,7 +34,7 @@ final class ContinuitySnapshots: @unchecked Sendable {
         }
         do {
             if FileManager.default.fileExists(atPath: affinityPath) {
-                anchors = try ctx.affinity.load(from: affinityPath, now: Int64(now))
+                anchors = try ctx.affinity.load(from: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)
             }
         } catch {
             ctx.logger.log(
@@ -61,7 +61,7 @@ final class ContinuitySnapshots: @unchecked Sendable {
         let now = ctx.now()
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
-            try ctx.affinity.save(to: affinityPath, now: Int64(now))
+            try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)
         } catch {
             ctx.logger.log(
                 .warn,

@@ -157,4 +157,40 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
         XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="miss"} 0"#), m)
     }
+
+    /// Affinity entries survive a restart with a reordered pool: they name their account by pseudonym, not by
+    /// its place in the list, so an anchor still goes to the account whose upstream can resolve it (API-key
+    /// accounts, which resolve response ids of their own organisation over HTTP).
+    func testAnchorsFollowTheirAccountWhenThePoolIsReordered() throws {
+        stack.stop()
+        stack = try SightlineStack(
+            label: "reorder",
+            extraConfig: ["continuity": ["snapshotSeconds": 1]],
+            simulator: ["httpAnchorsResolve": true]
+        ) { base in
+            (1...2).map { i in
+                [
+                    "name": "api\(i)", "kind": "apikey",
+                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
+                    "apiKey": "sk-sim-FAKE-acct\(i)",
+                ]
+            }
+        }
+        let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let anchor = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        let owner = try XCTUnwrap(simulatorRequests().last?["account"] as? String)
+        // A clean stop writes the snapshot; the new process lists the accounts the other way round and holds
+        // no transcript, so only the anchor's own account can continue it.
+        try stack.restartProxy(accounts: { $0.reversed() })
+        let next = try post(#"{"model":"gpt-5.5","input":"second","previous_response_id":"\#(anchor)","stream":true}"#)
+        XCTAssertEqual(next.status, 200, next.bodyText)
+        XCTAssertTrue(next.bodyText.contains("response.completed"), next.bodyText)
+        XCTAssertEqual(try simulatorRequests().last?["account"] as? String, owner, "routed to the anchor's account")
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
+        XCTAssertTrue(m.contains(#"decision="masked_continuity_loss",outcome="attempted"} 0"#), m)
+    }
 }

@@ -96,15 +96,16 @@ final class SightlineStack: @unchecked Sendable {
     private var lastExtra: [String: Any] = [:]
     private var proxyGeneration = 0
 
-    /// Stops the proxy (SIGTERM, or SIGKILL when `crash`) and starts a new one on the same state directory.
-    func restartProxy(crash: Bool = false) throws {
+    /// Stops the proxy (SIGTERM, or SIGKILL when `crash`) and starts a new one on the same state directory,
+    /// with its `accounts` list passed through `accounts` when given (e.g. reordered).
+    func restartProxy(crash: Bool = false, accounts: (([[String: Any]]) -> [[String: Any]])? = nil) throws {
         if crash {
             proxy.signal(SIGKILL)
             _ = proxy.waitForExit(timeout: 10)
         } else {
             proxy.stop()
         }
-        try startProxy(accounts: lastAccounts, extra: lastExtra)
+        try startProxy(accounts: accounts?(lastAccounts) ?? lastAccounts, extra: lastExtra)
     }
 
     private func startProxy(accounts: [[String: Any]], extra: [String: Any]) throws {

@@ -8,6 +8,8 @@ import XCTest
 
 final class AffinityMapTests: XCTestCase {
     private let pseudonymizer = try! Pseudonymizer(key: Array(0..<32))
+    /// The pool's account pseudonyms by index, as `ContinuitySnapshots` passes them.
+    private let accounts = (0...10).map { "acct_FAKE\($0)" }
 
     /// A new directory of its own, and the snapshot path in it; the caller removes the directory.
     private func snapshotPath() throws -> (directory: String, path: String) {
@@ -58,7 +60,7 @@ final class AffinityMapTests: XCTestCase {
         map.record(responseID: "resp_old", entry: .init(accountIndex: 0, createdAt: 0))
         map.markDead(responseID: "resp_SECRETISH_2", now: 900)
         let now: Int64 = 3_500  // resp_old (created 0) is past the 55 min TTL; resp_SECRETISH_1 is not
-        let bytes = map.snapshot(now: now)
+        let bytes = map.snapshot(now: now, accounts: accounts)
         let text = String(decoding: bytes, as: UTF8.self)
         XCTAssertFalse(text.contains("resp_"), text)
         XCTAssertFalse(text.contains("SECRETISH"))
@@ -66,7 +68,7 @@ final class AffinityMapTests: XCTestCase {
         XCTAssertTrue(text.contains(map.key("resp_SECRETISH_1")))
 
         let restored = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertEqual(try restored.restore(bytes, now: now), 1)
+        XCTAssertEqual(try restored.restore(bytes, now: now, accounts: accounts), 1)
         XCTAssertEqual(
             restored.lookup(responseID: "resp_SECRETISH_1", now: now),
             .hit(.init(accountIndex: 1, createdAt: 1_000))
@@ -79,27 +81,30 @@ final class AffinityMapTests: XCTestCase {
         let (directory, path) = try snapshotPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let map = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertTrue(try map.save(to: path, now: 0), "the first save writes, even an empty map")
+        XCTAssertTrue(try map.save(to: path, now: 0, accounts: accounts), "the first save writes, even an empty map")
         map.record(responseID: "resp_1", entry: .init(accountIndex: 1, createdAt: 10))
-        XCTAssertTrue(try map.save(to: path, now: 20))
+        XCTAssertTrue(try map.save(to: path, now: 20, accounts: accounts))
         // Removed behind the map's back: an unchanged map does not notice, and does not write.
         try FileManager.default.removeItem(atPath: path)
-        XCTAssertFalse(try map.save(to: path, now: 30))
+        XCTAssertFalse(try map.save(to: path, now: 30, accounts: accounts))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
         // Each kind of change writes again: a lookup that finds nothing changes nothing.
         _ = map.lookup(responseID: "resp_absent", now: 30)
         map.forget(responseID: "resp_absent")
-        XCTAssertFalse(try map.save(to: path, now: 30))
+        XCTAssertFalse(try map.save(to: path, now: 30, accounts: accounts))
         map.markDead(responseID: "resp_1", now: 40)
-        XCTAssertTrue(try map.save(to: path, now: 40))
+        XCTAssertTrue(try map.save(to: path, now: 40, accounts: accounts))
         XCTAssertTrue(map.isDead(responseID: "resp_1", now: 41))
-        XCTAssertFalse(try map.save(to: path, now: 41))
+        XCTAssertFalse(try map.save(to: path, now: 41, accounts: accounts))
         map.forget(responseID: "resp_2")
         map.record(responseID: "resp_2", entry: .init(accountIndex: 0, createdAt: 50))
         map.forget(responseID: "resp_2")
-        XCTAssertTrue(try map.save(to: path, now: 50), "a record and its removal are still two changes")
+        XCTAssertTrue(
+            try map.save(to: path, now: 50, accounts: accounts),
+            "a record and its removal are still two changes"
+        )
         let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertEqual(try reloaded.load(from: path, now: 50), 0)
+        XCTAssertEqual(try reloaded.load(from: path, now: 50, accounts: accounts), 0)
         XCTAssertTrue(reloaded.isDead(responseID: "resp_1", now: 50))
     }
 
@@ -117,7 +122,8 @@ final class AffinityMapTests: XCTestCase {
         func member(_ key: String, _ raw: [UInt8]) -> (key: String, rawJSON: [UInt8]) { (key, raw) }
         let entries = [("resp_a", 2, 950), ("resp_b", 10, 999), ("resp_owned", 0, 998)].map { id, account, created in
             JSONEncoding.object([
-                member("rid", JSONEncoding.string(map.key(id))), member("account", JSONEncoding.int(account)),
+                member("rid", JSONEncoding.string(map.key(id))),
+                member("account", JSONEncoding.string(accounts[account])),
                 member("created_at", JSONEncoding.int(created)),
             ])
         }
@@ -140,12 +146,12 @@ final class AffinityMapTests: XCTestCase {
             member("owners", JSONEncoding.array(owners)),
         ])
         XCTAssertEqual(
-            String(decoding: map.snapshot(now: now), as: UTF8.self),
+            String(decoding: map.snapshot(now: now, accounts: accounts), as: UTF8.self),
             String(decoding: expected, as: UTF8.self)
         )
         let empty = AffinityMap(pseudonymizer: pseudonymizer)
         XCTAssertEqual(
-            String(decoding: empty.snapshot(now: 0), as: UTF8.self),
+            String(decoding: empty.snapshot(now: 0, accounts: accounts), as: UTF8.self),
             #"{"version":1,"key_id":"# + String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
                 + #","entries":[],"tombstones":[],"owners":[]}"#
         )
@@ -159,12 +165,12 @@ final class AffinityMapTests: XCTestCase {
         let good = map.key("resp_good"), odd = map.key("resp_odd")
         let json =
             #"{"version":1,"key_id":"# + key + #","entries":["#
-            + #"{"rid":"\#(odd)","account":0,"created_at":1e30},"#
-            + #"{"rid":"\#(odd)","account":0,"created_at":-1e30},"#
+            + #"{"rid":"\#(odd)","account":"acct_FAKE0","created_at":1e30},"#
+            + #"{"rid":"\#(odd)","account":"acct_FAKE0","created_at":-1e30},"#
             + #"{"rid":"\#(odd)","account":-1,"created_at":100},"#
-            + #"{"rid":"\#(good)","account":1,"created_at":100}],"#
+            + #"{"rid":"\#(good)","account":"acct_FAKE1","created_at":100}],"#
             + #""tombstones":[{"rid":"\#(odd)","until":1e30},{"rid":"\#(odd)","until":-1e30}]}"#
-        XCTAssertEqual(try map.restore(Array(json.utf8), now: 200), 1)
+        XCTAssertEqual(try map.restore(Array(json.utf8), now: 200, accounts: accounts), 1)
         guard case .hit(let entry) = map.lookup(responseID: "resp_good", now: 200) else {
             return XCTFail("the well-formed entry is restored")
         }
@@ -177,19 +183,19 @@ final class AffinityMapTests: XCTestCase {
         let (directory, path) = try snapshotPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let map = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertEqual(try map.load(from: path, now: 0), 0, "no file yet")
+        XCTAssertEqual(try map.load(from: path, now: 0, accounts: accounts), 0, "no file yet")
         map.record(responseID: "resp_1", entry: .init(accountIndex: 3, createdAt: 10))
-        try map.save(to: path, now: 20)
+        try map.save(to: path, now: 20, accounts: accounts)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertEqual(try reloaded.load(from: path, now: 20), 1)
+        XCTAssertEqual(try reloaded.load(from: path, now: 20, accounts: accounts), 1)
 
         let otherKey = AffinityMap(pseudonymizer: try Pseudonymizer(key: Array(repeating: 7, count: 32)))
-        XCTAssertThrowsError(try otherKey.load(from: path, now: 20)) { error in
+        XCTAssertThrowsError(try otherKey.load(from: path, now: 20, accounts: accounts)) { error in
             XCTAssertEqual((error as? AffinitySnapshotError)?.reason, "key_mismatch")
         }
-        XCTAssertThrowsError(try reloaded.restore(Array("[]".utf8), now: 0)) { error in
+        XCTAssertThrowsError(try reloaded.restore(Array("[]".utf8), now: 0, accounts: accounts)) { error in
             XCTAssertEqual((error as? AffinitySnapshotError)?.reason, "corrupt_snapshot")
         }
     }
@@ -224,20 +230,25 @@ final class AffinityMapTests: XCTestCase {
         let map = AffinityMap(pseudonymizer: pseudonymizer)
         map.record(responseID: "resp_a", entry: .init(accountIndex: 1, createdAt: 100), owner: "prn_FAKEa")
         map.markDead(responseID: "resp_a", now: 150)
-        let bytes = map.snapshot(now: 200)
+        let bytes = map.snapshot(now: 200, accounts: accounts)
         XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("resp_a"))
         let reloaded = AffinityMap(pseudonymizer: pseudonymizer)
-        try reloaded.restore(bytes, now: 200)
+        try reloaded.restore(bytes, now: 200, accounts: accounts)
         XCTAssertEqual(reloaded.owner(of: "resp_a", now: 200), "prn_FAKEa")
         XCTAssertTrue(reloaded.isDead(responseID: "resp_a", now: 200))
 
         let key = String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
         let rid = map.key("resp_a")
         let old =
-            #"{"version":1,"key_id":"# + key + #","entries":[{"rid":"\#(rid)","account":1,"created_at":100}],"#
+            #"{"version":1,"key_id":"# + key
+            + #","entries":[{"rid":"\#(rid)","account":"acct_FAKE1","created_at":100}],"#
             + #""tombstones":[]}"#
         let fromOld = AffinityMap(pseudonymizer: pseudonymizer)
-        XCTAssertEqual(try fromOld.restore(Array(old.utf8), now: 200), 1, "a file written before owners were kept")
+        XCTAssertEqual(
+            try fromOld.restore(Array(old.utf8), now: 200, accounts: accounts),
+            1,
+            "a file written before owners were kept"
+        )
         XCTAssertNil(fromOld.owner(of: "resp_a", now: 200))
 
         let odd =
@@ -246,7 +257,34 @@ final class AffinityMapTests: XCTestCase {
             + #"{"rid":"\#(rid)","principal":"prn_FAKEa","until":1e30},"#
             + #"{"rid":"\#(rid)","principal":"prn_FAKEa","until":150}]}"#
         let fromOdd = AffinityMap(pseudonymizer: pseudonymizer)
-        try fromOdd.restore(Array(odd.utf8), now: 200)
+        try fromOdd.restore(Array(odd.utf8), now: 200, accounts: accounts)
         XCTAssertNil(fromOdd.owner(of: "resp_a", now: 200), "no raw name, no odd number, nothing expired")
+    }
+    /// Entries name their account by pseudonym: a restart with the pool reordered or shrunk routes each anchor
+    /// to the account that produced it, or drops it; an index written by an earlier version is skipped.
+    func testEntriesFollowTheirAccountAcrossAChangedPool() throws {
+        let map = AffinityMap(pseudonymizer: pseudonymizer)
+        map.record(responseID: "resp_a", entry: .init(accountIndex: 0, createdAt: 100))
+        map.record(responseID: "resp_b", entry: .init(accountIndex: 1, createdAt: 100))
+        map.record(responseID: "resp_gone", entry: .init(accountIndex: 5, createdAt: 100))
+        let bytes = map.snapshot(now: 200, accounts: ["acct_FAKEa", "acct_FAKEb"])
+        XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains(map.key("resp_gone")), "no account, no entry")
+
+        let reordered = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try reordered.restore(bytes, now: 200, accounts: ["acct_FAKEc", "acct_FAKEb", "acct_FAKEa"]), 2)
+        XCTAssertEqual(reordered.lookup(responseID: "resp_a", now: 200), .hit(.init(accountIndex: 2, createdAt: 100)))
+        XCTAssertEqual(reordered.lookup(responseID: "resp_b", now: 200), .hit(.init(accountIndex: 1, createdAt: 100)))
+
+        let shrunk = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try shrunk.restore(bytes, now: 200, accounts: ["acct_FAKEb"]), 1)
+        XCTAssertEqual(shrunk.lookup(responseID: "resp_a", now: 200), .miss, "its account left the pool")
+        XCTAssertEqual(shrunk.lookup(responseID: "resp_b", now: 200), .hit(.init(accountIndex: 0, createdAt: 100)))
+
+        let key = String(decoding: JSONEncoding.string(pseudonymizer.keyID), as: UTF8.self)
+        let byIndex =
+            #"{"version":1,"key_id":"# + key + #","entries":[{"rid":"\#(map.key("resp_a"))","account":0,"#
+            + #""created_at":100}],"tombstones":[]}"#
+        let old = AffinityMap(pseudonymizer: pseudonymizer)
+        XCTAssertEqual(try old.restore(Array(byIndex.utf8), now: 200, accounts: ["acct_FAKEa"]), 0)
     }
 }

@@ -196,14 +196,15 @@ enum MicroBenchmarks {
                 entry: .init(accountIndex: i % 3, createdAt: 1_000 + Int64(i % 60))
             )
         }
-        let snapshot = anchors.snapshot(now: 1_100)
+        let accounts = (1...3).map { pseudonymizer.pseudonym(.acct, "sim-account-\($0)") }
+        let snapshot = anchors.snapshot(now: 1_100, accounts: accounts)
         out.append(
             measure(
                 "affinity snapshot, \(anchors.maximumEntries) anchors (AffinityMap.snapshot)",
                 iterations: n(20),
                 note: "\(snapshot.count) bytes"
             ) {
-                anchors.snapshot(now: 1_100).count
+                anchors.snapshot(now: 1_100, accounts: accounts).count
             }
         )
 
