@@ -63,10 +63,9 @@ final class AccountPool: Sendable {
     ) {
         self.accounts = accounts
         self.store = store
-        pseudonyms = accounts.map { a in
-            let id = a.accountID?.reveal() ?? store.entry(named: a.name)?.accountID ?? a.name
-            return pseudonymizer.pseudonym(.acct, id)
-        }
+        // Of the name, which the configuration keeps unique and stable: the ChatGPT account id is shared by
+        // every seat of a Team workspace, and would merge their series, stickiness and affinity.
+        pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.name) }
         var runtime = Array(repeating: Runtime(), count: accounts.count)
         for (i, a) in accounts.enumerated() {
             guard let entry = store.entry(named: a.name) else { continue }

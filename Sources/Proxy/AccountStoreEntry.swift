@@ -4,7 +4,7 @@ import LogRedaction
 ///
 /// Tokens are `Secret`s: printing an entry shows `REDACTED`; only `AccountStoreCodec` reveals them,
 /// into the state file. `accountID` (the ChatGPT account id) is an identifier, not a credential, but it
-/// too is never logged: log `Pseudonymizer.pseudonym(.acct, accountID)` instead.
+/// too is never logged: log the account's pseudonym (`Pseudonymizer.pseudonym(.acct, name)`) instead.
 /// Times are unix seconds. A value type; `AccountStore` owns the shared copy.
 public struct AccountStoreEntry: Sendable, CustomStringConvertible {
     /// Whether the account may be used. `reauthRequired` is set by a terminal refresh failure and

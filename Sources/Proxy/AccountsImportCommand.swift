@@ -4,8 +4,9 @@ import LogRedaction
 /// `sightline accounts import PATH --state-dir DIR [--name NAME] [--base-url URL]`.
 ///
 /// Reads a Codex `auth.json`, adds or updates the account in `<DIR>/accounts.json` (created 0600) and
-/// prints one line: the account name and its keyed pseudonym (`acct_…` of the ChatGPT account id, or of
-/// the name for API-key accounts), so the operator can find it in logs and metrics. It never prints a
+/// prints one line: the account name and its keyed pseudonym (`acct_…` of the name, as `serve` computes
+/// it), so the operator can find it in logs and metrics. Without `--name`, a stored entry holding the same
+/// login (`AuthJSONImporter.matchingEntryName`) is updated, else one is added under the default name. It never prints a
 /// token, the account id or the email. `serve` pools accounts found in the state file even when the
 /// configuration does not list them.
 /// `arguments` are the words after `accounts import`. Exit status: 0 imported, 1 failed, 2 usage error.
@@ -68,10 +69,13 @@ public enum AccountsImportCommand {
     ) throws -> String {
         // auth.json belongs to Codex, which manages its mode; read it whatever its permissions.
         let credentials = try AuthJSONImporter.parse(try AtomicFile.read(path, requirePrivate: false))
-        guard let accountName = name ?? AuthJSONImporter.defaultName(for: credentials) else {
+        let store = try AccountStore.open(stateDirectory: stateDirectory, seeds: [])
+        guard
+            let accountName = name ?? AuthJSONImporter.matchingEntryName(for: credentials, in: store.entries())
+                ?? AuthJSONImporter.defaultName(for: credentials)
+        else {
             throw AuthJSONError(reason: "missing_credentials", detail: "no account id; pass --name")
         }
-        let store = try AccountStore.open(stateDirectory: stateDirectory, seeds: [])
         let entry = AuthJSONImporter.entry(
             from: credentials,
             name: accountName,
@@ -84,7 +88,7 @@ public enum AccountsImportCommand {
             environment: environment,
             stateDirectory: stateDirectory
         )
-        let pseudonym = try Pseudonymizer(key: key).pseudonym(.acct, entry.accountID ?? accountName)
+        let pseudonym = try Pseudonymizer(key: key).pseudonym(.acct, accountName)
         return "imported \(accountName) \(pseudonym)"
     }
 

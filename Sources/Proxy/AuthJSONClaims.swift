@@ -2,8 +2,8 @@ import Foundation
 
 /// The claims Sightline reads from an OpenAI access or id token, decoded WITHOUT verifying the signature.
 ///
-/// Reading claims only informs scheduling and naming (when to refresh, which ChatGPT account a token
-/// belongs to); nothing is trusted for authorisation, so no key is needed (Codex does the same).
+/// Reading claims only informs scheduling and naming (when to refresh, which ChatGPT account and seat a
+/// token belongs to); nothing is trusted for authorisation, so no key is needed (Codex does the same).
 /// The email claim is deliberately not decoded: Sightline never stores or logs it.
 /// Pure; a value type.
 public struct AuthJSONClaims: Sendable, Equatable {
@@ -13,11 +13,20 @@ public struct AuthJSONClaims: Sendable, Equatable {
     public var chatGPTAccountID: String?
     /// `https://api.openai.com/auth`.`chatgpt_plan_type` (`plus`, `pro`, …).
     public var planType: String?
+    /// `https://api.openai.com/auth`.`chatgpt_user_id` (else its alias `user_id`): the seat. Members of one
+    /// ChatGPT Team or Business workspace share `chatgpt_account_id` (the workspace) and differ only here.
+    public var userID: String?
 
-    public init(expiresAt: Int64? = nil, chatGPTAccountID: String? = nil, planType: String? = nil) {
+    public init(
+        expiresAt: Int64? = nil,
+        chatGPTAccountID: String? = nil,
+        planType: String? = nil,
+        userID: String? = nil
+    ) {
         self.expiresAt = expiresAt
         self.chatGPTAccountID = chatGPTAccountID
         self.planType = planType
+        self.userID = userID
     }
 
     static let authClaim = "https://api.openai.com/auth"
@@ -34,6 +43,7 @@ public struct AuthJSONClaims: Sendable, Equatable {
         if let auth = object[authClaim] as? [String: Any] {
             claims.chatGPTAccountID = auth["chatgpt_account_id"] as? String
             claims.planType = auth["chatgpt_plan_type"] as? String
+            claims.userID = (auth["chatgpt_user_id"] as? String) ?? (auth["user_id"] as? String)
         }
         return claims
     }

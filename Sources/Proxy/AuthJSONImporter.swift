@@ -15,6 +15,8 @@ public struct AuthJSONCredentials: Sendable {
     public var apiKey: Secret<String>?
     /// `tokens.account_id`, else the `chatgpt_account_id` claim of the access or id token.
     public var accountID: String?
+    /// The `chatgpt_user_id` claim of the access or id token: the seat within a Team workspace.
+    public var userID: String?
     public var planType: String?
     public var expiresAt: Int64?
     /// `last_refresh`, unix seconds.
@@ -27,9 +29,11 @@ public struct AuthJSONCredentials: Sendable {
 /// "refresh_token","account_id"},"last_refresh":"<RFC 3339>"}` and `{"auth_mode":"apikey",
 /// "OPENAI_API_KEY":"…","tokens":null}` (a missing `auth_mode` is inferred). JWT claims are decoded
 /// without verification (`AuthJSONClaims`). The email claim is never read, stored or printed; the
-/// default account name is derived from the account id instead: `acct-` + first 8 hex of
-/// SHA-256(account id) (`apikey-` + 8 hex of SHA-256(key) for API keys). Those 32 bits identify an
-/// entry for the operator; they are not a keyed pseudonym and are not used in logs.
+/// default account name is derived from the login's identity instead: `acct-` + first 8 hex of
+/// SHA-256(account id + "/" + user id), or of the account id alone when the tokens name no user
+/// (`apikey-` + 8 hex of SHA-256(key) for API keys). The user id matters: every member of a ChatGPT Team
+/// workspace has the same account id, and each is an account of its own, with its own quota. Those 32 bits
+/// identify an entry for the operator; they are not a keyed pseudonym and are not used in logs.
 public enum AuthJSONImporter {
     public static func parse(_ bytes: [UInt8]) throws(AuthJSONError) -> AuthJSONCredentials {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
@@ -63,6 +67,7 @@ public enum AuthJSONImporter {
             let idClaims = (tokens["id_token"] as? String).flatMap { AuthJSONClaims.decode(jwt: $0) }
             credentials.accountID =
                 (tokens["account_id"] as? String) ?? accessClaims?.chatGPTAccountID ?? idClaims?.chatGPTAccountID
+            credentials.userID = accessClaims?.userID ?? idClaims?.userID
             credentials.planType = accessClaims?.planType ?? idClaims?.planType
             credentials.expiresAt = accessClaims?.expiresAt
             credentials.lastRefresh = (root["last_refresh"] as? String).flatMap(parseTimestamp)
@@ -70,13 +75,38 @@ public enum AuthJSONImporter {
         return credentials
     }
 
-    /// `acct-<8 hex>` from the account id, `apikey-<8 hex>` from an API key, nil when neither is known.
+    /// `acct-<8 hex>` from the account id and user id, `apikey-<8 hex>` from an API key, nil when neither is
+    /// known.
     public static func defaultName(for credentials: AuthJSONCredentials) -> String? {
         if let accountID = credentials.accountID {
-            return "acct-" + Hex.encode(SHA256.hash(Array(accountID.utf8))).prefix(8)
+            let identity = credentials.userID.map { accountID + "/" + $0 } ?? accountID
+            return "acct-" + Hex.encode(SHA256.hash(Array(identity.utf8))).prefix(8)
         }
         if let apiKey = credentials.apiKey {
             return "apikey-" + Hex.encode(SHA256.hash(Array(apiKey.reveal().utf8))).prefix(8)
+        }
+        return nil
+    }
+
+    /// The name of the stored entry that holds the same login as `credentials` (same account id and, where
+    /// both name one, the same user), so that a re-import updates it whatever its name: one imported before
+    /// default names included the user, or one the operator named. Nil when no entry matches; API-key logins
+    /// are matched by their default name alone.
+    public static func matchingEntryName(
+        for credentials: AuthJSONCredentials,
+        in entries: [AccountStoreEntry]
+    )
+        -> String?
+    {
+        guard let accountID = credentials.accountID else { return nil }
+        let candidates = entries.filter { $0.accountID == accountID }
+        return candidates.first { userID(of: $0) == credentials.userID }?.name
+    }
+
+    /// The user id the entry's tokens name (access token first), nil when neither is a JWT naming one.
+    static func userID(of entry: AccountStoreEntry) -> String? {
+        for token in [entry.accessToken, entry.idToken] {
+            if let id = token.flatMap({ AuthJSONClaims.decode(jwt: $0.reveal())?.userID }) { return id }
         }
         return nil
     }

@@ -74,12 +74,12 @@ final class SecretLeakTests: XCTestCase {
             // Also no long fragment of it (a truncated token is still a leak).
             XCTAssertFalse(everything.contains(String(secret.suffix(24))), "a fragment of a configured secret leaked")
         }
-        // The pseudonym of account 1 is what operators grep for; it must be there.
+        // The pseudonym of account 1 (of its name) is what operators grep for; it must be there.
         let stateDir = stack.directory.appendingPathComponent("state").path
         let hash = try ChildProcess(
             name: "hash-id",
             executable: TestEnvironment.sightlineBinary,
-            arguments: ["hash-id", "--kind", "account", "--state-dir", stateDir, Self.accountID(1)],
+            arguments: ["hash-id", "--kind", "account", "--state-dir", stateDir, "leak1"],
             directory: stack.directory
         )
         XCTAssertEqual(hash.waitForExit(timeout: 10), 0, hash.stderr)

@@ -33,7 +33,7 @@ final class AccountsImportCommandTests: XCTestCase {
             baseURL: nil,
             environment: environment
         )
-        let pseudonym = try Pseudonymizer(key: [UInt8](repeating: 0xab, count: 32)).pseudonym(.acct, "fake-account-9")
+        let pseudonym = try Pseudonymizer(key: [UInt8](repeating: 0xab, count: 32)).pseudonym(.acct, "work")
         XCTAssertEqual(line, "imported work \(pseudonym)")
         XCTAssertFalse(line.contains("fake-account-9"))
 
@@ -69,5 +69,63 @@ final class AccountsImportCommandTests: XCTestCase {
             environment: environment
         )
         XCTAssertEqual(code, 1)
+    }
+
+    /// Two seats of one ChatGPT Team workspace share the account id and differ in the user id: each is an
+    /// account of its own, and re-importing either updates its own entry (codex-lb #355, sub2api #3055).
+    func testTwoSeatsOfOneWorkspaceAreTwoAccounts() throws {
+        func write(_ user: String, refresh: String) throws -> String {
+            let path = directory + "/auth-\(user).json"
+            let access = FakeJWT.make(exp: 1_900_000_000, accountID: "fake-workspace-1", plan: "team", userID: user)
+            let json = String(
+                decoding: AuthJSONImporterTests.chatGPTAuthJSON(accessToken: access, idToken: access, accountID: nil),
+                as: UTF8.self
+            ).replacingOccurrences(of: "rt-FAKE-0001", with: refresh)
+            try AtomicFile.write(Array(json.utf8), to: path)
+            return path
+        }
+        let state = directory + "/state"
+        func importFile(_ path: String, name: String? = nil) throws -> String {
+            try AccountsImportCommand.importAccount(
+                path: path,
+                stateDirectory: state,
+                name: name,
+                baseURL: nil,
+                environment: environment
+            )
+        }
+        let first = try importFile(try write("user-FAKE-a", refresh: "rt-FAKE-a"))
+        let second = try importFile(try write("user-FAKE-b", refresh: "rt-FAKE-b"))
+        XCTAssertNotEqual(first, second)
+        var store = try AccountStore.open(stateDirectory: state, seeds: [])
+        XCTAssertEqual(store.entries().count, 2, "the second seat is added, not written over the first")
+        XCTAssertEqual(Set(store.entries().compactMap { $0.refreshToken?.reveal() }), ["rt-FAKE-a", "rt-FAKE-b"])
+
+        // Seat a logs in again: its entry is updated, under its name.
+        XCTAssertEqual(try importFile(try write("user-FAKE-a", refresh: "rt-FAKE-a2")), first)
+        store = try AccountStore.open(stateDirectory: state, seeds: [])
+        XCTAssertEqual(store.entries().count, 2)
+        XCTAssertEqual(Set(store.entries().compactMap { $0.refreshToken?.reveal() }), ["rt-FAKE-a2", "rt-FAKE-b"])
+
+        // An entry of seat b under a name of the operator's (or an older default name) is found by its login.
+        let named = directory + "/named"
+        _ = try AccountsImportCommand.importAccount(
+            path: try write("user-FAKE-b", refresh: "rt-FAKE-b"),
+            stateDirectory: named,
+            name: "bob",
+            baseURL: nil,
+            environment: environment
+        )
+        let line = try AccountsImportCommand.importAccount(
+            path: try write("user-FAKE-b", refresh: "rt-FAKE-b2"),
+            stateDirectory: named,
+            name: nil,
+            baseURL: nil,
+            environment: environment
+        )
+        XCTAssertTrue(line.hasPrefix("imported bob acct_"), line)
+        let reopened = try AccountStore.open(stateDirectory: named, seeds: [])
+        XCTAssertEqual(reopened.entries().map(\.name), ["bob"])
+        XCTAssertEqual(reopened.entry(named: "bob")?.refreshToken?.reveal(), "rt-FAKE-b2")
     }
 }

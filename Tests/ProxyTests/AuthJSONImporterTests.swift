@@ -6,13 +6,20 @@ import XCTest
 
 /// Builds obviously fake, unsigned JWTs (`header.payload.` with an empty signature).
 enum FakeJWT {
-    static func make(exp: Int64? = nil, accountID: String? = nil, plan: String? = nil, email: String? = nil) -> String {
+    static func make(
+        exp: Int64? = nil,
+        accountID: String? = nil,
+        plan: String? = nil,
+        email: String? = nil,
+        userID: String? = nil
+    ) -> String {
         var payload: [String: Any] = ["sub": "fake-subject"]
         if let exp { payload["exp"] = exp }
         if let email { payload["email"] = email }
         var auth: [String: Any] = [:]
         if let accountID { auth["chatgpt_account_id"] = accountID }
         if let plan { auth["chatgpt_plan_type"] = plan }
+        if let userID { auth["chatgpt_user_id"] = userID }
         if !auth.isEmpty { payload["https://api.openai.com/auth"] = auth }
         let header = AuthJSONClaims.base64URLEncode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
         let body = try! JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
@@ -69,6 +76,22 @@ final class AuthJSONImporterTests: XCTestCase {
         XCTAssertEqual(credentials.lastRefresh, 1_767_225_600)
         XCTAssertEqual(credentials.refreshToken?.reveal(), "rt-FAKE-0001")
         let expected = "acct-" + Hex.encode(SHA256.hash(Array("fake-account-1".utf8))).prefix(8)
+        XCTAssertEqual(AuthJSONImporter.defaultName(for: credentials), expected)
+    }
+
+    /// The seat: `chatgpt_user_id` (else `user_id`), from the access token or the id token, in the default name.
+    func testTheUserIDNamesTheSeat() throws {
+        let access = FakeJWT.make(accountID: "fake-workspace-1", userID: "user-FAKE-a")
+        XCTAssertEqual(AuthJSONClaims.decode(jwt: access)?.userID, "user-FAKE-a")
+        let alias = FakeJWT.make(
+            rawPayload: #"{"https://api.openai.com/auth":{"chatgpt_account_id":"w","user_id":"user-FAKE-c"}}"#
+        )
+        XCTAssertEqual(AuthJSONClaims.decode(jwt: alias)?.userID, "user-FAKE-c")
+        let credentials = try AuthJSONImporter.parse(
+            Self.chatGPTAuthJSON(accessToken: "opaque-FAKE", idToken: access, accountID: nil)
+        )
+        XCTAssertEqual(credentials.userID, "user-FAKE-a", "from the id token when the access token is opaque")
+        let expected = "acct-" + Hex.encode(SHA256.hash(Array("fake-workspace-1/user-FAKE-a".utf8))).prefix(8)
         XCTAssertEqual(AuthJSONImporter.defaultName(for: credentials), expected)
     }
 
