@@ -5,7 +5,9 @@ import Synchronization
 ///
 /// Backed by `<stateDir>/accounts.json` (mode 0600, written with `AtomicFile`). `open` loads the file,
 /// merges it with the configuration (`AccountStoreMerge` documents which side wins) and writes the
-/// result back if it differs. Every mutation rewrites the whole file before returning, under the lock,
+/// result back if it differs. Every mutation first takes in what another process changed in the file since
+/// (`AccountStoreExternalChanges`: an `accounts import` while `serve` runs), then rewrites the whole file
+/// before returning, under the lock,
 /// so the file order matches the memory order; in particular a rotated refresh token is on disk before
 /// `recordRotation` returns, hence before anyone can use the new access token.
 /// If a write fails, the in-memory change is kept (a rotated token must not be forgotten while the
@@ -82,9 +84,8 @@ public final class AccountStore: Sendable {
             }
             change(&state.entries[index])
             state.entries[index].name = name  // the key cannot change through an update
-            let updated = state.entries[index]
-            if let error = persistLocked(state.entries) { return .failure(error) }
-            return .success(updated)
+            if let error = persistLocked(&state) { return .failure(error) }
+            return .success(state.entries[state.indexByName[name] ?? index])
         }
         return try result.get()
     }
@@ -98,7 +99,7 @@ public final class AccountStore: Sendable {
                 state.indexByName[entry.name] = state.entries.count
                 state.entries.append(entry)
             }
-            return persistLocked(state.entries)
+            return persistLocked(&state)
         }
         if let error { throw error }
     }
@@ -150,14 +151,20 @@ public final class AccountStore: Sendable {
 
     /// Writes the current state (e.g. at shutdown). No-op for a memory-only store.
     public func save() throws(AccountStoreError) {
-        let error = state.withLock { persistLocked($0.entries) }
+        let error = state.withLock { persistLocked(&$0) }
         if let error { throw error }
     }
 
-    private func persistLocked(_ entries: [AccountStoreEntry]) -> AccountStoreError? {
+    /// Takes in the file's external changes, then writes the result. A file that cannot be read or decoded
+    /// is overwritten with what the proxy holds (as before: the proxy's copy is then the only good one).
+    private func persistLocked(_ state: inout State) -> AccountStoreError? {
         guard let path else { return nil }
+        if let bytes = try? AtomicFile.readIfExists(path), let file = try? AccountStoreCodec.decode(bytes) {
+            state.entries = AccountStoreExternalChanges.merge(memory: state.entries, file: file)
+            for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
+        }
         do {
-            try AtomicFile.write(AccountStoreCodec.encode(entries), to: path)
+            try AtomicFile.write(AccountStoreCodec.encode(state.entries), to: path)
             return nil
         } catch {
             return AccountStoreError(error)

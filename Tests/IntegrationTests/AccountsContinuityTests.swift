@@ -193,4 +193,33 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
         XCTAssertTrue(m.contains(#"decision="masked_continuity_loss",outcome="attempted"} 0"#), m)
     }
+
+    /// `sightline accounts import` while `serve` runs, then a token refresh makes the proxy rewrite the state
+    /// file: the imported account must still be in it (it used to be written away).
+    func testAnImportWhileServingSurvivesTheProxysNextWrite() throws {
+        let auth = stack.directory.appendingPathComponent("auth-import.json")
+        try Data(#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-import-FAKE-0000","tokens":null}"#.utf8).write(to: auth)
+        let importer = try ChildProcess(
+            name: "accounts-import",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: [
+                "accounts", "import", auth.path, "--state-dir", stack.directory.appendingPathComponent("state").path,
+                "--name", "imported-while-serving",
+            ],
+            directory: stack.directory
+        )
+        XCTAssertEqual(importer.waitForExit(timeout: 10), 0, importer.stderr)
+        // A refresh rotates acct1's tokens, which the proxy persists by rewriting the file.
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"i1"}"#).status, 200)
+        try admin("/__sim/accounts/acct1/invalidate-access")
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again","prompt_cache_key":"i1"}"#).status, 200)
+        let current = try XCTUnwrap(try simulatorAccounts()["acct1"]?["refresh_token"] as? String)
+        let state = try String(
+            contentsOf: stack.directory.appendingPathComponent("state/accounts.json"),
+            encoding: .utf8
+        )
+        XCTAssertTrue(state.contains(current), "the rotation was written")
+        XCTAssertTrue(state.contains("imported-while-serving"), "and the import is still there")
+        XCTAssertTrue(state.contains("sk-import-FAKE-0000"))
+    }
 }

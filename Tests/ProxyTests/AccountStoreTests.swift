@@ -162,4 +162,77 @@ final class AccountStoreTests: XCTestCase {
         let reopened = try AccountStore.open(stateDirectory: directory, seeds: [])
         XCTAssertEqual(reopened.entries().map(\.refreshGeneration), Array(repeating: 8, count: 8))
     }
+
+    /// `accounts import` run while `serve` runs: the running proxy's next write (a cooldown here) keeps the new
+    /// account and the re-imported tokens instead of writing its own older list over them.
+    func testAWriteKeepsWhatAnImportChangedMeanwhile() throws {
+        let serving = try AccountStore.open(
+            stateDirectory: directory,
+            seeds: [seed("a", refresh: "rt-a-spent"), seed("b", refresh: "rt-b")]
+        )
+        try serving.markReauthRequired("a")
+        // Another process (the import) updates `a` and adds `c`, through its own store over the same file.
+        let importer = try AccountStore.open(stateDirectory: directory, seeds: [])
+        var reimported = try XCTUnwrap(importer.entry(named: "a"))
+        reimported.refreshToken = Secret("rt-a-new")
+        reimported.accessToken = Secret("at-a-new")
+        reimported.status = .active
+        reimported.refreshGeneration += 1
+        try importer.upsert(reimported)
+        var added = AccountStoreEntry(name: "c")
+        added.refreshToken = Secret("rt-c")
+        try importer.upsert(added)
+
+        try serving.setCooldown("b", until: 500)
+        let file = try AccountStore.open(stateDirectory: directory, seeds: [])
+        XCTAssertEqual(file.entries().map(\.name), ["a", "b", "c"], "the imported account stays in the file")
+        XCTAssertEqual(file.entry(named: "a")?.refreshToken?.reveal(), "rt-a-new", "the re-import is not reverted")
+        XCTAssertEqual(file.entry(named: "a")?.status, .active)
+        XCTAssertEqual(file.entry(named: "b")?.cooldownUntil, 500)
+        XCTAssertEqual(serving.entry(named: "a")?.accessToken?.reveal(), "at-a-new", "the proxy uses it at once")
+        XCTAssertEqual(serving.entry(named: "c")?.refreshToken?.reveal(), "rt-c")
+
+        // The proxy's own newer rotation is not undone by the file's older copy.
+        try serving.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-a-rotated"), refreshToken: Secret("rt-a-rotated")),
+            now: 600
+        )
+        try serving.setCooldown("a", until: 700)
+        XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-a-rotated")
+        XCTAssertEqual(
+            try AccountStore.open(stateDirectory: directory, seeds: []).entry(named: "a")?.refreshToken?.reveal(),
+            "rt-a-rotated"
+        )
+    }
+
+    func testExternalChangesRule() {
+        func entry(_ name: String, refresh: String, generation: Int, cooldown: Int64? = nil) -> AccountStoreEntry {
+            var e = AccountStoreEntry(name: name)
+            e.refreshToken = Secret(refresh)
+            e.refreshGeneration = generation
+            e.cooldownUntil = cooldown
+            return e
+        }
+        let memory = [
+            entry("a", refresh: "rt-1", generation: 3, cooldown: 900), entry("b", refresh: "rt-b", generation: 1),
+        ]
+        let merged = AccountStoreExternalChanges.merge(
+            memory: memory,
+            file: [
+                entry("a", refresh: "rt-import", generation: 3, cooldown: 100),  // same generation, other tokens
+                entry("b", refresh: "rt-b-old", generation: 0),  // older: the proxy's unwritten rotation wins
+                entry("new", refresh: "rt-new", generation: 0),
+            ]
+        )
+        XCTAssertEqual(merged.map(\.name), ["a", "b", "new"])
+        XCTAssertEqual(merged[0].refreshToken?.reveal(), "rt-import")
+        XCTAssertEqual(merged[0].cooldownUntil, 900, "the later cooldown")
+        XCTAssertEqual(merged[1].refreshToken?.reveal(), "rt-b")
+        XCTAssertEqual(
+            AccountStoreExternalChanges.merge(memory: memory, file: memory).map { $0.refreshToken?.reveal() },
+            ["rt-1", "rt-b"],
+            "the file the proxy wrote itself changes nothing"
+        )
+    }
 }
