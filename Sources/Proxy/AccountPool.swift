@@ -95,7 +95,8 @@ final class AccountPool: Sendable {
     )
         -> AccountSelector.Selection
     {
-        let (selection, runtime, lookup) = state.withLock { s -> (AccountSelector.Selection, Runtime?, String?) in
+        let (selection, runtime, lookup, backInRotation) = state.withLock {
+            s -> (AccountSelector.Selection, Runtime?, String?, Bool) in
             var sticky = preferred
             var lookup: String?
             if let session {
@@ -124,16 +125,39 @@ final class AccountPool: Sendable {
                 )
             }
             let selection = selector.select(snapshots, now: now, sticky: sticky, excluded: excluded)
-            guard case .account(let index, _) = selection else { return (selection, nil, lookup) }
-            if s.runtime[index].state == .cooling {
-                s.runtime[index].state = .active  // the cooldown has passed: back in rotation
-            }
+            guard case .account(let index, _) = selection else { return (selection, nil, lookup, false) }
+            let cooling = s.runtime[index].state == .cooling
+            if cooling { s.runtime[index].state = .active }  // the cooldown has passed: back in rotation
             s.runtime[index].inFlight += 1
-            return (selection, s.runtime[index], lookup)
+            return (selection, s.runtime[index], lookup, cooling)
         }
         if countLookup, let lookup { metrics.affinityLookups(result: lookup).increment() }
-        if case .account(let index, _) = selection, let runtime { publish(index, runtime) }
+        if case .account(let index, _) = selection, let runtime {
+            publish(index, runtime)
+            if backInRotation { logStateChange(index, state: "active", reason: "cooldown_ended", cooldownUntil: nil) }
+        }
         return selection
+    }
+
+    /// Puts every account whose cooldown has passed back to `active`, publishes it and logs the change
+    /// (reason `cooldown_ended`). Runs before every scrape (`SightlineProxy` hooks it to the registry); a
+    /// selection does the same for the account it picks. Before 2026-12-07 only a selection did this, so an account that
+    /// got no traffic after its cooldown (idle hours, or other accounts preferred) stayed `cooling` on the
+    /// state and cooldown gauges and out of `sightline_pool_available_accounts` for good, and the
+    /// pool-exhaustion alerts read a pool smaller than it was.
+    func expireCooldowns(now: Double) {
+        let ended = state.withLock { s -> [(Int, Runtime)] in
+            var ended: [(Int, Runtime)] = []
+            for i in s.runtime.indices where s.runtime[i].state == .cooling && s.runtime[i].cooldownUntil <= now {
+                s.runtime[i].state = .active
+                ended.append((i, s.runtime[i]))
+            }
+            return ended
+        }
+        for (index, runtime) in ended {
+            publish(index, runtime)
+            logStateChange(index, state: runtime.state.rawValue, reason: "cooldown_ended", cooldownUntil: nil)
+        }
     }
 
     /// Counts one more request in flight on a given account without selecting (the next turn on an upstream
@@ -294,6 +318,7 @@ final class AccountPool: Sendable {
         state.withLock { s in s.sticky.merge(entries) { current, _ in current } }
     }
 
+    /// WARN when the account leaves rotation, INFO when it comes back.
     private func logStateChange(_ index: Int, state: String, reason: String, cooldownUntil: Double?) {
         var attributes = [
             LogAttribute("sightline.account", .pseudonym(pseudonyms[index])),
@@ -303,7 +328,7 @@ final class AccountPool: Sendable {
         if let cooldownUntil {
             attributes.append(LogAttribute("sightline.account.cooldown_until", .double(cooldownUntil)))
         }
-        logger.log(.warn, "account state changed", event: "sightline.account", attributes)
+        logger.log(state == "active" ? .info : .warn, "account state changed", event: "sightline.account", attributes)
     }
 
     private func publish(_ index: Int, _ r: Runtime) {

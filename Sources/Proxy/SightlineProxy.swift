@@ -104,6 +104,11 @@ public final class SightlineProxy: Sendable {
                 detail: "configure accounts or import one (sightline accounts import)"
             )
         }
+        // Every scrape reads the accounts as they are now: a cooldown that ended shows as `active`.
+        registry.addCollector { [weak pool = ctx.pool, now = ctx.now] in  // weak: the pool holds the registry
+            pool?.expireCooldowns(now: now())
+            return []
+        }
         continuity = ContinuitySnapshots(ctx: ctx)
         continuity.load()
         var serverConfig = HTTPServerConfiguration()

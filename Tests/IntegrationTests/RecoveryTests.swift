@@ -130,6 +130,41 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(cooling.count, 1, metrics)
     }
 
+    /// A cooldown that ends while the account gets no traffic shows as ended at the next scrape: back to
+    /// `active`, its cooldown gauge 0, counted in the available pool, and logged. It used to stay `cooling` until
+    /// a request happened to select it.
+    func testAnEndedCooldownShowsWithoutTraffic() throws {
+        try injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 1])
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"one"}"#).status, 200)
+        XCTAssertEqual(try servedBy(), ["acct1", "acct2"])
+        XCTAssertEqual(try stack.metric("sightline_pool_available_accounts"), 2)
+        let back = poll(timeout: 10) { (try? self.stack.metric("sightline_pool_available_accounts")) == 3 }
+        XCTAssertTrue(back, "the pool never got its account back")
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        XCTAssertFalse(
+            metrics.split(separator: "\n").contains {
+                $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")
+            },
+            metrics
+        )
+        XCTAssertFalse(
+            metrics.split(separator: "\n").contains {
+                $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") && !$0.hasSuffix(" 0")
+            },
+            metrics
+        )
+        let records = stack.awaitLogRecords(event: "sightline.account", count: 2).filter {
+            ($0["attributes"] as? [String: Any])?["sightline.account.reason"] as? String == "cooldown_ended"
+        }
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(records.first?["severity_text"] as? String, "INFO")
+        XCTAssertEqual(
+            (records.first?["attributes"] as? [String: Any])?["sightline.account.state"] as? String,
+            "active"
+        )
+        XCTAssertEqual(try servedBy().count, 2, "no request was needed")
+    }
+
     func testExhaustedPoolAnswers429WithTheEarliestReset() throws {
         for (account, seconds) in [("acct1", 900), ("acct2", 300), ("acct3", 1800)] {
             try injectFault(account: account, "usage_limit", params: ["resets_in_seconds": seconds])
