@@ -95,6 +95,7 @@ final class AccountPool: Sendable {
     )
         -> AccountSelector.Selection
     {
+        catchUpWithClock(now: now, cooldowns: false)
         let (selection, runtime, lookup, backInRotation) = state.withLock {
             s -> (AccountSelector.Selection, Runtime?, String?, Bool) in
             var sticky = preferred
@@ -139,24 +140,37 @@ final class AccountPool: Sendable {
         return selection
     }
 
-    /// Puts every account whose cooldown has passed back to `active`, publishes it and logs the change
-    /// (reason `cooldown_ended`). Runs before every scrape (`SightlineProxy` hooks it to the registry); a
-    /// selection does the same for the account it picks. Before 2026-12-07 only a selection did this, so an account that
-    /// got no traffic after its cooldown (idle hours, or other accounts preferred) stayed `cooling` on the
-    /// state and cooldown gauges and out of `sightline_pool_available_accounts` for good, and the
-    /// pool-exhaustion alerts read a pool smaller than it was.
-    func expireCooldowns(now: Double) {
-        let ended = state.withLock { s -> [(Int, Runtime)] in
-            var ended: [(Int, Runtime)] = []
-            for i in s.runtime.indices where s.runtime[i].state == .cooling && s.runtime[i].cooldownUntil <= now {
-                s.runtime[i].state = .active
-                ended.append((i, s.runtime[i]))
+    /// Brings the accounts up to date with the clock, publishing what changed: every quota window whose reset
+    /// has passed reads 0 used (`QuotaSignal.asOf`), and with `cooldowns`, every account whose cooldown has
+    /// passed is back to `active`, logged with reason `cooldown_ended`. Runs before every scrape
+    /// (`SightlineProxy` hooks it to the registry) and, for quota windows, before every selection; a selection
+    /// puts the account it picks back to `active` itself. Before 2026-12-07 only a selection did either, so an
+    /// account that got no traffic after its cooldown (idle hours, or other accounts preferred) stayed `cooling`
+    /// on the state and cooldown gauges and out of `sightline_pool_available_accounts` for good, the
+    /// pool-exhaustion alert read a pool smaller than it was, and the selector ranked the account by the quota
+    /// it had used before its window reset.
+    func catchUpWithClock(now: Double, cooldowns: Bool = true) {
+        let (changed, ended) = state.withLock { s -> ([(Int, Runtime)], Set<Int>) in
+            var changed: [(Int, Runtime)] = []
+            var ended = Set<Int>()
+            for i in s.runtime.indices {
+                let quota = s.runtime[i].quota.asOf(now)
+                let back = cooldowns && s.runtime[i].state == .cooling && s.runtime[i].cooldownUntil <= now
+                guard back || quota != s.runtime[i].quota else { continue }
+                s.runtime[i].quota = quota
+                if back {
+                    s.runtime[i].state = .active
+                    ended.insert(i)
+                }
+                changed.append((i, s.runtime[i]))
             }
-            return ended
+            return (changed, ended)
         }
-        for (index, runtime) in ended {
+        for (index, runtime) in changed {
             publish(index, runtime)
-            logStateChange(index, state: runtime.state.rawValue, reason: "cooldown_ended", cooldownUntil: nil)
+            if ended.contains(index) {
+                logStateChange(index, state: runtime.state.rawValue, reason: "cooldown_ended", cooldownUntil: nil)
+            }
         }
     }
 

@@ -24,6 +24,17 @@ struct QuotaSignal: Equatable, Sendable {
         }
     }
 
+    /// The signal as of `now`: a window whose reset time has passed was emptied by that reset, so its used ratio
+    /// reads 0 until the upstream reports the new window. Before 2026-12-07 the last report before a reset
+    /// (100 % for an account that hit its limit) stood until the account served again, and the selector, which
+    /// prefers the most remaining quota, kept passing over the account that had the most.
+    func asOf(_ now: Double) -> QuotaSignal {
+        var q = self
+        if let r = q.primary.resetAt, r <= now, q.primary.usedRatio != nil { q.primary.usedRatio = 0 }
+        if let r = q.secondary.resetAt, r <= now, q.secondary.usedRatio != nil { q.secondary.usedRatio = 0 }
+        return q
+    }
+
     /// The reset time of the fuller window.
     var resetAt: Double? {
         if let s = secondary.usedRatio, let p = primary.usedRatio, s > p { return secondary.resetAt ?? primary.resetAt }

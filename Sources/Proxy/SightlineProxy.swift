@@ -104,9 +104,9 @@ public final class SightlineProxy: Sendable {
                 detail: "configure accounts or import one (sightline accounts import)"
             )
         }
-        // Every scrape reads the accounts as they are now: a cooldown that ended shows as `active`.
+        // Every scrape reads the accounts as they are now: an ended cooldown shows as `active`, a reset window as 0 used.
         registry.addCollector { [weak pool = ctx.pool, now = ctx.now] in  // weak: the pool holds the registry
-            pool?.expireCooldowns(now: now())
+            pool?.catchUpWithClock(now: now())
             return []
         }
         continuity = ContinuitySnapshots(ctx: ctx)

@@ -1,0 +1,103 @@
+import Foundation
+import LogRedaction
+import Metrics
+import XCTest
+
+@testable import Proxy
+
+/// The pool's view of its accounts follows the clock, not only the traffic: a quota window whose reset has
+/// passed reads 0 used (for the selector and the gauges), and `catchUpWithClock` ends cooldowns that are over
+/// (docs/accounts.md). Each used to wait for a request to reach the account.
+final class AccountPoolClockTests: XCTestCase {
+    private let now = 1_800_000_000.0
+
+    private func pool() throws -> (AccountPool, SightlineMetrics) {
+        let accounts = ["a", "b"].map { name in
+            ProxyConfiguration.Account(
+                name: name,
+                kind: .chatgpt,
+                baseURL: "http://127.0.0.1:9",
+                accountID: Secret("fake-\(name)"),
+                accessToken: Secret("at-FAKE"),
+                refreshToken: nil,
+                apiKey: nil,
+                maxConcurrentRequests: 4
+            )
+        }
+        let metrics = SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r", swiftVersion: "6.3")
+        let pool = AccountPool(
+            accounts: accounts,
+            store: AccountStore(path: nil, entries: []),
+            pseudonymizer: try Pseudonymizer(key: Array(0..<32)),
+            metrics: metrics,
+            logger: .discarding,
+            now: now
+        )
+        return (pool, metrics)
+    }
+
+    private func quota(used percent: Int, resetAt: Double) -> QuotaSignal {
+        QuotaSignal.parse(headers: [
+            ("x-codex-primary-used-percent", String(percent)), ("x-codex-primary-reset-at", String(Int(resetAt))),
+        ])
+    }
+
+    func testAWindowPastItsResetReadsEmpty() {
+        let q = quota(used: 100, resetAt: now)
+        XCTAssertEqual(q.asOf(now - 1).usedRatio, 1)
+        XCTAssertEqual(q.asOf(now).usedRatio, 0)
+        XCTAssertEqual(q.asOf(now).primary.resetAt, now, "the reset time stays: when the window emptied")
+        XCTAssertNil(QuotaSignal().asOf(now).usedRatio, "unknown stays unknown")
+    }
+
+    /// `a` used its whole window, which has since reset; `b` has used 30 %. The selector prefers the most
+    /// remaining quota: that is `a` now, not `b`.
+    func testTheSelectorRanksAnAccountByItsCurrentWindow() throws {
+        let (p, metrics) = try pool()
+        p.updateQuota(0, quota(used: 100, resetAt: now + 60))
+        p.updateQuota(1, quota(used: 30, resetAt: now + 3600))
+        guard
+            case .account(let before, _) = p.acquire(
+                session: nil,
+                preferred: nil,
+                excluded: [],
+                now: now,
+                countLookup: false
+            )
+        else { return XCTFail("an account") }
+        XCTAssertEqual(before, 1, "before the reset, b has more left")
+        p.release(before)
+        guard
+            case .account(let after, _) = p.acquire(
+                session: nil,
+                preferred: nil,
+                excluded: [],
+                now: now + 61,
+                countLookup: false
+            )
+        else { return XCTFail("an account") }
+        XCTAssertEqual(after, 0, "after it, a's window is empty")
+        let scrape = metrics.registry.render()
+        let a = p.pseudonyms[0]
+        XCTAssertTrue(
+            scrape.contains(#"sightline_account_quota_used_ratio{account="\#(a)",window="primary"} 0"#),
+            scrape
+        )
+    }
+
+    func testCatchingUpEndsCooldownsThatAreOver() throws {
+        let (p, metrics) = try pool()
+        p.coolDown(0, until: now + 5, reason: "usage_limit")
+        p.catchUpWithClock(now: now + 4)
+        XCTAssertEqual(p.snapshot(0).state, .cooling)
+        XCTAssertEqual(metrics.poolAvailableAccounts.value, 1)
+        p.catchUpWithClock(now: now + 5)
+        XCTAssertEqual(p.snapshot(0).state, .active)
+        XCTAssertEqual(metrics.poolAvailableAccounts.value, 2)
+        XCTAssertTrue(
+            metrics.registry.render().contains(
+                #"sightline_account_cooldown_until_timestamp_seconds{account="\#(p.pseudonyms[0])"} 0"#
+            )
+        )
+    }
+}
