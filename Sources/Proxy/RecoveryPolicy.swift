@@ -16,6 +16,9 @@ struct RecoveryPolicy: Sendable {
         var anchorIsImplicit = false
         /// A strip-retry or replay already happened on this request (the loop guard).
         var continuityRetried = false
+        /// The anchor is known to live on another account than the one that answered (an API-key account's
+        /// anchor, which resolves on the account that produced it for as long as the API keeps it).
+        var anchorElsewhere = false
         /// A token refresh already happened on this request.
         var refreshed = false
         /// The current account has a refresh token.
@@ -42,6 +45,9 @@ struct RecoveryPolicy: Sendable {
             if state.continuityRetried { return .maskedContinuityLoss }
             if state.anchorIsImplicit { return .stripRetry }
             if state.hasTranscript { return .transcriptReplay }
+            // Asked of an account that never held it (its own was briefly out): that proves nothing about the
+            // anchor. Keep it; the client's retry finds its account back.
+            if state.anchorElsewhere { return .transientFailure }
             return .maskedContinuityLoss
         case .tokenInvalidated, .tokenExpired, .unauthorized:
             if state.canRefresh && !state.refreshed { return .tokenRefresh }

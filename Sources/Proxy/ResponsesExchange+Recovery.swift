@@ -11,6 +11,10 @@ extension ResponsesExchange {
         rs.hasAnchor = s.anchorInBody
         rs.hasTranscript = s.anchorInBody && prepared.anchor.map { ctx.transcripts.contains($0) } == true
         rs.continuityRetried = s.continuityRetried
+        // An API-key account's anchors live on the account (a ChatGPT one's only in a socket, never over HTTP).
+        if s.anchorInBody, let owner = s.anchorOwner, owner != s.account, ctx.pool.accounts[owner].kind == .apikey {
+            rs.anchorElsewhere = true
+        }
         rs.refreshed = s.refreshed
         rs.canRefresh = s.account.map { ctx.pool.credentials($0).canRefresh } ?? false
         rs.attempts = s.attempt

@@ -92,6 +92,8 @@ final class ResponsesExchange: Sendable {
         var inputIsComplete = false
         /// The request still carries `previous_response_id`.
         var anchorInBody = false
+        /// The account the affinity map says produced the anchor, if it knows.
+        var anchorOwner: Int?
         /// The account this request should go back to: the anchor's owner (affinity map), or the account
         /// a refresh or continuity retry happened on. A preference; selection may still move on.
         var preferredAccount: Int?
@@ -165,7 +167,10 @@ final class ResponsesExchange: Sendable {
             }
             switch ctx.affinity.lookup(responseID: anchor, now: now) {
             case .hit(let entry) where entry.accountIndex < ctx.pool.accounts.count:
-                state.withLock { $0.preferredAccount = entry.accountIndex }
+                state.withLock { s in
+                    s.preferredAccount = entry.accountIndex
+                    s.anchorOwner = entry.accountIndex
+                }
             case .hit, .miss, .expired:
                 recordNow(.affinityMiss, .attempted, reason: "anchor_owner_unknown")
                 state.withLock { $0.pending.append(.affinityMiss) }

@@ -347,6 +347,48 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(retry.status, 200, retry.bodyText)
     }
 
+    /// API-key accounts of different organisations: an anchor resolves only on the account that produced it.
+    /// While that account is briefly out (a 5xx cooldown), the anchored request goes to another, which answers
+    /// `previous_response_not_found`. That proves nothing about the anchor: without a transcript the client
+    /// gets a retryable 502 and the anchor is kept, so its retry continues on the owner once it is back. It
+    /// used to be masked and tombstoned: every retry for 2 h was a `dead_anchor` 502.
+    func testANotFoundFromAnAccountThatNeverHeldTheAnchorKeepsIt() throws {
+        stack.stop()
+        stack = try SightlineStack(
+            label: "anchor-elsewhere",
+            extraConfig: ["continuity": ["transcriptCacheBytes": 64]],  // no transcript to replay
+            simulator: ["httpAnchorsResolve": true]
+        ) { base in
+            (1...2).map { i in
+                [
+                    "name": "api\(i)", "kind": "apikey",
+                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
+                    "apiKey": "sk-sim-FAKE-acct\(i)",
+                ]
+            }
+        }
+        let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let anchor = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
+        )
+        XCTAssertEqual(try servedBy(), ["acct1"])
+        // acct1 fails another request with a 5xx: a brief (soft) cooldown, and that request moves to acct2.
+        try injectFault(account: "acct1", "server_error")
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"other"}"#).status, 200)
+        let r = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#)
+        XCTAssertEqual(try servedBy(), ["acct1", "acct1", "acct2", "acct2"], "the anchored request went to acct2")
+        XCTAssertEqual(r.status, 502, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains(#""code":"upstream_unavailable""#), r.bodyText)
+        XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 0, "not masked")
+        // Once acct1 is back, the client's retry continues the conversation there.
+        XCTAssertTrue(poll(timeout: 15) { (try? self.stack.metric("sightline_pool_available_accounts")) == 2 })
+        let retry = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#)
+        XCTAssertEqual(retry.status, 200, retry.bodyText)
+        XCTAssertEqual(try servedBy().last, "acct1")
+        XCTAssertEqual(try count("dead_anchor", "attempted"), 0)
+    }
+
     func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {
         let r = try post(
             #"{"model":"gpt-5.5","input":"x","stream":true}"#,

@@ -11,6 +11,8 @@ final class RecoveryPolicyTests: XCTestCase {
         let anchoredWithTranscript = S(hasAnchor: true, hasTranscript: true)
         let implicit = S(hasAnchor: true, anchorIsImplicit: true)
         let retried = S(hasAnchor: true, hasTranscript: true, continuityRetried: true)
+        let elsewhere = S(hasAnchor: true, anchorElsewhere: true)
+        let elsewhereWithTranscript = S(hasAnchor: true, hasTranscript: true, anchorElsewhere: true)
         let fresh = S()
         let refreshable = S(canRefresh: true)
         let refreshed = S(refreshed: true, canRefresh: true)
@@ -25,6 +27,14 @@ final class RecoveryPolicyTests: XCTestCase {
             ),
             ("pnf without transcript → masked", anchored, .httpError(status: 400, error: pnf), .maskedContinuityLoss),
             ("pnf after a retry → masked (loop guard)", retried, .inStreamError(pnf), .maskedContinuityLoss),
+            (
+                "pnf from an account that never held the anchor → transient, anchor kept", elsewhere,
+                .httpError(status: 400, error: pnf), .transientFailure
+            ),
+            (
+                "pnf elsewhere with a transcript → replay", elsewhereWithTranscript,
+                .httpError(status: 400, error: pnf), .transcriptReplay
+            ),
             (
                 "401 token invalidated, refreshable → refresh", refreshable,
                 .httpError(status: 401, error: .tokenInvalidated), .tokenRefresh
