@@ -161,6 +161,14 @@ extension ProxyConfiguration {
             c.accounts.append(account)
         }
         for k in file.clientKeys ?? [] {
+            // "anonymous" is the principal of every request when no key is configured: a key named so would
+            // own nothing and continue anyone's anchors (docs/recovery.md, "Anchors belong to their principal").
+            guard k.name != "anonymous", !k.name.isEmpty else {
+                throw ConfigurationError(
+                    reason: "invalid_client_key",
+                    detail: "clientKeys name \"\(k.name)\" is reserved"
+                )
+            }
             if let hex = k.sha256 {
                 guard let bytes = Hex.decode(hex), bytes.count == 32 else {
                     throw ConfigurationError(reason: "invalid_client_key", detail: "\(k.name).sha256")
@@ -171,6 +179,17 @@ extension ProxyConfiguration {
             } else {
                 throw ConfigurationError(reason: "invalid_client_key", detail: "\(k.name) needs sha256, key or keyEnv")
             }
+        }
+        // One key, one principal: with two names the first configured would win, silently.
+        var namesByKey: [[UInt8]: String] = [:]
+        for key in c.clientKeys {
+            if let other = namesByKey[key.sha256], other != key.name {
+                throw ConfigurationError(
+                    reason: "duplicate_client_key",
+                    detail: "\(other) and \(key.name) have the same key"
+                )
+            }
+            namesByKey[key.sha256] = key.name
         }
         if let u = file.upstream {
             c.upstreamConnectTimeoutSeconds = u.connectTimeoutSeconds ?? c.upstreamConnectTimeoutSeconds

@@ -85,6 +85,38 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","kind":"chatgpt"}]}"#))
     }
 
+    /// A key belongs to one principal, and "anonymous" is no principal's name; several keys may share a name
+    /// (a rotation: the old and the new key, one principal).
+    func testClientKeysNameOnePrincipalEach() throws {
+        func reason(_ keys: String) -> String? {
+            do {
+                _ = try decode(#"{"accounts":[{"name":"a","apiKey":"k"}],"clientKeys":"# + keys + "}")
+                return nil
+            } catch {
+                return (error as? ConfigurationError)?.reason
+            }
+        }
+        XCTAssertEqual(
+            reason(#"[{"name":"x","key":"client-FAKE-1"},{"name":"y","key":"client-FAKE-1"}]"#),
+            "duplicate_client_key"
+        )
+        XCTAssertEqual(reason(#"[{"name":"anonymous","key":"client-FAKE-1"}]"#), "invalid_client_key")
+        XCTAssertEqual(reason(#"[{"name":"","key":"client-FAKE-1"}]"#), "invalid_client_key")
+        XCTAssertNil(reason(#"[{"name":"x","key":"client-FAKE-1"},{"name":"x","key":"client-FAKE-2"}]"#))
+        let error = try XCTUnwrap(
+            { () -> ConfigurationError? in
+                do {
+                    _ = try decode(
+                        #"{"accounts":[{"name":"a","apiKey":"k"}],"clientKeys":[{"name":"x","key":"client-FAKE-1"},"#
+                            + #"{"name":"y","key":"client-FAKE-1"}]}"#
+                    )
+                    return nil
+                } catch { return error as? ConfigurationError }
+            }()
+        )
+        XCTAssertFalse(String(describing: error).contains("client-FAKE-1"), "never the key")
+    }
+
     func testRawControlCharactersAreInvalidJSONNotAnUncheckedFile() {
         let json = "{\"accounts\":[{\"name\":\"a\",\"api\u{0}Key\":\"k\"}],\"x\":1}"
         XCTAssertThrowsError(try decode(json)) { error in
