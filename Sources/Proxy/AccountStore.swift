@@ -6,8 +6,8 @@ import Synchronization
 /// Backed by `<stateDir>/accounts.json` (mode 0600, written with `AtomicFile`). `open` loads the file,
 /// merges it with the configuration (`AccountStoreMerge` documents which side wins) and writes the
 /// result back if it differs. Every mutation first takes in what another process changed in the file since
-/// (`AccountStoreExternalChanges`: an `accounts import` while `serve` runs), then rewrites the whole file
-/// before returning, under the lock,
+/// (`AccountStoreExternalChanges`: an `accounts import` while `serve` runs), then applies itself and
+/// rewrites the whole file before returning, under the lock,
 /// so the file order matches the memory order; in particular a rotated refresh token is on disk before
 /// `recordRotation` returns, hence before anyone can use the new access token.
 /// If a write fails, the in-memory change is kept (a rotated token must not be forgotten while the
@@ -79,13 +79,14 @@ public final class AccountStore: Sendable {
         _ change: (inout AccountStoreEntry) -> Void
     ) throws(AccountStoreError) -> AccountStoreEntry {
         let result: Result<AccountStoreEntry, AccountStoreError> = state.withLock { state in
+            absorbExternalChangesLocked(&state)
             guard let index = state.indexByName[name] else {
                 return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
             }
             change(&state.entries[index])
             state.entries[index].name = name  // the key cannot change through an update
-            if let error = persistLocked(&state) { return .failure(error) }
-            return .success(state.entries[state.indexByName[name] ?? index])
+            if let error = writeLocked(state) { return .failure(error) }
+            return .success(state.entries[index])
         }
         return try result.get()
     }
@@ -93,13 +94,14 @@ public final class AccountStore: Sendable {
     /// Adds `entry`, or replaces the entry of the same name, and persists.
     public func upsert(_ entry: AccountStoreEntry) throws(AccountStoreError) {
         let error: AccountStoreError? = state.withLock { state in
+            absorbExternalChangesLocked(&state)
             if let index = state.indexByName[entry.name] {
                 state.entries[index] = entry
             } else {
                 state.indexByName[entry.name] = state.entries.count
                 state.entries.append(entry)
             }
-            return persistLocked(&state)
+            return writeLocked(state)
         }
         if let error { throw error }
     }
@@ -151,18 +153,27 @@ public final class AccountStore: Sendable {
 
     /// Writes the current state (e.g. at shutdown). No-op for a memory-only store.
     public func save() throws(AccountStoreError) {
-        let error = state.withLock { persistLocked(&$0) }
+        let error = state.withLock { state in
+            absorbExternalChangesLocked(&state)
+            return writeLocked(state)
+        }
         if let error { throw error }
     }
 
-    /// Takes in the file's external changes, then writes the result. A file that cannot be read or decoded
-    /// is overwritten with what the proxy holds (as before: the proxy's copy is then the only good one).
-    private func persistLocked(_ state: inout State) -> AccountStoreError? {
+    /// Takes in what another process changed in the file since this store last wrote it
+    /// (`AccountStoreExternalChanges`), before a mutation is applied: every writer's change lands on the
+    /// latest file, so an import's own entry is what it writes, and the proxy's next change keeps the import.
+    /// A file that cannot be read or decoded is left to be overwritten with what this store holds (as before:
+    /// its copy is then the only good one).
+    private func absorbExternalChangesLocked(_ state: inout State) {
+        guard let path, let bytes = try? AtomicFile.readIfExists(path), let file = try? AccountStoreCodec.decode(bytes)
+        else { return }
+        state.entries = AccountStoreExternalChanges.merge(memory: state.entries, file: file)
+        for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
+    }
+
+    private func writeLocked(_ state: State) -> AccountStoreError? {
         guard let path else { return nil }
-        if let bytes = try? AtomicFile.readIfExists(path), let file = try? AccountStoreCodec.decode(bytes) {
-            state.entries = AccountStoreExternalChanges.merge(memory: state.entries, file: file)
-            for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
-        }
         do {
             try AtomicFile.write(AccountStoreCodec.encode(state.entries), to: path)
             return nil

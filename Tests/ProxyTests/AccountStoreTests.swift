@@ -206,6 +206,28 @@ final class AccountStoreTests: XCTestCase {
         )
     }
 
+    /// The import and a rotation by the proxy race on one account: the import's write lands on the rotated file
+    /// and is what it wrote (its entry is the operator's intent), and the proxy then takes it in.
+    func testAnImportRacingARotationIsWhatTheImportWrote() throws {
+        let serving = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-a-0")])
+        let importer = try AccountStore.open(stateDirectory: directory, seeds: [])
+        try serving.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-a-1"), refreshToken: Secret("rt-a-1")),
+            now: 100
+        )
+        var imported = try XCTUnwrap(importer.entry(named: "a"))  // read before the rotation
+        imported.accessToken = Secret("at-a-import")
+        imported.refreshToken = Secret("rt-a-import")
+        imported.refreshGeneration += 1
+        try importer.upsert(imported)
+        let file = try AccountStore.open(stateDirectory: directory, seeds: [])
+        XCTAssertEqual(file.entry(named: "a")?.refreshToken?.reveal(), "rt-a-import")
+        try serving.setCooldown("a", until: 200)
+        XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-a-import")
+        XCTAssertEqual(serving.entry(named: "a")?.cooldownUntil, 200)
+    }
+
     func testExternalChangesRule() {
         func entry(_ name: String, refresh: String, generation: Int, cooldown: Int64? = nil) -> AccountStoreEntry {
             var e = AccountStoreEntry(name: name)
