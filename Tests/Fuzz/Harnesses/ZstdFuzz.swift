@@ -9,7 +9,8 @@ import WireFormats
 ///   limit (64 KiB here): a decoded body is never longer than the limit and is byte for byte what the
 ///   one-shot decoder returns; whatever the one-shot decoder refuses, `ZstdDecoder` refuses too; and what
 ///   the one-shot decoder accepts, `ZstdDecoder` accepts unless the frame asks for a window above its cap
-///   (then `too_large`, never another reason). A decoded body of n > 0 bytes decodes the same with a
+///   (then `too_large`, never another reason) or holds a block larger than its window, which RFC 8878 forbids
+///   and libzstd's own streaming decoder refuses too (then `corrupt`, with that decoder's reason). A decoded body of n > 0 bytes decodes the same with a
 ///   limit of exactly n, and fails `too_large` with n - 1.
 /// - The input as plaintext (sometimes repeated, up to twice the limit, so bodies above it occur), compressed by
 ///   libzstd as two concatenated frames with a level, checksum and content-size flag chosen from the input:
@@ -29,8 +30,6 @@ enum ZstdRun {
     static let maxOutputBytes = 64 * 1024
     /// libzstd's name for ZSTD_error_frameParameter_windowTooLarge (16; error results are `-code`).
     static let windowTooLarge = String(cString: ZSTD_getErrorName(0 &- 16))
-    /// ZSTD_error_dstSize_tooSmall.
-    static let dstSizeTooSmall = 70
 
     // libFuzzer calls the harness on one thread; the contexts are reused to keep executions fast.
     nonisolated(unsafe) static let cctx = ZSTD_createCCtx()
@@ -57,6 +56,27 @@ enum ZstdRun {
 
     struct OneShotError: Error { var code: Int }
 
+    /// The error code libzstd's streaming decoder (default window limit) stops `bytes` with, or nil. A fresh
+    /// context each time, as `ZstdDecoder` uses: a reused one keeps the larger buffers of earlier frames, into
+    /// which an oversized block then fits, so its answer would depend on the inputs before.
+    static func streamingError(_ bytes: [UInt8]) -> Int? {
+        guard let dstream = ZSTD_createDStream() else { return nil }
+        defer { ZSTD_freeDStream(dstream) }
+        var out = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
+        return bytes.withUnsafeBytes { src -> Int? in
+            var input = ZSTD_inBuffer(src: src.baseAddress, size: src.count, pos: 0)
+            while true {
+                let (r, produced) = out.withUnsafeMutableBytes { dst -> (Int, Int) in
+                    var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: 0)
+                    let r = ZSTD_decompressStream(dstream, &output, &input)
+                    return (r, output.pos)
+                }
+                if ZSTD_isError(r) != 0 { return 0 &- r }
+                if input.pos == input.size && produced < out.count { return nil }
+            }
+        }
+    }
+
     static func againstOneShot(_ bytes: [UInt8]) {
         let ours = decode(bytes, limit: maxOutputBytes)
         if bytes.isEmpty {
@@ -71,8 +91,14 @@ enum ZstdRun {
         case (.success(let body), .failure(let error)):
             fuzzInvariant(false, "decoded \(body.count) bytes that libzstd refuses (error \(error.code))")
         case (.failure(let error), .success(let reference)):
+            // The one-shot decoder is laxer than libzstd's own streaming decoder: it takes a block larger than
+            // the frame's window, which RFC 8878 forbids (Block_Maximum_Size) and the streaming decoder refuses
+            // (dstSize_tooSmall or corruption_detected, by the block's size). Such a frame may be refused too,
+            // with the streaming decoder's own reason.
+            let streamingRefusal = streamingError(bytes).map { String(cString: ZSTD_getErrorName(0 &- $0)) }
             fuzzInvariant(
-                error.reason == .tooLarge && error.detail == windowTooLarge,
+                (error.reason == .tooLarge && error.detail == windowTooLarge)
+                    || (error.reason == .corrupt && streamingRefusal == error.detail),
                 "refused \(reference.count) bytes libzstd decodes: \(error.reason) \(error.detail)"
             )
         case (.failure, .failure):
