@@ -166,21 +166,12 @@ final class AccountsContinuityTests: XCTestCase {
         stack = try SightlineStack(
             label: "reorder",
             extraConfig: ["continuity": ["snapshotSeconds": 1]],
-            simulator: ["httpAnchorsResolve": true]
-        ) { base in
-            (1...2).map { i in
-                [
-                    "name": "api\(i)", "kind": "apikey",
-                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
-                    "apiKey": "sk-sim-FAKE-acct\(i)",
-                ]
-            }
-        }
+            simulator: ["httpAnchorsResolve": true],
+            accounts: SightlineStack.apiKeyAccounts(2)
+        )
         let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let anchor = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
+        let anchor = try XCTUnwrap(first.responseID)
         let owner = try XCTUnwrap(simulatorRequests().last?["account"] as? String)
         // A clean stop writes the snapshot; the new process lists the accounts the other way round and holds
         // no transcript, so only the anchor's own account can continue it.

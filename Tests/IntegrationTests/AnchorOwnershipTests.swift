@@ -36,6 +36,19 @@ final class AnchorOwnershipTests: XCTestCase {
             .count
     }
 
+    /// Team B names `id` over HTTP and gets the API's not-found, with no id in the answer.
+    func assertForeignRefused(_ id: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let foreign = try post(
+            #"{"model":"gpt-5.5","input":"what did I ask?","previous_response_id":"\#(id)","stream":true}"#,
+            key: Self.keyB
+        )
+        XCTAssertEqual(foreign.status, 400, foreign.bodyText, file: file, line: line)
+        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found", file: file, line: line)
+        XCTAssertEqual(foreign.errorObject?["param"] as? String, "previous_response_id", file: file, line: line)
+        XCTAssertEqual(foreign.errorObject?["type"] as? String, "invalid_request_error", file: file, line: line)
+        XCTAssertFalse(foreign.bodyText.contains("resp_"), foreign.bodyText, file: file, line: line)
+    }
+
     func refusals(_ transport: String) throws -> Double {
         try stack.metric(#"sightline_foreign_anchor_refusals_total{transport="\#(transport)"}"#)
     }
@@ -61,20 +74,10 @@ final class AnchorOwnershipTests: XCTestCase {
         try startStack("owner-http")
         let first = try post(#"{"model":"gpt-5.5","input":"a private question"}"#, key: Self.keyA)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let id = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
+        let id = try XCTUnwrap(first.responseID)
         let sent = try upstreamRequests()
 
-        let foreign = try post(
-            #"{"model":"gpt-5.5","input":"what did I ask?","previous_response_id":"\#(id)","stream":true}"#,
-            key: Self.keyB
-        )
-        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
-        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
-        XCTAssertEqual(foreign.errorObject?["param"] as? String, "previous_response_id")
-        XCTAssertEqual(foreign.errorObject?["type"] as? String, "invalid_request_error")
-        XCTAssertFalse(foreign.bodyText.contains("resp_"), foreign.bodyText)
+        try assertForeignRefused(id)
         XCTAssertEqual(try upstreamRequests(), sent, "nothing goes upstream for a foreign anchor")
         XCTAssertEqual(try refusals("http"), 1)
         XCTAssertEqual(try stack.metric("sightline_affinity_lookups_total{result=\"hit\"}"), 0, "not even looked up")
@@ -104,15 +107,8 @@ final class AnchorOwnershipTests: XCTestCase {
             1,
             "served over the bridge"
         )
-        let id = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
-        let foreign = try post(
-            #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(id)","stream":true}"#,
-            key: Self.keyB
-        )
-        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
-        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
+        let id = try XCTUnwrap(first.responseID)
+        try assertForeignRefused(id)
         XCTAssertEqual(try refusals("http"), 1)
     }
 
@@ -148,17 +144,10 @@ final class AnchorOwnershipTests: XCTestCase {
         try startStack("owner-restart")
         let first = try post(#"{"model":"gpt-5.5","input":"a private question"}"#, key: Self.keyA)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let id = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
+        let id = try XCTUnwrap(first.responseID)
         // A clean stop writes the snapshot; the new process has no transcripts, only the snapshot's owners.
         try stack.restartProxy()
-        let foreign = try post(
-            #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(id)","stream":true}"#,
-            key: Self.keyB
-        )
-        XCTAssertEqual(foreign.status, 400, foreign.bodyText)
-        XCTAssertEqual(foreign.errorObject?["code"] as? String, "previous_response_not_found")
+        try assertForeignRefused(id)
         XCTAssertEqual(try refusals("http"), 1)
     }
 

@@ -315,20 +315,14 @@ final class RecoveryTests: XCTestCase {
         // API-key accounts, whose upstream resolves anchors over HTTP (the simulator is told to): the anchor
         // is forwarded to its own account, and an injected 500 must not turn into continuity loss.
         stack.stop()
-        stack = try SightlineStack(label: "transient", simulator: ["httpAnchorsResolve": true]) { base in
-            (1...3).map { i in
-                [
-                    "name": "api\(i)", "kind": "apikey",
-                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
-                    "apiKey": "sk-sim-FAKE-acct\(i)",
-                ]
-            }
-        }
+        stack = try SightlineStack(
+            label: "transient",
+            simulator: ["httpAnchorsResolve": true],
+            accounts: SightlineStack.apiKeyAccounts(3)
+        )
         let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let anchor = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
+        let anchor = try XCTUnwrap(first.responseID)
         let r = try post(
             #"{"model":"gpt-5.5","input":"x","previous_response_id":"\#(anchor)","stream":true}"#,
             headers: [("x-sim-fault", "server_error")]
@@ -357,21 +351,12 @@ final class RecoveryTests: XCTestCase {
         stack = try SightlineStack(
             label: "anchor-elsewhere",
             extraConfig: ["continuity": ["transcriptCacheBytes": 64]],  // no transcript to replay
-            simulator: ["httpAnchorsResolve": true]
-        ) { base in
-            (1...2).map { i in
-                [
-                    "name": "api\(i)", "kind": "apikey",
-                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
-                    "apiKey": "sk-sim-FAKE-acct\(i)",
-                ]
-            }
-        }
+            simulator: ["httpAnchorsResolve": true],
+            accounts: SightlineStack.apiKeyAccounts(2)
+        )
         let first = try post(#"{"model":"gpt-5.5","input":"first"}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let anchor = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["id"] as? String
-        )
+        let anchor = try XCTUnwrap(first.responseID)
         XCTAssertEqual(try servedBy(), ["acct1"])
         // acct1 fails another request with a 5xx: a brief (soft) cooldown, and that request moves to acct2.
         try injectFault(account: "acct1", "server_error")

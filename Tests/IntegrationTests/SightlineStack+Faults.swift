@@ -50,4 +50,9 @@ extension ParsedResponse {
     var errorObject: [String: Any]? {
         ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["error"] as? [String: Any]
     }
+
+    /// The `id` of a non-streaming Response body (the anchor a next turn names), or nil.
+    var responseID: String? {
+        ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["id"] as? String
+    }
 }

@@ -44,6 +44,19 @@ final class SightlineStack: @unchecked Sendable {
         }
     }
 
+    /// `count` API-key accounts `api1…` on the simulator's `/v1` (its `acct1…` by key), for `init(accounts:)`.
+    static func apiKeyAccounts(_ count: Int) -> (String) -> [[String: Any]] {
+        { base in
+            (1...count).map { i in
+                [
+                    "name": "api\(i)", "kind": "apikey",
+                    "baseURL": base.replacingOccurrences(of: "/backend-api/codex", with: "/v1"),
+                    "apiKey": "sk-sim-FAKE-acct\(i)",
+                ]
+            }
+        }
+    }
+
     /// The simulator's three accounts, with obviously fake credentials (as `SimulatedAccount.demo`).
     static var simulatorAccounts: [[String: Any]] {
         (1...3).map { i in

@@ -12,28 +12,7 @@ final class AccountPoolClockTests: XCTestCase {
     private let now = 1_800_000_000.0
 
     private func pool() throws -> (AccountPool, SightlineMetrics) {
-        let accounts = ["a", "b"].map { name in
-            ProxyConfiguration.Account(
-                name: name,
-                kind: .chatgpt,
-                baseURL: "http://127.0.0.1:9",
-                accountID: Secret("fake-\(name)"),
-                accessToken: Secret("at-FAKE"),
-                refreshToken: nil,
-                apiKey: nil,
-                maxConcurrentRequests: 4
-            )
-        }
-        let metrics = SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r", swiftVersion: "6.3")
-        let pool = AccountPool(
-            accounts: accounts,
-            store: AccountStore(path: nil, entries: []),
-            pseudonymizer: try Pseudonymizer(key: Array(0..<32)),
-            metrics: metrics,
-            logger: .discarding,
-            now: now
-        )
-        return (pool, metrics)
+        AccountPoolFixture.make(["a", "b"], now: now)
     }
 
     private func quota(used percent: Int, resetAt: Double) -> QuotaSignal {

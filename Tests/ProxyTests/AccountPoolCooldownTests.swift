@@ -15,26 +15,7 @@ final class AccountPoolCooldownTests: XCTestCase {
     private func pool(
         stored: [AccountStoreEntry] = [AccountStoreEntry(name: "a"), AccountStoreEntry(name: "b")]
     ) throws -> AccountPool {
-        let accounts = ["a", "b"].map { name in
-            ProxyConfiguration.Account(
-                name: name,
-                kind: .chatgpt,
-                baseURL: "http://127.0.0.1:9",
-                accountID: Secret("fake-\(name)"),
-                accessToken: Secret("at-FAKE"),
-                refreshToken: nil,
-                apiKey: nil,
-                maxConcurrentRequests: 4
-            )
-        }
-        return AccountPool(
-            accounts: accounts,
-            store: AccountStore(path: nil, entries: stored),
-            pseudonymizer: try Pseudonymizer(key: Array(0..<32)),
-            metrics: SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r", swiftVersion: "6.3"),
-            logger: .discarding,
-            now: now
-        )
+        AccountPoolFixture.make(["a", "b"], stored: stored, now: now).pool
     }
 
     private func usageLimit(_ pool: AccountPool, resetsAt: Double?, headers: [(String, String)] = []) {
