@@ -110,12 +110,17 @@ public final class AccountStore: Sendable {
     /// the reply had none), id token, expiry; `lastRefresh = now`, generation + 1, status `active`.
     /// Returns once the file is written.
     @discardableResult
+    /// With `spent` (the refresh token the refresh used), nothing changes if the entry no longer holds it: an
+    /// import replaced the login meanwhile (`AccountStoreExternalChanges`), and the operator's login wins over
+    /// the rotation of the one it replaced. The entry returned is then the imported one.
     public func recordRotation(
         _ name: String,
         tokens: TokenRefreshTokens,
-        now: Int64
+        now: Int64,
+        spent: Secret<String>? = nil
     ) throws(AccountStoreError) -> AccountStoreEntry {
         try update(name) { entry in
+            guard Self.stillHolds(entry, spent) else { return }
             entry.accessToken = tokens.accessToken
             if let refresh = tokens.refreshToken { entry.refreshToken = refresh }
             if let id = tokens.idToken { entry.idToken = id }
@@ -130,9 +135,18 @@ public final class AccountStore: Sendable {
     }
 
     /// Marks the account `reauth_required` (a terminal refresh failure); it leaves the pool until new
-    /// credentials arrive.
-    public func markReauthRequired(_ name: String) throws(AccountStoreError) {
-        try update(name) { $0.status = .reauthRequired }
+    /// credentials arrive. With `spent` (the refresh token that failed), only while the entry still holds it:
+    /// an import that replaced the login meanwhile is not marked for the old login's failure.
+    public func markReauthRequired(_ name: String, spent: Secret<String>? = nil) throws(AccountStoreError) {
+        try update(name) { entry in
+            guard Self.stillHolds(entry, spent) else { return }
+            entry.status = .reauthRequired
+        }
+    }
+
+    private static func stillHolds(_ entry: AccountStoreEntry, _ spent: Secret<String>?) -> Bool {
+        guard let spent else { return true }
+        return entry.refreshToken?.reveal() == spent.reveal()
     }
 
     /// Sets the cooldown end; never shortens an existing one (a later, shorter signal must not erase a
@@ -158,6 +172,12 @@ public final class AccountStore: Sendable {
             return writeLocked(state)
         }
         if let error { throw error }
+    }
+
+    /// Takes in, without writing, what another process changed in the file (an `accounts import`): called
+    /// periodically, so imported tokens are used even while the proxy has nothing of its own to write.
+    public func absorbExternalChanges() {
+        state.withLock { absorbExternalChangesLocked(&$0) }
     }
 
     /// Takes in what another process changed in the file since this store last wrote it

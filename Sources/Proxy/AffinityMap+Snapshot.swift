@@ -68,7 +68,7 @@ extension AffinityMap {
         return out
     }
 
-    /// Adds the live entries and tombstones of a snapshot (expired ones are skipped); returns how many
+    /// Adds the live entries, tombstones and owners of a snapshot (expired ones are skipped); returns how many
     /// entries were restored. Throws `corrupt_snapshot` or `key_mismatch`.
     @discardableResult
     public func restore(_ bytes: [UInt8], now: Int64, accounts: [String]) throws(AffinitySnapshotError) -> Int {

@@ -59,6 +59,8 @@ final class ContinuitySnapshots: @unchecked Sendable {
 
     func save() {
         let now = ctx.now()
+        // On the same period: an `accounts import` made meanwhile is taken in (docs/accounts.md).
+        ctx.store.absorbExternalChanges()
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)

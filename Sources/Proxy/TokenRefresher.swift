@@ -107,12 +107,17 @@ public final class TokenRefresher: Sendable {
             ])
             let headers = [("content-type", "application/json"), ("accept", "application/json")]
             endpoint.post(url: tokenURL, body: body, headers: headers) { [self] reply in
-                finish(name, reply)
+                finish(name, spent: refreshToken, reply)
             }
         }
     }
 
-    private func finish(_ name: String, _ reply: Result<(status: Int, body: [UInt8]), any Error>) {
+    /// `spent`: the refresh token this refresh used; the store applies the outcome only while it still holds it.
+    private func finish(
+        _ name: String,
+        spent: Secret<String>,
+        _ reply: Result<(status: Int, body: [UInt8]), any Error>
+    ) {
         let classification: TokenRefreshClassifier.Classification
         switch reply {
         case .failure: classification = .failure(TokenRefreshClassifier.networkFailure())
@@ -124,7 +129,7 @@ public final class TokenRefresher: Sendable {
         switch classification {
         case .success(let tokens):
             do {
-                result = .success(try store.recordRotation(name, tokens: tokens, now: clock()))
+                result = .success(try store.recordRotation(name, tokens: tokens, now: clock(), spent: spent))
             } catch {
                 // The change is kept in memory; use it, and report that the disk copy is stale.
                 persistError = error.reason
@@ -136,7 +141,7 @@ public final class TokenRefresher: Sendable {
             }
         case .failure(let error):
             if error.kind == .terminal {
-                do { try store.markReauthRequired(name) } catch { persistError = error.reason }
+                do { try store.markReauthRequired(name, spent: spent) } catch { persistError = error.reason }
             }
             result = .failure(error)
         }

@@ -228,6 +228,32 @@ final class AccountStoreTests: XCTestCase {
         XCTAssertEqual(serving.entry(named: "a")?.cooldownUntil, 200)
     }
 
+    /// A refresh of the old login ends after an import replaced it: neither its terminal failure nor its rotation
+    /// undoes the import.
+    func testARefreshOfAReplacedLoginLeavesTheImportAlone() throws {
+        let serving = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-old")])
+        let importer = try AccountStore.open(stateDirectory: directory, seeds: [])
+        var imported = try XCTUnwrap(importer.entry(named: "a"))
+        imported.refreshToken = Secret("rt-import")
+        imported.refreshGeneration += 1
+        try importer.upsert(imported)
+
+        serving.absorbExternalChanges()  // the periodic read, with nothing of its own to write
+        XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-import")
+        try serving.markReauthRequired("a", spent: Secret("rt-old"))
+        XCTAssertEqual(serving.entry(named: "a")?.status, .active, "the old login's failure is not the import's")
+        XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-import")
+        let entry = try serving.recordRotation(
+            "a",
+            tokens: TokenRefreshTokens(accessToken: Secret("at-old-rotated"), refreshToken: Secret("rt-old-rotated")),
+            now: 100,
+            spent: Secret("rt-old")
+        )
+        XCTAssertEqual(entry.refreshToken?.reveal(), "rt-import", "the import wins over the old login's rotation")
+        try serving.markReauthRequired("a", spent: Secret("rt-import"))
+        XCTAssertEqual(serving.entry(named: "a")?.status, .reauthRequired, "its own failure still counts")
+    }
+
     func testExternalChangesRule() {
         func entry(_ name: String, refresh: String, generation: Int, cooldown: Int64? = nil) -> AccountStoreEntry {
             var e = AccountStoreEntry(name: name)
