@@ -298,7 +298,8 @@ final class AccountPool: Sendable {
         }
     }
 
-    /// A terminal refresh failure: the account leaves rotation until an operator re-imports it.
+    /// A terminal refresh failure: the account leaves rotation until an operator re-imports it
+    /// (`readmitReauthenticated`).
     func markReauthRequired(_ index: Int, reason: String) {
         let runtime = state.withLock { s -> Runtime in
             s.runtime[index].state = .reauthRequired
@@ -306,6 +307,26 @@ final class AccountPool: Sendable {
         }
         publish(index, runtime)
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: nil)
+    }
+
+    /// Puts back into rotation every account out as `reauth_required` whose stored login is usable again: an
+    /// `accounts import` the store has taken in (`AccountStore.absorbExternalChanges`), or a terminal failure of
+    /// a login the import had already replaced, which the store did not record. Logged with reason
+    /// `reauthenticated`. Runs on the continuity timer, right after the store reads the file.
+    func readmitReauthenticated() {
+        let usable = accounts.map { store.entry(named: $0.name)?.isUsable ?? false }
+        let back = state.withLock { s -> [(Int, Runtime)] in
+            var back: [(Int, Runtime)] = []
+            for i in s.runtime.indices where s.runtime[i].state == .reauthRequired && usable[i] {
+                s.runtime[i].state = .active
+                back.append((i, s.runtime[i]))
+            }
+            return back
+        }
+        for (index, runtime) in back {
+            publish(index, runtime)
+            logStateChange(index, state: runtime.state.rawValue, reason: "reauthenticated", cooldownUntil: nil)
+        }
     }
 
     /// The cooldown for a 429 that named no reset: 30 s, doubling per consecutive bare 429, capped at 15 min.

@@ -59,8 +59,10 @@ final class ContinuitySnapshots: @unchecked Sendable {
 
     func save() {
         let now = ctx.now()
-        // On the same period: an `accounts import` made meanwhile is taken in (docs/accounts.md).
+        // On the same period: an `accounts import` made meanwhile is taken in, and an account it re-authenticated
+        // is back in rotation (docs/accounts.md).
         ctx.store.absorbExternalChanges()
+        ctx.pool.readmitReauthenticated()
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)

@@ -79,4 +79,23 @@ final class AccountPoolClockTests: XCTestCase {
             )
         )
     }
+
+    /// An account out as `reauth_required` comes back once its stored login is usable again (an import the store
+    /// took in), and not before.
+    func testAReauthenticatedAccountIsReadmitted() throws {
+        var a = AccountStoreEntry(name: "a", status: .reauthRequired)
+        a.accessToken = Secret("at-FAKE-spent")
+        var b = AccountStoreEntry(name: "b")
+        b.accessToken = Secret("at-FAKE-b")
+        let (p, metrics) = AccountPoolFixture.make(["a", "b"], stored: [a, b], now: now)
+        XCTAssertEqual(p.snapshot(0).state, .reauthRequired, "restored from the store")
+        p.readmitReauthenticated()
+        XCTAssertEqual(p.snapshot(0).state, .reauthRequired, "still spent: stays out")
+        a.status = .active
+        a.accessToken = Secret("at-FAKE-imported")
+        try p.store.upsert(a)
+        p.readmitReauthenticated()
+        XCTAssertEqual(p.snapshot(0).state, .active)
+        XCTAssertEqual(metrics.poolAvailableAccounts.value, 2)
+    }
 }
