@@ -31,6 +31,17 @@ extension SimulatorEngine {
             }
             guard found else { return Self.json(404, ErrorBodies.invalidRequest("Unknown account \(name).")) }
             return Self.json(200, Array("{\"account\":\(JSONText.quote(name)),\"\(action)\":true}".utf8))
+        case ("POST", _) where rest.count == 3 && rest[0] == "accounts" && rest[2] == "login":
+            let name = rest[1]
+            let outcome = state.withLock { $0.ledger.login(account: name, now: clock()) }
+            guard case .rotated(_, let access, let refresh, let id) = outcome,
+                let accountId = state.withLock({ $0.ledger.tokens(of: name)?.account.accountId })
+            else { return Self.json(404, ErrorBodies.invalidRequest("Unknown account \(name).")) }
+            let body =
+                "{\"account\":\(JSONText.quote(name)),\"account_id\":\(JSONText.quote(accountId)),"
+                + "\"access_token\":\(JSONText.quote(access)),\"refresh_token\":\(JSONText.quote(refresh)),"
+                + "\"id_token\":\(JSONText.quote(id))}"
+            return Self.json(200, Array(body.utf8))
         default:
             return Self.json(404, ErrorBodies.invalidRequest("Unknown admin route \(method) \(path)."))
         }

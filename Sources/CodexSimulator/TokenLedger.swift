@@ -4,7 +4,8 @@
 /// Rules: each account has exactly one valid access token (the configured one at start, then the one the
 /// last refresh issued) that expires `accessTokenLifetime` seconds after issue. Refresh tokens are single
 /// use: a successful refresh retires the presented token, and presenting a retired one gives
-/// `refresh_token_reused`. The admin API can invalidate either token of an account. API keys never change.
+/// `refresh_token_reused`. The admin API can invalidate either token of an account, or sign it in afresh
+/// (`login`: the next generation of both tokens, valid). API keys never change.
 ///
 /// Pure: no I/O; `now` (unix seconds) is passed in. Concurrency: a value type, owned by `SimulatorState`
 /// under its lock.
@@ -88,6 +89,19 @@ struct TokenLedger: Sendable {
         if let name = retiredRefresh[refreshToken] { return .reused(account: name) }
         guard let name = byRefresh[refreshToken], var tokens = accounts[name] else { return .unknown }
         guard tokens.refreshValid else { return .invalidated(account: name) }
+        return mint(name, tokens, now: now)
+    }
+
+    /// A fresh sign-in (`/__sim/accounts/<name>/login`): a new access and refresh token, valid whatever happened
+    /// to the old ones, which are retired as a refresh would retire them. Nil for an unknown account.
+    mutating func login(account name: String, now: Double) -> RefreshOutcome? {
+        guard let tokens = accounts[name] else { return nil }
+        return mint(name, tokens, now: now)
+    }
+
+    /// Retires the account's current tokens and issues the next generation.
+    private mutating func mint(_ name: String, _ current: AccountTokens, now: Double) -> RefreshOutcome {
+        var tokens = current
         tokens.generation += 1
         retiredAccess[tokens.accessToken] = name
         byAccess[tokens.accessToken] = nil
@@ -97,6 +111,7 @@ struct TokenLedger: Sendable {
         tokens.refreshToken = "sim-refresh-\(name)-\(tokens.generation)"
         tokens.accessIssuedAt = now
         tokens.accessValid = true
+        tokens.refreshValid = true
         byAccess[tokens.accessToken] = name
         byRefresh[tokens.refreshToken] = name
         accounts[name] = tokens

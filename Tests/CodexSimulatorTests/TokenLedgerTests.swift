@@ -72,6 +72,24 @@ final class TokenLedgerTests: XCTestCase {
         XCTAssertEqual(l.refresh(refreshToken: "sim-refresh-acct2-0", now: 1000), .invalidated(account: "acct2"))
     }
 
+    /// A fresh sign-in works whatever happened to the old tokens, and retires them like a refresh.
+    func testLoginIssuesTheNextGenerationEvenAfterInvalidation() {
+        var l = ledger()
+        XCTAssertTrue(l.invalidateRefresh(account: "acct1"))
+        XCTAssertTrue(l.invalidateAccess(account: "acct1"))
+        guard case .rotated(_, let access, let refresh, _) = l.login(account: "acct1", now: 1010) else {
+            return XCTFail("a login")
+        }
+        XCTAssertEqual(access, "sim-access-acct1-1")
+        XCTAssertEqual(
+            l.authenticate(bearer: access, accountIdHeader: "sim-account-1", mode: .chatgpt, now: 1010),
+            .ok(account: "acct1")
+        )
+        XCTAssertEqual(l.refresh(refreshToken: "sim-refresh-acct1-0", now: 1010), .reused(account: "acct1"))
+        guard case .rotated = l.refresh(refreshToken: refresh, now: 1011) else { return XCTFail("its refresh works") }
+        XCTAssertNil(l.login(account: "nobody", now: 1010))
+    }
+
     func testIdTokenCarriesAccountClaim() throws {
         let token = FakeJWT.idToken(accountId: "sim-account-9", plan: "pro", name: "acct9", issuedAt: 10, expiresAt: 20)
         var payload = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+")

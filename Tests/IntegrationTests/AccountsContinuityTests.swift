@@ -213,4 +213,58 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertTrue(state.contains("imported-while-serving"), "and the import is still there")
         XCTAssertTrue(state.contains("sk-import-FAKE-0000"))
     }
+
+    /// The operator fixes a `reauth_required` account with `sightline accounts import` while the proxy runs: within
+    /// `continuity.snapshotSeconds` (1 s here) it is back in rotation with the new login, no restart.
+    func testAReimportBringsAReauthAccountBackWithoutARestart() throws {
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"z1"}"#).status, 200)
+        try admin("/__sim/accounts/acct1/invalidate-refresh")
+        try admin("/__sim/accounts/acct1/invalidate-access")
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"after","prompt_cache_key":"z1"}"#).status, 200)
+        XCTAssertEqual(try stack.metric("sightline_pool_available_accounts"), 2, "acct1 is out: reauth_required")
+
+        let login = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/accounts/acct1/login", json: "{}")
+        )
+        XCTAssertEqual(login.status, 200, login.bodyText)
+        let tokens = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(login.body)) as? [String: Any])
+        let auth: [String: Any] = [
+            "auth_mode": "chatgpt",
+            "tokens": [
+                "access_token": tokens["access_token"] as? String ?? "",
+                "refresh_token": tokens["refresh_token"] as? String ?? "",
+                "id_token": tokens["id_token"] as? String ?? "", "account_id": tokens["account_id"] as? String ?? "",
+            ],
+        ]
+        let authFile = stack.directory.appendingPathComponent("auth-relogin.json")
+        try JSONSerialization.data(withJSONObject: auth).write(to: authFile)
+        let importer = try ChildProcess(
+            name: "accounts-import-relogin",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: [
+                "accounts", "import", authFile.path, "--state-dir",
+                stack.directory.appendingPathComponent("state").path, "--name", "acct1",
+            ],
+            directory: stack.directory
+        )
+        XCTAssertEqual(importer.waitForExit(timeout: 10), 0, importer.stderr)
+        XCTAssertTrue(
+            poll(timeout: 10) { (try? self.stack.metric("sightline_pool_available_accounts")) == 3 },
+            "acct1 never came back"
+        )
+        let records = stack.awaitLogRecords(event: "sightline.account", count: 2).filter {
+            ($0["attributes"] as? [String: Any])?["sightline.account.reason"] as? String == "reauthenticated"
+        }
+        XCTAssertEqual(records.count, 1)
+        // And it serves with the imported login: acct1 is first in configuration order among equals.
+        var servedByAcct1 = false
+        for i in 0..<3 where !servedByAcct1 {
+            let r = try post(#"{"model":"gpt-5.5","input":"back \#(i)"}"#)
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            servedByAcct1 = try simulatorRequests().last?["account"] as? String == "acct1"
+        }
+        XCTAssertTrue(servedByAcct1, "acct1 served again")
+        XCTAssertFalse(stack.allOutput().contains(tokens["refresh_token"] as? String ?? "-"), "tokens never logged")
+    }
 }
