@@ -95,9 +95,10 @@ final class AccountPool: Sendable {
     )
         -> AccountSelector.Selection
     {
-        catchUpWithClock(now: now, cooldowns: false)
-        let (selection, runtime, lookup, backInRotation) = state.withLock {
-            s -> (AccountSelector.Selection, Runtime?, String?, Bool) in
+        let (selection, runtime, lookup, backInRotation, rolled) = state.withLock {
+            s -> (AccountSelector.Selection, Runtime?, String?, Bool, [(Int, Runtime)]) in
+            // In the same lock as the selection: quota windows that reset since are read as empty.
+            let rolled = Self.catchUpLocked(&s, now: now, cooldowns: false).changed
             var sticky = preferred
             var lookup: String?
             if let session {
@@ -126,12 +127,13 @@ final class AccountPool: Sendable {
                 )
             }
             let selection = selector.select(snapshots, now: now, sticky: sticky, excluded: excluded)
-            guard case .account(let index, _) = selection else { return (selection, nil, lookup, false) }
+            guard case .account(let index, _) = selection else { return (selection, nil, lookup, false, rolled) }
             let cooling = s.runtime[index].state == .cooling
             if cooling { s.runtime[index].state = .active }  // the cooldown has passed: back in rotation
             s.runtime[index].inFlight += 1
-            return (selection, s.runtime[index], lookup, cooling)
+            return (selection, s.runtime[index], lookup, cooling, rolled)
         }
+        for (index, runtime) in rolled { publish(index, runtime) }
         if countLookup, let lookup { metrics.affinityLookups(result: lookup).increment() }
         if case .account(let index, _) = selection, let runtime {
             publish(index, runtime)
@@ -143,35 +145,43 @@ final class AccountPool: Sendable {
     /// Brings the accounts up to date with the clock, publishing what changed: every quota window whose reset
     /// has passed reads 0 used (`QuotaSignal.asOf`), and with `cooldowns`, every account whose cooldown has
     /// passed is back to `active`, logged with reason `cooldown_ended`. Runs before every scrape
-    /// (`SightlineProxy` hooks it to the registry) and, for quota windows, before every selection; a selection
-    /// puts the account it picks back to `active` itself. Before 2026-12-07 only a selection did either, so an
+    /// (`SightlineProxy` hooks it to the registry); every selection does the quota part in its own lock and puts
+    /// the account it picks back to `active` itself. Before 2026-12-07 only a selection did either, so an
     /// account that got no traffic after its cooldown (idle hours, or other accounts preferred) stayed `cooling`
     /// on the state and cooldown gauges and out of `sightline_pool_available_accounts` for good, the
     /// pool-exhaustion alert read a pool smaller than it was, and the selector ranked the account by the quota
     /// it had used before its window reset.
-    func catchUpWithClock(now: Double, cooldowns: Bool = true) {
-        let (changed, ended) = state.withLock { s -> ([(Int, Runtime)], Set<Int>) in
-            var changed: [(Int, Runtime)] = []
-            var ended = Set<Int>()
-            for i in s.runtime.indices {
-                let quota = s.runtime[i].quota.asOf(now)
-                let back = cooldowns && s.runtime[i].state == .cooling && s.runtime[i].cooldownUntil <= now
-                guard back || quota != s.runtime[i].quota else { continue }
-                s.runtime[i].quota = quota
-                if back {
-                    s.runtime[i].state = .active
-                    ended.insert(i)
-                }
-                changed.append((i, s.runtime[i]))
-            }
-            return (changed, ended)
-        }
+    func catchUpWithClock(now: Double) {
+        let (changed, ended) = state.withLock { Self.catchUpLocked(&$0, now: now, cooldowns: true) }
         for (index, runtime) in changed {
             publish(index, runtime)
             if ended.contains(index) {
                 logStateChange(index, state: runtime.state.rawValue, reason: "cooldown_ended", cooldownUntil: nil)
             }
         }
+    }
+
+    /// The work of `catchUpWithClock` under the caller's lock: the accounts it changed, with their new state,
+    /// and those whose cooldown it ended.
+    private static func catchUpLocked(
+        _ s: inout State,
+        now: Double,
+        cooldowns: Bool
+    ) -> (changed: [(Int, Runtime)], ended: Set<Int>) {
+        var changed: [(Int, Runtime)] = []
+        var ended = Set<Int>()
+        for i in s.runtime.indices {
+            let quota = s.runtime[i].quota.asOf(now)
+            let back = cooldowns && s.runtime[i].state == .cooling && s.runtime[i].cooldownUntil <= now
+            guard back || quota != s.runtime[i].quota else { continue }
+            s.runtime[i].quota = quota
+            if back {
+                s.runtime[i].state = .active
+                ended.insert(i)
+            }
+            changed.append((i, s.runtime[i]))
+        }
+        return (changed, ended)
     }
 
     /// Counts one more request in flight on a given account without selecting (the next turn on an upstream
