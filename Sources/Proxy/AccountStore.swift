@@ -28,10 +28,18 @@ public final class AccountStore: Sendable {
     /// The state file, or nil for a memory-only store (tests, `--no-state`).
     public let path: String?
     private let state: Mutex<State>
+    /// Called, outside the lock, with the names of the entries taken in from another process's changes to the
+    /// file (`AccountStoreExternalChanges`); the proxy logs them. The store itself never logs.
+    private let onExternalChanges: (@Sendable ([String]) -> Void)?
 
     /// A store over `entries` that writes to `path` on every change (nil: never writes). No I/O here.
-    public init(path: String?, entries: [AccountStoreEntry]) {
+    public init(
+        path: String?,
+        entries: [AccountStoreEntry],
+        onExternalChanges: (@Sendable ([String]) -> Void)? = nil
+    ) {
         self.path = path
+        self.onExternalChanges = onExternalChanges
         var index: [String: Int] = [:]
         var unique: [AccountStoreEntry] = []
         for entry in entries where index[entry.name] == nil {
@@ -43,8 +51,11 @@ public final class AccountStore: Sendable {
 
     /// Loads `<stateDirectory>/accounts.json` (creating the directory 0700 if needed), merges it with
     /// `seeds` and writes the merged file when it changed. An absent file is an empty state.
-    public static func open(stateDirectory: String, seeds: [AccountStoreSeed]) throws(AccountStoreError) -> AccountStore
-    {
+    public static func open(
+        stateDirectory: String,
+        seeds: [AccountStoreSeed],
+        onExternalChanges: (@Sendable ([String]) -> Void)? = nil
+    ) throws(AccountStoreError) -> AccountStore {
         let path = stateDirectory + "/" + fileName
         let existing: [UInt8]?
         do {
@@ -56,7 +67,7 @@ public final class AccountStore: Sendable {
         let stateEntries =
             try existing.map { bytes throws(AccountStoreError) in try AccountStoreCodec.decode(bytes) } ?? []
         let merged = AccountStoreMerge.merge(state: stateEntries, seeds: seeds)
-        let store = AccountStore(path: path, entries: merged)
+        let store = AccountStore(path: path, entries: merged, onExternalChanges: onExternalChanges)
         let encoded = AccountStoreCodec.encode(store.entries())
         if encoded != existing {
             do { try AtomicFile.write(encoded, to: path) } catch { throw AccountStoreError(error) }
@@ -78,8 +89,9 @@ public final class AccountStore: Sendable {
         _ name: String,
         _ change: (inout AccountStoreEntry) -> Void
     ) throws(AccountStoreError) -> AccountStoreEntry {
+        var taken: [String] = []
         let result: Result<AccountStoreEntry, AccountStoreError> = state.withLock { state in
-            absorbExternalChangesLocked(&state)
+            taken = absorbExternalChangesLocked(&state)
             guard let index = state.indexByName[name] else {
                 return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
             }
@@ -88,13 +100,15 @@ public final class AccountStore: Sendable {
             if let error = writeLocked(state) { return .failure(error) }
             return .success(state.entries[index])
         }
+        report(taken)
         return try result.get()
     }
 
     /// Adds `entry`, or replaces the entry of the same name, and persists.
     public func upsert(_ entry: AccountStoreEntry) throws(AccountStoreError) {
+        var taken: [String] = []
         let error: AccountStoreError? = state.withLock { state in
-            absorbExternalChangesLocked(&state)
+            taken = absorbExternalChangesLocked(&state)
             if let index = state.indexByName[entry.name] {
                 state.entries[index] = entry
             } else {
@@ -103,6 +117,7 @@ public final class AccountStore: Sendable {
             }
             return writeLocked(state)
         }
+        report(taken)
         if let error { throw error }
     }
 
@@ -167,17 +182,19 @@ public final class AccountStore: Sendable {
 
     /// Writes the current state (e.g. at shutdown). No-op for a memory-only store.
     public func save() throws(AccountStoreError) {
+        var taken: [String] = []
         let error = state.withLock { state in
-            absorbExternalChangesLocked(&state)
+            taken = absorbExternalChangesLocked(&state)
             return writeLocked(state)
         }
+        report(taken)
         if let error { throw error }
     }
 
     /// Takes in, without writing, what another process changed in the file (an `accounts import`): called
     /// periodically, so imported tokens are used even while the proxy has nothing of its own to write.
     public func absorbExternalChanges() {
-        state.withLock { absorbExternalChangesLocked(&$0) }
+        report(state.withLock { absorbExternalChangesLocked(&$0) })
     }
 
     /// Takes in what another process changed in the file since this store last wrote it
@@ -185,11 +202,20 @@ public final class AccountStore: Sendable {
     /// latest file, so an import's own entry is what it writes, and the proxy's next change keeps the import.
     /// A file that cannot be read or decoded is left to be overwritten with what this store holds (as before:
     /// its copy is then the only good one).
-    private func absorbExternalChangesLocked(_ state: inout State) {
+    /// Returns the names of the entries it took in (added, or whose credentials it adopted).
+    private func absorbExternalChangesLocked(_ state: inout State) -> [String] {
         guard let path, let bytes = try? AtomicFile.readIfExists(path), let file = try? AccountStoreCodec.decode(bytes)
-        else { return }
-        state.entries = AccountStoreExternalChanges.merge(memory: state.entries, file: file)
+        else { return [] }
+        let before = state.entries
+        state.entries = AccountStoreExternalChanges.merge(memory: before, file: file)
         for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
+        return state.entries.enumerated().compactMap { i, entry in
+            i < before.count && AccountStoreExternalChanges.sameCredentials(before[i], entry) ? nil : entry.name
+        }
+    }
+
+    private func report(_ taken: [String]) {
+        if !taken.isEmpty { onExternalChanges?(taken) }
     }
 
     private func writeLocked(_ state: State) -> AccountStoreError? {

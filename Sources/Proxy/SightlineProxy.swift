@@ -79,7 +79,17 @@ public final class SightlineProxy: Sendable {
         do {
             store = try AccountStore.open(
                 stateDirectory: configuration.stateDirectory,
-                seeds: PoolAccounts.seeds(configuration.accounts)
+                seeds: PoolAccounts.seeds(configuration.accounts),
+                onExternalChanges: { names in
+                    for name in names {
+                        logger.log(
+                            .info,
+                            "account taken in from the state file",
+                            event: "sightline.account_store",
+                            [LogAttribute("sightline.account", .pseudonym(pseudonymizer.pseudonym(.acct, name)))]
+                        )
+                    }
+                }
             )
         } catch {
             upstream.close()

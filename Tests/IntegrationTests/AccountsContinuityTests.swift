@@ -257,6 +257,7 @@ final class AccountsContinuityTests: XCTestCase {
             ($0["attributes"] as? [String: Any])?["sightline.account.reason"] as? String == "reauthenticated"
         }
         XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(stack.awaitLogRecords(event: "sightline.account_store", count: 1).count, 1, "logged once")
         // And it serves with the imported login: acct1 is first in configuration order among equals.
         var servedByAcct1 = false
         for i in 0..<3 where !servedByAcct1 {

@@ -1,5 +1,6 @@
 import Foundation
 import LogRedaction
+import Synchronization
 import XCTest
 
 @testable import Proxy
@@ -166,9 +167,11 @@ final class AccountStoreTests: XCTestCase {
     /// `accounts import` run while `serve` runs: the running proxy's next write (a cooldown here) keeps the new
     /// account and the re-imported tokens instead of writing its own older list over them.
     func testAWriteKeepsWhatAnImportChangedMeanwhile() throws {
+        let reported = Mutex<[String]>([])
         let serving = try AccountStore.open(
             stateDirectory: directory,
-            seeds: [seed("a", refresh: "rt-a-spent"), seed("b", refresh: "rt-b")]
+            seeds: [seed("a", refresh: "rt-a-spent"), seed("b", refresh: "rt-b")],
+            onExternalChanges: { names in reported.withLock { $0 += names } }
         )
         try serving.markReauthRequired("a")
         // Another process (the import) updates `a` and adds `c`, through its own store over the same file.
@@ -191,6 +194,7 @@ final class AccountStoreTests: XCTestCase {
         XCTAssertEqual(file.entry(named: "b")?.cooldownUntil, 500)
         XCTAssertEqual(serving.entry(named: "a")?.accessToken?.reveal(), "at-a-new", "the proxy uses it at once")
         XCTAssertEqual(serving.entry(named: "c")?.refreshToken?.reveal(), "rt-c")
+        XCTAssertEqual(reported.withLock { $0 }, ["a", "c"], "what it took in is reported once, for the log")
 
         // The proxy's own newer rotation is not undone by the file's older copy.
         try serving.recordRotation(
