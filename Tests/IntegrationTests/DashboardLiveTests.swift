@@ -287,7 +287,7 @@ final class LiveTraffic {
         let unary = try post(#"{"model":"gpt-5.5","input":"unary \#(r)"}"#)
         try expect(200, unary)
         if failover { failovers += 1 }
-        let anchor = (try? JSONSerialization.jsonObject(with: Data(unary.body)) as? [String: Any])?["id"] as? String
+        let anchor = unary.responseID
 
         // Above the simulator's 256-token cache minimum, on one key: from the second round on, cached.
         let context = String(repeating: "shared context ", count: 120)

@@ -289,8 +289,7 @@ final class RecoveryTests: XCTestCase {
         stack = try SightlineStack(label: "tiny-cache", extraConfig: ["continuity": ["transcriptCacheBytes": 64]])
         let first = try post(#"{"model":"gpt-5.5","input":"remember this"}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let object = try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any]
-        let id = try XCTUnwrap(object?["id"] as? String)
+        let id = try XCTUnwrap(first.responseID)
         XCTAssertEqual(try stack.metric("sightline_transcript_cache_rejections_total"), 1)
         XCTAssertEqual(try stack.metric("sightline_transcript_cache_entries"), 0)
         // Without its transcript the anchor cannot be replayed: the next turn is the counted, masked loss.
