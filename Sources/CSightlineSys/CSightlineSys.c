@@ -68,6 +68,22 @@ int sl_listen_tcp(const char *host, int port, int backlog, int reuse_port) {
     return fd;
 }
 
+int sl_probe_tcp_port(const char *host, int port) {
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    int rc = resolve_ipv4(host, &addr.sin_addr);
+    if (rc != 0) return rc;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int result = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 ? 0 : -errno;
+    close(fd);
+    return result;
+}
+
 int sl_local_port(int fd) {
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;

@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// An HTTP/1.1 server on epoll event loops, one per core, each with its own `SO_REUSEPORT` listener.
+/// An HTTP/1.1 server on epoll event loops, one per core, each with its own `SO_REUSEPORT` listener. A port
+/// another process already listens on is refused (`listen_failed`, EADDRINUSE), never shared.
 ///
 /// Each loop thread owns its connections for their whole life; the handler is called on that thread and
 /// must not block (see `HTTPHandler`). Ignores `SIGPIPE` process-wide on `start` (once): a write to a closed
@@ -46,6 +47,13 @@ public final class HTTPServer: Sendable {
             var loops: [EventLoop] = []
             do {
                 var port = configuration.port
+                // The loops' listeners share the port with SO_REUSEPORT, which would also let them join another
+                // process's (an old instance, or any server of the same user started that way) and split its
+                // connections with it. A plain bind first refuses a port someone already listens on.
+                if port != 0 {
+                    let probe = sl_probe_tcp_port(configuration.host, Int32(port))
+                    guard probe == 0 else { throw HTTPServerError(reason: "listen_failed", errno: -probe) }
+                }
                 for _ in 0..<max(1, count) {
                     let fd = sl_listen_tcp(configuration.host, Int32(port), 1024, 1)
                     guard fd >= 0 else { throw HTTPServerError(reason: "listen_failed", errno: -fd) }

@@ -22,6 +22,9 @@ int sl_accept4(int listen_fd);
 /* A non-blocking, close-on-exec TCP listener bound to host:port (IPv4 dotted or "localhost").
    Returns the fd or -errno. reuse_port sets SO_REUSEPORT so several loops can share the port. */
 int sl_listen_tcp(const char *host, int port, int backlog, int reuse_port);
+/* 0 when nothing listens on host:port, else -errno (EADDRINUSE): a bind without SO_REUSEPORT, released at
+   once. SO_REUSEPORT listeners of another process of the same user would otherwise share the port silently. */
+int sl_probe_tcp_port(const char *host, int port);
 /* The locally bound port of a socket, or -errno. */
 int sl_local_port(int fd);
 /* A non-blocking TCP connection to host:port (IPv4); returns fd or -errno; EINPROGRESS is success. */
