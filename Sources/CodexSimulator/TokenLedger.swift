@@ -87,7 +87,7 @@ struct TokenLedger: Sendable {
 
     mutating func refresh(refreshToken: String, now: Double) -> RefreshOutcome {
         if let name = retiredRefresh[refreshToken] { return .reused(account: name) }
-        guard let name = byRefresh[refreshToken], var tokens = accounts[name] else { return .unknown }
+        guard let name = byRefresh[refreshToken], let tokens = accounts[name] else { return .unknown }
         guard tokens.refreshValid else { return .invalidated(account: name) }
         return mint(name, tokens, now: now)
     }

@@ -110,7 +110,8 @@ extension BridgeSession {
         if r.prepared.clientStreaming {
             flushOutgoing(r)
             r.responder.end()
-            finish(status: 200, error: failure?.rawValue)
+            let countedAs = failure.map { _ in ResponseFailureStatus.status(forCode: summary.error?.code) }
+            finish(status: 200, error: failure?.rawValue, countedAs: countedAs)
             return
         }
         switch r.aggregator.finish() {
@@ -222,7 +223,7 @@ extension BridgeSession {
         write(FailedResponseEvent.streamIncomplete, r)
         flushOutgoing(r)
         r.responder.end()
-        finish(status: 200, error: "stream_incomplete")
+        finish(status: 200, error: "stream_incomplete", countedAs: ProxyErrorResponse.streamIncomplete.status)
     }
 
     private func recordUsage(_ usage: ResponseEventSummary.Usage, _ r: Request) {
@@ -237,8 +238,9 @@ extension BridgeSession {
         if let outcome { ctx.pool.accountMetrics[account].attempts(outcome: outcome).increment() }
     }
 
-    /// Records the end of the bridged request exactly once and gives the session back to the pool.
-    func finish(status: Int, error: String?) {
+    /// Records the end of the bridged request exactly once and gives the session back to the pool. `countedAs`:
+    /// as in `ResponsesExchange.finish`, the status a stream that failed after its 200 head counts with.
+    func finish(status: Int, error: String?, countedAs: Int? = nil) {
         guard var r = request else { return }
         // What no event settled: the client left mid-request, or it ended otherwise.
         endAttempt(&r, AttemptOutcome.unsettled(status: status, error: error))
@@ -249,7 +251,7 @@ extension BridgeSession {
         ctx.metrics.requests(
             route: r.route.metricLabel,
             transport: "http",
-            statusClass: ResponsesExchange.statusClass(status)
+            statusClass: ResponsesExchange.statusClass(countedAs ?? status)
         )
         .increment()
         ctx.metrics.requestDuration(route: r.route.metricLabel, transport: "http").observe(duration)
@@ -268,9 +270,9 @@ extension BridgeSession {
         if let p = r.prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { r.serverSpan.setAttribute(a.key, a.value) }
-        r.serverSpan.end(status: error == nil ? .ok : (status >= 500 ? .error : .unset))
+        r.serverSpan.end(status: error == nil ? .ok : ((countedAs ?? status) >= 500 ? .error : .unset))
         ctx.logger.log(
-            status >= 500 ? .warn : .info,
+            (countedAs ?? status) >= 500 ? .warn : .info,
             "request finished",
             event: "sightline.request",
             trace: r.trace,

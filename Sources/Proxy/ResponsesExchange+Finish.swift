@@ -5,7 +5,11 @@ import LogRedaction
 extension ResponsesExchange {
     /// Records the end of the request exactly once: request counter and duration, the SERVER span, and
     /// the access-log record "request finished". `status` 499 means the client went away first.
-    func finish(status: Int, error: String?) {
+    ///
+    /// `countedAs` is set for a stream that ended in failure after its 200 head: the status a non-streaming
+    /// client gets for the same failure. The request counter, the span status and the record's level go by it,
+    /// so a Codex turn cut mid-stream counts as the 5xx it is, not as a 2xx; the record keeps the status sent.
+    func finish(status: Int, error: String?, countedAs: Int? = nil) {
         let s = state.withLock { s -> State? in
             guard !s.finished else { return nil }
             s.finished = true
@@ -16,7 +20,8 @@ extension ResponsesExchange {
         guard let s else { return }
         let duration = ctx.now() - started
         ctx.metrics.inFlightRequests.add(-1)
-        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(status))
+        let counted = countedAs ?? status
+        ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(counted))
             .increment()
         ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(max(0, duration))
         var attributes = [
@@ -36,9 +41,9 @@ extension ResponsesExchange {
         }
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { serverSpan.setAttribute(a.key, a.value) }
-        serverSpan.end(status: error == nil || status < 500 && status != 499 ? (error == nil ? .ok : .unset) : .error)
+        serverSpan.end(status: error == nil || counted < 500 && counted != 499 ? (error == nil ? .ok : .unset) : .error)
         ctx.logger.log(
-            status >= 500 ? .warn : .info,
+            counted >= 500 ? .warn : .info,
             "request finished",
             event: "sightline.request",
             trace: trace,

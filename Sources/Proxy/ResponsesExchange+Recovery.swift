@@ -171,7 +171,7 @@ extension ResponsesExchange {
         responder.write(FailedResponseEvent.sse(FailedResponseEvent.streamIncomplete))
         responder.end()
         settlePending(.gaveUp)
-        finish(status: 200, error: "stream_incomplete")
+        finish(status: 200, error: "stream_incomplete", countedAs: ProxyErrorResponse.streamIncomplete.status)
     }
 
     /// The upstream's own error, relayed with its status. Continuity errors never get here (they are
@@ -263,7 +263,7 @@ extension ResponsesExchange {
         }
         if prepared.clientStreaming {
             responder.end()
-            finish(status: 200, error: failure?.rawValue)
+            finish(status: 200, error: failure?.rawValue, countedAs: state.withLock { $0.terminalFailureStatus })
             return
         }
         let outcome = state.withLock { $0.aggregator.finish() }

@@ -197,6 +197,7 @@ extension ResponsesExchange {
             state.withLock { s in
                 s.terminalSeen = true
                 s.terminalFailure = failure
+                s.terminalFailureStatus = isError ? ResponseFailureStatus.status(forCode: summary.error?.code) : nil
                 if summary.type == "response.completed" { s.responseID = summary.responseID }
             }
             if let usage = summary.usage { recordUsage(usage) }

@@ -77,6 +77,9 @@ final class ResponsesExchange: Sendable {
         /// The class of the upstream's own failure that ended the stream (`response.failed` or a bare `error`);
         /// nil when it ended with `response.completed` or `response.incomplete`.
         var terminalFailure: UpstreamErrorClass?
+        /// The status a non-streaming client gets for that failure (`ResponseFailureStatus`, by its code): what a
+        /// streaming request that ended with it counts as.
+        var terminalFailureStatus: Int?
         var clientClosed = false
         var finished = false
         var refreshed = false

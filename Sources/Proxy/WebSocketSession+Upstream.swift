@@ -67,7 +67,8 @@ extension WebSocketSession {
         if let usage = summary.usage { recordUsage(usage) }
         if let failure {
             liveAnchor = nil
-            endTurn(status: 200, error: failure.rawValue)
+            // A turn has no HTTP status; it counts with the one a non-streaming client gets for this failure.
+            endTurn(status: ResponseFailureStatus.status(forCode: summary.error?.code), error: failure.rawValue)
             return
         }
         if let responseID = summary.responseID { remember(responseID, link: link) }

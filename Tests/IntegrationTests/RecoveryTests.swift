@@ -263,9 +263,17 @@ final class RecoveryTests: XCTestCase {
         )
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         XCTAssertEqual(try servedBy().count, 3)
-        let errors = stack.awaitLogRecords(event: "sightline.request", count: 3)
-            .compactMap { ($0["attributes"] as? [String: Any])?["error.type"] as? String }
+        let records = stack.awaitLogRecords(event: "sightline.request", count: 3)
+        let errors = records.compactMap { ($0["attributes"] as? [String: Any])?["error.type"] as? String }
         XCTAssertEqual(errors, ["context_length_exceeded", "server_error", "rate_limit_exceeded"])
+        // Each stream went out with a 200 head (the record says so), and counts with the status a non-streaming
+        // client gets for its failure: 400, 502, 429. Until 2026-12-07 all three counted as 2xx.
+        let statuses = records.compactMap { ($0["attributes"] as? [String: Any])?["http.response.status_code"] as? Int }
+        XCTAssertEqual(statuses, [200, 200, 200])
+        XCTAssertEqual(records.compactMap { $0["severity_text"] as? String }, ["INFO", "WARN", "INFO"])
+        XCTAssertEqual(try stack.requests("2xx"), 0)
+        XCTAssertEqual(try stack.requests("4xx"), 2)
+        XCTAssertEqual(try stack.requests("5xx"), 1)
     }
 
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
@@ -384,6 +392,10 @@ final class RecoveryTests: XCTestCase {
         let last = r.bodyText.components(separatedBy: "\n\n").filter { !$0.isEmpty }.last ?? ""
         XCTAssertTrue(last.contains("event: response.failed") && last.contains("stream_incomplete"), last)
         XCTAssertEqual(try count("failover", "attempted"), 0, "never fail over after bytes were sent")
+        // A turn cut mid-stream is a server error, whatever status its head went out with: the error-rate alert
+        // counts it (until 2026-12-07 it counted as 2xx).
+        XCTAssertEqual(try stack.requests("5xx"), 1)
+        XCTAssertEqual(try stack.requests("2xx"), 0)
     }
 
     func testNonStreamingClientRecoversFromACutStream() throws {

@@ -19,6 +19,13 @@ extension SightlineStack {
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
+    /// `sightline_requests_total` of the responses route by status class and transport.
+    func requests(_ statusClass: String, transport: String = "http") throws -> Double {
+        try metric(
+            #"sightline_requests_total{route="responses",status_class="\#(statusClass)",transport="\#(transport)"}"#
+        )
+    }
+
     /// `sightline_upstream_attempts_total` with `outcome`, summed over the accounts.
     func upstreamAttempts(_ outcome: String) throws -> Double {
         try metricSum(prefix: "sightline_upstream_attempts_total{", containing: #"outcome="\#(outcome)""#)

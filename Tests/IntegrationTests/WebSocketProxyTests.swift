@@ -185,6 +185,12 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual((last["attributes"] as? [String: Any])?["error.type"] as? String, "context_length_exceeded")
         XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1, "a refused request, by class")
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
+        // Neither turn counts as a success: the error frame by its status, the response.failed by the status a
+        // non-streaming client gets for its code (until 2026-12-07 the second counted as 2xx).
+        XCTAssertEqual((last["attributes"] as? [String: Any])?["http.response.status_code"] as? Int, 400)
+        XCTAssertEqual(try stack.requests("5xx", transport: "websocket"), 1)
+        XCTAssertEqual(try stack.requests("4xx", transport: "websocket"), 1)
+        XCTAssertEqual(try stack.requests("2xx", transport: "websocket"), 0)
         ws.close()
     }
 
@@ -300,6 +306,8 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
         XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 1, "the bridged send counts, by class")
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
+        XCTAssertEqual(try stack.requests("4xx"), 1, "the request counts as the 400 it would be without streaming")
+        XCTAssertEqual(try stack.requests("2xx"), 0)
     }
 
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
