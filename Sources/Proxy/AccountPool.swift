@@ -385,7 +385,11 @@ final class AccountPool: Sendable {
         if let v = r.quota.secondary.usedRatio { m.quotaUsedRatio(window: "secondary").set(v) }
         if let v = r.quota.primary.resetAt { m.quotaResetTimestamp(window: "primary").set(v) }
         if let v = r.quota.secondary.resetAt { m.quotaResetTimestamp(window: "secondary").set(v) }
-        let available = state.withLock { s in s.runtime.filter { $0.state == .active }.count }
+        // A soft (5xx) cooldown only lowers the account's priority: the selector still uses it when nothing
+        // better is left, so it can take requests, and a 5xx burst must not read as an exhausted pool.
+        let available = state.withLock { s in
+            s.runtime.filter { $0.state == .active || $0.state == .cooling && $0.softCooldown }.count
+        }
         metrics.poolAvailableAccounts.set(Double(available))
     }
 }

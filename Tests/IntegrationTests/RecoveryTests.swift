@@ -374,7 +374,11 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(r.bodyText.contains(#""code":"upstream_unavailable""#), r.bodyText)
         XCTAssertEqual(try count("masked_continuity_loss", "attempted"), 0, "not masked")
         // Once acct1 is back, the client's retry continues the conversation there.
-        XCTAssertTrue(poll(timeout: 15) { (try? self.stack.metric("sightline_pool_available_accounts")) == 2 })
+        XCTAssertTrue(
+            poll(timeout: 15) {
+                (try? self.stack.metricSum(prefix: "sightline_account_state{", containing: #"state="cooling""#)) == 0
+            }
+        )
         let retry = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(anchor)","stream":true}"#)
         XCTAssertEqual(retry.status, 200, retry.bodyText)
         XCTAssertEqual(try servedBy().last, "acct1")

@@ -80,6 +80,28 @@ final class AccountPoolClockTests: XCTestCase {
         )
     }
 
+    /// A 5xx cooldown is soft: the selector still sends requests to the account when nothing better is left, so
+    /// the available-accounts gauge, which the pool-exhaustion alert reads, keeps counting it. A quota cooldown
+    /// takes it out. Until 2026-12-07 a 5xx burst on every account read as an empty pool.
+    func testASoftCooldownLeavesTheAccountAvailable() throws {
+        let (p, metrics) = try pool()
+        for index in [0, 1] {
+            p.applyConsequences(
+                index,
+                status: 503,
+                error: .overloaded,
+                resetsAt: nil,
+                quota: QuotaSignal.parse(headers: []),
+                now: now
+            )
+        }
+        XCTAssertEqual(p.snapshot(0).state, .cooling, "still shown as cooling in the state gauge")
+        XCTAssertEqual(metrics.poolAvailableAccounts.value, 2)
+        XCTAssertNil(p.earliestAvailability(now: now), "and never the reset of an exhausted pool")
+        p.coolDown(1, until: now + 600, reason: "usage_limit")
+        XCTAssertEqual(metrics.poolAvailableAccounts.value, 1)
+    }
+
     /// An account out as `reauth_required` comes back once its stored login is usable again (an import the store
     /// took in), and not before.
     func testAReauthenticatedAccountIsReadmitted() throws {
