@@ -280,15 +280,17 @@ final class AccountPool: Sendable {
     }
 
     /// Cools an account after an upstream error, the same for every transport: a 429 until its reset (the
-    /// body's `resets_at`, else for a usage limit the quota headers' reset) or a doubling backoff when it
-    /// names none; 402/403 for an hour; a 5xx briefly (soft). Client errors and silence never cool. A reset
-    /// further ahead than `maximumCooldownSeconds` cools for that long.
+    /// body's `resets_at`, else for a usage limit the quota headers' reset), else for as long as its
+    /// `retry-after` says (`retryAfter`, seconds), else a doubling backoff; 402/403 for an hour; a 5xx briefly
+    /// (soft). Client errors and silence never cool. A reset further ahead than `maximumCooldownSeconds` cools
+    /// for that long.
     func applyConsequences(
         _ index: Int,
         status: Int,
         error: UpstreamErrorClass,
         resetsAt: Double?,
         quota: QuotaSignal,
+        retryAfter: Double? = nil,
         now: Double
     ) {
         switch status {
@@ -296,6 +298,9 @@ final class AccountPool: Sendable {
             if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset.isFinite, reset > now
             {
                 coolDown(index, until: min(reset, now + Self.maximumCooldownSeconds), reason: "usage_limit")
+            } else if let wait = retryAfter, wait > 0 {
+                // The upstream said how long: neither the 30 s guess nor a step of the doubling backoff.
+                coolDown(index, until: now + min(wait, Self.maximumCooldownSeconds), reason: "rate_limited")
             } else {
                 coolDown(index, until: now + bareRateLimitBackoff(index), reason: "rate_limited")
             }

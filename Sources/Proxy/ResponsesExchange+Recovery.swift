@@ -30,13 +30,15 @@ extension ResponsesExchange {
         headers: [(String, String)]
     ) {
         guard let index = state.withLock({ $0.account }) else { return }
+        let now = ctx.now()
         ctx.pool.applyConsequences(
             index,
             status: status,
             error: error,
             resetsAt: resetsAt,
             quota: QuotaSignal.parse(headers: headers),
-            now: ctx.now()
+            retryAfter: RetryAfter.seconds(headers: headers, now: now),
+            now: now
         )
     }
 

@@ -129,6 +129,7 @@ extension WebSocketSession {
             error: error,
             resetsAt: parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 },
             quota: QuotaSignal.parse(headers: upstreamHeaders),
+            retryAfter: RetryAfter.seconds(headers: upstreamHeaders, now: now),
             now: now
         )
     }

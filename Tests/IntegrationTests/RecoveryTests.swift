@@ -184,6 +184,32 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(metrics.contains("sightline_pool_exhausted_total 2"), metrics)
     }
 
+    /// A 429 that names no reset but has `retry-after` cools the account as long as it says, in seconds or as
+    /// an HTTP date, not for the 30 s a bare 429 gets. The proxy used to ignore the header: the account came back
+    /// after 30 s and hit the limit again, and again, doubling up to the wait it had been told.
+    func testARateLimitWithRetryAfterCoolsThatLong() throws {
+        let before = Date().timeIntervalSince1970
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let date = format.string(from: Date(timeIntervalSince1970: before + 1200))
+        try injectFault(account: "acct1", "rate_limit_no_code", params: ["retry_after": "600"])
+        try injectFault(account: "acct2", "rate_limit_no_code", params: ["retry_after": date])
+        try injectFault(account: "acct3", "rate_limit_no_code")
+        let error = try usageLimitError(try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#))
+        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 30, accuracy: 5, "acct3's guess")
+        XCTAssertEqual(try servedBy().count, 3)
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let until = metrics.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+        XCTAssertEqual(until.count, 3, metrics)
+        for (got, want) in zip(until, [before + 30, before + 600, before + 1200]) {
+            XCTAssertEqual(got, want, accuracy: 5, metrics)
+        }
+    }
+
     /// Resets no clock reaches once trapped the proxy converting them to whole seconds, ending every stream
     /// in flight: `1e400` (JSON allows it; it reads as infinity) and `1e20`. The first is no reset, so the
     /// body's `resets_in_seconds` (the simulator's 3600) decides; the second cools for the longest cooldown
