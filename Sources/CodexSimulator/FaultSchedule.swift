@@ -4,7 +4,8 @@
 /// queued (an entry for a named account or for any account, each with a remaining count), then the random
 /// soak mode, then the standing fault (one fault for every request nothing else chose: the benchmark's
 /// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only
-/// taken by token requests and the others only by `/responses`.
+/// taken by token requests and the others only by `/responses`. A fault with `stage=handshake` is only taken
+/// by a WebSocket upgrade, which answers it instead of the 101, and an upgrade takes no other.
 ///
 /// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.
 /// Concurrency: a value type, owned by `SimulatorState` under its lock.
@@ -45,19 +46,26 @@ struct FaultSchedule: Sendable {
     }
 
     /// The fault for this request, consuming one count of a queued entry if that is where it came from.
-    mutating func next(account: String?, header: SimulatedFault?, tokenEndpoint: Bool) -> SimulatedFault? {
-        if let header, header.kind.isTokenEndpointFault == tokenEndpoint { return header }
-        if let index = queue.firstIndex(where: {
-            $0.fault.kind.isTokenEndpointFault == tokenEndpoint && ($0.account == nil || $0.account == account)
-        }) {
+    /// `handshake`: the request is a WebSocket upgrade.
+    mutating func next(
+        account: String?,
+        header: SimulatedFault?,
+        tokenEndpoint: Bool,
+        handshake: Bool = false
+    ) -> SimulatedFault? {
+        func applies(_ fault: SimulatedFault) -> Bool {
+            fault.kind.isTokenEndpointFault == tokenEndpoint && fault.isHandshakeFault == handshake
+        }
+        if let header, applies(header) { return header }
+        if let index = queue.firstIndex(where: { applies($0.fault) && ($0.account == nil || $0.account == account) }) {
             let fault = queue[index].fault
             queue[index].remaining -= 1
             if queue[index].remaining == 0 { queue.remove(at: index) }
             return fault
         }
-        let standing = standing.flatMap { $0.kind.isTokenEndpointFault == tokenEndpoint ? $0 : nil }
+        let standing = standing.flatMap { applies($0) ? $0 : nil }
         guard let random else { return standing }
-        let candidates = random.faults.filter { $0.kind.isTokenEndpointFault == tokenEndpoint }
+        let candidates = random.faults.filter(applies)
         guard !candidates.isEmpty else { return standing }
         // Draw both numbers every time so the sequence depends only on the seed and the request count.
         let roll = generator.nextUnit()

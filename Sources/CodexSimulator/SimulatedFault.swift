@@ -31,8 +31,11 @@ struct SimulatedFault: Sendable, Equatable, Codable {
     }
 
     var kind: Kind
-    /// Free-form parameters (`after`, `ms`, `code`, `resets_in_seconds`, `id`, `mode`, `message`).
+    /// Free-form parameters (`after`, `ms`, `code`, `resets_in_seconds`, `id`, `mode`, `message`, `stage`).
     var parameters: [String: String]
+
+    /// Answers a WebSocket upgrade instead of the 101 (`stage=handshake`), as an HTTP request would be answered.
+    var isHandshakeFault: Bool { parameters["stage"] == "handshake" }
 
     init(_ kind: Kind, _ parameters: [String: String] = [:]) {
         self.kind = kind

@@ -64,7 +64,16 @@ extension SimulatorEngine {
         let fault = state.faults.next(account: account, header: headerFault, tokenEndpoint: false)
         rec.fault = fault?.name
         var limits = state.usage.snapshot(account: account, now: now)
-        if let fault, let outcome = statusFault(fault, request, plan: plan, limits: limits, now: now, headers: out) {
+        if let fault,
+            let outcome = statusFault(
+                fault,
+                anchor: request.previousResponseId,
+                plan: plan,
+                limits: limits,
+                now: now,
+                headers: out
+            )
+        {
             if case .complete(let status, let h, let body) = outcome {
                 return complete(&rec, &state, status: status, headers: h, body: body)
             }
@@ -171,10 +180,10 @@ extension SimulatorEngine {
     }
 
     /// The outcome of a fault that answers before any stream (status codes, reset), or nil for a stream
-    /// fault that `streamPlan` shapes instead.
+    /// fault that `streamPlan` shapes instead. `anchor`: the request's `previous_response_id`.
     func statusFault(
         _ fault: SimulatedFault,
-        _ request: SimulatedRequest,
+        anchor: String?,
         plan: String,
         limits: UsageMeter.Snapshot,
         now: Double,
@@ -240,7 +249,7 @@ extension SimulatorEngine {
             )
         case .previousResponseNotFound:
             status = 400
-            body = ErrorBodies.previousResponseNotFound(id: fault.parameters["id"] ?? request.previousResponseId)
+            body = ErrorBodies.previousResponseNotFound(id: fault.parameters["id"] ?? anchor)
         case .connectionReset:
             return .reset
         default:

@@ -6,7 +6,9 @@ import HTTPServer
 /// events; only anchors differ, since they resolve against the connection's own `SimulatorWebSocketAnchor`.
 /// Does no I/O; `SimulatorWebSocketSession` performs the outcome as frames.
 extension SimulatorEngine {
-    /// Checks the handshake's credentials as for HTTP; nil when they are good, else the 401 to answer.
+    /// Checks the handshake's credentials as for HTTP, then takes a handshake fault (`stage=handshake`): nil when
+    /// the upgrade goes ahead, else the answer instead of the 101 (the 401, the fault's status answer with its
+    /// quota headers, or a reset). Every refused upgrade is logged (method `GET`).
     func webSocketHandshake(route: Route, path: String, headers: HTTPHeaders) -> SimulatorOutcome? {
         let now = clock()
         return state.withLock { state -> SimulatorOutcome? in
@@ -16,10 +18,33 @@ extension SimulatorEngine {
                 mode: route.mode,
                 now: now
             )
-            if case .ok = auth { return nil }
             var rec = record(method: "GET", path: path, headers: headers, bodyBytes: 0)
             rec.transport = "websocket"
-            return complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth))
+            guard case .ok(let account) = auth else {
+                return complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth))
+            }
+            guard let fault = state.faults.next(account: account, header: nil, tokenEndpoint: false, handshake: true)
+            else { return nil }
+            rec.account = account
+            rec.fault = fault.name
+            let outcome = statusFault(
+                fault,
+                anchor: nil,
+                plan: state.ledger.tokens(of: account)?.account.plan ?? "plus",
+                limits: state.usage.snapshot(account: account, now: now),
+                now: now,
+                headers: baseHeaders(model: nil, requestId: nextIds(&state).request)
+            )
+            switch outcome {
+            case .complete(let status, let h, let body)?:
+                return complete(&rec, &state, status: status, headers: h, body: body)
+            case .reset?:
+                rec.status = 0
+                state.log.append(rec)
+                return .reset
+            default:
+                return nil  // a stream fault has nothing to say to a handshake
+            }
         }
     }
 

@@ -20,13 +20,15 @@ final class SimulatorWebSocketRegistry: Sendable {
         engine: SimulatorEngine,
         responder: HTTPResponder
     ) {
-        if case .complete(let status, let headers, let body)? = engine.webSocketHandshake(
-            route: route,
-            path: request.path,
-            headers: request.headers
-        ) {
+        switch engine.webSocketHandshake(route: route, path: request.path, headers: request.headers) {
+        case .complete(let status, let headers, let body)?:
             responder.respond(status: status, headers: headers, body: body)
             return
+        case .reset?:
+            responder.abort()
+            return
+        default:
+            break
         }
         let id = table.withLock { t -> String in
             t.next += 1

@@ -1,12 +1,13 @@
-/// Incremental decoder of a `Transfer-Encoding: chunked` request body (RFC 9112 §7.1).
+/// Incremental decoder of a `Transfer-Encoding: chunked` body (RFC 9112 §7.1): request bodies here, and the
+/// proxy's read of an upstream's refusal of a WebSocket upgrade.
 ///
 /// Pure: no I/O. Feed it whatever bytes arrived; it appends de-chunked data to the caller's buffer and
 /// says how much input it used. Strict: chunk sizes are hex digits only (at most 15), lines end in CRLF,
 /// bare LF is rejected. Chunk extensions are ignored and trailer fields are skipped (never surfaced).
 /// Extension and trailer bytes are bounded by `maxMetadataBytes` so they cannot grow without limit.
 /// Concurrency: a value owned by one connection's parser.
-struct ChunkedDecoder: Sendable {
-    enum Result: Equatable, Sendable {
+public struct ChunkedDecoder: Sendable {
+    public enum Result: Equatable, Sendable {
         case needMore
         case done
         case failed(HTTPParseError)
@@ -17,19 +18,19 @@ struct ChunkedDecoder: Sendable {
         case trailerStart, trailerLine, trailerLF, finalLF, done
     }
 
-    let maxMetadataBytes: Int
+    public let maxMetadataBytes: Int
     private var state = State.sizeStart
     private var chunkRemaining = 0
     private var sizeDigits = 0
     private var metadataBytes = 0
 
-    init(maxMetadataBytes: Int) { self.maxMetadataBytes = maxMetadataBytes }
+    public init(maxMetadataBytes: Int) { self.maxMetadataBytes = maxMetadataBytes }
 
-    var isDone: Bool { if case .done = state { true } else { false } }
+    public var isDone: Bool { if case .done = state { true } else { false } }
 
     /// Decodes from `input`, appending data to `body`; fails with 413 once `body` would exceed `maxBodyBytes`
     /// (detected from the chunk size, before the chunk's data arrives).
-    mutating func decode(
+    public mutating func decode(
         _ input: UnsafeRawBufferPointer,
         into body: inout [UInt8],
         maxBodyBytes: Int

@@ -362,6 +362,17 @@ final class AccountPool: Sendable {
 
     func snapshot(_ index: Int) -> Runtime { state.withLock { $0.runtime[index] } }
 
+    /// Whether the selector may still pick the account: not `reauth_required` or disabled, and not in a hard
+    /// cooldown that is still running (a soft 5xx one only lowers its priority).
+    func isInRotation(_ index: Int, now: Double) -> Bool {
+        let r = snapshot(index)
+        switch r.state {
+        case .active: return true
+        case .cooling: return r.softCooldown || r.cooldownUntil <= now
+        case .reauthRequired, .disabled: return false
+        }
+    }
+
     func stickyEntries() -> [String: Sticky] { state.withLock { $0.sticky } }
 
     func mergeSticky(_ entries: [String: Sticky]) {

@@ -17,8 +17,10 @@ extension BridgeSession {
             if let r = request { flushOutgoing(r) } else { outgoing = [] }
         case .closed, .failed:
             var status: Int?
-            if case .failed(_, let s?) = event {
+            var refusal: UpstreamHandshakeRefusal?
+            if case .failed(_, let s?, let answer) = event {
                 status = s
+                refusal = answer
                 hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(s))
                     .increment()
             }
@@ -33,6 +35,20 @@ extension BridgeSession {
             request = r
             if r.committed {
                 failAfterCommit(r)
+            } else if let refusal, [402, 403, 429].contains(refusal.status) {
+                // A quota or access refusal of the upgrade: the account cools as the same answer over HTTP makes
+                // it, and the HTTP path serves the request elsewhere (a 401 goes over untouched: it refreshes).
+                let parsed = UpstreamErrorBody(bytes: refusal.body)
+                let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: refusal.status)
+                WebSocketSession.applyAccountConsequences(
+                    ctx,
+                    link.account,
+                    status: refusal.status,
+                    error: cls,
+                    parsed: parsed,
+                    headers: refusal.headers
+                )
+                handOff(r, reason: "handshake_\(refusal.status)", decision: .pinReset, excluded: link.account)
             } else {
                 handOff(r, reason: "websocket_closed")
             }
@@ -190,7 +206,7 @@ extension BridgeSession {
                 status: status,
                 error: cls,
                 parsed: parsed,
-                headers: top
+                headers: WebSocketSession.frameHeaders(top)
             )
             handOff(r, reason: cls.rawValue, decision: decision, excluded: account)
         case .stripRetry:

@@ -18,8 +18,9 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
     /// `didFail`.
     func didClose(code: UInt16, reason: String)
     /// The connection could not be opened or broke. `status` is the handshake's HTTP status when the
-    /// upstream answered something other than 101 (a 426 means: fall back to HTTP).
-    func didFail(reason: String, status: Int?)
+    /// upstream answered something other than 101 (a 426 means: fall back to HTTP), and `refusal` that whole
+    /// answer (its headers and body carry a 429's reset).
+    func didFail(reason: String, status: Int?, refusal: UpstreamHandshakeRefusal?)
 }
 
 /// A client WebSocket to the upstream over libcurl `CONNECT_ONLY` (TCP + TLS by curl, certificate

@@ -30,7 +30,15 @@ final class UpstreamWebSocketIO {
         guard sendAll(head) else { return fail(sendFailure("handshake_send_failed"), nil) }
         guard let (status, headers) = readHead() else { return fail(sendFailure("handshake_no_response"), nil) }
         if let failure = WebSocketHandshake.validateResponse(status: status, headers: headers, key: key) {
-            return fail(failure.reason, status)
+            let refusal =
+                status == 101
+                ? nil
+                : UpstreamHandshakeRefusal(
+                    status: status,
+                    headers: headers.map { ($0.name, $0.value) },
+                    body: readRefusalBody(headers)
+                )
+            return fail(failure.reason, status, refusal: refusal)
         }
         owner.eventDelegate.didOpen(headers: headers)
         var reader = WebSocketReader(role: .client, maxMessageBytes: owner.maxMessageBytes)
@@ -45,10 +53,38 @@ final class UpstreamWebSocketIO {
         owner.sendQueueOverflowed ? UpstreamWebSocket.sendQueueFullReason : otherwise
     }
 
-    private func fail(_ reason: String, _ status: Int?) {
+    private func fail(_ reason: String, _ status: Int?, refusal: UpstreamHandshakeRefusal? = nil) {
         guard !finished else { return }
         finished = true
-        owner.eventDelegate.didFail(reason: reason, status: status)
+        owner.eventDelegate.didFail(reason: reason, status: status, refusal: refusal)
+    }
+
+    /// The body of a refused upgrade, for its error code and reset: by `content-length`, chunked, or up to the
+    /// end of the connection; at most `UpstreamHandshakeRefusal.maxBodyBytes`, and whatever arrived within
+    /// `bodySeconds` (bounded by the connect timeout) when the rest does not come.
+    private func readRefusalBody(_ headers: HTTPHeaders) -> [UInt8] {
+        let limit = UpstreamHandshakeRefusal.maxBodyBytes
+        let chunked = headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
+        let length = chunked ? nil : headers["content-length"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let want = min(length ?? limit, limit)
+        let deadline = Date().addingTimeInterval(min(owner.connectTimeoutSeconds, UpstreamHandshakeRefusal.bodySeconds))
+        var decoder = ChunkedDecoder(maxMetadataBytes: 4096)
+        var body: [UInt8] = []
+        var open = true
+        while true {
+            if chunked {
+                let (used, result) = inbound.withUnsafeBytes { decoder.decode($0, into: &body, maxBodyBytes: limit) }
+                inbound.removeFirst(used)
+                if result != .needMore { return body }
+            } else if inbound.count >= want || !open {
+                return Array(inbound.prefix(want))
+            }
+            guard open, Date() < deadline, !owner.sendQueueOverflowed else {
+                return chunked ? body : Array(inbound.prefix(want))
+            }
+            _ = wait(Int16(POLLIN), timeoutMs: 50)
+            open = drain()
+        }
     }
 
     private func finish(_ code: UInt16, _ reason: String) {

@@ -14,6 +14,8 @@ import WireFormats
 final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
     private struct State {
         var status = 0
+        /// A non-200 answer's rate-limit headers (`x-codex-*`, `retry-after*`), for its error frame.
+        var limitHeaders: [(String, String)] = []
         var framer = SSEFramer()
         var errorBody: [UInt8] = []
         var terminalSeen = false
@@ -33,7 +35,17 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
     }
 
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
-        state.withLock { $0.status = status }
+        let limits =
+            status == 200
+            ? []
+            : headers.filter {
+                let name = $0.0.foldedForHeaders
+                return name.hasPrefix("x-codex-") || name == "retry-after" || name == "retry-after-ms"
+            }
+        state.withLock { s in
+            s.status = status
+            s.limitHeaders = limits
+        }
     }
 
     func upstreamDidReceive(_ bytes: UnsafeRawBufferPointer) -> UpstreamFlow {
@@ -56,7 +68,7 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
                 frames.append(data)
             }
         }
-        if broken { onEvent(.failed(reason: "protocol_error", status: nil)) }
+        if broken { onEvent(.failed(reason: "protocol_error", status: nil, refusal: nil)) }
         if !frames.isEmpty { onEvent(.texts(frames)) }
         return .proceed
     }
@@ -65,20 +77,23 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
         let s = state.withLock { $0 }
         switch result {
         case .failure(let failure):
-            if !s.terminalSeen { onEvent(.failed(reason: failure.reason.description, status: nil)) }
+            if !s.terminalSeen { onEvent(.failed(reason: failure.reason.description, status: nil, refusal: nil)) }
         case .success where s.status != 200:
-            // The error body's `error` object, wrapped as the backend's WebSocket error frame.
+            // The error body's `error` object, wrapped as the backend's WebSocket error frame, with the answer's
+            // rate-limit headers as the backend's `headers` object: a 429's reset and retry-after must not be
+            // lost on the way (they decide how long the account cools).
             let error =
                 (try? JSONTopLevel.scan(s.errorBody))?.rawValue(forKey: "error").map(Array.init)
                 ?? Array(#"{"type":"server_error","code":"server_error","message":"Upstream error."}"#.utf8)
+            let headers = JSONEncoding.object(s.limitHeaders.map { ($0.0.foldedForHeaders, JSONEncoding.string($0.1)) })
             onEvent(
                 .texts([
                     Array(#"{"type":"error","status":"#.utf8) + JSONEncoding.int(s.status) + Array(#","error":"#.utf8)
-                        + error + Array("}".utf8)
+                        + error + Array(#","headers":"#.utf8) + headers + Array("}".utf8)
                 ])
             )
         case .success:
-            if !s.terminalSeen { onEvent(.failed(reason: "stream_incomplete", status: nil)) }
+            if !s.terminalSeen { onEvent(.failed(reason: "stream_incomplete", status: nil, refusal: nil)) }
         }
     }
 }

@@ -101,36 +101,36 @@ extension WebSocketSession {
         status: Int,
         error: UpstreamErrorClass,
         parsed: UpstreamErrorBody?,
-        headers: JSONTopLevel?
+        headers: [(String, String)]
     ) {
         Self.applyAccountConsequences(ctx, index, status: status, error: error, parsed: parsed, headers: headers)
     }
 
-    /// The same, for the HTTP bridge. `headers` is the error frame, whose `headers` object carries the
-    /// rate-limit headers.
+    /// The same, for the HTTP bridge. `headers` are the answer's: an error frame's `headers` object
+    /// (`frameHeaders`), or a refused upgrade's own.
     static func applyAccountConsequences(
         _ ctx: ProxyContext,
         _ index: Int,
         status: Int,
         error: UpstreamErrorClass,
         parsed: UpstreamErrorBody?,
-        headers: JSONTopLevel?
+        headers: [(String, String)]
     ) {
         let now = ctx.now()
-        var upstreamHeaders: [(String, String)] = []
-        if status == 429, let object = try? headers?.object(forKey: "headers") {
-            for field in object.fields {
-                if let v = object.string(forKey: field.key) { upstreamHeaders.append((field.key, v)) }
-            }
-        }
         ctx.pool.applyConsequences(
             index,
             status: status,
             error: error,
             resetsAt: parsed?.resetsAt ?? parsed?.resetsInSeconds.map { now + $0 },
-            quota: QuotaSignal.parse(headers: upstreamHeaders),
-            retryAfter: RetryAfter.seconds(headers: upstreamHeaders, now: now),
+            quota: QuotaSignal.parse(headers: headers),
+            retryAfter: RetryAfter.seconds(headers: headers, now: now),
             now: now
         )
+    }
+
+    /// The rate-limit headers an upstream error frame carries in its `headers` object.
+    static func frameHeaders(_ frame: JSONTopLevel) -> [(String, String)] {
+        guard let object = try? frame.object(forKey: "headers") else { return [] }
+        return object.fields.compactMap { field in object.string(forKey: field.key).map { (field.key, $0) } }
     }
 }

@@ -75,6 +75,13 @@ extension WebSocketSession {
             return
         }
         retireIfOld(now: now)
+        // The session's socket is on an account that has since left rotation (a quota or credential answer on a
+        // turn's last attempt): the turn goes where an HTTP request would, never into the same limit again.
+        var reason = "socket_gone"
+        if let link, !ctx.pool.isInRotation(link.account, now: now) {
+            dropLink(reason: "owner_cooling")
+            reason = "owner_cooling"
+        }
         if let anchor {
             // Counts the lookup (hit / miss / expired); the decision itself is the planner's.
             if case .hit(let entry) = hub.affinity.lookup(responseID: anchor, now: Int64(now)),
@@ -84,7 +91,7 @@ extension WebSocketSession {
             }
         }
         let plan = WebSocketTurnPlanner().plan(anchor: anchor, liveAnchor: liveAnchor, hasTranscript: fullInput != nil)
-        perform(plan, reason: "socket_gone")
+        perform(plan, reason: reason)
     }
 
     /// Carries out a plan for the current turn.

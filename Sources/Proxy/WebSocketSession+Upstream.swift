@@ -30,8 +30,8 @@ extension WebSocketSession {
                 status: nil,
                 detail: reason
             )
-        case .failed(let reason, let status):
-            connectionLost(link: link, reason: reason, status: status, detail: reason)
+        case .failed(let reason, let status, let refusal):
+            connectionLost(link: link, reason: reason, status: status, detail: reason, refusal: refusal)
         }
     }
 
@@ -149,10 +149,19 @@ extension WebSocketSession {
             ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
         rs.attempts = t.attempts
         rs.maxAttempts = maxAttempts
+        // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
+        // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
+        // later turn into the same limit and answered the client's 429 without a reset time).
+        applyAccountConsequences(
+            link.account,
+            status: status,
+            error: cls,
+            parsed: parsed,
+            headers: Self.frameHeaders(top)
+        )
         let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
         switch decision {
         case .pinReset, .failover:
-            applyAccountConsequences(link.account, status: status, error: cls, parsed: parsed, headers: top)
             record(decision, .attempted, reason: cls.rawValue)
             turn?.pending.append(decision)
             moveToAnotherAccount(link: link, reason: cls.rawValue)
@@ -230,8 +239,15 @@ extension WebSocketSession {
         )
     }
 
-    /// The upstream connection ended or could not be opened.
-    func connectionLost(link old: WebSocketUpstreamLink, reason: String, status: Int?, detail: String?) {
+    /// The upstream connection ended or could not be opened; `refusal` is the upstream's answer to a refused
+    /// upgrade.
+    func connectionLost(
+        link old: WebSocketUpstreamLink,
+        reason: String,
+        status: Int?,
+        detail: String?,
+        refusal: UpstreamHandshakeRefusal? = nil
+    ) {
         let wasOpen = turn?.linkSerial == old.serial
         let account = old.account
         if !old.didEverOpen {
@@ -252,7 +268,15 @@ extension WebSocketSession {
             turn?.excluded.insert(account)
         }
         if let status, [401, 402, 403, 429].contains(status) {
-            applyAccountConsequences(account, status: status, error: .other, parsed: nil, headers: nil)
+            // Read like the same answer over HTTP: a 429's body and headers say how long the account cools.
+            let parsed = refusal.map { UpstreamErrorBody(bytes: $0.body) }
+            applyAccountConsequences(
+                account,
+                status: status,
+                error: UpstreamErrorClass.classify(code: parsed?.code, type: parsed?.type, status: status),
+                parsed: parsed,
+                headers: refusal?.headers ?? []
+            )
             record(.pinReset, .attempted, reason: "handshake_\(status)")
             turn?.pending.append(.pinReset)
         }

@@ -19,7 +19,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         /// The text messages of one read, in order (see `UpstreamWebSocketDelegate.didReceiveTexts`).
         case texts([[UInt8]])
         case closed(code: UInt16, reason: String)
-        case failed(reason: String, status: Int?)
+        case failed(reason: String, status: Int?, refusal: UpstreamHandshakeRefusal?)
     }
 
     private struct State {
@@ -144,9 +144,9 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         onEvent(serial, .closed(code: code, reason: reason))
     }
 
-    func didFail(reason: String, status: Int?) {
+    func didFail(reason: String, status: Int?, refusal: UpstreamHandshakeRefusal?) {
         end()
-        onEvent(serial, .failed(reason: reason, status: status))
+        onEvent(serial, .failed(reason: reason, status: status, refusal: refusal))
     }
 
     private func end() {

@@ -37,6 +37,20 @@ final class FaultScheduleTests: XCTestCase {
         }
     }
 
+    /// A `stage=handshake` fault answers a WebSocket upgrade and nothing else; an upgrade takes no other fault.
+    func testHandshakeFaultsOnlyReachUpgrades() {
+        var schedule = FaultSchedule()
+        let handshake = SimulatedFault(.usageLimit, ["stage": "handshake"])
+        schedule.enqueue(account: "acct1", fault: handshake, count: 1)
+        schedule.enqueue(account: "acct1", fault: SimulatedFault(.serverError), count: 1)
+        XCTAssertEqual(schedule.next(account: "acct1", header: nil, tokenEndpoint: false, handshake: true), handshake)
+        XCTAssertNil(schedule.next(account: "acct1", header: nil, tokenEndpoint: false, handshake: true))
+        XCTAssertEqual(schedule.next(account: "acct1", header: nil, tokenEndpoint: false)?.kind, .serverError)
+        schedule.enqueue(account: nil, fault: handshake, count: 1)
+        XCTAssertNil(schedule.next(account: "acct1", header: nil, tokenEndpoint: false), "a request skips it")
+        XCTAssertEqual(schedule.next(account: "acct2", header: nil, tokenEndpoint: false, handshake: true), handshake)
+    }
+
     func testStandingFaultAppliesWhenNothingElseChoseOne() {
         var schedule = FaultSchedule()
         schedule.standing = SimulatedFault(.slow, ["ms": "5"])

@@ -157,6 +157,95 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// An upstream that refuses the upgrade with a 429 says in that answer how long: the body's `resets_at` with
+    /// the quota headers, or `retry-after`. The account cools that long, as the same answer over HTTP makes it.
+    /// The proxy used to drop the refusal's headers and body (CPA #5270's failure: a handshake 429 that lost its
+    /// reset), so each account came back after the 30 s of a bare 429.
+    func testAHandshakeRefusedWith429CoolsAsLongAsItsAnswerSays() throws {
+        stack = try SightlineStack(label: "ws-handshake-429")
+        let limited = #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
+        let throttled = #"{"account":"acct2","fault":"rate_limit_no_code","retry_after":"600","stage":"handshake"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", limited).status, 200)
+        XCTAssertEqual(try simulatorPost("/__sim/faults", throttled).status, 200)
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        try ws.turn(Self.frame(nil, "first question"))
+        XCTAssertEqual(try simulatorFrames().map { $0["account"] as? String }, ["acct3"], "served by the third")
+        let refused = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText
+        XCTAssertEqual(refused.components(separatedBy: #""status":429"#).count - 1, 2, refused)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 2)
+        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
+        let until = metrics.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+        XCTAssertEqual(until.count, 3, metrics)
+        for (got, want) in zip(until, [0, before + 600, before + 900]) {
+            XCTAssertEqual(got, want, accuracy: 5, metrics)
+        }
+        ws.close()
+    }
+
+    /// One account, and its usage limit arrives as an error frame on the turn's only attempt. The account cools
+    /// until the frame's reset, as over HTTP: the client's 429 names that reset, and the next turn is answered at
+    /// once without a send into the same limit. Until 2026-12-07 only a pin reset or failover cooled an account
+    /// over WebSocket, so here the account stayed `active`, the 429 had no reset time, and every turn hit it again.
+    func testAUsageLimitOnTheLastAttemptCoolsTheAccount() throws {
+        stack = try SightlineStack(
+            label: "ws-last-429",
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        let fault = #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let first = ws.readTurn()
+        let error = try XCTUnwrap(first.last?["error"] as? [String: Any], "\(first)")
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", "\(first)")
+        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
+        try ws.send(Self.frame(nil, "second question"))
+        XCTAssertEqual((ws.readTurn().last?["error"] as? [String: Any])?["type"] as? String, "usage_limit_reached")
+        XCTAssertEqual(try servedTurns(), 1, "the second turn never reached the limited account")
+        XCTAssertEqual(try stack.metric("sightline_pool_available_accounts"), 0)
+        ws.close()
+    }
+
+    /// The session's account hits its usage limit on another channel (here an HTTP request of the same
+    /// conversation). The session's next turn does not go into that limit on its open socket: it is replayed
+    /// from the transcript on another account, as an HTTP request would be.
+    func testATurnLeavesASocketWhoseAccountLeftRotation() throws {
+        stack = try SightlineStack(label: "ws-owner-cooling")
+        let ws = try connect()
+        let r1 = try ws.turn(Self.frame(nil, "first question", key: "conv-cooling"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        let fault = #"{"account":"\#(first)","fault":"usage_limit","resets_in_seconds":900}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        let limited = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/backend-api/codex/responses",
+                json: #"{"model":"gpt-5.5","input":"over http","prompt_cache_key":"conv-cooling","stream":true}"#
+            )
+        )
+        XCTAssertEqual(limited.status, 200, "moved to another account: \(limited.bodyText)")
+        let requests =
+            try JSONSerialization.jsonObject(
+                with: Data(try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").body)
+            ) as? [[String: Any]] ?? []
+        XCTAssertEqual(
+            requests.first { $0["status"] as? Int == 429 }?["account"] as? String,
+            first,
+            "the conversation's account took the limit: \(requests)"
+        )
+        try ws.turn(Self.frame(r1, "second question", key: "conv-cooling"))
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.count, 2, "\(frames)")
+        XCTAssertNotEqual(frames.last?["account"] as? String, first, "\(frames)")
+        XCTAssertEqual(frames.last?["has_previous_response_id"] as? Bool, false, "replayed, not anchored")
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        ws.close()
+    }
+
     /// An upstream error frame after output reached the client cannot be recovered: the client gets it, the
     /// turn ends, and the log's `error.type` is the error's class, not the upstream's own code (a closed set).
     func testAnErrorFrameAfterOutputEndsTheTurnWithItsClass() throws {
@@ -308,6 +397,44 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         XCTAssertEqual(try stack.requests("4xx"), 1, "the request counts as the 400 it would be without streaming")
         XCTAssertEqual(try stack.requests("2xx"), 0)
+    }
+
+    /// The bridge's upgrade refused with a 429: the account cools until the refusal's reset, and the request is
+    /// served over HTTP by another account (a pin reset), not sent into the same limit over HTTP.
+    func testABridgeUpgradeRefusedWith429CoolsTheAccountAndMovesOn() throws {
+        let stack = try SightlineStack(label: "bridge-refused", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        let fault = #"{"fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
+        let queued = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/faults", json: fault)
+        )
+        XCTAssertEqual(queued.status, 200)
+        let before = Date().timeIntervalSince1970
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"hi","stream":true,"prompt_cache_key":"bridge-refused-1"}"#
+            )
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        let log =
+            try JSONSerialization.jsonObject(
+                with: Data(try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").body)
+            ) as? [[String: Any]] ?? []
+        let refused = try XCTUnwrap(log.first { $0["status"] as? Int == 429 }?["account"] as? String, "\(log)")
+        XCTAssertEqual(log.filter { $0["status"] as? Int == 429 }.count, 1, "never sent into the limit again: \(log)")
+        XCTAssertNotEqual(log.last?["account"] as? String, refused, "\(log)")
+        XCTAssertEqual(
+            try stack.metric(#"sightline_recovery_decisions_total{decision="pin_reset",outcome="succeeded"}"#),
+            1
+        )
+        let until = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText.split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+        XCTAssertEqual(until.count, 3)
+        XCTAssertEqual(until.last ?? 0, before + 900, accuracy: 5)
     }
 
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {

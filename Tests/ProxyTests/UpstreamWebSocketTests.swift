@@ -20,6 +20,7 @@ final class RecordingUpstreamDelegate: UpstreamWebSocketDelegate {
         var batches = 0
         var close: UInt16?
         var failure: (String, Int?)?
+        var refusal: UpstreamHandshakeRefusal?
     }
     let seen = Mutex(Seen())
     func didOpen(headers: HTTPHeaders) { seen.withLock { $0.opened = headers } }
@@ -30,7 +31,12 @@ final class RecordingUpstreamDelegate: UpstreamWebSocketDelegate {
         }
     }
     func didClose(code: UInt16, reason: String) { seen.withLock { $0.close = code } }
-    func didFail(reason: String, status: Int?) { seen.withLock { $0.failure = (reason, status) } }
+    func didFail(reason: String, status: Int?, refusal: UpstreamHandshakeRefusal?) {
+        seen.withLock {
+            $0.failure = (reason, status)
+            $0.refusal = refusal
+        }
+    }
     var snapshot: Seen { seen.withLock { $0 } }
 }
 

@@ -75,6 +75,70 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
         XCTAssertEqual(proxy.ctx.metrics.webSocket.upgradeFailures(side: "upstream", reason: "status_426").value, 1)
     }
 
+    /// A proxy with one ChatGPT account on `upstream`, started on a free port.
+    private func proxy(upstream: UpstreamTestServer) throws -> SightlineProxy {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-refusal-\(UUID().uuidString)")
+        return try TestPorts.withFreePort { port in
+            let config = """
+                {"listen":{"host":"127.0.0.1","port":\(port)},"stateDirectory":"\(state.path)","log":{"stdout":false},
+                 "accounts":[{"name":"a1","kind":"chatgpt","baseURL":"http://127.0.0.1:\(upstream.port)/backend-api/codex",
+                              "accountId":"acct-FAKE-1","accessToken":"access-FAKE-1"}]}
+                """
+            let proxy = try SightlineProxy(configurationJSON: Data(config.utf8), environment: [:])
+            try proxy.start()
+            return proxy
+        }
+    }
+
+    /// A 429 refusing the upgrade, its body chunked: the body's reset decides the cooldown, as over HTTP. The
+    /// refusal used to be read as a bare status: 30 s.
+    func testAHandshakeRefusalIsReadWholeEvenChunked() throws {
+        let body = #"{"error":{"type":"usage_limit_reached","message":"limit","resets_in_seconds":1200}}"#
+        let chunks = [body.prefix(20), body.dropFirst(20)].map { "\(String($0.utf8.count, radix: 16))\r\n\($0)\r\n" }
+        let upstream = try UpstreamTestServer { conn in
+            while let request = conn.readRequest() {
+                XCTAssertEqual(request.method, "GET", "nothing but the upgrade")
+                conn.write("HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks[0])
+                conn.write(chunks[1] + "0\r\n\r\n")
+            }
+        }
+        defer { upstream.stop() }
+        let proxy = try proxy(upstream: upstream)
+        defer { proxy.shutdown() }
+        let before = Date().timeIntervalSince1970
+        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
+        let turn = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
+        XCTAssertEqual(turn.last?["type"] as? String, "error", "\(turn)")
+        XCTAssertEqual(proxy.ctx.pool.snapshot(0).state, .cooling)
+        XCTAssertEqual(proxy.ctx.pool.snapshot(0).cooldownUntil, before + 1200, accuracy: 5)
+    }
+
+    /// A turn carried over HTTP (the account refused the upgrade with 426) that gets a 429 keeps the answer's
+    /// rate-limit headers in its error frame, so `retry-after` decides the cooldown there too.
+    func testACarriedTurnsRateLimitKeepsItsRetryAfter() throws {
+        let upstream = try UpstreamTestServer { conn in
+            while let request = conn.readRequest() {
+                if request.method == "GET" {
+                    conn.write("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
+                    continue
+                }
+                let body = #"{"error":{"message":"Rate limit reached.","type":"requests","param":null,"code":null}}"#
+                conn.write(
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 120\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+                )
+            }
+        }
+        defer { upstream.stop() }
+        let proxy = try proxy(upstream: upstream)
+        defer { proxy.shutdown() }
+        let before = Date().timeIntervalSince1970
+        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
+        let turn = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
+        XCTAssertEqual(turn.last?["type"] as? String, "error", "\(turn)")
+        XCTAssertEqual(proxy.ctx.pool.snapshot(0).cooldownUntil, before + 120, accuracy: 5)
+    }
+
     static func type(of json: String) -> String {
         (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["type"] as? String ?? "message"
     }
