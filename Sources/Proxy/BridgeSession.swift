@@ -87,8 +87,16 @@ final class BridgeSession: @unchecked Sendable {
         guard let top = try? JSONTopLevel.scan(r.prepared.body) else { return handOff(r, reason: "invalid_json") }
         r.fingerprint = BridgeContinuation.fingerprint(top)
         r.input = BridgeContinuation.items(top)
-        if let old = link, ctx.now() - old.createdAt >= hub.recycleSeconds {
+        let now = ctx.now()
+        if let old = link, now - old.createdAt >= hub.recycleSeconds {
             old.retire(reason: "recycled")
+            link = nil
+            previous = nil
+        }
+        // Its account left rotation since the last request (a quota or credential answer elsewhere): the request
+        // goes, in full, where the selection sends it, not into that limit on the old socket.
+        if let old = link, !ctx.pool.isInRotation(old.account, now: now) {
+            old.retire(reason: "owner_cooling")
             link = nil
             previous = nil
         }

@@ -437,6 +437,51 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(until.last ?? 0, before + 900, accuracy: 5)
     }
 
+    /// The bridge's pooled socket is on an account that has since hit its usage limit on another channel (a
+    /// WebSocket turn of the same conversation). The next bridged request goes to another account, in full,
+    /// not into the limit on the old socket.
+    func testABridgeRequestLeavesASocketWhoseAccountLeftRotation() throws {
+        let stack = try SightlineStack(label: "bridge-owner-cooling", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        let body = #"{"model":"gpt-5.5","input":"hi","stream":true,"prompt_cache_key":"bridge-cooling"}"#
+        func post() throws -> ParsedResponse {
+            try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(path: "/backend-api/codex/responses", json: body)
+            )
+        }
+        func log() throws -> [[String: Any]] {
+            let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
+            return try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+        }
+        XCTAssertEqual(try post().status, 200)
+        let owner = try XCTUnwrap(log().last?["account"] as? String)
+        let fault = #"{"account":"\#(owner)","fault":"usage_limit","resets_in_seconds":900}"#
+        XCTAssertEqual(
+            try HTTPTestClient.exchange(
+                port: stack.simulatorPort,
+                HTTPTestClient.post(path: "/__sim/faults", json: fault)
+            ).status,
+            200
+        )
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/backend-api/codex/responses",
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
+        try ws.turn(WebSocketProxyTests.frame(nil, "over websocket", key: "bridge-cooling"))
+        ws.close()
+        XCTAssertEqual(
+            try log().first { $0["status"] as? Int == 429 }?["account"] as? String,
+            owner,
+            "the conversation's account took the limit"
+        )
+        XCTAssertEqual(try post().status, 200)
+        let last = try XCTUnwrap(log().last)
+        XCTAssertNotEqual(last["account"] as? String, owner, "\(last)")
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "sent in full: \(last)")
+    }
+
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
         let stack = try SightlineStack(label: "bridge-strip", extraConfig: ["httpBridge": true])
         defer { stack.stop() }
