@@ -200,13 +200,10 @@ final class RecoveryTests: XCTestCase {
         let error = try usageLimitError(try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#))
         XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 30, accuracy: 5, "acct3's guess")
         XCTAssertEqual(try servedBy().count, 3)
-        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        let until = metrics.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
-        XCTAssertEqual(until.count, 3, metrics)
+        let until = try stack.cooldownsUntil()
+        XCTAssertEqual(until.count, 3, "\(until)")
         for (got, want) in zip(until, [before + 30, before + 600, before + 1200]) {
-            XCTAssertEqual(got, want, accuracy: 5, metrics)
+            XCTAssertEqual(got, want, accuracy: 5, "\(until)")
         }
     }
 
@@ -223,14 +220,11 @@ final class RecoveryTests: XCTestCase {
         let error = try usageLimitError(r)
         XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 3600, accuracy: 5, "acct1's")
         XCTAssertEqual(try servedBy().count, 3)
-        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        let until = metrics.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
-        XCTAssertEqual(until.count, 3, metrics)
+        let until = try stack.cooldownsUntil()
+        XCTAssertEqual(until.count, 3, "\(until)")
         let longest = 8 * 24 * 3600.0
         for (got, want) in zip(until, [before + 3600, before + longest, before + longest]) {
-            XCTAssertEqual(got, want, accuracy: 5, metrics)
+            XCTAssertEqual(got, want, accuracy: 5, "\(until)")
         }
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again"}"#).status, 429, "still up, still cooling")
     }

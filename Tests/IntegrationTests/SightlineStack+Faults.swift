@@ -37,6 +37,19 @@ extension SightlineStack {
         return nil
     }
 
+    /// Every account's `sightline_account_cooldown_until_timestamp_seconds`, ascending (0: not cooling).
+    func cooldownsUntil() throws -> [Double] {
+        try scrape().split(separator: "\n")
+            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+    }
+
+    /// The simulator's log of the requests it got (`GET /__sim/requests`), oldest first.
+    func simulatorLog() throws -> [[String: Any]] {
+        let r = try HTTPTestClient.get(port: simulatorPort, path: "/__sim/requests")
+        return try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
+    }
+
     /// Accounts whose `sightline_account_state{state="cooling"}` is 1.
     func coolingAccounts() throws -> Int {
         try scrape().split(separator: "\n").filter {

@@ -174,13 +174,10 @@ final class WebSocketProxyTests: XCTestCase {
         let refused = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText
         XCTAssertEqual(refused.components(separatedBy: #""status":429"#).count - 1, 2, refused)
         XCTAssertEqual(try decision("pin_reset", "attempted"), 2)
-        let metrics = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText
-        let until = metrics.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
-        XCTAssertEqual(until.count, 3, metrics)
+        let until = try stack.cooldownsUntil()
+        XCTAssertEqual(until.count, 3, "\(until)")
         for (got, want) in zip(until, [0, before + 600, before + 900]) {
-            XCTAssertEqual(got, want, accuracy: 5, metrics)
+            XCTAssertEqual(got, want, accuracy: 5, "\(until)")
         }
         ws.close()
     }
@@ -228,10 +225,7 @@ final class WebSocketProxyTests: XCTestCase {
             )
         )
         XCTAssertEqual(limited.status, 200, "moved to another account: \(limited.bodyText)")
-        let requests =
-            try JSONSerialization.jsonObject(
-                with: Data(try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").body)
-            ) as? [[String: Any]] ?? []
+        let requests = try stack.simulatorLog()
         XCTAssertEqual(
             requests.first { $0["status"] as? Int == 429 }?["account"] as? String,
             first,
@@ -404,12 +398,7 @@ final class BridgeStripRetryTests: XCTestCase {
     func testABridgeUpgradeRefusedWith429CoolsTheAccountAndMovesOn() throws {
         let stack = try SightlineStack(label: "bridge-refused", extraConfig: ["httpBridge": true])
         defer { stack.stop() }
-        let fault = #"{"fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
-        let queued = try HTTPTestClient.exchange(
-            port: stack.simulatorPort,
-            HTTPTestClient.post(path: "/__sim/faults", json: fault)
-        )
-        XCTAssertEqual(queued.status, 200)
+        try stack.injectFault(account: nil, "usage_limit", params: ["resets_in_seconds": 900, "stage": "handshake"])
         let before = Date().timeIntervalSince1970
         let r = try HTTPTestClient.exchange(
             port: stack.proxyPort,
@@ -419,10 +408,7 @@ final class BridgeStripRetryTests: XCTestCase {
             )
         )
         XCTAssertEqual(r.status, 200, r.bodyText)
-        let log =
-            try JSONSerialization.jsonObject(
-                with: Data(try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").body)
-            ) as? [[String: Any]] ?? []
+        let log = try stack.simulatorLog()
         let refused = try XCTUnwrap(log.first { $0["status"] as? Int == 429 }?["account"] as? String, "\(log)")
         XCTAssertEqual(log.filter { $0["status"] as? Int == 429 }.count, 1, "never sent into the limit again: \(log)")
         XCTAssertNotEqual(log.last?["account"] as? String, refused, "\(log)")
@@ -430,9 +416,7 @@ final class BridgeStripRetryTests: XCTestCase {
             try stack.metric(#"sightline_recovery_decisions_total{decision="pin_reset",outcome="succeeded"}"#),
             1
         )
-        let until = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics").bodyText.split(separator: "\n")
-            .filter { $0.hasPrefix("sightline_account_cooldown_until_timestamp_seconds{") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.sorted()
+        let until = try stack.cooldownsUntil()
         XCTAssertEqual(until.count, 3)
         XCTAssertEqual(until.last ?? 0, before + 900, accuracy: 5)
     }
@@ -450,20 +434,9 @@ final class BridgeStripRetryTests: XCTestCase {
                 HTTPTestClient.post(path: "/backend-api/codex/responses", json: body)
             )
         }
-        func log() throws -> [[String: Any]] {
-            let r = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests")
-            return try JSONSerialization.jsonObject(with: Data(r.body)) as? [[String: Any]] ?? []
-        }
         XCTAssertEqual(try post().status, 200)
-        let owner = try XCTUnwrap(log().last?["account"] as? String)
-        let fault = #"{"account":"\#(owner)","fault":"usage_limit","resets_in_seconds":900}"#
-        XCTAssertEqual(
-            try HTTPTestClient.exchange(
-                port: stack.simulatorPort,
-                HTTPTestClient.post(path: "/__sim/faults", json: fault)
-            ).status,
-            200
-        )
+        let owner = try XCTUnwrap(stack.simulatorLog().last?["account"] as? String)
+        try stack.injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
         let ws = try WebSocketClient(
             port: stack.proxyPort,
             path: "/backend-api/codex/responses",
@@ -472,12 +445,12 @@ final class BridgeStripRetryTests: XCTestCase {
         try ws.turn(WebSocketProxyTests.frame(nil, "over websocket", key: "bridge-cooling"))
         ws.close()
         XCTAssertEqual(
-            try log().first { $0["status"] as? Int == 429 }?["account"] as? String,
+            try stack.simulatorLog().first { $0["status"] as? Int == 429 }?["account"] as? String,
             owner,
             "the conversation's account took the limit"
         )
         XCTAssertEqual(try post().status, 200)
-        let last = try XCTUnwrap(log().last)
+        let last = try XCTUnwrap(stack.simulatorLog().last)
         XCTAssertNotEqual(last["account"] as? String, owner, "\(last)")
         XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "sent in full: \(last)")
     }

@@ -38,17 +38,7 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
             }
         }
         defer { upstream.stop() }
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-fallback-\(UUID().uuidString)")
-        let proxy = try TestPorts.withFreePort { port in
-            let config = """
-                {"listen":{"host":"127.0.0.1","port":\(port)},"stateDirectory":"\(state.path)","log":{"stdout":false},
-                 "accounts":[{"name":"a1","kind":"chatgpt","baseURL":"http://127.0.0.1:\(upstream.port)/backend-api/codex",
-                              "accountId":"acct-FAKE-1","accessToken":"access-FAKE-1"}]}
-                """
-            let proxy = try SightlineProxy(configurationJSON: Data(config.utf8), environment: [:])
-            try proxy.start()
-            return proxy
-        }
+        let proxy = try proxy(upstream: upstream)
         defer { proxy.shutdown() }
 
         let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
@@ -77,7 +67,7 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
 
     /// A proxy with one ChatGPT account on `upstream`, started on a free port.
     private func proxy(upstream: UpstreamTestServer) throws -> SightlineProxy {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-refusal-\(UUID().uuidString)")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-fallback-\(UUID().uuidString)")
         return try TestPorts.withFreePort { port in
             let config = """
                 {"listen":{"host":"127.0.0.1","port":\(port)},"stateDirectory":"\(state.path)","log":{"stdout":false},
@@ -88,6 +78,21 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
             try proxy.start()
             return proxy
         }
+    }
+
+    /// One turn through a proxy on `upstream`, which ends in an error frame; then the account's state and how many
+    /// seconds its cooldown runs from the turn's start.
+    private func cooldownAfterARefusedTurn(
+        upstream: UpstreamTestServer
+    ) throws -> (state: AccountSnapshot.State, seconds: Double) {
+        let proxy = try proxy(upstream: upstream)
+        defer { proxy.shutdown() }
+        let before = Date().timeIntervalSince1970
+        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
+        let turn = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
+        XCTAssertEqual(turn.last?["type"] as? String, "error", "\(turn)")
+        let account = proxy.ctx.pool.snapshot(0)
+        return (account.state, account.cooldownUntil - before)
     }
 
     /// A 429 refusing the upgrade, its body chunked: the body's reset decides the cooldown, as over HTTP. The
@@ -103,14 +108,9 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
             }
         }
         defer { upstream.stop() }
-        let proxy = try proxy(upstream: upstream)
-        defer { proxy.shutdown() }
-        let before = Date().timeIntervalSince1970
-        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
-        let turn = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
-        XCTAssertEqual(turn.last?["type"] as? String, "error", "\(turn)")
-        XCTAssertEqual(proxy.ctx.pool.snapshot(0).state, .cooling)
-        XCTAssertEqual(proxy.ctx.pool.snapshot(0).cooldownUntil, before + 1200, accuracy: 5)
+        let (state, cooldown) = try cooldownAfterARefusedTurn(upstream: upstream)
+        XCTAssertEqual(state, .cooling)
+        XCTAssertEqual(cooldown, 1200, accuracy: 5)
     }
 
     /// A turn carried over HTTP (the account refused the upgrade with 426) that gets a 429 keeps the answer's
@@ -130,13 +130,7 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
             }
         }
         defer { upstream.stop() }
-        let proxy = try proxy(upstream: upstream)
-        defer { proxy.shutdown() }
-        let before = Date().timeIntervalSince1970
-        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
-        let turn = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
-        XCTAssertEqual(turn.last?["type"] as? String, "error", "\(turn)")
-        XCTAssertEqual(proxy.ctx.pool.snapshot(0).cooldownUntil, before + 120, accuracy: 5)
+        XCTAssertEqual(try cooldownAfterARefusedTurn(upstream: upstream).seconds, 120, accuracy: 5)
     }
 
     static func type(of json: String) -> String {
