@@ -26,7 +26,29 @@ final class SimulatorWebSocketSink: SimulatorResponseSink {
         onEnd()
     }
 
-    func beginStream(status: Int, headers: HTTPHeaders) {}
+    /// A streamed answer starts with the backend's `codex.rate_limits` event: the plan's `x-codex-*` headers
+    /// as one frame (codex-protocol.md §7), so a WebSocket client learns what an HTTP one reads from headers.
+    func beginStream(status: Int, headers: HTTPHeaders) {
+        if let frame = Self.rateLimitsFrame(headers) { connection.sendText(frame) }
+    }
+
+    /// `{"type":"codex.rate_limits","rate_limits":{"primary":{…},"secondary":{…}},"limit_name":"codex"}` from the
+    /// `x-codex-{primary,secondary}-{used-percent,window-minutes,reset-at}` headers; nil when there are none.
+    static func rateLimitsFrame(_ headers: HTTPHeaders) -> [UInt8]? {
+        func window(_ name: String) -> String? {
+            let fields = [
+                ("used_percent", "used-percent"), ("window_minutes", "window-minutes"), ("reset_at", "reset-at"),
+            ]
+            .compactMap { key, header in
+                headers["x-codex-\(name)-\(header)"].flatMap { JSONText.isNumber($0) ? "\"\(key)\":\($0)" : nil }
+            }
+            return fields.isEmpty ? nil : "\"\(name)\":{" + fields.joined(separator: ",") + "}"
+        }
+        let windows = ["primary", "secondary"].compactMap(window)
+        guard !windows.isEmpty else { return nil }
+        let joined = windows.joined(separator: ",")
+        return Array(#"{"type":"codex.rate_limits","rate_limits":{\#(joined)},"limit_name":"codex"}"#.utf8)
+    }
 
     @discardableResult
     func write(_ bytes: [UInt8]) -> Bool {

@@ -58,6 +58,9 @@ extension BridgeSession {
     private func handleFrame(_ frame: [UInt8], link: WebSocketUpstreamLink) {
         guard var r = request else { return }
         guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else { return }
+        if summary.type == "codex.rate_limits" {
+            ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
+        }
         if !r.firstEventSeen {
             r.firstEventSeen = true
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - r.sentAt))

@@ -1,3 +1,5 @@
+import WireFormats
+
 /// Quota facts read from one upstream answer: the `x-codex-{primary,secondary}-*` headers (and, for a
 /// 429, the body's `resets_at`). Pure parsing; absent or malformed values stay nil.
 struct QuotaSignal: Equatable, Sendable {
@@ -59,6 +61,28 @@ struct QuotaSignal: Equatable, Sendable {
             case .secondaryWindowMinutes: q.secondary.windowMinutes = v
             }
         }
+        return q
+    }
+
+    /// The `codex.rate_limits` event of an upstream WebSocket (codex-protocol.md §7): `rate_limits.primary` and
+    /// `.secondary`, each `used_percent`, `window_minutes` and `reset_at` (or `resets_at`), the same facts as the
+    /// headers of an HTTP answer. Only the `codex` family counts (`limit_name` absent or `codex`, as codex-lb
+    /// reads it); a value that is not a finite number stays nil, a percent is clamped to 0–100 as for headers.
+    static func parse(rateLimits event: JSONTopLevel) -> QuotaSignal {
+        var q = QuotaSignal()
+        if let family = event.string(forKey: "limit_name"), family != "codex" { return q }
+        guard let limits = try? event.object(forKey: "rate_limits") else { return q }
+        func window(_ key: String) -> Window {
+            guard let w = try? limits.object(forKey: key) else { return Window() }
+            func finite(_ k: String) -> Double? { w.double(forKey: k).flatMap { $0.isFinite ? $0 : nil } }
+            return Window(
+                usedRatio: finite("used_percent").map { min(max($0 / 100, 0), 1) },
+                resetAt: finite("reset_at") ?? finite("resets_at"),
+                windowMinutes: finite("window_minutes")
+            )
+        }
+        q.primary = window("primary")
+        q.secondary = window("secondary")
         return q
     }
 

@@ -47,6 +47,10 @@ extension WebSocketSession {
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - t.sentAt))
         }
         turn = t
+        if summary.type == "codex.rate_limits" {
+            // The socket's quota report: what the `x-codex-*` headers of each HTTP answer say.
+            ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
+        }
         if summary.type == "error" {
             handleErrorFrame(frame, top: top, summary: summary, link: link)
             return

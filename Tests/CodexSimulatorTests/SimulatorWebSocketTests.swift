@@ -64,7 +64,12 @@ final class SimulatorWebSocketTests: XCTestCase {
         first["previous_response_id"] = warmId
         first["input"] = [Self.user]
         let answer = try client.create(first)
-        XCTAssertEqual(answer.first?["type"] as? String, "response.created")
+        // The backend's quota report first (what HTTP answers carry as `x-codex-*` headers), then the events.
+        XCTAssertEqual(answer.first?["type"] as? String, "codex.rate_limits")
+        let limits = try XCTUnwrap(answer.first?["rate_limits"] as? [String: Any])
+        XCTAssertNotNil((limits["primary"] as? [String: Any])?["used_percent"] as? Int, "\(limits)")
+        XCTAssertNotNil((limits["secondary"] as? [String: Any])?["reset_at"] as? Int, "\(limits)")
+        XCTAssertEqual(answer.dropFirst().first?["type"] as? String, "response.created")
         XCTAssertEqual(answer.last?["type"] as? String, "response.completed")
         XCTAssertGreaterThan(answer.count, 3, "one frame per SSE event")
         let firstId = try XCTUnwrap((answer.last?["response"] as? [String: Any])?["id"] as? String)

@@ -240,6 +240,34 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// The upstream's `codex.rate_limits` frame of each turn updates the account's quota, as the headers of an
+    /// HTTP answer do: the gauges and the selector see WebSocket traffic. Until 2026-12-07 only the handshake's
+    /// headers did, so a session's quota stood still for up to an hour.
+    func testRateLimitFramesUpdateTheAccountsQuota() throws {
+        stack = try SightlineStack(
+            label: "ws-rate-limits",
+            simulator: ["primaryWindowTokenBudget": 2000],  // a few turns move the used percent
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        let ws = try connect()
+        let opened = try stack.metricSum(
+            prefix: "sightline_account_quota_used_ratio{",
+            containing: #"window="primary""#
+        )
+        for i in 0..<3 { try ws.turn(Self.frame(nil, String(repeating: "question \(i) ", count: 40))) }
+        let accounts =
+            try JSONSerialization.jsonObject(
+                with: Data(try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/accounts").body)
+            ) as? [[String: Any]] ?? []
+        let used = try XCTUnwrap(accounts.first { $0["name"] as? String == "acct1" }?["primary_used_percent"] as? Int)
+        XCTAssertGreaterThan(used, 0)
+        let ratio = try stack.metricSum(prefix: "sightline_account_quota_used_ratio{", containing: #"window="primary""#)
+        XCTAssertGreaterThan(ratio, opened, "the gauge moved with the turns")
+        // The last report came before the last turn's usage: within that one turn of the simulator's own count.
+        XCTAssertEqual(ratio * 100, Double(used), accuracy: 40)
+        ws.close()
+    }
+
     /// An upstream error frame after output reached the client cannot be recovered: the client gets it, the
     /// turn ends, and the log's `error.type` is the error's class, not the upstream's own code (a closed set).
     func testAnErrorFrameAfterOutputEndsTheTurnWithItsClass() throws {

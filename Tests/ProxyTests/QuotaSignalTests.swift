@@ -1,3 +1,4 @@
+import WireFormats
 import XCTest
 
 @testable import Proxy
@@ -14,6 +15,32 @@ final class QuotaSignalTests: XCTestCase {
         XCTAssertEqual(q.usedRatio!, 0.905, accuracy: 1e-9)
         XCTAssertEqual(q.resetAt, 1_700_600_000)
         XCTAssertEqual(q.primary.windowMinutes, 300)
+    }
+
+    /// The WebSocket `codex.rate_limits` event carries the same facts as the headers; `resets_at` is accepted for
+    /// `reset_at`, and another limit family is not the account's Codex quota.
+    func testParsesTheRateLimitsEvent() throws {
+        func parse(_ json: String) throws -> QuotaSignal {
+            QuotaSignal.parse(rateLimits: try JSONTopLevel.scan(Array(json.utf8)))
+        }
+        let q = try parse(
+            #"{"type":"codex.rate_limits","plan_type":"plus","rate_limits":{"primary":{"used_percent":42,"window_minutes":300,"reset_at":1700000000},"secondary":{"used_percent":140,"resets_at":1700500000}},"limit_name":"codex"}"#
+        )
+        XCTAssertEqual(q.primary, QuotaSignal.Window(usedRatio: 0.42, resetAt: 1_700_000_000, windowMinutes: 300))
+        XCTAssertEqual(q.secondary, QuotaSignal.Window(usedRatio: 1, resetAt: 1_700_500_000, windowMinutes: nil))
+        XCTAssertEqual(
+            try parse(#"{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":5}}}"#).primary.usedRatio,
+            0.05,
+            "no family named: the Codex one"
+        )
+        for other in [
+            #"{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":5}},"limit_name":"other"}"#,
+            #"{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":"5","reset_at":null}}}"#,
+            #"{"type":"codex.rate_limits","rate_limits":[]}"#, #"{"type":"codex.rate_limits"}"#,
+            #"{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":1e400}}}"#,
+        ] {
+            XCTAssertTrue(try parse(other).isEmpty, other)
+        }
     }
 
     func testGarbageAndAbsenceStayNil() {
