@@ -7,7 +7,7 @@
 /// It does not record anything by itself and does not include the `process_*` collector.
 /// Concurrency: `Sendable`; the closed-set lookups are lock-free, `registerAccount` takes `accounts`' lock.
 public final class SightlineMetrics: Sendable {
-    public static let routes = ["responses", "responses_compact", "models", "metrics", "health", "other"]
+    public static let routes = ["responses", "responses_compact", "models", "metrics", "health", "admin", "other"]
     public static let transports = ["http", "websocket"]
     public static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
     public static let upstreamOutcomes = [
@@ -25,7 +25,7 @@ public final class SightlineMetrics: Sendable {
             "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
             "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type",
             "too_many_connections",
-            "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized",
+            "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized", "admin_unauthorized",
         ] + webSocketProtocolErrorReasons
     /// `websocket_` + each `WebSocketProtocolError` a client can cause after the upgrade (the server-side reader's).
     /// The two 1009 ones are the `limits.maxWebSocket*Bytes` rejections.
@@ -38,6 +38,8 @@ public final class SightlineMetrics: Sendable {
     public static let quotaWindows = ["primary", "secondary"]
     public static let accountStates = ["active", "cooling", "reauth_required", "disabled"]
     public static let tokenRefreshOutcomes = ["success", "failure", "terminal"]
+    /// Operator actions under `/admin/` (the proxy's `AdminAction`).
+    public static let adminActions = ["reinstate_account", "purge_tombstones"]
     public static let affinityResults = ["hit", "miss", "expired"]
 
     /// 0.01 s doubling to 81.92 s (GenAI semantic conventions), plus 160, 320, 640 s for whole streams.
@@ -75,6 +77,7 @@ public final class SightlineMetrics: Sendable {
     public let protocolErrorsFamily: CounterFamily
     public let affinityLookupsFamily: CounterFamily
     public let foreignAnchorRefusalsFamily: CounterFamily
+    public let adminActionsFamily: CounterFamily
     // Accounts and pool (per-account children: see `AccountMetrics`).
     public let upstreamAttemptsFamily: CounterFamily
     public let quotaUsedRatioFamily: GaugeFamily
@@ -98,6 +101,7 @@ public final class SightlineMetrics: Sendable {
     private let protocolErrorsTable: LabelTable<Counter>
     private let affinityTable: LabelTable<Counter>
     private let foreignAnchorTable: LabelTable<Counter>
+    private let adminTable: LabelTable<Counter>
     let accounts = AccountRegistry()
 
     public init(
@@ -203,6 +207,11 @@ public final class SightlineMetrics: Sendable {
             "Requests refused because their previous_response_id belongs to another client principal, by transport.",
             ["transport"]
         )
+        adminActionsFamily = d.counter(
+            "sightline_admin_actions_total",
+            "Operator actions taken through the admin routes, by action.",
+            ["action"]
+        )
         upstreamAttemptsFamily = d.counter(
             "sightline_upstream_attempts_total",
             "Upstream attempts by account pseudonym and outcome.",
@@ -258,6 +267,8 @@ public final class SightlineMetrics: Sendable {
         affinityTable = LabelTable([Self.affinityResults]) { affinity.labels($0) }
         let foreignAnchors = foreignAnchorRefusalsFamily
         foreignAnchorTable = LabelTable([Self.transports]) { foreignAnchors.labels($0) }
+        let admin = adminActionsFamily
+        adminTable = LabelTable([Self.adminActions]) { admin.labels($0) }
     }
 
     /// `major.minor` of the compiler that built this binary, for `sightline_build_info`.
@@ -303,6 +314,9 @@ public final class SightlineMetrics: Sendable {
 
     /// `sightline_foreign_anchor_refusals_total{transport}` (`http` or `websocket`).
     public func foreignAnchorRefusals(transport: String) -> Counter { foreignAnchorTable[transport] }
+
+    /// `sightline_admin_actions_total{action}` (`reinstate_account`, `purge_tombstones`).
+    public func adminActions(action: String) -> Counter { adminTable[action] }
 }
 
 /// Registration that traps (internal so `WebSocketMetrics` can declare through it): names here are constants, and a unit test renders them all.

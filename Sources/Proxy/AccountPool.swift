@@ -161,6 +161,41 @@ final class AccountPool: Sendable {
         }
     }
 
+    /// An operator's reinstatement (`POST /admin/accounts/<name>/reinstate`): a cooling account is back in
+    /// rotation now, its bare-429 backoff reset and its persisted cooldown cleared; logged WARN (an operator
+    /// overruled the upstream's last answer) with reason `admin`. An account out as `reauth_required` or
+    /// `disabled` stays out (a new login is what brings it back): `.refused` with its state.
+    enum Reinstatement: Equatable {
+        case reinstated(wasCooling: Bool)
+        case refused(AccountSnapshot.State)
+    }
+
+    func reinstate(_ index: Int) -> Reinstatement {
+        let (outcome, runtime) = state.withLock { s -> (Reinstatement, Runtime) in
+            let r = s.runtime[index]
+            guard r.state == .active || r.state == .cooling else { return (.refused(r.state), r) }
+            s.runtime[index].state = .active
+            s.runtime[index].cooldownUntil = 0
+            s.runtime[index].softCooldown = false
+            s.runtime[index].bareRateLimitStreak = 0
+            return (.reinstated(wasCooling: r.state == .cooling), s.runtime[index])
+        }
+        guard case .reinstated = outcome else { return outcome }
+        publish(index, runtime)
+        try? store.setCooldown(accounts[index].name, until: nil)
+        logger.log(
+            .warn,
+            "account state changed",
+            event: "sightline.account",
+            [
+                LogAttribute("sightline.account", .pseudonym(pseudonyms[index])),
+                LogAttribute("sightline.account.state", .string("active")),
+                LogAttribute("sightline.account.reason", .string("admin")),
+            ]
+        )
+        return outcome
+    }
+
     /// The work of `catchUpWithClock` under the caller's lock: the accounts it changed, with their new state,
     /// and those whose cooldown it ended.
     private static func catchUpLocked(

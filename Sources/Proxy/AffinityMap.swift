@@ -157,6 +157,16 @@ public final class AffinityMap: Sendable {
         }
     }
 
+    /// Forgets every tombstone (an operator's purge, `POST /admin/tombstones/purge`); returns how many there were.
+    /// Each removal counts as a change, so the next snapshot rewrites `affinity.json` without them.
+    public func purgeTombstones() -> Int {
+        state.withLock { state in
+            let keys = Array(state.tombstones.values.keys)
+            for key in keys { _ = state.tombstones.remove(key) }
+            return keys.count
+        }
+    }
+
     public func isDead(responseID: String, now: Int64) -> Bool {
         let key = key(responseID)
         return state.withLock { state in

@@ -4,9 +4,7 @@ import Metrics
 
 /// Serves `/metrics`, guarded by the optional bearer token of `metrics.tokenSha256`.
 ///
-/// The configured token is only a SHA-256 digest; the presented one (`Authorization: Bearer …`) is
-/// hashed and compared in constant time, so neither the config file nor a timing difference gives the
-/// token away. A refusal is a 401 in the OpenAI error shape with `www-authenticate: Bearer` and one
+/// The configured token is only a SHA-256 digest (`BearerToken`). A refusal is a 401 in the OpenAI error shape with `www-authenticate: Bearer` and one
 /// increment of `sightline_http_protocol_errors_total{reason="metrics_unauthorized"}`.
 /// Does not decide which listener serves `/metrics` (the handlers do, from `metricsOnMainListener`).
 /// Concurrency: immutable.
@@ -16,11 +14,7 @@ struct MetricsAccess: Sendable {
     /// Pure: whether `headers` carry the configured token (always true when none is configured).
     func admits(_ headers: HTTPHeaders) -> Bool {
         guard let expected = tokenSHA256 else { return true }
-        guard let auth = headers["authorization"] else { return false }
-        let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
-        let presented = parts[1].trimmed
-        return constantTimeEquals(SHA256.hash(Array(presented.utf8)), expected)
+        return BearerToken.matches(headers, sha256: expected)
     }
 
     static let unauthorized = ProxyErrorResponse(

@@ -13,6 +13,9 @@ extension ProxyConfiguration {
             var onMainListener: Bool?
             var tokenSha256: String?
         }
+        struct AdminFile: Codable {
+            var tokenSha256: String?
+        }
         struct AccountFile: Codable {
             var name: String
             var kind: AccountKind?
@@ -67,6 +70,7 @@ extension ProxyConfiguration {
         }
         var listen: ListenFile?
         var metrics: MetricsFile?
+        var admin: AdminFile?
         var eventLoops: Int?
         var pathPrefix: String?
         var httpBridge: Bool?
@@ -117,6 +121,12 @@ extension ProxyConfiguration {
                 throw ConfigurationError(reason: "invalid_metrics_token", detail: "metrics.tokenSha256")
             }
             c.metricsTokenSHA256 = bytes
+        }
+        if let hex = file.admin?.tokenSha256 {
+            guard let bytes = Hex.decode(hex), bytes.count == 32 else {
+                throw ConfigurationError(reason: "invalid_admin_token", detail: "admin.tokenSha256")
+            }
+            c.adminTokenSHA256 = bytes
         }
         c.eventLoops = file.eventLoops ?? 0
         c.pathPrefix = file.pathPrefix

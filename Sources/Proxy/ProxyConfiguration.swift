@@ -47,6 +47,8 @@ struct ProxyConfiguration: Sendable {
     var metricsOnMainListener = true
     /// SHA-256 of the bearer token `/metrics` requires (on every listener that serves it); nil = open.
     var metricsTokenSHA256: [UInt8]?
+    /// SHA-256 of the bearer token the operator routes under `/admin/` require; nil = those routes do not exist.
+    var adminTokenSHA256: [UInt8]?
     var eventLoops = 0
     var pathPrefix: String?
     /// Carry HTTP clients' Responses conversations over one pooled upstream WebSocket per continuity key

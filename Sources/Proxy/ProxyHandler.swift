@@ -11,7 +11,8 @@ import WireFormats
 /// single passes over the bytes; the upstream transfer runs on the same loop, driven by its sockets, and
 /// transcript compression on a Dispatch queue.
 /// Emits: `sightline_client_auth_failures_total`, `sightline_http_protocol_errors_total{reason="invalid_json"|
-/// "unsupported_media_type"|"proxy_at_capacity"|"metrics_unauthorized"}`, and for locally answered requests `sightline_requests_total`.
+/// "unsupported_media_type"|"proxy_at_capacity"|"metrics_unauthorized"|"admin_unauthorized"}`, and for locally answered
+/// requests `sightline_requests_total`.
 final class ProxyHandler: HTTPHandler {
     let ctx: ProxyContext
     let draining: @Sendable () -> Bool
@@ -50,6 +51,12 @@ final class ProxyHandler: HTTPHandler {
         case .metrics:
             // Served only on `metrics.listen`: this listener does not reveal that /metrics exists.
             localError(.notFound, responder, .notFound)
+        case .admin:
+            // Without an admin token the routes do not exist: the same 404 as any unknown path.
+            guard let status = AdminEndpoint.serve(request, ctx: ctx, responder: responder) else {
+                return localError(.notFound, responder, .notFound)
+            }
+            countLocal(route, status)
         case .notFound:
             localError(route, responder, .notFound)
         case .methodNotAllowed(let allowed):

@@ -13,6 +13,9 @@ enum ProxyRoute: Equatable, Sendable {
     case metrics
     case health
     case ready
+    /// Any request under `/admin/`: `AdminEndpoint` decides whether the routes exist (a configured admin token),
+    /// which action the path names (`AdminAction`) and whether the method fits.
+    case admin
     /// Known path, wrong method.
     case methodNotAllowed(allowed: String)
     case notFound
@@ -24,6 +27,7 @@ enum ProxyRoute: Equatable, Sendable {
         case .models: "models"
         case .metrics: "metrics"
         case .health, .ready: "health"
+        case .admin: "admin"
         case .methodNotAllowed, .notFound: "other"
         }
     }
@@ -49,6 +53,7 @@ enum ProxyRoute: Equatable, Sendable {
         case "/readyz": return method == "GET" || method == "HEAD" ? .ready : .methodNotAllowed(allowed: "GET")
         default: break
         }
+        if path.hasPrefix("/admin/") { return .admin }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         for prefix in prefixes {
             guard trimmed.hasPrefix(prefix) else { continue }

@@ -80,9 +80,9 @@ final class SightlineMetricsTests: XCTestCase {
         let metrics = SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r", swiftVersion: "6.3")
         metrics.registerAccount(Self.fakeAccount)
         let text = metrics.registry.render()
-        XCTAssertEqual(metrics.requestsFamily.store.count, 6 * 2 * 5)
+        XCTAssertEqual(metrics.requestsFamily.store.count, 7 * 2 * 5)
         XCTAssertEqual(metrics.recoveryDecisionsFamily.store.count, 24)
-        XCTAssertEqual(metrics.requestDurationFamily.store.count, 12)
+        XCTAssertEqual(metrics.requestDurationFamily.store.count, 14)
         XCTAssertEqual(metrics.protocolErrorsFamily.store.count, SightlineMetrics.protocolErrorReasons.count)
         XCTAssertTrue(text.contains("sightline_build_info{revision=\"r\",swift_version=\"6.3\",version=\"v\"} 1\n"))
         for decision in SightlineMetrics.decisions {

@@ -29,6 +29,19 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertEqual(tiny.maxWebSocketMessageBytes, 125)
     }
 
+    /// The admin routes exist only with a token digest, which must be 32 bytes of hex.
+    func testTheAdminTokenIsADigest() throws {
+        XCTAssertNil(try decode(base + "}").adminTokenSHA256)
+        let digest = String(repeating: "ab", count: 32)
+        XCTAssertEqual(try decode(base + #","admin":{"tokenSha256":"\#(digest)"}}"#).adminTokenSHA256?.count, 32)
+        for bad in ["admin-FAKE-plaintext", String(repeating: "ab", count: 31), String(repeating: "zz", count: 32)] {
+            XCTAssertThrowsError(try decode(base + #","admin":{"tokenSha256":"\#(bad)"}}"#)) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.reason, "invalid_admin_token")
+                XCTAssertFalse("\(error)".contains(bad), "the value is never echoed")
+            }
+        }
+    }
+
     func testUnknownKeysAreRejectedWithTheirPath() {
         for (json, path) in [
             (base + #","lisen":{"port":1}}"#, "lisen"),

@@ -3,6 +3,20 @@ import XCTest
 @testable import Proxy
 
 final class ProxyRouteTests: XCTestCase {
+    /// The actions under `/admin/`; anything else there is no action (a 404 from the endpoint).
+    func testAdminActions() {
+        XCTAssertEqual(AdminAction(path: "/admin/tombstones/purge"), .purgeTombstones)
+        XCTAssertEqual(AdminAction(path: "/admin/accounts/acct1/reinstate"), .reinstateAccount(name: "acct1"))
+        XCTAssertEqual(AdminAction(path: "/admin/accounts/team%20seat/reinstate"), .reinstateAccount(name: "team seat"))
+        for path in [
+            "/admin/", "/admin/tombstones", "/admin/tombstones/purge/", "/admin/accounts//reinstate",
+            "/admin/accounts/acct1", "/admin/accounts/acct1/reinstate/x", "/admin/accounts/a/b/reinstate",
+            "/admin/accounts/%ZZ/reinstate",
+        ] {
+            XCTAssertNil(AdminAction(path: path), path)
+        }
+    }
+
     func testClassification() {
         let p = ProxyRoute.prefixes(configured: "openai/")
         XCTAssertEqual(p, ["/v1", "/backend-api/codex", "/openai"])
@@ -24,6 +38,9 @@ final class ProxyRouteTests: XCTestCase {
             ("POST", "/v2/responses", .notFound),
             ("POST", "/v1/responsesX", .notFound),
             ("POST", "/", .notFound),
+            ("POST", "/admin/tombstones/purge", .admin),
+            ("GET", "/admin/anything", .admin),
+            ("POST", "/admin", .notFound),
         ]
         for (method, path, expected) in rows {
             XCTAssertEqual(ProxyRoute.classify(method: method, path: path, prefixes: p), expected, "\(method) \(path)")
