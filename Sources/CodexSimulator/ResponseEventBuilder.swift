@@ -22,8 +22,10 @@ struct ResponseEventBuilder: Sendable {
     var responseId: String
     var model: String
     var createdAt: Int
-    /// Suffix for item ids (`msg_sim_<suffix>`, `fc_sim_<suffix>`, `call_sim_<suffix>`).
+    /// Suffix for item ids (`msg_sim_<suffix>`, `fc_sim_<suffix>`, `call_sim_<suffix>`, `rs_sim_<suffix>`).
     var itemSuffix: String
+    /// The `encrypted_content` of a `reasoning` item sent before the answer's own (`reasoningItems`); nil: none.
+    var sealedReasoning: String?
 
     /// The built events and which of them are deltas (paced by `deltaDelayMs`).
     struct Events: Sendable {
@@ -55,6 +57,17 @@ struct ResponseEventBuilder: Sendable {
     func completed(_ reply: ReplyPlanner.Reply, usage: Usage, deltaCount: Int) -> Events {
         var out = Events()
         preamble(&out)
+        // Sealed reasoning first, as the backend sends it, then the answer's item after it.
+        var reasoning: String?
+        if let sealed = sealedReasoning {
+            let item =
+                "{\"type\":\"reasoning\",\"id\":\"rs_sim_\(itemSuffix)\",\"summary\":[],"
+                + "\"encrypted_content\":\(JSONText.quote(sealed))}"
+            append(&out, "response.output_item.added", "\"output_index\":0,\"item\":\(item)")
+            append(&out, "response.output_item.done", "\"output_index\":0,\"item\":\(item)")
+            reasoning = item
+        }
+        let index = reasoning == nil ? 0 : 1
         let item: String
         switch reply {
         case .text(let text):
@@ -62,10 +75,10 @@ struct ResponseEventBuilder: Sendable {
             append(
                 &out,
                 "response.output_item.added",
-                "\"output_index\":0,\"item\":{\"type\":\"message\",\"id\":\(id),\"role\":\"assistant\","
+                "\"output_index\":\(index),\"item\":{\"type\":\"message\",\"id\":\(id),\"role\":\"assistant\","
                     + "\"status\":\"in_progress\",\"content\":[]}"
             )
-            let where_ = "\"item_id\":\(id),\"output_index\":0,\"content_index\":0"
+            let where_ = "\"item_id\":\(id),\"output_index\":\(index),\"content_index\":0"
             append(
                 &out,
                 "response.content_part.added",
@@ -89,27 +102,32 @@ struct ResponseEventBuilder: Sendable {
             append(
                 &out,
                 "response.output_item.added",
-                "\"output_index\":0,\"item\":{\(head),\"arguments\":\"\",\"status\":\"in_progress\"}"
+                "\"output_index\":\(index),\"item\":{\(head),\"arguments\":\"\",\"status\":\"in_progress\"}"
             )
             let args = JSONText.quote(arguments)
             out.deltaIndices = out.events.count..<(out.events.count + 1)
             append(
                 &out,
                 "response.function_call_arguments.delta",
-                "\"item_id\":\(id),\"output_index\":0,\"delta\":\(args)"
+                "\"item_id\":\(id),\"output_index\":\(index),\"delta\":\(args)"
             )
             append(
                 &out,
                 "response.function_call_arguments.done",
-                "\"item_id\":\(id),\"output_index\":0,\"arguments\":\(args)"
+                "\"item_id\":\(id),\"output_index\":\(index),\"arguments\":\(args)"
             )
             item = "{\(head),\"arguments\":\(args),\"status\":\"completed\"}"
         }
-        append(&out, "response.output_item.done", "\"output_index\":0,\"item\":\(item)")
+        append(&out, "response.output_item.done", "\"output_index\":\(index),\"item\":\(item)")
         append(
             &out,
             "response.completed",
-            "\"response\":" + response(status: "completed", output: "[\(item)]", usage: usage.json)
+            "\"response\":"
+                + response(
+                    status: "completed",
+                    output: "[" + ((reasoning.map { [$0] } ?? []) + [item]).joined(separator: ",") + "]",
+                    usage: usage.json
+                )
         )
         return out
     }

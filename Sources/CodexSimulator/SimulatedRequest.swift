@@ -39,6 +39,10 @@ struct SimulatedRequest: Sendable, Equatable {
     var toolRanThisTurn = false
     /// Function tools that can run a shell command (`exec_command`, `shell`), in request order.
     var commandTools: [Tool] = []
+    /// The `encrypted_content` of every input `reasoning` item, in order.
+    var encryptedReasoning: [String] = []
+    /// `include` asks for `reasoning.encrypted_content`.
+    var includesEncryptedReasoning = false
 
     /// Parses a JSON request body. Throws `SimulatorRequestError` when the body is not a JSON object or
     /// `input` has the wrong type.
@@ -65,6 +69,8 @@ struct SimulatedRequest: Sendable, Equatable {
             request.canonicalInput.append(contentsOf: instructions.utf8)
             request.canonicalInput.append(0x0A)
         }
+        request.includesEncryptedReasoning =
+            (root["include"] as? [Any])?.contains { $0 as? String == "reasoning.encrypted_content" } ?? false
         if let tools = root["tools"] as? [[String: Any]] {
             request.commandTools = tools.compactMap(Self.commandTool)
         }
@@ -105,6 +111,7 @@ struct SimulatedRequest: Sendable, Equatable {
             appendCanonical([type, item["name"] as? String ?? "", item["arguments"] as? String ?? ""])
         case "reasoning":
             appendCanonical([type, item["encrypted_content"] as? String ?? ""])
+            if let sealed = item["encrypted_content"] as? String { encryptedReasoning.append(sealed) }
         default:
             appendCanonical([type])
         }

@@ -52,6 +52,11 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
     /// still-connected client, so a client killed while waiting keeps its old refresh token (the
     /// crash-safety test relies on this to put its kills inside the refresh).
     public var tokenLatencyMs: Int = 0
+    /// Reasoning sealed per account, as the backend seals it: a request that asks for
+    /// `include: ["reasoning.encrypted_content"]` gets a `reasoning` output item whose `encrypted_content` only
+    /// its own account can read, and an input reasoning item another account sealed is answered 400
+    /// `invalid_encrypted_content`. Off by default (answers keep their one output item).
+    public var reasoningItems = false
 
     public init(
         host: String = "127.0.0.1",
@@ -94,6 +99,7 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
             try c.decodeIfPresent(Double.self, forKey: .webSocketConnectionLimitSeconds)
             ?? d.webSocketConnectionLimitSeconds
         tokenLatencyMs = try c.decodeIfPresent(Int.self, forKey: .tokenLatencyMs) ?? d.tokenLatencyMs
+        reasoningItems = try c.decodeIfPresent(Bool.self, forKey: .reasoningItems) ?? d.reasoningItems
     }
 
     /// `accounts` demo accounts (`acct1`…) with obviously fake credentials, on 127.0.0.1, port `port`.

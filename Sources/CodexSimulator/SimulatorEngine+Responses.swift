@@ -61,6 +61,16 @@ extension SimulatorEngine {
                 body: ErrorBodies.previousResponseNotFound(id: anchor)
             )
         }
+        // Reasoning is sealed for the account that produced it; another account cannot read it.
+        if configuration.reasoningItems,
+            let foreign = request.encryptedReasoning.first(where: { !$0.hasPrefix(Self.sealPrefix(account)) })
+        {
+            let body = ErrorBodies.invalidRequest(
+                "The encrypted content \(foreign.prefix(12))... could not be verified.",
+                code: "invalid_encrypted_content"
+            )
+            return complete(&rec, &state, status: 400, headers: out, body: body)
+        }
         let fault = state.faults.next(account: account, header: headerFault, tokenEndpoint: false)
         rec.fault = fault?.name
         var limits = state.usage.snapshot(account: account, now: now)
@@ -102,12 +112,15 @@ extension SimulatorEngine {
             cachedTokens: cached,
             outputTokens: outputTokens
         )
-        let builder = ResponseEventBuilder(
+        var builder = ResponseEventBuilder(
             responseId: ids.response,
             model: request.model,
             createdAt: Int(now),
             itemSuffix: ids.suffix
         )
+        if configuration.reasoningItems && request.includesEncryptedReasoning {
+            builder.sealedReasoning = Self.sealPrefix(account) + ids.suffix
+        }
         if route.compact {
             let body = Self.compactionBody(responseId: ids.response, request, usage: usage, suffix: ids.suffix)
             return complete(&rec, &state, status: 200, headers: out, body: body)
@@ -116,6 +129,9 @@ extension SimulatorEngine {
         state.log.append(rec)
         return .stream(streamPlan(fault, builder: builder, reply: reply, usage: usage, headers: out))
     }
+
+    /// How reasoning an account sealed begins (`reasoningItems`): only that account reads it.
+    static func sealPrefix(_ account: String) -> String { "gAAAA-sim-sealed-\(account)-" }
 
     /// The plan of a 200 stream, shaped by a stream fault if one applies.
     func streamPlan(

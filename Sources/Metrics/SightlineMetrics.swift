@@ -15,7 +15,7 @@ public final class SightlineMetrics: Sendable {
     ]
     public static let decisions = [
         "affinity_miss", "strip_retry", "transcript_replay", "pin_reset", "masked_continuity_loss", "dead_anchor",
-        "failover", "token_refresh",
+        "failover", "token_refresh", "reasoning_strip",
     ]
     public static let outcomes = ["attempted", "succeeded", "gave_up"]
     public static let tokenKinds = ["input", "cached_input", "output", "reasoning"]

@@ -19,7 +19,7 @@ enum AttemptOutcome {
         switch failure {
         case .usageLimitReached, .rateLimitExceeded: "http_429"
         case .previousResponseNotFound, .contextLengthExceeded, .invalidRequest, .tokenInvalidated, .tokenExpired,
-            .unauthorized, .paymentRequired, .forbidden:
+            .unauthorized, .paymentRequired, .forbidden, .invalidEncryptedContent:
             "http_4xx"
         case .serverError, .overloaded, .other: "stream_error"
         }

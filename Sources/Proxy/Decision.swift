@@ -19,6 +19,8 @@ enum Decision: Equatable, Sendable {
     case failover
     /// Refresh this account's token, then retry once.
     case tokenRefresh
+    /// The account refused reasoning another account sealed: retry once on it without those items.
+    case reasoningStrip
     /// Forward the upstream's answer as it is (sanitised).
     case passThrough
     /// A transient failure while the anchor may still be valid: retryable 502, anchor kept.
@@ -35,6 +37,7 @@ enum Decision: Equatable, Sendable {
         case .deadAnchor: "dead_anchor"
         case .failover: "failover"
         case .tokenRefresh: "token_refresh"
+        case .reasoningStrip: "reasoning_strip"
         case .passThrough, .transientFailure: nil
         }
     }

@@ -23,6 +23,10 @@ struct RecoveryPolicy: Sendable {
         var refreshed = false
         /// The current account has a refresh token.
         var canRefresh = false
+        /// The input holds reasoning items with `encrypted_content` (`EncryptedReasoning`).
+        var hasEncryptedReasoning = false
+        /// A `reasoning_strip` already happened on this request (its loop guard).
+        var reasoningStripped = false
         /// Attempts made so far, including the one that just failed.
         var attempts = 1
         var maxAttempts = 3
@@ -58,6 +62,10 @@ struct RecoveryPolicy: Sendable {
             return transient(state)
         case .other where (status ?? 0) >= 500:
             return transient(state)
+        case .invalidEncryptedContent:
+            // Sealed by another account: once without those items, on the same account. Nothing to strip, or
+            // refused again: the upstream's answer stands.
+            return state.hasEncryptedReasoning && !state.reasoningStripped ? .reasoningStrip : .passThrough
         case .contextLengthExceeded, .invalidRequest, .other:
             return .passThrough
         }

@@ -11,6 +11,11 @@ extension ResponsesExchange {
         rs.hasAnchor = s.anchorInBody
         rs.hasTranscript = s.anchorInBody && prepared.anchor.map { ctx.transcripts.contains($0) } == true
         rs.continuityRetried = s.continuityRetried
+        rs.reasoningStripped = s.reasoningStripped
+        if Self.errorClass(of: event) == .invalidEncryptedContent {
+            // Only on this rare answer: the input is scanned for sealed reasoning.
+            rs.hasEncryptedReasoning = EncryptedReasoning.stripped(body: s.body) != nil
+        }
         // An API-key account's anchors live on the account (a ChatGPT one's only in a socket, never over HTTP).
         if s.anchorInBody, let owner = s.anchorOwner, owner != s.account, ctx.pool.accounts[owner].kind == .apikey {
             rs.anchorElsewhere = true
@@ -120,6 +125,20 @@ extension ResponsesExchange {
                 s.continuityRetried = true
                 s.pending.append(decision)
                 s.preferredAccount = failedIndex  // same account: keeps its prompt cache warm
+            }
+            startAttempt()
+        case .reasoningStrip:
+            // Reasoning another account sealed: once more on this account, without it.
+            guard let stripped = EncryptedReasoning.stripped(body: state.withLock({ $0.body })) else {
+                return respondError(Self.clientError(for: event))
+            }
+            recordNow(.reasoningStrip, .attempted, reason: reason)
+            state.withLock { s in
+                s.body = stripped
+                if let full = s.fullInput { s.fullInput = EncryptedReasoning.stripped(input: full[...]) ?? full }
+                s.reasoningStripped = true
+                s.pending.append(.reasoningStrip)
+                s.preferredAccount = failedIndex
             }
             startAttempt()
         case .maskedContinuityLoss:
@@ -322,6 +341,14 @@ extension ResponsesExchange {
         settlePending(.gaveUp)
         error.send(responder)
         finish(status: error.status, error: error.code)
+    }
+
+    /// The upstream's error class, nil for a transport failure.
+    static func errorClass(of event: UpstreamEvent) -> UpstreamErrorClass? {
+        switch event {
+        case .httpError(_, let e), .inStreamError(let e): e
+        case .transportFailure: nil
+        }
     }
 
     static func reason(_ event: UpstreamEvent) -> String {

@@ -84,6 +84,8 @@ final class ResponsesExchange: Sendable {
         var finished = false
         var refreshed = false
         var continuityRetried = false
+        /// A `reasoning_strip` already happened (its loop guard).
+        var reasoningStripped = false
         var pending: [Decision] = []
         var lastEvent: UpstreamEvent?
         var usageRecorded = false

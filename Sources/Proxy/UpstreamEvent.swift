@@ -27,6 +27,8 @@ enum UpstreamErrorClass: String, Equatable, Sendable {
     case overloaded = "server_is_overloaded"
     case contextLengthExceeded = "context_length_exceeded"
     case invalidRequest = "invalid_request"
+    /// The input holds `encrypted_content` another upstream identity sealed (`EncryptedReasoning`).
+    case invalidEncryptedContent = "invalid_encrypted_content"
     case other = "_OTHER"
 
     /// The class of the error a stream event carries (`response.failed`, a bare `error`), for which no HTTP
@@ -46,6 +48,7 @@ enum UpstreamErrorClass: String, Equatable, Sendable {
         case "server_error", "internal_error": return .serverError
         case "server_is_overloaded", "slow_down": return .overloaded
         case "context_length_exceeded": return .contextLengthExceeded
+        case "invalid_encrypted_content": return .invalidEncryptedContent
         default: break
         }
         switch status {

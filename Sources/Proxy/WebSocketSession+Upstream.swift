@@ -153,6 +153,10 @@ extension WebSocketSession {
             ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
         rs.attempts = t.attempts
         rs.maxAttempts = maxAttempts
+        rs.reasoningStripped = t.reasoningStripped
+        if cls == .invalidEncryptedContent {
+            rs.hasEncryptedReasoning = EncryptedReasoning.stripped(body: rewritten(t, replay: t.replayed)) != nil
+        }
         // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
         // later turn into the same limit and answered the client's 429 without a reset time).
@@ -189,6 +193,16 @@ extension WebSocketSession {
             answerLocally(WebSocketErrorFrame.relayed(frame), status: status, error: cls.rawValue)
         case .tokenRefresh:
             refreshAndRetry(link: link, reason: cls.rawValue)
+        case .reasoningStrip:
+            // Reasoning another account sealed: the same frame once more on this socket, without it.
+            var stripped = t
+            stripped.reasoningStripped = true
+            stripped.clientFrame = EncryptedReasoning.stripped(body: t.clientFrame) ?? t.clientFrame
+            if let full = t.fullInput { stripped.fullInput = EncryptedReasoning.stripped(input: full[...]) ?? full }
+            stripped.pending.append(.reasoningStrip)
+            turn = stripped
+            record(.reasoningStrip, .attempted, reason: cls.rawValue)
+            send(frame: rewritten(stripped, replay: stripped.replayed), anchor: stripped.sentAnchor)
         case .transientFailure, .affinityMiss:
             // The connection (and the anchor on it) may still be fine: retryable, anchor kept.
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: cls.rawValue)

@@ -32,6 +32,8 @@ struct WebSocketTurn {
     var refreshed = false
     /// A replay or strip already happened (the loop guard).
     var replayed = false
+    /// A `reasoning_strip` already happened (its loop guard).
+    var reasoningStripped = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
     var sentAnchor: String?
     var sentAt = 0.0

@@ -12,6 +12,7 @@ public enum ResponseFailureStatus {
         "insufficient_quota": 429,
         "usage_not_included": 403,
         "context_length_exceeded": 400,
+        "invalid_encrypted_content": 400,
         "invalid_prompt": 400,
         "cyber_policy": 400,
         "server_is_overloaded": 503,

@@ -47,7 +47,7 @@ final class PrometheusTests: XCTestCase {
         XCTAssertEqual(try prometheus.value(#"sightline_http_protocol_errors_total{reason="invalid_json"}"#), 1)
         XCTAssertEqual(
             try prometheus.value(#"count(sightline_recovery_decisions_total)"#),
-            24,
+            27,
             "every decision × outcome pre-initialised"
         )
         XCTAssertEqual(try prometheus.value(#"sum(sightline_recovery_decisions_total)"#), 0)

@@ -53,7 +53,7 @@ final class RecoveryTests: XCTestCase {
         let d = try decisions()
         for decision in [
             "affinity_miss", "strip_retry", "transcript_replay", "pin_reset", "masked_continuity_loss",
-            "dead_anchor", "failover", "token_refresh",
+            "dead_anchor", "failover", "token_refresh", "reasoning_strip",
         ] {
             let a = d[#"{decision="\#(decision)",outcome="attempted"}"#] ?? -1
             let s = d[#"{decision="\#(decision)",outcome="succeeded"}"#] ?? -1
@@ -403,6 +403,40 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(retry.status, 200, retry.bodyText)
         XCTAssertEqual(try servedBy().last, "acct1")
         XCTAssertEqual(try count("dead_anchor", "attempted"), 0)
+    }
+
+    /// Reasoning is sealed by the account that produced it. A conversation moved to another account (here by
+    /// its own account's usage limit) resends a history holding that reasoning, and the new account answers 400
+    /// `invalid_encrypted_content`, which Codex takes as fatal on every later turn too. The proxy retries once
+    /// on that account without the sealed items (`reasoning_strip`), and the turn succeeds.
+    func testReasoningSealedByAnotherAccountIsStrippedOnce() throws {
+        stack.stop()
+        stack = try SightlineStack(label: "reasoning-strip", simulator: ["reasoningItems": true])
+        let include = #""include":["reasoning.encrypted_content"],"prompt_cache_key":"conv-sealed""#
+        let user1 = #"{"type":"message","role":"user","content":"first"}"#
+        let first = try post(#"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])
+        let output = try XCTUnwrap(body["output"] as? [[String: Any]])
+        XCTAssertEqual(output.map { $0["type"] as? String }, ["reasoning", "message"])
+        let owner = try XCTUnwrap(servedBy().first)
+        try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
+        let history = try output.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        let user2 = #"{"type":"message","role":"user","content":"second"}"#
+        let input = ([user1] + history + [user2]).joined(separator: ",")
+        let second = try post(#"{"model":"gpt-5.5","input":[\#(input)],\#(include),"stream":true}"#)
+        XCTAssertEqual(second.status, 200, second.bodyText)
+        XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
+        XCTAssertFalse(second.bodyText.contains("invalid_encrypted_content"), second.bodyText)
+        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 200], "\(log)")
+        guard log.count == 4 else { return }
+        XCTAssertEqual(log[2]["account"] as? String, log[3]["account"] as? String, "retried on the same account")
+        XCTAssertEqual(log.map { $0["input_item_count"] as? Int }, [1, 4, 4, 3], "only the sealed item left")
+        XCTAssertEqual(try count("reasoning_strip", "attempted"), 1)
+        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 1)
+        XCTAssertEqual(try count("pin_reset", "succeeded"), 1)
+        try assertTriadBalanced()
     }
 
     func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {

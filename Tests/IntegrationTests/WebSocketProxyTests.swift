@@ -240,6 +240,41 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A session replayed onto another account (its own left rotation) sends a transcript holding reasoning the
+    /// first account sealed; the new account refuses it (`invalid_encrypted_content`), and the turn is sent once
+    /// more without those items, on the same socket.
+    func testAReplayCarryingSealedReasoningIsStrippedOnce() throws {
+        stack = try SightlineStack(label: "ws-sealed", simulator: ["reasoningItems": true])
+        let ws = try connect()
+        func frame(_ anchor: String?, _ text: String) throws -> String {
+            var object = try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(Self.frame(anchor, text, key: "conv-sealed").utf8))
+                    as? [String: Any]
+            )
+            object["include"] = ["reasoning.encrypted_content"]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        let r1 = try ws.turn(try frame(nil, "first question"))
+        let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
+        try stack.injectFault(account: first, "usage_limit", params: ["resets_in_seconds": 900])
+        let limited = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/backend-api/codex/responses",
+                json: #"{"model":"gpt-5.5","input":"over http","prompt_cache_key":"conv-sealed","stream":true}"#
+            )
+        )
+        XCTAssertEqual(limited.status, 200, limited.bodyText)
+        try ws.turn(try frame(r1, "second question"))
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.map { $0["status"] as? Int }, [200, 400, 200], "\(frames)")
+        XCTAssertEqual(frames.last?["account"] as? String, frames.dropLast().last?["account"] as? String)
+        XCTAssertNotEqual(frames.last?["account"] as? String, first)
+        XCTAssertEqual(try decision("reasoning_strip", "attempted"), 1)
+        XCTAssertEqual(try decision("reasoning_strip", "succeeded"), 1)
+        ws.close()
+    }
+
     /// The upstream's `codex.rate_limits` frame of each turn updates the account's quota, as the headers of an
     /// HTTP answer do: the gauges and the selector see WebSocket traffic. Until 2026-12-07 only the handshake's
     /// headers did, so a session's quota stood still for up to an hour.

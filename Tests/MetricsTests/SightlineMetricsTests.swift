@@ -81,7 +81,7 @@ final class SightlineMetricsTests: XCTestCase {
         metrics.registerAccount(Self.fakeAccount)
         let text = metrics.registry.render()
         XCTAssertEqual(metrics.requestsFamily.store.count, 7 * 2 * 5)
-        XCTAssertEqual(metrics.recoveryDecisionsFamily.store.count, 24)
+        XCTAssertEqual(metrics.recoveryDecisionsFamily.store.count, 27)
         XCTAssertEqual(metrics.requestDurationFamily.store.count, 14)
         XCTAssertEqual(metrics.protocolErrorsFamily.store.count, SightlineMetrics.protocolErrorReasons.count)
         XCTAssertTrue(text.contains("sightline_build_info{revision=\"r\",swift_version=\"6.3\",version=\"v\"} 1\n"))

@@ -17,7 +17,11 @@ final class RecoveryPolicyTests: XCTestCase {
         let refreshable = S(canRefresh: true)
         let refreshed = S(refreshed: true, canRefresh: true)
         let lastAttempt = S(attempts: 3, maxAttempts: 3)
+        let sealed = S(hasEncryptedReasoning: true)
+        let sealedStripped = S(hasEncryptedReasoning: true, reasoningStripped: true)
+        let sealedLast = S(hasEncryptedReasoning: true, attempts: 3, maxAttempts: 3)
         let pnf = UpstreamErrorClass.previousResponseNotFound
+        let iec = UpstreamErrorClass.invalidEncryptedContent
         let rows: [(String, S, UpstreamEvent, Decision)] = [
             ("pnf 400, proxy-added anchor → strip", implicit, .httpError(status: 400, error: pnf), .stripRetry),
             ("pnf in stream, proxy-added anchor → strip", implicit, .inStreamError(pnf), .stripRetry),
@@ -49,6 +53,17 @@ final class RecoveryPolicyTests: XCTestCase {
                 "429 on the last attempt → pass through", lastAttempt,
                 .httpError(status: 429, error: .usageLimitReached), .passThrough
             ),
+            ("sealed reasoning refused → strip once", sealed, .httpError(status: 400, error: iec), .reasoningStrip),
+            ("sealed reasoning refused in stream → strip once", sealed, .inStreamError(iec), .reasoningStrip),
+            (
+                "sealed reasoning on the last attempt → strip (same account)", sealedLast,
+                .httpError(status: 400, error: iec), .reasoningStrip
+            ),
+            (
+                "refused again after a strip → pass through", sealedStripped, .httpError(status: 400, error: iec),
+                .passThrough
+            ),
+            ("refused with nothing to strip → pass through", fresh, .httpError(status: 400, error: iec), .passThrough),
             ("5xx without anchor → failover", fresh, .httpError(status: 500, error: .serverError), .failover),
             ("drop without anchor → failover", fresh, .transportFailure(reason: "connection_reset"), .failover),
             (
