@@ -60,6 +60,7 @@ extension BridgeSession {
         guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else { return }
         if summary.type == "codex.rate_limits" {
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
+            r.limitHeaders = QuotaSignal.headers(rateLimits: top)
         }
         if !r.firstEventSeen {
             r.firstEventSeen = true
@@ -96,6 +97,8 @@ extension BridgeSession {
                 var h = HTTPHeaders()
                 h.set("content-type", "text/event-stream")
                 h.set("cache-control", "no-cache")
+                // The quota an HTTP answer reports in its headers, which a WebSocket upstream sends as a frame.
+                for (name, value) in r.limitHeaders { h.add(name, value) }
                 r.responder.beginStream(status: 200, headers: h)
                 for held in r.held { write(held, r) }
                 r.held = []
@@ -137,6 +140,7 @@ extension BridgeSession {
         case .completed(let json), .incomplete(let json):
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
+            for (name, value) in r.limitHeaders { h.add(name, value) }
             r.responder.respond(status: 200, headers: h, body: json)
             finish(status: 200, error: nil)
         case .failed(let status, let errorJSON):

@@ -36,6 +36,8 @@ final class BridgeSession: @unchecked Sendable {
         var items: [(index: Int, bytes: [UInt8])] = []
         var aggregator = ResponseAggregator()
         var accountLabel: String?
+        /// The `x-codex-*` headers of this request's `codex.rate_limits` frame, for the response head.
+        var limitHeaders: [(String, String)] = []
         /// The account of the upstream send whose outcome `sightline_upstream_attempts_total` has not counted yet.
         var attemptAccount: Int?
     }

@@ -86,6 +86,29 @@ struct QuotaSignal: Equatable, Sendable {
         return q
     }
 
+    /// The `x-codex-{primary,secondary}-{used-percent,window-minutes,reset-at}` headers an HTTP answer carries for
+    /// what a `codex.rate_limits` event says (codex family only; finite numbers, as written): what the HTTP bridge
+    /// gives its clients, which read quota from headers (Codex's status line; icebear0828/codex-proxy does the
+    /// same).
+    static func headers(rateLimits event: JSONTopLevel) -> [(String, String)] {
+        if let family = event.string(forKey: "limit_name"), family != "codex" { return [] }
+        guard let limits = try? event.object(forKey: "rate_limits") else { return [] }
+        var out: [(String, String)] = []
+        for window in ["primary", "secondary"] {
+            guard let w = try? limits.object(forKey: window) else { continue }
+            for (header, keys) in [
+                ("used-percent", ["used_percent"]), ("window-minutes", ["window_minutes"]),
+                ("reset-at", ["reset_at", "resets_at"]),
+            ] {
+                guard let value = keys.lazy.compactMap({ w.value(forKey: $0) }).first, value.kind == .number,
+                    value.double?.isFinite == true
+                else { continue }
+                out.append(("x-codex-\(window)-\(header)", String(decoding: value.bytes, as: UTF8.self)))
+            }
+        }
+        return out
+    }
+
     /// The headers `parse` reads.
     private enum Field: CaseIterable {
         case primaryUsedPercent, secondaryUsedPercent, primaryResetAt, secondaryResetAt

@@ -518,6 +518,32 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "sent in full: \(last)")
     }
 
+    /// A bridged answer carries the `x-codex-*` quota headers an HTTP answer would, from the upstream socket's
+    /// `codex.rate_limits` frame: HTTP clients (Codex's status line) read quota from headers only.
+    func testBridgedAnswersCarryTheQuotaHeaders() throws {
+        let stack = try SightlineStack(label: "bridge-quota", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        for stream in [true, false] {
+            let r = try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"hi","stream":\#(stream),"prompt_cache_key":"bridge-quota"}"#
+                )
+            )
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            for name in ["used-percent", "window-minutes", "reset-at"] {
+                XCTAssertNotNil(r.headers["x-codex-primary-\(name)"], "stream \(stream): \(r.headers)")
+                XCTAssertNotNil(r.headers["x-codex-secondary-\(name)"], "stream \(stream): \(r.headers)")
+            }
+        }
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"}"#),
+            1,
+            "both went over the bridge"
+        )
+    }
+
     func testALostBridgeAnchorIsStrippedAndRetriedWithTheFullInput() throws {
         let stack = try SightlineStack(label: "bridge-strip", extraConfig: ["httpBridge": true])
         defer { stack.stop() }

@@ -43,6 +43,23 @@ final class QuotaSignalTests: XCTestCase {
         }
     }
 
+    /// The headers an HTTP answer would carry for a `codex.rate_limits` event, numbers as written.
+    func testRateLimitsEventAsHeaders() throws {
+        let event = try JSONTopLevel.scan(
+            Array(
+                #"{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":42.5,"window_minutes":300,"resets_at":1700000000},"secondary":{"used_percent":"7","window_minutes":1e400}}}"#
+                    .utf8
+            )
+        )
+        let headers = QuotaSignal.headers(rateLimits: event)
+        XCTAssertEqual(
+            headers.map(\.0),
+            ["x-codex-primary-used-percent", "x-codex-primary-window-minutes", "x-codex-primary-reset-at"]
+        )
+        XCTAssertEqual(headers.map(\.1), ["42.5", "300", "1700000000"])
+        XCTAssertEqual(QuotaSignal.parse(headers: headers), QuotaSignal.parse(rateLimits: event), "the same facts")
+    }
+
     func testGarbageAndAbsenceStayNil() {
         XCTAssertTrue(QuotaSignal.parse(headers: [("content-type", "text/plain")]).isEmpty)
         let q = QuotaSignal.parse(headers: [("x-codex-primary-used-percent", "lots")])
