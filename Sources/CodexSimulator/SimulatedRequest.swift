@@ -39,8 +39,8 @@ struct SimulatedRequest: Sendable, Equatable {
     var toolRanThisTurn = false
     /// Function tools that can run a shell command (`exec_command`, `shell`), in request order.
     var commandTools: [Tool] = []
-    /// The `encrypted_content` of every input `reasoning` item, in order.
-    var encryptedReasoning: [String] = []
+    /// The `encrypted_content` of every input `reasoning` and `compaction` item, in order.
+    var sealedContent: [String] = []
     /// `include` asks for `reasoning.encrypted_content`.
     var includesEncryptedReasoning = false
 
@@ -111,7 +111,10 @@ struct SimulatedRequest: Sendable, Equatable {
             appendCanonical([type, item["name"] as? String ?? "", item["arguments"] as? String ?? ""])
         case "reasoning":
             appendCanonical([type, item["encrypted_content"] as? String ?? ""])
-            if let sealed = item["encrypted_content"] as? String { encryptedReasoning.append(sealed) }
+            if let sealed = item["encrypted_content"] as? String { sealedContent.append(sealed) }
+        case "compaction":
+            appendCanonical([type, item["encrypted_content"] as? String ?? ""])
+            if let sealed = item["encrypted_content"] as? String { sealedContent.append(sealed) }
         default:
             appendCanonical([type])
         }

@@ -61,9 +61,9 @@ extension SimulatorEngine {
                 body: ErrorBodies.previousResponseNotFound(id: anchor)
             )
         }
-        // Reasoning is sealed for the account that produced it; another account cannot read it.
+        // Reasoning and compaction are sealed for the account that produced them; another account cannot read them.
         if configuration.reasoningItems,
-            let foreign = request.encryptedReasoning.first(where: { !$0.hasPrefix(Self.sealPrefix(account)) })
+            let foreign = request.sealedContent.first(where: { !$0.hasPrefix(Self.sealPrefix(account)) })
         {
             let body = ErrorBodies.invalidRequest(
                 "The encrypted content \(foreign.prefix(12))... could not be verified.",
@@ -122,7 +122,13 @@ extension SimulatorEngine {
             builder.sealedReasoning = Self.sealPrefix(account) + ids.suffix
         }
         if route.compact {
-            let body = Self.compactionBody(responseId: ids.response, request, usage: usage, suffix: ids.suffix)
+            let body = Self.compactionBody(
+                responseId: ids.response,
+                request,
+                usage: usage,
+                suffix: ids.suffix,
+                sealedFor: configuration.reasoningItems ? account : nil
+            )
             return complete(&rec, &state, status: 200, headers: out, body: body)
         }
         rec.status = 200
@@ -310,12 +316,15 @@ extension SimulatorEngine {
         responseId: String,
         _ request: SimulatedRequest,
         usage: ResponseEventBuilder.Usage,
-        suffix: String
+        suffix: String,
+        sealedFor account: String? = nil
     ) -> [UInt8] {
         let summary = "Simulated compaction of \(request.inputItemCount) input items."
         let message =
             "{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\(JSONText.quote(summary))}]}"
-        let compaction = "{\"type\":\"compaction\",\"encrypted_content\":\"sim-compaction-\(suffix)\"}"
+        // Sealed like reasoning when `reasoningItems` is on: only `account` can read it back.
+        let sealed = account.map { Self.sealPrefix($0) + "compaction-" + suffix } ?? "sim-compaction-\(suffix)"
+        let compaction = "{\"type\":\"compaction\",\"encrypted_content\":\(JSONText.quote(sealed))}"
         let json =
             "{\"id\":\(JSONText.quote(responseId)),\"object\":\"response.compaction\","
             + "\"output\":[\(message),\(compaction)],\"usage\":\(usage.json)}"

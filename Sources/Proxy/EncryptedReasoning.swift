@@ -1,41 +1,61 @@
 import WireFormats
 
-/// Reasoning items that carry `encrypted_content` in a request's `input`.
+/// Items of a request's `input` that carry `encrypted_content`: `reasoning` items and `compaction` items.
 ///
 /// That content is sealed by the upstream identity that produced it: another account answers a history holding
 /// it with 400 `invalid_encrypted_content` (openai/codex #8119 and the peers' reports of proxies that rotate
 /// accounts), which Codex treats as fatal, and every later turn resends the same history. So when a
-/// conversation has moved to an account that refuses it, the proxy retries once without those items
-/// (`reasoning_strip`, docs/recovery.md): the model loses its earlier private reasoning, never a message, a
-/// tool call or a tool output. Compaction items are kept (they hold the conversation itself).
+/// conversation has moved to an account that refuses it, the proxy retries without them (`reasoning_strip`,
+/// docs/recovery.md), in two steps: first the reasoning items (the model loses its earlier private reasoning,
+/// never a message, a tool call or a tool output); refused again, the compaction items too (it loses the
+/// compacted summary of the work before; the user's messages stay).
 ///
 /// Pure: bytes in, bytes out.
 enum EncryptedReasoning {
-    /// `input` without its encrypted reasoning items, or nil when it holds none (or is not an array).
-    static func stripped(input: ArraySlice<UInt8>) -> [UInt8]? {
+    enum Kind: String, Sendable {
+        case reasoning, compaction
+    }
+
+    /// `input` without its sealed items of `kinds`, or nil when it holds none (or is not an array).
+    static func stripped(input: ArraySlice<UInt8>, kinds: Set<Kind>) -> [UInt8]? {
         guard let items = try? JSONArray.values(of: input) else { return nil }
-        let kept = items.filter { !isEncryptedReasoning($0) }
+        let kept = items.filter { sealedKind($0).map { !kinds.contains($0) } ?? true }
         guard kept.count < items.count else { return nil }
         return JSONEncoding.array(kept.map { Array($0.bytes) })
     }
 
-    /// The request `body` with `input` stripped, or nil when there is nothing to strip.
-    static func stripped(body: [UInt8]) -> [UInt8]? {
+    /// The request `body` with `input` stripped of `kinds`, or nil when there is nothing to strip.
+    static func stripped(body: [UInt8], kinds: Set<Kind>) -> [UInt8]? {
         guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
-            let kept = stripped(input: input)
+            let kept = stripped(input: input, kinds: kinds)
         else { return nil }
         return top.rewriting(set: [(key: "input", rawJSON: kept)])
     }
 
-    /// Whether `input` holds any encrypted reasoning item.
-    static func present(in input: ArraySlice<UInt8>) -> Bool {
-        (try? JSONArray.values(of: input))?.contains(where: isEncryptedReasoning) ?? false
+    /// What the next strip removes: the reasoning items first; once they are gone (or there were none), the
+    /// compaction items with whatever reasoning is left.
+    static func nextStep(present: Set<Kind>, reasoningStripped: Bool) -> Set<Kind> {
+        present.contains(.reasoning) && !reasoningStripped ? [.reasoning] : [.reasoning, .compaction]
     }
 
-    private static func isEncryptedReasoning(_ item: JSONValue) -> Bool {
-        guard item.kind == .object, let object = try? item.object(), object.string(forKey: "type") == "reasoning",
-            let content = object.value(forKey: "encrypted_content")
-        else { return false }
-        return content.kind != .null
+    /// The `reason` a strip is recorded with: the upstream's code, marked when it drops compaction items.
+    static func reason(_ step: Set<Kind>) -> String {
+        step.contains(.compaction) ? "invalid_encrypted_content_compaction" : "invalid_encrypted_content"
+    }
+
+    /// The kinds of sealed item the body's `input` holds.
+    static func kinds(in body: [UInt8]) -> Set<Kind> {
+        guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
+            let items = try? JSONArray.values(of: input)
+        else { return [] }
+        return Set(items.compactMap(sealedKind))
+    }
+
+    private static func sealedKind(_ item: JSONValue) -> Kind? {
+        guard item.kind == .object, let object = try? item.object(),
+            let kind = object.string(forKey: "type").flatMap(Kind.init(rawValue:)),
+            let content = object.value(forKey: "encrypted_content"), content.kind != .null
+        else { return nil }
+        return kind
     }
 }

@@ -25,8 +25,12 @@ struct RecoveryPolicy: Sendable {
         var canRefresh = false
         /// The input holds reasoning items with `encrypted_content` (`EncryptedReasoning`).
         var hasEncryptedReasoning = false
-        /// A `reasoning_strip` already happened on this request (its loop guard).
+        /// The input holds compaction items with `encrypted_content`.
+        var hasSealedCompaction = false
+        /// The reasoning items were already stripped on this request (the first step's loop guard).
         var reasoningStripped = false
+        /// The compaction items were already stripped too (the second step's loop guard).
+        var compactionStripped = false
         /// Attempts made so far, including the one that just failed.
         var attempts = 1
         var maxAttempts = 3
@@ -63,9 +67,11 @@ struct RecoveryPolicy: Sendable {
         case .other where (status ?? 0) >= 500:
             return transient(state)
         case .invalidEncryptedContent:
-            // Sealed by another account: once without those items, on the same account. Nothing to strip, or
-            // refused again: the upstream's answer stands.
-            return state.hasEncryptedReasoning && !state.reasoningStripped ? .reasoningStrip : .passThrough
+            // Sealed by another account: without those items, on the same account: the reasoning first, then the
+            // compaction items. Nothing left to strip: the upstream's answer stands.
+            let reasoningLeft = state.hasEncryptedReasoning && !state.reasoningStripped
+            let compactionLeft = state.hasSealedCompaction && !state.compactionStripped
+            return reasoningLeft || compactionLeft ? .reasoningStrip : .passThrough
         case .contextLengthExceeded, .invalidRequest, .other:
             return .passThrough
         }

@@ -12,9 +12,12 @@ extension ResponsesExchange {
         rs.hasTranscript = s.anchorInBody && prepared.anchor.map { ctx.transcripts.contains($0) } == true
         rs.continuityRetried = s.continuityRetried
         rs.reasoningStripped = s.reasoningStripped
+        rs.compactionStripped = s.compactionStripped
         if Self.errorClass(of: event) == .invalidEncryptedContent {
-            // Only on this rare answer: the input is scanned for sealed reasoning.
-            rs.hasEncryptedReasoning = EncryptedReasoning.stripped(body: s.body) != nil
+            // Only on this rare answer: the input is scanned for sealed items.
+            let sealed = EncryptedReasoning.kinds(in: s.body)
+            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
+            rs.hasSealedCompaction = sealed.contains(.compaction)
         }
         // An API-key account's anchors live on the account (a ChatGPT one's only in a socket, never over HTTP).
         if s.anchorInBody, let owner = s.anchorOwner, owner != s.account, ctx.pool.accounts[owner].kind == .apikey {
@@ -128,15 +131,23 @@ extension ResponsesExchange {
             }
             startAttempt()
         case .reasoningStrip:
-            // Reasoning another account sealed: once more on this account, without it.
-            guard let stripped = EncryptedReasoning.stripped(body: state.withLock({ $0.body })) else {
+            // Items another account sealed: once more on this account without them (reasoning first).
+            let (body, reasoningDone) = state.withLock { ($0.body, $0.reasoningStripped) }
+            let step = EncryptedReasoning.nextStep(
+                present: EncryptedReasoning.kinds(in: body),
+                reasoningStripped: reasoningDone
+            )
+            guard let stripped = EncryptedReasoning.stripped(body: body, kinds: step) else {
                 return respondError(Self.clientError(for: event))
             }
-            recordNow(.reasoningStrip, .attempted, reason: reason)
+            recordNow(.reasoningStrip, .attempted, reason: EncryptedReasoning.reason(step))
             state.withLock { s in
                 s.body = stripped
-                if let full = s.fullInput { s.fullInput = EncryptedReasoning.stripped(input: full[...]) ?? full }
+                if let full = s.fullInput {
+                    s.fullInput = EncryptedReasoning.stripped(input: full[...], kinds: step) ?? full
+                }
                 s.reasoningStripped = true
+                if step.contains(.compaction) { s.compactionStripped = true }
                 s.pending.append(.reasoningStrip)
                 s.preferredAccount = failedIndex
             }

@@ -84,8 +84,10 @@ final class ResponsesExchange: Sendable {
         var finished = false
         var refreshed = false
         var continuityRetried = false
-        /// A `reasoning_strip` already happened (its loop guard).
+        /// The sealed reasoning items were stripped (`reasoning_strip`, first step).
         var reasoningStripped = false
+        /// The sealed compaction items were stripped too (second step).
+        var compactionStripped = false
         var pending: [Decision] = []
         var lastEvent: UpstreamEvent?
         var usageRecorded = false

@@ -154,8 +154,11 @@ extension WebSocketSession {
         rs.attempts = t.attempts
         rs.maxAttempts = maxAttempts
         rs.reasoningStripped = t.reasoningStripped
+        rs.compactionStripped = t.compactionStripped
         if cls == .invalidEncryptedContent {
-            rs.hasEncryptedReasoning = EncryptedReasoning.stripped(body: rewritten(t, replay: t.replayed)) != nil
+            let sealed = EncryptedReasoning.kinds(in: rewritten(t, replay: t.replayed))
+            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
+            rs.hasSealedCompaction = sealed.contains(.compaction)
         }
         // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
@@ -194,14 +197,22 @@ extension WebSocketSession {
         case .tokenRefresh:
             refreshAndRetry(link: link, reason: cls.rawValue)
         case .reasoningStrip:
-            // Reasoning another account sealed: the same frame once more on this socket, without it.
+            // Items another account sealed: the same frame once more on this socket without them (reasoning
+            // first).
+            let step = EncryptedReasoning.nextStep(
+                present: EncryptedReasoning.kinds(in: rewritten(t, replay: t.replayed)),
+                reasoningStripped: t.reasoningStripped
+            )
             var stripped = t
             stripped.reasoningStripped = true
-            stripped.clientFrame = EncryptedReasoning.stripped(body: t.clientFrame) ?? t.clientFrame
-            if let full = t.fullInput { stripped.fullInput = EncryptedReasoning.stripped(input: full[...]) ?? full }
+            if step.contains(.compaction) { stripped.compactionStripped = true }
+            stripped.clientFrame = EncryptedReasoning.stripped(body: t.clientFrame, kinds: step) ?? t.clientFrame
+            if let full = t.fullInput {
+                stripped.fullInput = EncryptedReasoning.stripped(input: full[...], kinds: step) ?? full
+            }
             stripped.pending.append(.reasoningStrip)
             turn = stripped
-            record(.reasoningStrip, .attempted, reason: cls.rawValue)
+            record(.reasoningStrip, .attempted, reason: EncryptedReasoning.reason(step))
             send(frame: rewritten(stripped, replay: stripped.replayed), anchor: stripped.sentAnchor)
         case .transientFailure, .affinityMiss:
             // The connection (and the anchor on it) may still be fine: retryable, anchor kept.

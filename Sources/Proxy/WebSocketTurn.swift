@@ -32,8 +32,10 @@ struct WebSocketTurn {
     var refreshed = false
     /// A replay or strip already happened (the loop guard).
     var replayed = false
-    /// A `reasoning_strip` already happened (its loop guard).
+    /// The sealed reasoning items were stripped (`reasoning_strip`, first step).
     var reasoningStripped = false
+    /// The sealed compaction items were stripped too (second step).
+    var compactionStripped = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
     var sentAnchor: String?
     var sentAt = 0.0

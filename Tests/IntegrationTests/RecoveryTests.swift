@@ -439,6 +439,57 @@ final class RecoveryTests: XCTestCase {
         try assertTriadBalanced()
     }
 
+    /// A compacted conversation moves accounts: its compaction item is sealed too. The reasoning step is refused
+    /// again, so the compaction item goes as well (the summary message and the user's messages stay), and the
+    /// turn succeeds: two strips, both counted, the second logged as dropping compaction.
+    func testASealedCompactionGoesAfterTheReasoning() throws {
+        stack.stop()
+        stack = try SightlineStack(label: "compaction-strip", simulator: ["reasoningItems": true])
+        let include = #""include":["reasoning.encrypted_content"],"prompt_cache_key":"conv-compacted""#
+        let user1 = #"{"type":"message","role":"user","content":"first"}"#
+        let first = try post(#"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#)
+        let answer = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["output"] as? [[String: Any]]
+        )
+        let compacted = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses/compact",
+                json: #"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#
+            )
+        )
+        XCTAssertEqual(compacted.status, 200, compacted.bodyText)
+        let summary = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(compacted.body)) as? [String: Any])?["output"]
+                as? [[String: Any]]
+        )
+        XCTAssertEqual(summary.map { $0["type"] as? String }, ["message", "compaction"])
+        let owner = try XCTUnwrap(servedBy().first)
+        try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
+        let items = try (summary + answer).map {
+            String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self)
+        }
+        let user2 = #"{"type":"message","role":"user","content":"second"}"#
+        let input = (items + [user2]).joined(separator: ",")
+        let second = try post(#"{"model":"gpt-5.5","input":[\#(input)],\#(include),"stream":true}"#)
+        XCTAssertEqual(second.status, 200, second.bodyText)
+        XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
+        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 400, 200], "\(log)")
+        XCTAssertEqual(log.map { $0["input_item_count"] as? Int }, [1, 5, 5, 4, 3])
+        XCTAssertEqual(try count("reasoning_strip", "attempted"), 2)
+        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 2)
+        try assertTriadBalanced()
+        let reasons = recoveryLogRecords().compactMap { record -> String? in
+            let attributes = record["attributes"] as? [String: Any]
+            guard attributes?["sightline.recovery.decision"] as? String == "reasoning_strip",
+                attributes?["sightline.recovery.outcome"] as? String == "attempted"
+            else { return nil }
+            return attributes?["error.type"] as? String
+        }
+        XCTAssertEqual(reasons, ["invalid_encrypted_content", "invalid_encrypted_content_compaction"])
+    }
+
     func testFailureAfterTheFirstByteEndsWithResponseFailed() throws {
         let r = try post(
             #"{"model":"gpt-5.5","input":"x","stream":true}"#,

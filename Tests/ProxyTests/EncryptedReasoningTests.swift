@@ -9,7 +9,8 @@ final class EncryptedReasoningTests: XCTestCase {
             #"{"model":"m","include":["reasoning.encrypted_content"],"input":[{"type":"message","role":"user","content":"hi"},{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAAA-FAKE"},{"type":"function_call","call_id":"c1","name":"exec","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"},{"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":null},{"type":"compaction","encrypted_content":"gAAAA-FAKE-2"}],"stream":true}"#
                 .utf8
         )
-        let stripped = try XCTUnwrap(EncryptedReasoning.stripped(body: body))
+        XCTAssertEqual(EncryptedReasoning.kinds(in: body), [.reasoning, .compaction])
+        let stripped = try XCTUnwrap(EncryptedReasoning.stripped(body: body, kinds: [.reasoning]))
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(stripped)) as? [String: Any])
         let input = try XCTUnwrap(object["input"] as? [[String: Any]])
         XCTAssertEqual(
@@ -21,12 +22,41 @@ final class EncryptedReasoningTests: XCTestCase {
         XCTAssertEqual(object["stream"] as? Bool, true)
     }
 
+    /// Reasoning goes first; the compaction items (the summary of earlier work) only once reasoning is gone.
+    func testTheSecondStepTakesTheCompactionItems() throws {
+        XCTAssertEqual(
+            EncryptedReasoning.nextStep(present: [.reasoning, .compaction], reasoningStripped: false),
+            [.reasoning]
+        )
+        XCTAssertEqual(
+            EncryptedReasoning.nextStep(present: [.compaction], reasoningStripped: true),
+            [.reasoning, .compaction]
+        )
+        XCTAssertEqual(
+            EncryptedReasoning.nextStep(present: [.compaction], reasoningStripped: false),
+            [.reasoning, .compaction],
+            "nothing to strip first: straight to the compaction items"
+        )
+        let body = Array(
+            #"{"input":[{"type":"message","role":"user","content":"hi"},{"type":"compaction","encrypted_content":"gAAAA-FAKE"}]}"#
+                .utf8
+        )
+        XCTAssertNil(EncryptedReasoning.stripped(body: body, kinds: [.reasoning]))
+        let stripped = try XCTUnwrap(EncryptedReasoning.stripped(body: body, kinds: [.reasoning, .compaction]))
+        XCTAssertEqual(
+            String(decoding: stripped, as: UTF8.self),
+            #"{"input":[{"type":"message","role":"user","content":"hi"}]}"#
+        )
+        XCTAssertEqual(EncryptedReasoning.reason([.reasoning]), "invalid_encrypted_content")
+        XCTAssertEqual(EncryptedReasoning.reason([.reasoning, .compaction]), "invalid_encrypted_content_compaction")
+    }
+
     func testNothingToStrip() {
         for body in [
             #"{"input":[{"type":"message","role":"user","content":"hi"}]}"#, #"{"input":"hi"}"#, #"{"model":"m"}"#,
             "not json",
         ] {
-            XCTAssertNil(EncryptedReasoning.stripped(body: Array(body.utf8)), body)
+            XCTAssertNil(EncryptedReasoning.stripped(body: Array(body.utf8), kinds: [.reasoning, .compaction]), body)
         }
     }
 }

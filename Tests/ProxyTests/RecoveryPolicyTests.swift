@@ -20,6 +20,8 @@ final class RecoveryPolicyTests: XCTestCase {
         let sealed = S(hasEncryptedReasoning: true)
         let sealedStripped = S(hasEncryptedReasoning: true, reasoningStripped: true)
         let sealedLast = S(hasEncryptedReasoning: true, attempts: 3, maxAttempts: 3)
+        let compacted = S(hasSealedCompaction: true, reasoningStripped: true)
+        let compactedStripped = S(hasSealedCompaction: true, reasoningStripped: true, compactionStripped: true)
         let pnf = UpstreamErrorClass.previousResponseNotFound
         let iec = UpstreamErrorClass.invalidEncryptedContent
         let rows: [(String, S, UpstreamEvent, Decision)] = [
@@ -64,6 +66,14 @@ final class RecoveryPolicyTests: XCTestCase {
                 .passThrough
             ),
             ("refused with nothing to strip → pass through", fresh, .httpError(status: 400, error: iec), .passThrough),
+            (
+                "refused again with sealed compaction left → strip it", compacted, .httpError(status: 400, error: iec),
+                .reasoningStrip
+            ),
+            (
+                "refused after both steps → pass through", compactedStripped, .httpError(status: 400, error: iec),
+                .passThrough
+            ),
             ("5xx without anchor → failover", fresh, .httpError(status: 500, error: .serverError), .failover),
             ("drop without anchor → failover", fresh, .transportFailure(reason: "connection_reset"), .failover),
             (
