@@ -405,25 +405,42 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try count("dead_anchor", "attempted"), 0)
     }
 
+    static let user1 = #"{"type":"message","role":"user","content":"first"}"#
+    static let user2 = #"{"type":"message","role":"user","content":"second"}"#
+
+    /// A new stack whose simulator seals reasoning per account; returns the body fields asking for it on `key`.
+    func sealingStack(_ label: String, key: String) throws -> String {
+        stack.stop()
+        stack = try SightlineStack(label: label, simulator: ["reasoningItems": true])
+        return #""include":["reasoning.encrypted_content"],"prompt_cache_key":"\#(key)""#
+    }
+
+    /// The `output` items of a non-streaming Response (or compaction) body.
+    func outputItems(_ r: ParsedResponse) throws -> [[String: Any]] {
+        try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["output"] as? [[String: Any]],
+            r.bodyText
+        )
+    }
+
+    /// Items as JSON text, to build an `input` array from.
+    func jsonTexts(_ items: [[String: Any]]) throws -> [String] {
+        try items.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+    }
+
     /// Reasoning is sealed by the account that produced it. A conversation moved to another account (here by
     /// its own account's usage limit) resends a history holding that reasoning, and the new account answers 400
     /// `invalid_encrypted_content`, which Codex takes as fatal on every later turn too. The proxy retries once
     /// on that account without the sealed items (`reasoning_strip`), and the turn succeeds.
     func testReasoningSealedByAnotherAccountIsStrippedOnce() throws {
-        stack.stop()
-        stack = try SightlineStack(label: "reasoning-strip", simulator: ["reasoningItems": true])
-        let include = #""include":["reasoning.encrypted_content"],"prompt_cache_key":"conv-sealed""#
-        let user1 = #"{"type":"message","role":"user","content":"first"}"#
-        let first = try post(#"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#)
+        let include = try sealingStack("reasoning-strip", key: "conv-sealed")
+        let first = try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#)
         XCTAssertEqual(first.status, 200, first.bodyText)
-        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])
-        let output = try XCTUnwrap(body["output"] as? [[String: Any]])
+        let output = try outputItems(first)
         XCTAssertEqual(output.map { $0["type"] as? String }, ["reasoning", "message"])
         let owner = try XCTUnwrap(servedBy().first)
         try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
-        let history = try output.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-        let user2 = #"{"type":"message","role":"user","content":"second"}"#
-        let input = ([user1] + history + [user2]).joined(separator: ",")
+        let input = ([Self.user1] + (try jsonTexts(output)) + [Self.user2]).joined(separator: ",")
         let second = try post(#"{"model":"gpt-5.5","input":[\#(input)],\#(include),"stream":true}"#)
         XCTAssertEqual(second.status, 200, second.bodyText)
         XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
@@ -443,34 +460,21 @@ final class RecoveryTests: XCTestCase {
     /// again, so the compaction item goes as well (the summary message and the user's messages stay), and the
     /// turn succeeds: two strips, both counted, the second logged as dropping compaction.
     func testASealedCompactionGoesAfterTheReasoning() throws {
-        stack.stop()
-        stack = try SightlineStack(label: "compaction-strip", simulator: ["reasoningItems": true])
-        let include = #""include":["reasoning.encrypted_content"],"prompt_cache_key":"conv-compacted""#
-        let user1 = #"{"type":"message","role":"user","content":"first"}"#
-        let first = try post(#"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#)
-        let answer = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["output"] as? [[String: Any]]
-        )
+        let include = try sealingStack("compaction-strip", key: "conv-compacted")
+        let answer = try outputItems(try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#))
         let compacted = try HTTPTestClient.exchange(
             port: stack.proxyPort,
             HTTPTestClient.post(
                 path: "/v1/responses/compact",
-                json: #"{"model":"gpt-5.5","input":[\#(user1)],\#(include)}"#
+                json: #"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#
             )
         )
         XCTAssertEqual(compacted.status, 200, compacted.bodyText)
-        let summary = try XCTUnwrap(
-            (try JSONSerialization.jsonObject(with: Data(compacted.body)) as? [String: Any])?["output"]
-                as? [[String: Any]]
-        )
+        let summary = try outputItems(compacted)
         XCTAssertEqual(summary.map { $0["type"] as? String }, ["message", "compaction"])
         let owner = try XCTUnwrap(servedBy().first)
         try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
-        let items = try (summary + answer).map {
-            String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self)
-        }
-        let user2 = #"{"type":"message","role":"user","content":"second"}"#
-        let input = (items + [user2]).joined(separator: ",")
+        let input = (try jsonTexts(summary + answer) + [Self.user2]).joined(separator: ",")
         let second = try post(#"{"model":"gpt-5.5","input":[\#(input)],\#(include),"stream":true}"#)
         XCTAssertEqual(second.status, 200, second.bodyText)
         XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
