@@ -180,7 +180,8 @@ final class AccountPool: Sendable {
             s.runtime[index].bareRateLimitStreak = 0
             return (.reinstated(wasCooling: r.state == .cooling), s.runtime[index])
         }
-        guard case .reinstated = outcome else { return outcome }
+        // Nothing to log or persist for an account that was not cooling.
+        guard case .reinstated(wasCooling: true) = outcome else { return outcome }
         publish(index, runtime)
         try? store.setCooldown(accounts[index].name, until: nil)
         logger.log(

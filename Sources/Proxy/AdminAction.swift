@@ -18,8 +18,6 @@ enum AdminAction: Equatable, Sendable {
         }
     }
 
-    static let metricLabels = ["reinstate_account", "purge_tombstones"]
-
     /// nil for any other path under `/admin/`. The account name is percent-decoded.
     init?(path: String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
