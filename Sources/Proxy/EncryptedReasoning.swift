@@ -32,6 +32,30 @@ enum EncryptedReasoning {
         return top.rewriting(set: [(key: "input", rawJSON: kept)])
     }
 
+    /// The body without the sealed reasoning items whose content's digest is not in `readable`
+    /// (`SealedContentMemory`), or nil when there is none.
+    static func stripped(body: [UInt8], keepingReadable readable: Set<Int>) -> [UInt8]? {
+        guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
+            let items = try? JSONArray.values(of: input)
+        else { return nil }
+        let kept = items.filter { item in
+            guard sealedKind(item) == .reasoning, let blob = sealedContent(item) else { return true }
+            return readable.contains(SealedContentMemory.digest(blob))
+        }
+        guard kept.count < items.count else { return nil }
+        return top.rewriting(set: [(key: "input", rawJSON: JSONEncoding.array(kept.map { Array($0.bytes) }))])
+    }
+
+    /// The sealed content of the reasoning items among `items` (output items, as they came).
+    static func reasoningContent(of items: [[UInt8]]) -> [ArraySlice<UInt8>] {
+        items.compactMap { bytes in
+            guard let value = try? JSONTopLevel.scan(bytes), value.string(forKey: "type") == "reasoning",
+                let content = value.string(forKey: "encrypted_content")
+            else { return nil }
+            return Array(content.utf8)[...]
+        }
+    }
+
     /// What the next strip removes: the reasoning items first; once they are gone (or there were none), the
     /// compaction items with whatever reasoning is left.
     static func nextStep(present: Set<Kind>, reasoningStripped: Bool) -> Set<Kind> {
@@ -49,6 +73,14 @@ enum EncryptedReasoning {
             let items = try? JSONArray.values(of: input)
         else { return [] }
         return Set(items.compactMap(sealedKind))
+    }
+
+    /// The decoded string, not its JSON text: clients re-serialise items, and may escape `/` differently.
+    private static func sealedContent(_ item: JSONValue) -> ArraySlice<UInt8>? {
+        guard let object = try? item.object(), let content = object.string(forKey: "encrypted_content") else {
+            return nil
+        }
+        return Array(content.utf8)[...]
     }
 
     private static func sealedKind(_ item: JSONValue) -> Kind? {

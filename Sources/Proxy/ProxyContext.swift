@@ -13,6 +13,8 @@ final class ProxyContext: Sendable {
     let refresher: TokenRefresher
     let affinity: AffinityMap
     let transcripts: TranscriptCache
+    /// Conversations whose history an account refused for another account's sealed content (`reasoning_strip`).
+    let sealed = SealedContentMemory()
     let upstream: UpstreamClient
     let metrics: SightlineMetrics
     let registry: MetricRegistry

@@ -113,6 +113,16 @@ extension ResponsesExchange {
             ]
         )
         var body = preparedBody
+        if let session = prepared.sessionPseudonym,
+            let readable = ctx.sealed.readable(session: session, account: index),
+            let stripped = EncryptedReasoning.stripped(body: body, keepingReadable: readable)
+        {
+            // This account refused another account's sealed reasoning in this conversation before: it gets only
+            // the reasoning it produced itself, and no refusal to recover from.
+            body = stripped
+            state.withLock { $0.pending.append(.reasoningStrip) }
+            recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
+        }
         if prepared.continuityKey == nil, route == .responses, let top = try? JSONTopLevel.scan(body) {
             // Last step of the continuity-key precedence: nothing identifies the conversation, so the
             // account's pseudonym keys its prompt cache (never a raw id).

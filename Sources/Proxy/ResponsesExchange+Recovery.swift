@@ -151,6 +151,10 @@ extension ResponsesExchange {
                 s.pending.append(.reasoningStrip)
                 s.preferredAccount = failedIndex
             }
+            // The conversation's later turns on this account go without what it cannot read (`SealedContentMemory`).
+            if let session = prepared.sessionPseudonym, let failedIndex {
+                ctx.sealed.refused(session: session, account: failedIndex)
+            }
             startAttempt()
         case .maskedContinuityLoss:
             maskContinuityLoss(reason: reason)
@@ -263,6 +267,13 @@ extension ResponsesExchange {
         failure: UpstreamErrorClass?
     ) {
         let items = state.withLock { $0.outputItems }
+        if ctx.sealed.isUsed, let account, failure == nil, let session = prepared.sessionPseudonym {
+            ctx.sealed.produced(
+                session: session,
+                account: account,
+                blobs: EncryptedReasoning.reasoningContent(of: items.map(\.item))
+            )
+        }
         if let account, failure == nil {
             let now = ctx.now()
             ctx.pool.recordSuccess(account, session: prepared.sessionPseudonym, now: now)

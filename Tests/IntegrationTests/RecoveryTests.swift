@@ -456,6 +456,29 @@ final class RecoveryTests: XCTestCase {
         try assertTriadBalanced()
     }
 
+    /// After the move, the conversation's next turn on the new account is not refused again: it goes at once
+    /// without the old account's reasoning and keeps the reasoning the new account produced itself.
+    func testALaterTurnOnTheNewAccountKeepsItsOwnReasoning() throws {
+        let include = try sealingStack("sealed-memory", key: "conv-remembered")
+        let first = try outputItems(try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#))
+        let owner = try XCTUnwrap(servedBy().first)
+        try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
+        let turn2 = [Self.user1] + (try jsonTexts(first)) + [Self.user2]
+        let second = try post(#"{"model":"gpt-5.5","input":[\#(turn2.joined(separator: ","))],\#(include)}"#)
+        XCTAssertEqual(second.status, 200, second.bodyText)
+        let user3 = #"{"type":"message","role":"user","content":"third"}"#
+        let turn3 = turn2 + (try jsonTexts(try outputItems(second))) + [user3]
+        let third = try post(#"{"model":"gpt-5.5","input":[\#(turn3.joined(separator: ","))],\#(include)}"#)
+        XCTAssertEqual(third.status, 200, third.bodyText)
+        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 200, 200], "no second refusal: \(log)")
+        XCTAssertEqual(log.last?["input_item_count"] as? Int, 6, "only the old account's reasoning left: \(log)")
+        XCTAssertEqual(log.last?["account"] as? String, log[3]["account"] as? String)
+        XCTAssertEqual(try count("reasoning_strip", "attempted"), 2)
+        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 2)
+        try assertTriadBalanced()
+    }
+
     /// A compacted conversation moves accounts: its compaction item is sealed too. The reasoning step is refused
     /// again, so the compaction item goes as well (the summary message and the user's messages stay), and the
     /// turn succeeds: two strips, both counted, the second logged as dropping compaction.
