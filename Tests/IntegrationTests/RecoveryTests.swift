@@ -423,6 +423,17 @@ final class RecoveryTests: XCTestCase {
         )
     }
 
+    /// The simulator's log of `…/responses` requests (compactions left out).
+    func responsesLog() throws -> [[String: Any]] {
+        try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+    }
+
+    /// `reasoning_strip` was taken `n` times and each succeeded.
+    func assertStrips(_ n: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try count("reasoning_strip", "attempted"), n, file: file, line: line)
+        XCTAssertEqual(try count("reasoning_strip", "succeeded"), n, file: file, line: line)
+    }
+
     /// Items as JSON text, to build an `input` array from.
     func jsonTexts(_ items: [[String: Any]]) throws -> [String] {
         try items.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
@@ -445,13 +456,12 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(second.status, 200, second.bodyText)
         XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
         XCTAssertFalse(second.bodyText.contains("invalid_encrypted_content"), second.bodyText)
-        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        let log = try responsesLog()
         XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 200], "\(log)")
         guard log.count == 4 else { return }
         XCTAssertEqual(log[2]["account"] as? String, log[3]["account"] as? String, "retried on the same account")
         XCTAssertEqual(log.map { $0["input_item_count"] as? Int }, [1, 4, 4, 3], "only the sealed item left")
-        XCTAssertEqual(try count("reasoning_strip", "attempted"), 1)
-        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 1)
+        try assertStrips(1)
         XCTAssertEqual(try count("pin_reset", "succeeded"), 1)
         try assertTriadBalanced()
     }
@@ -470,12 +480,11 @@ final class RecoveryTests: XCTestCase {
         let turn3 = turn2 + (try jsonTexts(try outputItems(second))) + [user3]
         let third = try post(#"{"model":"gpt-5.5","input":[\#(turn3.joined(separator: ","))],\#(include)}"#)
         XCTAssertEqual(third.status, 200, third.bodyText)
-        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        let log = try responsesLog()
         XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 200, 200], "no second refusal: \(log)")
         XCTAssertEqual(log.last?["input_item_count"] as? Int, 6, "only the old account's reasoning left: \(log)")
         XCTAssertEqual(log.last?["account"] as? String, log[3]["account"] as? String)
-        XCTAssertEqual(try count("reasoning_strip", "attempted"), 2)
-        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 2)
+        try assertStrips(2)
         try assertTriadBalanced()
     }
 
@@ -501,11 +510,10 @@ final class RecoveryTests: XCTestCase {
         let second = try post(#"{"model":"gpt-5.5","input":[\#(input)],\#(include),"stream":true}"#)
         XCTAssertEqual(second.status, 200, second.bodyText)
         XCTAssertTrue(second.bodyText.contains("event: response.completed"), second.bodyText)
-        let log = try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+        let log = try responsesLog()
         XCTAssertEqual(log.map { $0["status"] as? Int }, [200, 429, 400, 400, 200], "\(log)")
         XCTAssertEqual(log.map { $0["input_item_count"] as? Int }, [1, 5, 5, 4, 3])
-        XCTAssertEqual(try count("reasoning_strip", "attempted"), 2)
-        XCTAssertEqual(try count("reasoning_strip", "succeeded"), 2)
+        try assertStrips(2)
         try assertTriadBalanced()
         let reasons = recoveryLogRecords().compactMap { record -> String? in
             let attributes = record["attributes"] as? [String: Any]
