@@ -53,7 +53,6 @@ enum ProxyRoute: Equatable, Sendable {
         case "/readyz": return method == "GET" || method == "HEAD" ? .ready : .methodNotAllowed(allowed: "GET")
         default: break
         }
-        if path.hasPrefix("/admin/") { return .admin }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         for prefix in prefixes {
             guard trimmed.hasPrefix(prefix) else { continue }
@@ -71,7 +70,8 @@ enum ProxyRoute: Equatable, Sendable {
                 continue
             }
         }
-        return .notFound
+        // After the responses paths, so a configured prefix of `/admin` still serves `/admin/responses`.
+        return path.hasPrefix("/admin/") ? .admin : .notFound
     }
 
     /// The built-in prefixes plus a configured one (normalised to start with `/` and not end with it).

@@ -45,6 +45,9 @@ final class ProxyRouteTests: XCTestCase {
         for (method, path, expected) in rows {
             XCTAssertEqual(ProxyRoute.classify(method: method, path: path, prefixes: p), expected, "\(method) \(path)")
         }
+        let admin = ProxyRoute.prefixes(configured: "/admin")
+        XCTAssertEqual(ProxyRoute.classify(method: "POST", path: "/admin/responses", prefixes: admin), .responses)
+        XCTAssertEqual(ProxyRoute.classify(method: "POST", path: "/admin/tombstones/purge", prefixes: admin), .admin)
     }
 
     func testMetricLabelsAreTheClosedSet() {
