@@ -59,8 +59,12 @@ extension BridgeSession {
         guard var r = request else { return }
         guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else { return }
         if summary.type == "codex.rate_limits" {
+            // An HTTP answer reports quota in its headers, never as an event: the frame becomes those headers (once
+            // the head went out, it only updates the account's quota) and is not relayed.
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
             r.limitHeaders = QuotaSignal.headers(rateLimits: top)
+            request = r
+            return
         }
         if !r.firstEventSeen {
             r.firstEventSeen = true

@@ -532,6 +532,7 @@ final class BridgeStripRetryTests: XCTestCase {
                 )
             )
             XCTAssertEqual(r.status, 200, r.bodyText)
+            XCTAssertFalse(r.bodyText.contains("codex.rate_limits"), "headers, never an event, over HTTP")
             for name in ["used-percent", "window-minutes", "reset-at"] {
                 XCTAssertNotNil(r.headers["x-codex-primary-\(name)"], "stream \(stream): \(r.headers)")
                 XCTAssertNotNil(r.headers["x-codex-secondary-\(name)"], "stream \(stream): \(r.headers)")
