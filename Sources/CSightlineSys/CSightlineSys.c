@@ -43,12 +43,17 @@ static int resolve_ipv4(const char *host, struct in_addr *out) {
     return inet_pton(AF_INET, host, out) == 1 ? 0 : -EINVAL;
 }
 
+/* `host:port` as an IPv4 socket address; 0, or -EINVAL for a host that is not an IPv4 literal. */
+static int ipv4_address(const char *host, int port, struct sockaddr_in *out) {
+    memset(out, 0, sizeof *out);
+    out->sin_family = AF_INET;
+    out->sin_port = htons((uint16_t)port);
+    return resolve_ipv4(host, &out->sin_addr);
+}
+
 int sl_listen_tcp(const char *host, int port, int backlog, int reuse_port) {
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    int rc = resolve_ipv4(host, &addr.sin_addr);
+    int rc = ipv4_address(host, port, &addr);
     if (rc != 0) return rc;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -70,10 +75,7 @@ int sl_listen_tcp(const char *host, int port, int backlog, int reuse_port) {
 
 int sl_probe_tcp_port(const char *host, int port) {
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    int rc = resolve_ipv4(host, &addr.sin_addr);
+    int rc = ipv4_address(host, port, &addr);
     if (rc != 0) return rc;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -93,10 +95,7 @@ int sl_local_port(int fd) {
 
 int sl_connect_tcp(const char *host, int port) {
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    int rc = resolve_ipv4(host, &addr.sin_addr);
+    int rc = ipv4_address(host, port, &addr);
     if (rc != 0) return rc;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
