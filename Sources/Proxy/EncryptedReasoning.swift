@@ -18,32 +18,25 @@ enum EncryptedReasoning {
 
     /// `input` without its sealed items of `kinds`, or nil when it holds none (or is not an array).
     static func stripped(input: ArraySlice<UInt8>, kinds: Set<Kind>) -> [UInt8]? {
-        guard let items = try? JSONArray.values(of: input) else { return nil }
-        let kept = items.filter { sealedKind($0).map { !kinds.contains($0) } ?? true }
-        guard kept.count < items.count else { return nil }
-        return JSONEncoding.array(kept.map { Array($0.bytes) })
+        (try? JSONArray.values(of: input)).flatMap { items in
+            without(items) { sealed($0).map { kinds.contains($0.kind) } ?? false }
+        }
     }
 
     /// The request `body` with `input` stripped of `kinds`, or nil when there is nothing to strip.
     static func stripped(body: [UInt8], kinds: Set<Kind>) -> [UInt8]? {
-        guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
-            let kept = stripped(input: input, kinds: kinds)
-        else { return nil }
-        return top.rewriting(set: [(key: "input", rawJSON: kept)])
+        rewritingInput(of: body) { items in without(items) { sealed($0).map { kinds.contains($0.kind) } ?? false } }
     }
 
     /// The body without the sealed reasoning items whose content's digest is not in `readable`
     /// (`SealedContentMemory`), or nil when there is none.
     static func stripped(body: [UInt8], keepingReadable readable: Set<Int>) -> [UInt8]? {
-        guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
-            let items = try? JSONArray.values(of: input)
-        else { return nil }
-        let kept = items.filter { item in
-            guard sealedKind(item) == .reasoning, let blob = sealedContent(item) else { return true }
-            return readable.contains(SealedContentMemory.digest(blob))
+        rewritingInput(of: body) { items in
+            without(items) { item in
+                guard let s = sealed(item), s.kind == .reasoning else { return false }
+                return !readable.contains(SealedContentMemory.digest(Array(s.content.utf8)[...]))
+            }
         }
-        guard kept.count < items.count else { return nil }
-        return top.rewriting(set: [(key: "input", rawJSON: JSONEncoding.array(kept.map { Array($0.bytes) }))])
     }
 
     /// The sealed content of the reasoning items among `items` (output items, as they came).
@@ -69,25 +62,36 @@ enum EncryptedReasoning {
 
     /// The kinds of sealed item the body's `input` holds.
     static func kinds(in body: [UInt8]) -> Set<Kind> {
+        Set(inputItems(of: body)?.items.compactMap { sealed($0)?.kind } ?? [])
+    }
+
+    /// The body's top level and its `input` items, when `input` is an array.
+    private static func inputItems(of body: [UInt8]) -> (top: JSONTopLevel, items: [JSONValue])? {
         guard let top = try? JSONTopLevel.scan(body), let input = top.rawValue(forKey: "input"),
             let items = try? JSONArray.values(of: input)
-        else { return [] }
-        return Set(items.compactMap(sealedKind))
+        else { return nil }
+        return (top, items)
     }
 
-    /// The decoded string, not its JSON text: clients re-serialise items, and may escape `/` differently.
-    private static func sealedContent(_ item: JSONValue) -> ArraySlice<UInt8>? {
-        guard let object = try? item.object(), let content = object.string(forKey: "encrypted_content") else {
-            return nil
-        }
-        return Array(content.utf8)[...]
+    /// `body` with `input` replaced by what `transform` makes of its items; nil when it makes nothing.
+    private static func rewritingInput(of body: [UInt8], _ transform: ([JSONValue]) -> [UInt8]?) -> [UInt8]? {
+        guard let (top, items) = inputItems(of: body), let input = transform(items) else { return nil }
+        return top.rewriting(set: [(key: "input", rawJSON: input)])
     }
 
-    private static func sealedKind(_ item: JSONValue) -> Kind? {
+    /// `items` as a JSON array without those `drop` names; nil when it names none.
+    private static func without(_ items: [JSONValue], _ drop: (JSONValue) -> Bool) -> [UInt8]? {
+        let kept = items.filter { !drop($0) }
+        return kept.count < items.count ? JSONEncoding.array(kept.map { Array($0.bytes) }) : nil
+    }
+
+    /// A `reasoning` or `compaction` item with non-null `encrypted_content`: its kind and the content's decoded
+    /// string (clients re-serialise items and may escape `/` differently, so the JSON text would not match).
+    private static func sealed(_ item: JSONValue) -> (kind: Kind, content: String)? {
         guard item.kind == .object, let object = try? item.object(),
             let kind = object.string(forKey: "type").flatMap(Kind.init(rawValue:)),
-            let content = object.value(forKey: "encrypted_content"), content.kind != .null
+            let value = object.value(forKey: "encrypted_content"), value.kind != .null
         else { return nil }
-        return kind
+        return (kind, value.string ?? "")
     }
 }
