@@ -61,8 +61,8 @@ extension BridgeSession {
         if summary.type == "codex.rate_limits" {
             // An HTTP answer reports quota in its headers, never as an event: the frame becomes those headers (once
             // the head went out, it only updates the account's quota) and is not relayed.
-            ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
             r.limitHeaders = QuotaSignal.headers(rateLimits: top)
+            ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: r.limitHeaders))
             request = r
             return
         }

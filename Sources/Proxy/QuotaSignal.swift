@@ -67,23 +67,10 @@ struct QuotaSignal: Equatable, Sendable {
     /// The `codex.rate_limits` event of an upstream WebSocket (codex-protocol.md §7): `rate_limits.primary` and
     /// `.secondary`, each `used_percent`, `window_minutes` and `reset_at` (or `resets_at`), the same facts as the
     /// headers of an HTTP answer. Only the `codex` family counts (`limit_name` absent or `codex`, as codex-lb
-    /// reads it); a value that is not a finite number stays nil, a percent is clamped to 0–100 as for headers.
+    /// reads it); a value that is not a finite number stays nil, a percent is clamped to 0–100: the headers the
+    /// event stands for (`headers(rateLimits:)`), read as headers are.
     static func parse(rateLimits event: JSONTopLevel) -> QuotaSignal {
-        var q = QuotaSignal()
-        if let family = event.string(forKey: "limit_name"), family != "codex" { return q }
-        guard let limits = try? event.object(forKey: "rate_limits") else { return q }
-        func window(_ key: String) -> Window {
-            guard let w = try? limits.object(forKey: key) else { return Window() }
-            func finite(_ k: String) -> Double? { w.double(forKey: k).flatMap { $0.isFinite ? $0 : nil } }
-            return Window(
-                usedRatio: finite("used_percent").map { min(max($0 / 100, 0), 1) },
-                resetAt: finite("reset_at") ?? finite("resets_at"),
-                windowMinutes: finite("window_minutes")
-            )
-        }
-        q.primary = window("primary")
-        q.secondary = window("secondary")
-        return q
+        parse(headers: headers(rateLimits: event))
     }
 
     /// The `x-codex-{primary,secondary}-{used-percent,window-minutes,reset-at}` headers an HTTP answer carries for
@@ -100,8 +87,10 @@ struct QuotaSignal: Equatable, Sendable {
                 ("used-percent", ["used_percent"]), ("window-minutes", ["window_minutes"]),
                 ("reset-at", ["reset_at", "resets_at"]),
             ] {
-                guard let value = keys.lazy.compactMap({ w.value(forKey: $0) }).first, value.kind == .number,
-                    value.double?.isFinite == true
+                // The first of the keys that holds a finite number (`reset_at`, else `resets_at`).
+                guard
+                    let value = keys.lazy.compactMap({ w.value(forKey: $0) })
+                        .first(where: { $0.kind == .number && $0.double?.isFinite == true })
                 else { continue }
                 out.append(("x-codex-\(window)-\(header)", String(decoding: value.bytes, as: UTF8.self)))
             }
