@@ -101,6 +101,7 @@ final class BridgeSession: @unchecked Sendable {
             old.retire(reason: "owner_cooling")
             link = nil
             previous = nil
+            log("bridge socket closed", reason: "owner_cooling", r)
         }
         r.reused = link != nil
         // A reused bridge session is the conversation's account affinity holding.

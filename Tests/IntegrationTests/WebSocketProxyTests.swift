@@ -516,6 +516,11 @@ final class BridgeStripRetryTests: XCTestCase {
         let last = try XCTUnwrap(stack.simulatorLog().last)
         XCTAssertNotEqual(last["account"] as? String, owner, "\(last)")
         XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "sent in full: \(last)")
+        let closed = stack.awaitLogRecords(event: "sightline.bridge", count: 1).filter {
+            $0["body"] as? String == "bridge socket closed"
+        }
+        XCTAssertEqual(closed.count, 1)
+        XCTAssertEqual((closed.first?["attributes"] as? [String: Any])?["error.type"] as? String, "owner_cooling")
     }
 
     /// A bridged answer carries the `x-codex-*` quota headers an HTTP answer would, from the upstream socket's
