@@ -1,5 +1,6 @@
 import CSightlineSys
 import Glibc
+import LogRedaction
 
 /// One accepted TCP connection: reads and parses requests, dispatches them one at a time, writes responses.
 ///

@@ -1,6 +1,7 @@
 import CSightlineSys
 import Dispatch
 import Glibc
+import LogRedaction
 import Synchronization
 
 /// One epoll event loop on its own thread, with its own `SO_REUSEPORT` listener and connections.

@@ -27,19 +27,6 @@ final class ConnectionShared: Sendable {
     let closed = Atomic<Bool>(false)
 }
 
-/// Monotonic nanoseconds; never goes backwards, unaffected by wall-clock changes.
-enum MonotonicClock {
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-
-    static func nanoseconds(_ seconds: Double) -> UInt64 {
-        seconds <= 0 ? 0 : UInt64(seconds * 1e9)
-    }
-}
-
 /// A joinable POSIX thread running one closure (Foundation's `Thread` cannot be joined).
 enum LoopThread {
     private final class Box {

@@ -14,22 +14,28 @@ public struct Logger: Sendable {
     public let minimumSeverity: LogSeverity
     let scanner: SecretScanner
     let now: @Sendable () -> Date
+    /// Nanoseconds on a clock that no wall-clock step moves: a span's end and events are its start plus this
+    /// clock's elapsed time, so a step during a span cannot stretch it or end it before it began.
+    let monotonic: @Sendable () -> UInt64
     private let sinks: [any LogSink]
 
     /// - Parameters:
     ///   - sinks: where lines go; each gets every line. Empty means a logger that writes nothing.
     ///   - scanner: scrubs `.string` attribute values (wire its `onDetection` to the redaction counter).
-    ///   - now: the clock for `timestamp` and span times; fixed in golden tests.
+    ///   - now: the clock for `timestamp` and span start times; fixed in golden tests.
+    ///   - monotonic: the clock for span lengths (`MonotonicClock.now` unless a golden test steps it).
     public init(
         sinks: [any LogSink],
         scanner: SecretScanner = SecretScanner(),
         minimumSeverity: LogSeverity = .info,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        monotonic: @escaping @Sendable () -> UInt64 = { MonotonicClock.now() }
     ) {
         self.sinks = sinks
         self.scanner = scanner
         self.minimumSeverity = minimumSeverity
         self.now = now
+        self.monotonic = monotonic
     }
 
     /// A logger that drops everything (for tools and tests that do not look at logs).

@@ -8,8 +8,9 @@ import Synchronization
 /// (`trace_id`, `span_id` = this span, `trace_flags`), then `parent_span_id` (if any), `kind`, `name`,
 /// `start_time_unix_nano`, `end_time_unix_nano` (decimal strings: JSON numbers lose precision past 2^53),
 /// `status` (`unset`/`ok`/`error`), `attributes` (always present) and `events` (always present, each
-/// `{"name","time_unix_nano","attributes"}`). Times come from the logger's clock at microsecond
-/// precision. It does not export OTLP, sample, or propagate headers (`context.traceparent` gives the
+/// `{"name","time_unix_nano","attributes"}`). The start time comes from the logger's wall clock at
+/// microsecond precision; the end and event times are the start plus the time elapsed on the logger's monotonic
+/// clock, as OpenTelemetry SDKs do, so a wall-clock step during the span does not change its length. It does not export OTLP, sample, or propagate headers (`context.traceparent` gives the
 /// header to forward). Ending twice writes nothing the second time; changes after the end are ignored.
 /// The record is written at INFO, so a logger whose minimum severity is above INFO drops spans.
 /// Concurrency: `Sendable`; all mutable state is behind one `Mutex` (`state`).
@@ -44,6 +45,7 @@ public final class Span: Sendable {
     public let context: TraceContext
     public let parentSpanID: String?
     public let startTimeUnixNano: UInt64
+    private let startMonotonic: UInt64
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -62,6 +64,7 @@ public final class Span: Sendable {
         self.parentSpanID = parentSpanID
         self.logger = logger
         self.startTimeUnixNano = Self.unixNanos(logger.now())
+        self.startMonotonic = logger.monotonic()
         self.state = Mutex(State(attributes: attributes))
     }
 
@@ -79,7 +82,7 @@ public final class Span: Sendable {
 
     /// Records a point-in-time event (e.g. `sightline.recovery`) with the logger's current time.
     public func addEvent(_ name: String, _ attributes: [LogAttribute] = []) {
-        let time = Self.unixNanos(logger.now())
+        let time = elapsedTime()
         state.withLock { state in
             guard !state.ended else { return }
             state.events.append(Event(name: name, timeUnixNano: time, attributes: attributes))
@@ -93,7 +96,7 @@ public final class Span: Sendable {
 
     /// Ends the span and writes its record; `status` nil keeps the status set so far.
     public func end(status: Status? = nil) {
-        let endDate = logger.now()
+        let endTime = elapsedTime()
         let snapshot: State? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
@@ -101,9 +104,8 @@ public final class Span: Sendable {
             return state
         }
         guard let snapshot, logger.isEnabled(.info) else { return }
-        let endTime = Self.unixNanos(endDate)
         let line = LogRecordEncoder.encode(
-            timestamp: endDate,
+            timestamp: Date(timeIntervalSince1970: Double(endTime) / 1e9),
             severity: .info,
             body: "span",
             event: "sightline.span",
@@ -144,6 +146,13 @@ public final class Span: Sendable {
             }
         )
         logger.write(line)
+    }
+
+    /// The start time plus the monotonic time since, at the start time's microsecond precision.
+    private func elapsedTime() -> UInt64 {
+        let now = logger.monotonic()
+        let elapsed = now > startMonotonic ? now - startMonotonic : 0
+        return startTimeUnixNano &+ (elapsed / 1000 * 1000)
     }
 
     /// Microsecond-precision nanoseconds since the epoch (a `Date` carries no more).

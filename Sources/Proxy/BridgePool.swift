@@ -39,7 +39,7 @@ final class BridgePool: Sendable {
     }
 
     /// The key's session, marked busy (made when absent); nil when it is busy or the pool is full of busy
-    /// sessions. `make` builds a new session.
+    /// sessions. `make` builds a new session. `now` (and `checkin`'s) is `ProxyContext.monotonic`: the idle TTL is an age.
     func checkout(key: String, now: Double, make: () -> BridgeSession) -> (session: BridgeSession, isNew: Bool)? {
         var retired: [(BridgeSession, String)] = []
         let result = table.withLock { t -> (BridgeSession, Bool)? in

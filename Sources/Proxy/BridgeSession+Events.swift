@@ -68,7 +68,7 @@ extension BridgeSession {
         }
         if !r.firstEventSeen {
             r.firstEventSeen = true
-            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - r.sentAt))
+            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.monotonic() - r.sentAt))
         }
         let type = summary.type ?? ""
         // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
@@ -273,7 +273,7 @@ extension BridgeSession {
         endAttempt(&r, AttemptOutcome.unsettled(status: status, error: error))
         request = nil
         link?.releaseSlotBetweenTurns()
-        let duration = max(0, ctx.now() - r.started)
+        let duration = max(0, ctx.monotonic() - r.started)
         ctx.metrics.inFlightRequests.add(-1)
         ctx.metrics.requests(
             route: r.route.metricLabel,
@@ -306,6 +306,6 @@ extension BridgeSession {
             attributes
         )
         if status == 499 || error != nil { hub.bridge.remove(key: poolKey, session: self) }
-        hub.bridge.checkin(key: poolKey, session: self, now: ctx.now())
+        hub.bridge.checkin(key: poolKey, session: self, now: ctx.monotonic())
     }
 }

@@ -89,15 +89,14 @@ final class BridgeSession: @unchecked Sendable {
         guard let top = try? JSONTopLevel.scan(r.prepared.body) else { return handOff(r, reason: "invalid_json") }
         r.fingerprint = BridgeContinuation.fingerprint(top)
         r.input = BridgeContinuation.items(top)
-        let now = ctx.now()
-        if let old = link, now - old.createdAt >= hub.recycleSeconds {
+        if let old = link, ctx.monotonic() - old.createdAt >= hub.recycleSeconds {
             old.retire(reason: "recycled")
             link = nil
             previous = nil
         }
         // Its account left rotation since the last request (a quota or credential answer elsewhere): the request
         // goes, in full, where the selection sends it, not into that limit on the old socket.
-        if let old = link, !ctx.pool.isInRotation(old.account, now: now) {
+        if let old = link, !ctx.pool.isInRotation(old.account, now: ctx.now()) {
             old.retire(reason: "owner_cooling")
             link = nil
             previous = nil
@@ -119,7 +118,7 @@ final class BridgeSession: @unchecked Sendable {
             set.append((key: "previous_response_id", rawJSON: JSONEncoding.string(previous.responseID)))
             r.incremental = true
         }
-        r.sentAt = ctx.now()
+        r.sentAt = ctx.monotonic()
         r.accountLabel = ctx.pool.pseudonyms[link.account]
         r.attemptAccount = link.account
         request = r
@@ -150,7 +149,7 @@ final class BridgeSession: @unchecked Sendable {
             account: index,
             pool: ctx.pool,
             metrics: hub.metrics,
-            now: ctx.now,
+            monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in
                 guard let self else { return }
                 queue.async { self.upstream(serial: serial, event) }

@@ -23,7 +23,11 @@ final class ProxyContext: Sendable {
     let authenticator: ClientAuthenticator
     let recorder: RecoveryRecorder
     let prefixes: [String]
+    /// Wall-clock seconds: for timestamps, cooldowns and the instants the upstream names (a quota's reset).
     let now: @Sendable () -> Double
+    /// Seconds on `MonotonicClock`: for every duration (requests, first events, sessions) and socket age, which a
+    /// wall-clock step must not stretch or make negative.
+    let monotonic: @Sendable () -> Double
 
     init(
         configuration: ProxyConfiguration,
@@ -33,7 +37,8 @@ final class ProxyContext: Sendable {
         pseudonymizer: Pseudonymizer,
         upstream: UpstreamClient,
         store: AccountStore,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        monotonic: @escaping @Sendable () -> Double = { MonotonicClock.seconds() }
     ) {
         self.configuration = configuration
         self.registry = registry
@@ -43,6 +48,7 @@ final class ProxyContext: Sendable {
         self.upstream = upstream
         self.store = store
         self.now = now
+        self.monotonic = monotonic
         let accounts = PoolAccounts.build(configured: configuration.accounts, stored: store.entries())
         let pool = AccountPool(
             accounts: accounts,

@@ -100,7 +100,7 @@ extension ResponsesExchange {
             s.terminalSeen = false
             s.outputItems = []
             s.responseID = nil
-            s.attemptStarted = now
+            s.attemptStarted = ctx.monotonic()
             return (s.attempt, s.body)
         }
         let clientSpan = ctx.logger.startSpan(

@@ -18,12 +18,12 @@ extension ResponsesExchange {
             return s
         }
         guard let s else { return }
-        let duration = ctx.now() - started
+        let duration = max(0, ctx.monotonic() - started)
         ctx.metrics.inFlightRequests.add(-1)
         let counted = countedAs ?? status
         ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(counted))
             .increment()
-        ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(max(0, duration))
+        ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(duration)
         var attributes = [
             LogAttribute("http.request.method", .string(route == .models ? "GET" : "POST")),
             LogAttribute("http.route", .string(route.metricLabel)),

@@ -153,7 +153,7 @@ extension ResponsesExchange {
             defer { s.firstEventSeen = true }
             return (!s.firstEventSeen, s.committed, s.attemptStarted)
         }
-        if first { ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.now() - started)) }
+        if first { ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.monotonic() - started)) }
         let isError = summary.type == "error" || summary.type == "response.failed"
         if !committed, isError {
             let cls = UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil)

@@ -139,7 +139,7 @@ final class ResponsesExchange: Sendable {
         self.prepared = prepared
         self.trace = trace
         self.serverSpan = serverSpan
-        started = ctx.now()
+        started = ctx.monotonic()
     }
 
     /// Starts the first attempt and arranges for a client disconnect to cancel the upstream transfer.

@@ -2,6 +2,7 @@ import CCurl
 import Foundation
 import Glibc
 import HTTPServer
+import LogRedaction
 
 /// The I/O thread of one `UpstreamWebSocket`: connect, handshake, then the poll loop.
 /// Confined to that thread; owns the curl easy handle.
@@ -67,7 +68,7 @@ final class UpstreamWebSocketIO {
         let chunked = headers["transfer-encoding"]?.lowercased().contains("chunked") ?? false
         let length = chunked ? nil : headers["content-length"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let want = min(length ?? limit, limit)
-        let deadline = Date().addingTimeInterval(min(owner.connectTimeoutSeconds, UpstreamHandshakeRefusal.bodySeconds))
+        let deadline = MonotonicClock.seconds() + min(owner.connectTimeoutSeconds, UpstreamHandshakeRefusal.bodySeconds)
         var decoder = ChunkedDecoder(maxMetadataBytes: 4096)
         var body: [UInt8] = []
         var open = true
@@ -79,7 +80,7 @@ final class UpstreamWebSocketIO {
             } else if inbound.count >= want || !open {
                 return Array(inbound.prefix(want))
             }
-            guard open, Date() < deadline, !owner.sendQueueOverflowed else {
+            guard open, MonotonicClock.seconds() < deadline, !owner.sendQueueOverflowed else {
                 return chunked ? body : Array(inbound.prefix(want))
             }
             _ = wait(Int16(POLLIN), timeoutMs: 50)
@@ -166,9 +167,9 @@ final class UpstreamWebSocketIO {
     }
 
     private func readHead() -> (Int, HTTPHeaders)? {
-        let deadline = Date().addingTimeInterval(owner.connectTimeoutSeconds)
+        let deadline = MonotonicClock.seconds() + owner.connectTimeoutSeconds
         let end: [UInt8] = [13, 10, 13, 10]
-        while Date() < deadline, !owner.sendQueueOverflowed {
+        while MonotonicClock.seconds() < deadline, !owner.sendQueueOverflowed {
             guard drain() else { return nil }
             if let range = inbound.indices.first(where: { inbound[$0...].starts(with: end) }) {
                 let text = String(decoding: inbound[..<range], as: UTF8.self)
@@ -199,7 +200,8 @@ final class UpstreamWebSocketIO {
     }
 
     private func loop(_ reader: inout WebSocketReader) {
-        var nextPing = Date().addingTimeInterval(owner.pingIntervalSeconds)
+        // Monotonic: a wall-clock step back must not stop the pings that keep an idle socket open.
+        var nextPing = MonotonicClock.seconds() + owner.pingIntervalSeconds
         while !finished {
             let open = drain()
             reader.append(inbound)
@@ -235,11 +237,11 @@ final class UpstreamWebSocketIO {
                 guard sendAll(frame) else { return fail(sendFailure("send_failed"), nil) }
             }
             if closing { closeSent = true }
-            if Date() >= nextPing {
+            if MonotonicClock.seconds() >= nextPing {
                 _ = sendAll(WebSocketFrameEncoder.client(.ping, []))
-                nextPing = Date().addingTimeInterval(owner.pingIntervalSeconds)
+                nextPing = MonotonicClock.seconds() + owner.pingIntervalSeconds
             }
-            let timeout = max(10, Int32(nextPing.timeIntervalSinceNow * 1000))
+            let timeout = max(10, Int32((nextPing - MonotonicClock.seconds()) * 1000))
             _ = wait(Int16(POLLIN), timeoutMs: min(timeout, 1000))
         }
     }

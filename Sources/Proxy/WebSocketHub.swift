@@ -83,7 +83,7 @@ final class WebSocketHub: Sendable {
         guard
             let (session, _) = bridge.checkout(
                 key: poolKey,
-                now: ctx.now(),
+                now: ctx.monotonic(),
                 make: { BridgeSession(hub: self, key: key.value, poolKey: poolKey) }
             )
         else { return false }
@@ -95,7 +95,7 @@ final class WebSocketHub: Sendable {
                 prepared: prepared,
                 trace: trace,
                 serverSpan: serverSpan,
-                started: ctx.now()
+                started: ctx.monotonic()
             )
         )
         return true

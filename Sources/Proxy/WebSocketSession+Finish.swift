@@ -29,7 +29,7 @@ extension WebSocketSession {
         turn = nil
         turnsServed += 1
         link?.releaseSlotBetweenTurns()
-        let duration = max(0, ctx.now() - t.started)
+        let duration = max(0, ctx.monotonic() - t.started)
         ctx.metrics.inFlightRequests.add(-1)
         ctx.metrics.requests(
             route: route.metricLabel,

@@ -7,6 +7,7 @@ extension WebSocketSession {
     /// Parses one client frame and decides how it reaches the upstream (on the queue).
     func beginTurn(_ frame: [UInt8]) {
         let now = ctx.now()
+        let started = ctx.monotonic()
         let span = ctx.logger.startSpan(.server, "WS response.create", parent: parent)
         guard let top = try? JSONTopLevel.scan(frame), top.string(forKey: "type") == "response.create" else {
             turn = WebSocketTurn(
@@ -18,7 +19,7 @@ extension WebSocketSession {
                 fullInput: nil,
                 continuityKey: nil,
                 sessionPseudonym: nil,
-                started: now,
+                started: started,
                 span: span
             )
             answerLocally(
@@ -55,7 +56,7 @@ extension WebSocketSession {
             fullInput: fullInput,
             continuityKey: key,
             sessionPseudonym: key.map { ctx.pseudonymizer.pseudonym(.sess, $0.value) },
-            started: now,
+            started: started,
             span: span
         )
         ctx.metrics.inFlightRequests.add(1)
@@ -74,7 +75,7 @@ extension WebSocketSession {
             )
             return
         }
-        retireIfOld(now: now)
+        retireIfOld()
         // The session's socket is on an account that has since left rotation (a quota or credential answer on a
         // turn's last attempt): the turn goes where an HTTP request would, never into the same limit again.
         var reason = "socket_gone"
@@ -148,7 +149,7 @@ extension WebSocketSession {
         link.holdSlotForTurn()
         t.attempts += 1
         t.sentAnchor = anchor
-        t.sentAt = ctx.now()
+        t.sentAt = ctx.monotonic()
         t.linkSerial = link.serial
         t.reusedSession = reused
         t.accountLabel = ctx.pool.pseudonyms[link.account]
@@ -222,7 +223,7 @@ extension WebSocketSession {
             generation: credentials.generation,
             pool: ctx.pool,
             metrics: metrics,
-            now: ctx.now,
+            monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in self?.upstreamEvent(serial: serial, event) }
         )
         var headers = HTTPHeaders()
@@ -260,8 +261,8 @@ extension WebSocketSession {
     }
 
     /// Replaces an upstream session older than the recycle age between turns (its anchors die with it).
-    func retireIfOld(now: Double) {
-        guard let link, now - link.createdAt >= hub.recycleSeconds else { return }
+    func retireIfOld() {
+        guard let link, ctx.monotonic() - link.createdAt >= hub.recycleSeconds else { return }
         dropLink(reason: "recycled")
     }
 

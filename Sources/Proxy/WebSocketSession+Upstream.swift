@@ -44,7 +44,7 @@ extension WebSocketSession {
         }
         if !t.firstEventSeen {
             t.firstEventSeen = true
-            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.now() - t.sentAt))
+            ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.monotonic() - t.sentAt))
         }
         turn = t
         if summary.type == "codex.rate_limits" {

@@ -64,7 +64,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         self.upgradeHeaders = upgradeHeaders
         self.parent = parent
         queue = DispatchQueue(label: "sightline.ws.\(id)")
-        openedAt = hub.ctx.now()
+        openedAt = hub.ctx.monotonic()
     }
 
     var ctx: ProxyContext { hub.ctx }
@@ -107,7 +107,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
             link?.retire(reason: "client closed")
             link = nil
             liveAnchor = nil
-            let lifetime = max(0, ctx.now() - openedAt)
+            let lifetime = max(0, ctx.monotonic() - openedAt)
             metrics.sessionLifetime(side: "downstream").observe(lifetime)
             logSession("websocket session closed", side: "downstream", code: Int(code), reason: nil)
         }
@@ -160,7 +160,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
             LogAttribute("sightline.websocket.side", .string(side)),
             LogAttribute("sightline.websocket.session", .string(id)),
             LogAttribute("sightline.websocket.turns", .int(turnsServed)),
-            LogAttribute("sightline.duration_seconds", .double(max(0, ctx.now() - openedAt))),
+            LogAttribute("sightline.duration_seconds", .double(max(0, ctx.monotonic() - openedAt))),
         ]
         if let code { attributes.append(LogAttribute("sightline.websocket.close_code", .int(code))) }
         if let reason { attributes.append(LogAttribute("error.type", .string(reason))) }

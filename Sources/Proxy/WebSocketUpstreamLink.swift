@@ -35,12 +35,13 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     /// The id the affinity map records for responses produced here (`wsu_<n>`).
     let sessionID: String
     let account: Int
+    /// When it was made, on the monotonic clock (`ProxyContext.monotonic`): its age decides recycling.
     let createdAt: Double
     /// The account's credential generation the handshake used (a refresh only if it is still current).
     let generation: Int
     private let pool: AccountPool
     private let metrics: WebSocketMetrics
-    private let now: @Sendable () -> Double
+    private let monotonic: @Sendable () -> Double
     private let onEvent: @Sendable (Int, Event) -> Void
     private let state = Mutex(State())
     private let socket = Mutex<UpstreamWebSocket?>(nil)
@@ -56,7 +57,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         generation: Int = 0,
         pool: AccountPool,
         metrics: WebSocketMetrics,
-        now: @escaping @Sendable () -> Double,
+        monotonic: @escaping @Sendable () -> Double,
         onEvent: @escaping @Sendable (Int, Event) -> Void
     ) {
         self.serial = serial
@@ -65,9 +66,9 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         self.generation = generation
         self.pool = pool
         self.metrics = metrics
-        self.now = now
+        self.monotonic = monotonic
         self.onEvent = onEvent
-        createdAt = now()
+        createdAt = monotonic()
     }
 
     /// Builds and starts the socket. Call once.
@@ -128,7 +129,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     func didOpen(headers: HTTPHeaders) {
         state.withLock { s in
             s.opened = true
-            s.openedAt = now()
+            s.openedAt = monotonic()
         }
         metrics.openSessions(side: "upstream").add(1)
         onEvent(serial, .opened(headers))
@@ -156,7 +157,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         }
         if wasOpen {
             metrics.openSessions(side: "upstream").add(-1)
-            metrics.sessionLifetime(side: "upstream").observe(max(0, now() - openedAt))
+            metrics.sessionLifetime(side: "upstream").observe(max(0, monotonic() - openedAt))
         }
         releaseOnce()
         // The socket holds this link as its delegate: drop the link's reference once the socket ended, or

@@ -13,6 +13,8 @@ final class SightlineStack: @unchecked Sendable {
     private(set) var proxyPort = 0
     let logFile: URL
     let configFile: URL
+    /// Added to every proxy process's environment (e.g. `LD_PRELOAD` of libfaketime for a clock step).
+    let proxyEnvironment: [String: String]
 
     var proxyURL: String { "http://127.0.0.1:\(proxyPort)" }
     var simulatorURL: String { "http://127.0.0.1:\(simulatorPort)" }
@@ -23,8 +25,10 @@ final class SightlineStack: @unchecked Sendable {
         label: String,
         extraConfig: [String: Any] = [:],
         simulator simulatorSettings: [String: Any] = [:],
-        accounts: ((String) -> [[String: Any]])? = nil
+        accounts: ((String) -> [[String: Any]])? = nil,
+        proxyEnvironment: [String: String] = [:]
     ) throws {
+        self.proxyEnvironment = proxyEnvironment
         directory = try TestEnvironment.tempDirectory(label)
         logFile = directory.appendingPathComponent("sightline.log")
         configFile = directory.appendingPathComponent("sightline.json")
@@ -99,6 +103,7 @@ final class SightlineStack: @unchecked Sendable {
             name: "proxy-restart-\(UUID().uuidString.prefix(8))",
             executable: TestEnvironment.sightlineBinary,
             arguments: ["serve", "--config", configFile.path],
+            environment: proxyEnvironment,
             directory: directory
         )
         proxy = child
@@ -142,6 +147,7 @@ final class SightlineStack: @unchecked Sendable {
                 name: "proxy-\(proxyGeneration)-\(attempt)",
                 executable: TestEnvironment.sightlineBinary,
                 arguments: ["serve", "--config", configFile.path],
+                environment: proxyEnvironment,
                 directory: directory
             )
             let up = child.waitForOutput(timeout: 15) { $0.contains("\"proxy listening\"") ? true : nil }

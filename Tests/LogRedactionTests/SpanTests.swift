@@ -5,22 +5,25 @@ import XCTest
 @testable import LogRedaction
 
 final class SpanTests: XCTestCase {
-    /// A clock that advances 1.5 ms per reading, starting at the golden instant.
+    /// A monotonic clock that advances 1.5 ms per reading.
     private final class SteppingClock: Sendable {
-        private let readings = Mutex(0)
-        func now() -> Date {
-            let step = readings.withLock { value -> Int in
+        private let readings = Mutex(UInt64(0))
+        func now() -> UInt64 {
+            readings.withLock { value -> UInt64 in
                 defer { value += 1 }
-                return value
+                return 5_000_000_000 + value * 1_500_000
             }
-            return Date(timeIntervalSince1970: 1_787_307_302.123456 + Double(step) * 0.0015)
         }
     }
 
     func testServerSpanRecordGolden() throws {
         let sink = InMemoryLogSink()
         let clock = SteppingClock()
-        let logger = Logger(sinks: [sink], now: { clock.now() })
+        let logger = Logger(
+            sinks: [sink],
+            now: { Date(timeIntervalSince1970: 1_787_307_302.123456) },
+            monotonic: { clock.now() }
+        )
         let context = try XCTUnwrap(
             TraceContext(traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: "b7ad6b7169203331", flags: 1)
         )
@@ -50,6 +53,36 @@ final class SpanTests: XCTestCase {
                 #"{"timestamp":"2026-08-21T10:15:02.126456Z","severity_text":"INFO","severity_number":9,"event_name":"sightline.span","body":"span","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"b7ad6b7169203331","trace_flags":"01","parent_span_id":"00f067aa0ba902b7","kind":"server","name":"POST /v1/responses","start_time_unix_nano":"1787307302123456000","end_time_unix_nano":"1787307302126456000","status":"error","attributes":{"http.request.method":"POST","http.response.status_code":502},"events":[{"name":"sightline.recovery","time_unix_nano":"1787307302124956000","attributes":{"sightline.recovery.decision":"strip_retry","sightline.recovery.outcome":"attempted"}}]}"#
             ]
         )
+    }
+
+    /// A wall-clock step during a span (NTP, a resumed VM) changes neither its length nor its events' offsets:
+    /// an hour forward and an hour back, with 2 ms and 3 ms passing on the monotonic clock.
+    func testWallClockStepDoesNotChangeTheSpanLength() throws {
+        for step in [3600.0, -3600.0] {
+            let sink = InMemoryLogSink()
+            let wall = Mutex(LoggerTests.fixedDate)
+            let monotonic = Mutex(UInt64(7_000_000_000))
+            let logger = Logger(sinks: [sink], now: { wall.withLock { $0 } }, monotonic: { monotonic.withLock { $0 } })
+            let span = logger.startSpan(.server, "POST /v1/responses", parent: nil)
+            wall.withLock { $0 = $0.addingTimeInterval(step) }
+            monotonic.withLock { $0 += 2_000_000 }
+            span.addEvent("sightline.recovery")
+            monotonic.withLock { $0 += 3_000_000 }
+            span.end()
+            let record = try XCTUnwrap(sink.records.first)
+            let start = try XCTUnwrap(UInt64(record["start_time_unix_nano"] as? String ?? ""))
+            let end = try XCTUnwrap(UInt64(record["end_time_unix_nano"] as? String ?? ""))
+            let events = try XCTUnwrap(record["events"] as? [[String: Any]])
+            let event = try XCTUnwrap(UInt64(events.first?["time_unix_nano"] as? String ?? ""))
+            XCTAssertEqual(start, 1_787_307_302_123_456_000, "step \(step)")
+            XCTAssertEqual(end - start, 5_000_000, "step \(step)")
+            XCTAssertEqual(event - start, 2_000_000, "step \(step)")
+            XCTAssertEqual(
+                record["timestamp"] as? String,
+                "2026-08-21T10:15:02.128456Z",
+                "the record is stamped at the end"
+            )
+        }
     }
 
     func testRootSpanWithoutParentHasEmptyCollections() throws {
