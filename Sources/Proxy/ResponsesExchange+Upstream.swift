@@ -16,9 +16,10 @@ extension ResponsesExchange {
                     $0.0.foldedForHeaders == "content-type" && $0.1.isEventStreamMediaType
                 }
                 s.mode = route == .responses && isSSE ? .sse : .raw
-            } else if route == .models || route == .responsesCompact, status < 500, status != 429, status != 401 {
-                s.mode = .raw
             } else {
+                // Every route's refusal is classified, as the responses route's are: relayed with its own status
+                // (a compact or models 400 included), or recovered from (a 402/403 account, sealed content).
+                // Relayed raw, such an answer went out as 200 and counted as a success.
                 s.mode = .errorBody(status: status)
             }
             return s.account
@@ -46,13 +47,9 @@ extension ResponsesExchange {
                 return !s.committed
             }
             if begin {
-                let (status, headers) = state.withLock { s -> (Int, [(String, String)]) in
-                    if case .errorBody(let st) = s.mode { return (st, s.upstreamHeaders) }
-                    return (200, s.upstreamHeaders)
-                }
-                var h = HeaderPolicy.relayedResponseHeaders(headers)
+                var h = HeaderPolicy.relayedResponseHeaders(state.withLock { $0.upstreamHeaders })
                 if !h.contains("content-type") { h.add("content-type", "application/json") }
-                responder.beginStream(status: status, headers: h)
+                responder.beginStream(status: 200, headers: h)
             }
             responder.write(contentsOf: bytes, flush: true)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
@@ -262,6 +259,16 @@ extension ResponsesExchange {
         case (.success, .raw):
             endAttempt(outcome: "success", error: nil)
             settlePending(.succeeded)
+            // An empty body sent no head yet: without one, `end()` would leave the client waiting.
+            let begin = state.withLock { s -> Bool in
+                defer { s.committed = true }
+                return !s.committed
+            }
+            if begin {
+                var headers = HeaderPolicy.relayedResponseHeaders(snapshot.headers)
+                if !headers.contains("content-type") { headers.add("content-type", "application/json") }
+                responder.beginStream(status: 200, headers: headers)
+            }
             responder.end()
             finish(status: 200, error: nil)
         case (.success, .sse) where snapshot.terminal:
