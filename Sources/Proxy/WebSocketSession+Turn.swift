@@ -9,6 +9,9 @@ extension WebSocketSession {
         let now = ctx.now()
         let started = ctx.monotonic()
         let span = ctx.logger.startSpan(.server, "WS response.create", parent: parent)
+        // Every turn, a refused frame's included, is in flight until `endTurn` takes it out: counted here, once,
+        // so the load-shedding gauge cannot be pushed below zero by frames answered locally.
+        ctx.metrics.inFlightRequests.add(1)
         guard let top = try? JSONTopLevel.scan(frame), top.string(forKey: "type") == "response.create" else {
             turn = WebSocketTurn(
                 clientFrame: frame,
@@ -59,7 +62,6 @@ extension WebSocketSession {
             started: started,
             span: span
         )
-        ctx.metrics.inFlightRequests.add(1)
         if let foreignOwner {
             ctx.recordForeignAnchor(
                 transport: "websocket",
