@@ -18,6 +18,9 @@ extension ResponsesExchange {
             return s
         }
         guard let s else { return }
+        // Decisions still open settle with the request, whichever path ended it (a client gone during a retry or a
+        // token refresh ends it here directly): `attempted = succeeded + gave_up` holds after every request.
+        settlePending(error == nil ? .succeeded : .gaveUp)
         let duration = max(0, ctx.monotonic() - started)
         ctx.metrics.inFlightRequests.add(-1)
         let counted = countedAs ?? status

@@ -227,6 +227,8 @@ extension WebSocketSession {
         let index = old.account
         turn?.refreshed = true
         record(.tokenRefresh, .attempted, reason: reason)
+        // Pending from now on: a client that leaves during the refresh ends the turn, which settles it.
+        turn?.pending.append(.tokenRefresh)
         dropLink(reason: reason)
         let started = turn?.started
         ctx.refresher.refresh(account: ctx.pool.accounts[index].name, ifGeneration: old.generation) {
@@ -236,9 +238,9 @@ extension WebSocketSession {
                 guard let t = turn, t.started == started else { return }  // the turn ended meanwhile
                 switch result {
                 case .success:
-                    turn?.pending.append(.tokenRefresh)
                     turn?.preferredAccount = index
                 case .failure(let error):
+                    if let i = turn?.pending.lastIndex(of: .tokenRefresh) { turn?.pending.remove(at: i) }
                     record(.tokenRefresh, .gaveUp, reason: error.reason)
                     if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
                     record(.pinReset, .attempted, reason: error.reason)

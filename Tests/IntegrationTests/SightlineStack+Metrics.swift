@@ -30,4 +30,14 @@ extension SightlineStack {
     func upstreamAttempts(_ outcome: String) throws -> Double {
         try metricSum(prefix: "sightline_upstream_attempts_total{", containing: #"outcome="\#(outcome)""#)
     }
+
+    /// One recovery decision's `attempted`, `succeeded` and `gave_up` counts.
+    func decision(_ name: String) throws -> (attempted: Double, succeeded: Double, gaveUp: Double) {
+        let text = try HTTPTestClient.get(port: proxyPort, path: "/metrics").bodyText
+        func count(_ outcome: String) -> Double {
+            Self.sample(#"sightline_recovery_decisions_total{decision="\#(name)",outcome="\#(outcome)"}"#, in: text)
+                ?? -1
+        }
+        return (count("attempted"), count("succeeded"), count("gave_up"))
+    }
 }
