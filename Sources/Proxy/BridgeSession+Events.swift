@@ -305,7 +305,13 @@ extension BridgeSession {
             trace: r.trace,
             attributes
         )
-        if status == 499 || error != nil { hub.bridge.remove(key: poolKey, session: self) }
+        if status == 499 || error != nil {
+            hub.bridge.remove(key: poolKey, session: self)
+            // Out of the pool, nothing reaches this session again: its socket goes with it, or it pings on for an hour.
+            link?.retire(reason: "request_failed")
+            link = nil
+            previous = nil
+        }
         hub.bridge.checkin(key: poolKey, session: self, now: ctx.monotonic())
     }
 }

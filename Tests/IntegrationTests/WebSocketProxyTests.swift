@@ -454,6 +454,9 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual(try stack.upstreamAttempts("success"), 0)
         XCTAssertEqual(try stack.requests("4xx"), 1, "the request counts as the 400 it would be without streaming")
         XCTAssertEqual(try stack.requests("2xx"), 0)
+        // The failed session leaves the pool, and its socket with it: nothing could reach or close it after.
+        let open = #"sightline_websocket_open_sessions{side="upstream"}"#
+        XCTAssertTrue(poll(timeout: 5) { (try? stack.metric(open)) == 0 }, "\((try? stack.metric(open)) ?? -1)")
     }
 
     /// The bridge's upgrade refused with a 429: the account cools until the refusal's reset, and the request is
