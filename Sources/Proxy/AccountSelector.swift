@@ -31,9 +31,10 @@ struct AccountSelector: Sendable {
             return a
         }
         if relaxed == accounts { return hard }
-        let soft = selectIgnoringSoft(relaxed, now: now, sticky: sticky, excluded: excluded)
-        if case .account = soft { return soft }
-        return hard
+        // The relaxed answer either way: an account, or why there is none. A soft cooldown is no upstream limit,
+        // so a pool held back only by it and the local caps is at capacity (503), never exhausted (429), and a
+        // reset names the hard cooldowns' end, not the soft one's.
+        return selectIgnoringSoft(relaxed, now: now, sticky: sticky, excluded: excluded)
     }
 
     private func selectIgnoringSoft(

@@ -128,4 +128,22 @@ final class AccountSelectorTests: XCTestCase {
             .exhausted(resetsAt: 200, atCapacity: false)
         )
     }
+
+    /// A 5xx burst is never a quota answer: with the soft-cooling account at its cap too, the pool is at capacity
+    /// (503, retry soon), not exhausted (429 `usage_limit_reached`, which Codex shows as a hit limit).
+    func testASoftCooldownBesideFullCapsIsCapacityNotExhaustion() {
+        var a = account(0, .cooling, cooldown: 105, inFlight: 2, cap: 2)
+        a.softCooldown = true
+        let b = account(1, inFlight: 2, cap: 2)
+        XCTAssertEqual(
+            AccountSelector().select([a, b], now: 100, sticky: nil, excluded: []),
+            .exhausted(resetsAt: nil, atCapacity: true)
+        )
+        // Beside a hard cooldown the pool is exhausted until that one's end, not the soft one's.
+        let c = account(2, .cooling, cooldown: 400)
+        XCTAssertEqual(
+            AccountSelector().select([a, c], now: 100, sticky: nil, excluded: []),
+            .exhausted(resetsAt: 400, atCapacity: false)
+        )
+    }
 }
