@@ -363,20 +363,27 @@ final class AccountPool: Sendable {
     /// Puts back into rotation every account out as `reauth_required` whose stored login is usable again: an
     /// `accounts import` the store has taken in (`AccountStore.absorbExternalChanges`), or a terminal failure of
     /// a login the import had already replaced, which the store did not record. Logged with reason
-    /// `reauthenticated`. Runs on the continuity timer, right after the store reads the file.
-    func readmitReauthenticated() {
+    /// `reauthenticated`. Runs on the continuity timer, right after the store reads the file. A cooldown that
+    /// was running when the login failed (a quota answered before the 401) still runs: the account comes back
+    /// `cooling` until its end, as a restart would restore it, not into the same limit.
+    func readmitReauthenticated(now: Double) {
         let usable = accounts.map { store.entry(named: $0.name)?.isUsable ?? false }
         let back = state.withLock { s -> [(Int, Runtime)] in
             var back: [(Int, Runtime)] = []
             for i in s.runtime.indices where s.runtime[i].state == .reauthRequired && usable[i] {
-                s.runtime[i].state = .active
+                s.runtime[i].state = s.runtime[i].cooldownUntil > now ? .cooling : .active
                 back.append((i, s.runtime[i]))
             }
             return back
         }
         for (index, runtime) in back {
             publish(index, runtime)
-            logStateChange(index, state: runtime.state.rawValue, reason: "reauthenticated", cooldownUntil: nil)
+            logStateChange(
+                index,
+                state: runtime.state.rawValue,
+                reason: "reauthenticated",
+                cooldownUntil: runtime.state == .cooling ? runtime.cooldownUntil : nil
+            )
         }
     }
 

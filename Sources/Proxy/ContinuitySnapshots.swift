@@ -62,7 +62,7 @@ final class ContinuitySnapshots: @unchecked Sendable {
         // On the same period: an `accounts import` made meanwhile is taken in, and an account it re-authenticated
         // is back in rotation (docs/accounts.md).
         ctx.store.absorbExternalChanges()
-        ctx.pool.readmitReauthenticated()
+        ctx.pool.readmitReauthenticated(now: now)
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)

@@ -111,13 +111,32 @@ final class AccountPoolClockTests: XCTestCase {
         b.accessToken = Secret("at-FAKE-b")
         let (p, metrics) = AccountPoolFixture.make(["a", "b"], stored: [a, b], now: now)
         XCTAssertEqual(p.snapshot(0).state, .reauthRequired, "restored from the store")
-        p.readmitReauthenticated()
+        p.readmitReauthenticated(now: now)
         XCTAssertEqual(p.snapshot(0).state, .reauthRequired, "still spent: stays out")
         a.status = .active
         a.accessToken = Secret("at-FAKE-imported")
         try p.store.upsert(a)
-        p.readmitReauthenticated()
+        p.readmitReauthenticated(now: now)
         XCTAssertEqual(p.snapshot(0).state, .active)
         XCTAssertEqual(metrics.poolAvailableAccounts.value, 2)
+    }
+
+    /// A quota cooldown still running when the login failed survives the re-import: the account comes back
+    /// cooling until the reset, not into the same limit (it came back `active`, with the gauge at 0).
+    func testAReadmittedAccountKeepsItsRunningCooldown() throws {
+        var a = AccountStoreEntry(name: "a")
+        a.accessToken = Secret("at-FAKE-a")
+        let (p, _) = AccountPoolFixture.make(["a", "b"], stored: [a], now: now)
+        p.coolDown(0, until: now + 3 * 3600, reason: "usage_limit")
+        p.markReauthRequired(0, reason: "refresh_token_reused")
+        XCTAssertEqual(p.snapshot(0).state, .reauthRequired)
+        a.accessToken = Secret("at-FAKE-imported")
+        try p.store.upsert(a)
+        p.readmitReauthenticated(now: now + 60)
+        XCTAssertEqual(p.snapshot(0).state, .cooling)
+        XCTAssertEqual(p.snapshot(0).cooldownUntil, now + 3 * 3600)
+        XCTAssertFalse(p.isInRotation(0, now: now + 60))
+        p.readmitReauthenticated(now: now + 4 * 3600)
+        XCTAssertTrue(p.isInRotation(0, now: now + 4 * 3600), "and back once the reset has passed")
     }
 }
