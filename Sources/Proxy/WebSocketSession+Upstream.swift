@@ -325,7 +325,8 @@ extension WebSocketSession {
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)
             return
         }
-        if plan == .forward, t.pending.isEmpty, status != 426 {
+        // `turn`, not the snapshot `t`: a pin reset recorded just above is this refusal's decision, not a failover too.
+        if plan == .forward, turn?.pending.isEmpty ?? true, status != 426 {
             record(.failover, .attempted, reason: reason)
             turn?.pending.append(.failover)
         }

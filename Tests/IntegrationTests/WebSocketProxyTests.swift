@@ -174,6 +174,9 @@ final class WebSocketProxyTests: XCTestCase {
         let refused = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText
         XCTAssertEqual(refused.components(separatedBy: #""status":429"#).count - 1, 2, refused)
         XCTAssertEqual(try decision("pin_reset", "attempted"), 2)
+        XCTAssertEqual(try decision("pin_reset", "succeeded"), 2)
+        // One decision per refusal: the move is the pin reset, not a failover besides (it was also counted one).
+        XCTAssertEqual(try decision("failover", "attempted"), 0)
         let until = try stack.cooldownsUntil()
         XCTAssertEqual(until.count, 3, "\(until)")
         for (got, want) in zip(until, [0, before + 600, before + 900]) {
