@@ -152,6 +152,17 @@ extension ResponsesExchange {
         }
         if first { ctx.metrics.upstreamFirstEvent(transport: "http").observe(max(0, ctx.monotonic() - started)) }
         let isError = summary.type == "error" || summary.type == "response.failed"
+        if isError, let code = summary.error?.code, let status = ResponseFailureStatus.table[code] {
+            // The account cools as the same error answered with its HTTP status makes it (a quota until its reset,
+            // a server error briefly), before the stream is committed or after, as WebSocket error frames already
+            // do. Codes without a status (a lost anchor) say nothing about the account.
+            applyAccountConsequences(
+                status: status,
+                error: UpstreamErrorClass.classify(code: code, type: summary.error?.type, status: status),
+                resetsAt: nil,
+                headers: state.withLock { $0.upstreamHeaders }
+            )
+        }
         if !committed, isError {
             let cls = UpstreamErrorClass.classify(code: summary.error?.code, type: summary.error?.type, status: nil)
             let decision = policyDecision(.inStreamError(cls))

@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+
+/// A quota error inside a 200 stream (`response.failed` with `usage_limit_reached`) cools its account as the
+/// same error answered with a 429 does. Until this test, the HTTP path moved the request to another account but
+/// left the refusing one active, so later requests went back to it and each paid a failed attempt.
+final class InStreamQuotaTests: XCTestCase {
+    private var stack: SightlineStack!
+
+    override func setUpWithError() throws { stack = try SightlineStack(label: "in-stream-quota") }
+    override func tearDown() { stack?.stop() }
+
+    func testAnInStreamUsageLimitCoolsTheAccount() throws {
+        for stream in [true, false] {
+            try stack.injectFault(account: nil, "response_failed", params: ["code": "usage_limit_reached"])
+            let r = try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"hi","stream":\#(stream)}"#
+                )
+            )
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            XCTAssertFalse(r.bodyText.contains("usage_limit_reached"), "recovered on another account: \(r.bodyText)")
+        }
+        XCTAssertEqual(
+            try stack.metricSum(prefix: "sightline_account_state{", containing: #"state="cooling""#),
+            2,
+            "each refusing account cools"
+        )
+        XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > Date().timeIntervalSince1970 }.count, 2)
+    }
+}
