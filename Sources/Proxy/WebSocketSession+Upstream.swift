@@ -51,7 +51,9 @@ extension WebSocketSession {
             // The socket's quota report: what the `x-codex-*` headers of each HTTP answer say.
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(rateLimits: top))
         }
-        if summary.type == "error" {
+        // A `response.failed` before anything reached the client is as recoverable as an error frame, as over HTTP
+        // and the bridge: relayed as it came, it ended the turn with the upstream's code (a lost anchor's among them).
+        if summary.type == "error" || (summary.type == "response.failed" && !t.committed) {
             handleErrorFrame(frame, top: top, summary: summary, link: link)
             return
         }
@@ -120,7 +122,8 @@ extension WebSocketSession {
         )
     }
 
-    /// An upstream `{"type":"error","status":…}` frame for the current turn.
+    /// An upstream `{"type":"error","status":…}` frame for the current turn, or a `response.failed` before the
+    /// turn was committed (its error under `response`, its status the one its code stands for).
     func handleErrorFrame(
         _ frame: [UInt8],
         top: JSONTopLevel,
@@ -128,12 +131,22 @@ extension WebSocketSession {
         link: WebSocketUpstreamLink
     ) {
         guard let t = turn else { return }
-        let status = top.int(forKey: "status") ?? 500
-        let parsed = UpstreamErrorBody(bytes: frame)
+        let failedEvent = summary.type == "response.failed"
+        let status =
+            failedEvent ? ResponseFailureStatus.status(forCode: summary.error?.code) : top.int(forKey: "status") ?? 500
+        var parsed = UpstreamErrorBody(bytes: frame)
+        if failedEvent {
+            parsed.code = parsed.code ?? summary.error?.code
+            parsed.type = parsed.type ?? summary.error?.type
+        }
         // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
         let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
         let ageCap = parsed.code == "websocket_connection_limit_reached"
-        endAttempt(AttemptOutcome.errorFrame(status: status, connectionAgeCap: ageCap))
+        endAttempt(
+            failedEvent
+                ? AttemptOutcome.terminal(failure: UpstreamErrorClass.of(summary.error))
+                : AttemptOutcome.errorFrame(status: status, connectionAgeCap: ageCap)
+        )
         if t.committed {
             sendDownstream(WebSocketErrorFrame.relayed(frame))
             endTurn(status: status, error: cls.rawValue)
@@ -192,6 +205,12 @@ extension WebSocketSession {
                 now: now
             )
             answerLocally(WebSocketErrorFrame.from(error), status: 429, error: cls.rawValue)
+        case .passThrough where failedEvent:
+            // Nothing to recover: the turn ends as it would have, the held events first, then the failure.
+            liveAnchor = nil
+            commit()
+            sendDownstream(frame)
+            endTurn(status: status, error: UpstreamErrorClass.of(summary.error).rawValue)
         case .passThrough:
             answerLocally(WebSocketErrorFrame.relayed(frame), status: status, error: cls.rawValue)
         case .tokenRefresh:

@@ -343,6 +343,42 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// The upstream's own `response.failed` before any output: recovered as an error frame is, and as HTTP and the
+    /// bridge recover it: another account serves the turn. Until 2026-12-07 it was relayed as it came.
+    func testAResponseFailedBeforeOutputFailsOver() throws {
+        stack = try SightlineStack(label: "ws-failed-early")
+        XCTAssertEqual(try simulatorPost("/__sim/faults", #"{"fault":"response_failed"}"#).status, 200)
+        let ws = try connect()
+        let events = try {
+            try ws.send(Self.frame(nil, "first question")); return ws.readTurn()
+        }()
+        XCTAssertEqual(events.last?["type"] as? String, "response.completed", "\(events)")
+        XCTAssertFalse(events.contains { $0["type"] as? String == "response.failed" }, "\(events)")
+        XCTAssertEqual(try decision("failover", "attempted"), 1)
+        XCTAssertEqual(try decision("failover", "succeeded"), 1)
+        XCTAssertEqual(try stack.requests("2xx", transport: "websocket"), 1)
+        ws.close()
+    }
+
+    /// A lost anchor reported as an in-stream `response.failed` (`previous_response_not_found`): the turn is
+    /// replayed from the transcript, and the client never sees the raw code or the `resp_` id in its message.
+    func testAnInStreamLostAnchorIsReplayedFromTheTranscript() throws {
+        stack = try SightlineStack(label: "ws-failed-anchor")
+        let ws = try connect()
+        let r1 = try XCTUnwrap(try ws.turn(Self.frame(nil, "first question")))
+        let fault = #"{"fault":"previous_response_not_found_in_stream","id":"\#(r1)"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        try ws.send(Self.frame(r1, "second question"))
+        let events = ws.readTurn()
+        XCTAssertEqual(events.last?["type"] as? String, "response.completed", "\(events)")
+        let text = String(describing: events)
+        XCTAssertFalse(text.contains("previous_response_not_found"), text)
+        XCTAssertFalse(text.contains(r1), "the lost anchor's id: \(text)")
+        XCTAssertEqual(try decision("transcript_replay", "attempted"), 1)
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        ws.close()
+    }
+
     func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
         stack = try SightlineStack(label: "ws-refresh")
         let ws = try connect()
