@@ -157,7 +157,10 @@ extension SimulatorEngine {
         guard let fault else { return plan }
         switch fault.kind {
         case .streamCut:
-            plan.cutAfterEvents = max(0, min(fault.int("after") ?? 3, full.events.count - 1))
+            // `after_terminal`: every event, the terminal one included, then the cut (no end of body).
+            let afterTerminal = fault.parameters["mode"] == "after_terminal"
+            let last = afterTerminal ? full.events.count : full.events.count - 1
+            plan.cutAfterEvents = max(0, min(fault.int("after") ?? (afterTerminal ? last : 3), last))
         case .silence:
             plan.silenceMs = fault.int("ms") ?? Int.max
         case .slow:

@@ -25,7 +25,8 @@ struct StreamPlan: Sendable {
     var deltaDelayMs = 0
     /// Delay before every event (`slow` fault).
     var perEventDelayMs = 0
-    /// Abort the connection after this many events instead of ending the body (`stream_cut`).
+    /// Abort the connection after this many events instead of ending the body (`stream_cut`), even when that is
+    /// all of them (`mode=after_terminal`).
     var cutAfterEvents: Int?
     /// Wait this long after the headers before the first event; `Int.max` waits until the client leaves.
     var silenceMs = 0

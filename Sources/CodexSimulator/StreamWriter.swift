@@ -66,7 +66,7 @@ final class StreamWriter: Sendable {
             if p.finished { return .done }
             let limit = min(plan.events.count, plan.cutAfterEvents ?? Int.max)
             let i = p.next
-            if i >= limit { return plan.cutAfterEvents != nil && i < plan.events.count ? .abort : .end }
+            if i >= limit { return plan.cutAfterEvents != nil ? .abort : .end }
             let delay = plan.delayBefore(i)
             if delay > 0 && p.waited != i { return .wait(delay) }
             var bytes = plan.events[i]

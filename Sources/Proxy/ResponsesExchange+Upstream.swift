@@ -235,6 +235,11 @@ extension ResponsesExchange {
         case (.failure(let failure), _) where failure.reason == .cancelled:
             endAttempt(outcome: "cancelled", error: "cancelled")
             finish(status: 499, error: "client_closed")
+        case (.failure, .sse) where snapshot.terminal:
+            // The terminal event arrived and the connection broke only after it (no end of the chunked body): the
+            // answer is whole. Failing it would append a failure to a completed stream, or for `stream:false` run
+            // the whole request again on another account.
+            completeAtTerminal()
         case (.failure(let failure), _):
             failBeforeOrAfterCommit(attempt: attempt, event: .transportFailure(reason: failure.reason.description))
         case (.success, .errorBody(let status)):
