@@ -311,6 +311,14 @@ extension WebSocketSession {
             endTurn(status: 502, error: reason)
             return
         }
+        if status == 401, !t.refreshed, ctx.pool.accounts[account].kind == .chatgpt,
+            ctx.pool.credentials(account).canRefresh
+        {
+            // An expired token refused the upgrade: refresh it and open the socket again on the same account, as an
+            // error frame's 401 and an HTTP 401 do. Read as a pin reset, a one-account pool failed every new socket.
+            refreshAndRetry(link: old, reason: "handshake_401")
+            return
+        }
         if status == 426 {
             // The account speaks HTTP only: carry this session's turns for it over HTTP (not a failover).
             httpOnlyAccounts.insert(account)

@@ -379,6 +379,25 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// An expired token refuses a new socket's upgrade with a 401: the token is refreshed and the socket opened
+    /// again on the same account. Until 2026-12-07 the refusal was a pin reset, so a one-account pool answered
+    /// every new session's turn with a 502 and never refreshed.
+    func testAnUpgradeRefusedWith401RefreshesTheToken() throws {
+        stack = try SightlineStack(
+            label: "ws-upgrade-401",
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/acct1/invalidate-access").status, 200)
+        let ws = try connect()
+        try ws.turn(Self.frame(nil, "first question"))
+        XCTAssertEqual(try decision("token_refresh", "attempted"), 1)
+        XCTAssertEqual(try decision("token_refresh", "succeeded"), 1)
+        XCTAssertEqual(try decision("pin_reset", "attempted"), 0)
+        let refused = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/requests").bodyText
+        XCTAssertEqual(refused.components(separatedBy: #""status":401"#).count - 1, 1, refused)
+        ws.close()
+    }
+
     func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
         stack = try SightlineStack(label: "ws-refresh")
         let ws = try connect()
