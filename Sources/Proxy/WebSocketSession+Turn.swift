@@ -156,6 +156,7 @@ extension WebSocketSession {
         t.reusedSession = reused
         t.accountLabel = ctx.pool.pseudonyms[link.account]
         t.firstEventSeen = false
+        t.lastFrameAt = nil
         t.held = []
         t.items = []
         turn = t
@@ -171,6 +172,34 @@ extension WebSocketSession {
         }
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
+        armSilenceTimer()
+    }
+
+    /// Watches the attempt just sent for silence, as libcurl's timeouts watch an HTTP one: no frame within
+    /// `upstream.firstByteTimeoutSeconds` of the send, or none within `upstream.idleTimeoutSeconds` of the last.
+    /// Keyed by the turn's start and attempt, so a timer outlives neither.
+    func armSilenceTimer() {
+        guard let t = turn else { return }
+        let (started, attempt) = (t.started, t.attempts)
+        let remaining = silenceDeadline(t) - ctx.monotonic()
+        queue.asyncAfter(deadline: .now() + max(0.005, remaining)) { [weak self] in
+            guard let self, let t = turn, t.started == started, t.attempts == attempt else { return }
+            guard ctx.monotonic() >= silenceDeadline(t) else { return armSilenceTimer() }
+            guard let link, link.serial == t.linkSerial else { return }
+            // A silent socket is dropped, its anchor with it, and the turn goes on as after any lost connection:
+            // another account before output, `stream_incomplete` after. Silence cools no account.
+            connectionLost(
+                link: link,
+                reason: t.lastFrameAt == nil ? "first_byte_timeout" : "idle_timeout",
+                status: nil,
+                detail: nil
+            )
+        }
+    }
+
+    private func silenceDeadline(_ t: WebSocketTurn) -> Double {
+        if let last = t.lastFrameAt { return last + ctx.configuration.upstreamIdleTimeoutSeconds }
+        return t.sentAt + ctx.configuration.upstreamFirstByteTimeoutSeconds
     }
 
     /// A prewarm (`generate:false`) on an HTTP-only account: HTTP has no prewarm, so the proxy answers

@@ -38,6 +38,11 @@ extension WebSocketSession {
     /// One upstream event frame of the current turn.
     func handleFrame(_ frame: [UInt8], link: WebSocketUpstreamLink) {
         guard var t = turn, t.linkSerial == link.serial else { return }  // nothing asked: a stray frame
+        let firstFrame = t.lastFrameAt == nil
+        t.lastFrameAt = ctx.monotonic()
+        turn = t
+        // From the first frame on, the idle limit applies, which may come sooner than the first-frame one.
+        if firstFrame { armSilenceTimer() }
         guard let top = try? JSONTopLevel.scan(frame), let summary = try? ResponseEventSummary(top: top) else {
             if t.committed { sendDownstream(frame) }
             return

@@ -39,6 +39,8 @@ struct WebSocketTurn {
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
     var sentAnchor: String?
     var sentAt = 0.0
+    /// When the current attempt last heard from the upstream (monotonic); nil before its first frame.
+    var lastFrameAt: Double?
     /// The link that carries the turn now.
     var linkSerial: Int?
     var accountLabel: String?

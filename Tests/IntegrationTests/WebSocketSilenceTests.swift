@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+/// A silent upstream over WebSocket meets the same `upstream.firstByteTimeoutSeconds` and `idleTimeoutSeconds` an
+/// HTTP request does: the silent socket is dropped and the turn goes to another account, and after the last
+/// attempt the client gets a retryable error, with no account cooled. Until 2026-12-07 a WebSocket turn waited
+/// for as long as the client did, holding its account's slot and the in-flight gauge.
+final class WebSocketSilenceTests: XCTestCase {
+    private var stack: SightlineStack!
+
+    override func tearDown() { stack?.stop() }
+
+    private func start(firstByte: Double, idle: Double) throws -> WebSocketClient {
+        stack = try SightlineStack(
+            label: "ws-silence",
+            extraConfig: ["upstream": ["firstByteTimeoutSeconds": firstByte, "idleTimeoutSeconds": idle]]
+        )
+        let ws = try WebSocketClient(port: stack.proxyPort, path: "/v1/responses")
+        XCTAssertEqual(ws.status, 101)
+        return ws
+    }
+
+    private func standing(_ fault: String) throws {
+        let r = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/standing-fault", json: fault)
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    private static let frame = #"{"type":"response.create","model":"gpt-5.5","store":false,"stream":true,"input":"hi"}"#
+
+    private func failoverReasons() -> [String] {
+        stack.logRecords().compactMap { record -> String? in
+            let attributes = record["attributes"] as? [String: Any]
+            guard record["event_name"] as? String == "sightline.recovery",
+                attributes?["sightline.recovery.decision"] as? String == "failover",
+                attributes?["sightline.recovery.outcome"] as? String == "attempted"
+            else { return nil }
+            return attributes?["error.type"] as? String
+        }
+    }
+
+    func testASilentUpstreamTimesOutAndTheTurnMovesOn() throws {
+        let ws = try start(firstByte: 1, idle: 1)
+        try standing(#"{"fault":"silence"}"#)
+        try ws.send(Self.frame)
+        let events = ws.readTurn(timeout: 20)
+        XCTAssertEqual(events.last?["type"] as? String, "error", "\(events)")
+        XCTAssertEqual((events.last?["error"] as? [String: Any])?["code"] as? String, "upstream_unavailable")
+        // The socket's `codex.rate_limits` frame came, then nothing: silence after a first frame is idle, as silence
+        // after an HTTP answer's head is. One failover covers the turn's moves (it settles once).
+        XCTAssertEqual(failoverReasons(), ["idle_timeout"])
+        XCTAssertEqual(try stack.decision("failover").gaveUp, 1)
+        XCTAssertTrue(poll(timeout: 5) { (try? self.stack.metric("sightline_in_flight_requests")) == 0 })
+        XCTAssertEqual(
+            try stack.metricSum(prefix: "sightline_account_state{", containing: #"state="cooling""#),
+            0,
+            "silence says nothing about an account"
+        )
+        // The upstream speaks again: the next turn is served on a new socket.
+        try standing(#"{"fault":null}"#)
+        try ws.send(Self.frame)
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        ws.close()
+    }
+
+    /// Frames that come too far apart: after the first, the 1 s idle limit ends each attempt, not the 10 s
+    /// first-frame one (three attempts end well before one first-frame limit).
+    func testAnUpstreamThatFallsSilentMidTurnTimesOut() throws {
+        let ws = try start(firstByte: 10, idle: 1)
+        try standing(#"{"fault":"slow","ms":1500}"#)
+        let sent = Date()
+        try ws.send(Self.frame)
+        let events = ws.readTurn(timeout: 30)
+        XCTAssertEqual(events.last?["type"] as? String, "error", "\(events)")
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 9, "each attempt ended by the idle limit")
+        XCTAssertEqual(failoverReasons(), ["idle_timeout"])
+        ws.close()
+    }
+}
