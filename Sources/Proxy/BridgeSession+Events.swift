@@ -10,6 +10,13 @@ extension BridgeSession {
         case .opened(let headers):
             ctx.pool.updateQuota(link.account, QuotaSignal.parse(headers: headers.map { ($0.0, $0.1) }))
         case .texts(let frames):
+            if var r = request {
+                // The first frame puts the idle limit in force, which may end sooner than the first-frame one.
+                let first = r.lastFrameAt == nil
+                r.lastFrameAt = ctx.monotonic()
+                request = r
+                if first { armSilenceTimer() }
+            }
             // Room for the whole burst as SSE (`event: …` and `data: ` lines around each frame).
             if request != nil { outgoing.reserveCapacity(frames.reduce(0) { $0 + $1.count + 64 }) }
             for frame in frames { handleFrame(frame, link: link) }
@@ -24,34 +31,39 @@ extension BridgeSession {
                 hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(s))
                     .increment()
             }
-            self.link = nil
-            previous = nil
-            guard var r = request else {
-                hub.bridge.remove(key: poolKey, session: self)
-                return
-            }
-            // As a WebSocket turn counts it (426 carried nothing: the HTTP path sends the request instead).
-            endAttempt(&r, AttemptOutcome.socketLost(status: status, didEverOpen: link.didEverOpen))
-            request = r
-            if r.committed {
-                failAfterCommit(r)
-            } else if let refusal, [402, 403, 429].contains(refusal.status) {
-                // A quota or access refusal of the upgrade: the account cools as the same answer over HTTP makes
-                // it, and the HTTP path serves the request elsewhere (a 401 goes over untouched: it refreshes).
-                let parsed = UpstreamErrorBody(bytes: refusal.body)
-                let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: refusal.status)
-                WebSocketSession.applyAccountConsequences(
-                    ctx,
-                    link.account,
-                    status: refusal.status,
-                    error: cls,
-                    parsed: parsed,
-                    headers: refusal.headers
-                )
-                handOff(r, reason: "handshake_\(refusal.status)", decision: .pinReset, excluded: link.account)
-            } else {
-                handOff(r, reason: "websocket_closed")
-            }
+            linkLost(link, status: status, refusal: refusal, reason: "websocket_closed")
+        }
+    }
+
+    /// The request's socket closed, failed, or was dropped for silence (`reason`).
+    func linkLost(_ link: WebSocketUpstreamLink, status: Int?, refusal: UpstreamHandshakeRefusal?, reason: String) {
+        self.link = nil
+        previous = nil
+        guard var r = request else {
+            hub.bridge.remove(key: poolKey, session: self)
+            return
+        }
+        // As a WebSocket turn counts it (426 carried nothing: the HTTP path sends the request instead).
+        endAttempt(&r, AttemptOutcome.socketLost(status: status, didEverOpen: link.didEverOpen))
+        request = r
+        if r.committed {
+            failAfterCommit(r)
+        } else if let refusal, [402, 403, 429].contains(refusal.status) {
+            // A quota or access refusal of the upgrade: the account cools as the same answer over HTTP makes
+            // it, and the HTTP path serves the request elsewhere (a 401 goes over untouched: it refreshes).
+            let parsed = UpstreamErrorBody(bytes: refusal.body)
+            let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: refusal.status)
+            WebSocketSession.applyAccountConsequences(
+                ctx,
+                link.account,
+                status: refusal.status,
+                error: cls,
+                parsed: parsed,
+                headers: refusal.headers
+            )
+            handOff(r, reason: "handshake_\(refusal.status)", decision: .pinReset, excluded: link.account)
+        } else {
+            handOff(r, reason: reason)
         }
     }
 

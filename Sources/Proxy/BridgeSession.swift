@@ -30,6 +30,8 @@ final class BridgeSession: @unchecked Sendable {
         var incremental = false
         var reused = false
         var sentAt = 0.0
+        /// When the socket last sent a frame for this request (monotonic); nil before the first.
+        var lastFrameAt: Double?
         var firstEventSeen = false
         var committed = false
         var held: [[UInt8]] = []
@@ -126,6 +128,28 @@ final class BridgeSession: @unchecked Sendable {
         let frame = top.rewriting(set: set, remove: [])
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
+        armSilenceTimer()
+    }
+
+    /// Watches the request just sent for silence, as a WebSocket turn is watched (`upstream.firstByteTimeoutSeconds`
+    /// until the first frame, `idleTimeoutSeconds` between frames). Keyed by the request's start.
+    func armSilenceTimer() {
+        guard let r = request else { return }
+        let started = r.started
+        let remaining = silenceDeadline(r) - ctx.monotonic()
+        queue.asyncAfter(deadline: .now() + max(0.005, remaining)) { [weak self] in
+            guard let self, let r = request, r.started == started, let link else { return }
+            guard ctx.monotonic() >= silenceDeadline(r) else { return armSilenceTimer() }
+            // The silent socket goes; the request goes on as after a lost socket (the HTTP path before output).
+            let reason = r.lastFrameAt == nil ? "first_byte_timeout" : "idle_timeout"
+            link.retire(reason: reason)
+            linkLost(link, status: nil, refusal: nil, reason: reason)
+        }
+    }
+
+    private func silenceDeadline(_ r: Request) -> Double {
+        if let last = r.lastFrameAt { return last + ctx.configuration.upstreamIdleTimeoutSeconds }
+        return r.sentAt + ctx.configuration.upstreamFirstByteTimeoutSeconds
     }
 
     private func openLink(_ r: inout Request) -> Bool {

@@ -78,4 +78,33 @@ final class WebSocketSilenceTests: XCTestCase {
         XCTAssertEqual(failoverReasons(), ["idle_timeout"])
         ws.close()
     }
+
+    /// The HTTP bridge's socket falls silent: after the idle limit the request goes over plain HTTP, whose own
+    /// timeouts end it with a retryable 502. Until 2026-12-07 it waited for as long as the client did.
+    func testASilentBridgeSocketHandsTheRequestToHTTP() throws {
+        stack = try SightlineStack(
+            label: "bridge-silence",
+            extraConfig: ["httpBridge": true, "upstream": ["firstByteTimeoutSeconds": 1, "idleTimeoutSeconds": 1]]
+        )
+        try standing(#"{"fault":"silence"}"#)
+        let sent = Date()
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"hi","stream":true,"prompt_cache_key":"bridge-silence"}"#
+            ),
+            timeout: 20
+        )
+        XCTAssertEqual(r.status, 502, r.bodyText)
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 15)
+        let fallbacks = stack.awaitLogRecords(event: "sightline.bridge", count: 1).filter {
+            $0["body"] as? String == "bridge fell back to http"
+        }
+        XCTAssertEqual((fallbacks.first?["attributes"] as? [String: Any])?["error.type"] as? String, "idle_timeout")
+        XCTAssertTrue(poll(timeout: 5) { (try? self.stack.metric("sightline_in_flight_requests")) == 0 })
+        XCTAssertTrue(
+            poll(timeout: 5) { (try? self.stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#)) == 0 }
+        )
+    }
 }
