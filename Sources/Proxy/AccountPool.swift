@@ -23,6 +23,8 @@ final class AccountPool: Sendable {
         var softCooldown = false
         var inFlight = 0
         var quota = QuotaSignal()
+        /// The quota last written to the state file (`persistQuotas`), to write only what changed.
+        var persistedQuota = QuotaSignal()
         /// Consecutive code-less 429s, for the backoff of a 429 that names no reset.
         var bareRateLimitStreak = 0
     }
@@ -70,6 +72,12 @@ final class AccountPool: Sendable {
         for (i, a) in accounts.enumerated() {
             guard let entry = store.entry(named: a.name) else { continue }
             if entry.status == .reauthRequired { runtime[i].state = .reauthRequired }
+            // The last quota seen before the restart ranks the account until it reports again (a window that
+            // reset meanwhile reads empty), instead of the 0.5 an account never heard from gets.
+            if let stored = entry.quota {
+                runtime[i].persistedQuota = QuotaSignal(stored: stored)
+                runtime[i].quota = runtime[i].persistedQuota.asOf(now)
+            }
             if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state == .active {
                 runtime[i].state = .cooling
                 runtime[i].cooldownUntil = min(Double(until), now + Self.maximumCooldownSeconds)
@@ -286,6 +294,22 @@ final class AccountPool: Sendable {
             return s.runtime[index]
         }
         publish(index, runtime)
+    }
+
+    /// Writes each account's quota to the state file when it changed since the last write: on the continuity
+    /// timer, not per answer (every answer carries quota headers, and each write rewrites the file).
+    func persistQuotas(now: Double) {
+        let changed = state.withLock { s -> [(Int, QuotaSignal)] in
+            var changed: [(Int, QuotaSignal)] = []
+            for i in s.runtime.indices where s.runtime[i].quota != s.runtime[i].persistedQuota {
+                s.runtime[i].persistedQuota = s.runtime[i].quota
+                changed.append((i, s.runtime[i].quota))
+            }
+            return changed
+        }
+        for (index, quota) in changed {
+            try? store.setQuota(accounts[index].name, quota.stored(observedAt: Int64(now)))
+        }
     }
 
     /// The longest cooldown the pool takes: a day more than Codex's longest quota window (7 days). An upstream

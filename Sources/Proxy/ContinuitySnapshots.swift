@@ -63,6 +63,7 @@ final class ContinuitySnapshots: @unchecked Sendable {
         // is back in rotation (docs/accounts.md).
         ctx.store.absorbExternalChanges()
         ctx.pool.readmitReauthenticated(now: now)
+        ctx.pool.persistQuotas(now: now)
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)
