@@ -69,6 +69,7 @@ final class AccountPool: Sendable {
         // every seat of a Team workspace, and would merge their series, stickiness and affinity.
         pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.name) }
         var runtime = Array(repeating: Runtime(), count: accounts.count)
+        var capped: [(name: String, until: Int64)] = []
         for (i, a) in accounts.enumerated() {
             guard let entry = store.entry(named: a.name) else { continue }
             if entry.status == .reauthRequired { runtime[i].state = .reauthRequired }
@@ -81,7 +82,19 @@ final class AccountPool: Sendable {
             if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state == .active {
                 runtime[i].state = .cooling
                 runtime[i].cooldownUntil = min(Double(until), now + Self.maximumCooldownSeconds)
+                // The cap is written back: kept only in memory, it started over at every restart, and an account
+                // restarted more often than every 8 days never came back.
+                if Double(until) > runtime[i].cooldownUntil,
+                    let bound = Int64(exactly: runtime[i].cooldownUntil.rounded(.up))
+                {
+                    capped.append((a.name, bound))
+                }
             }
+        }
+        for (name, bound) in capped {
+            // `setCooldown` never shortens a stored cooldown; the cap replaces it.
+            try? store.setCooldown(name, until: nil)
+            try? store.setCooldown(name, until: bound)
         }
         state = Mutex(State(runtime: runtime))
         self.metrics = metrics

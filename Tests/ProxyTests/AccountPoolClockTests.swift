@@ -139,4 +139,20 @@ final class AccountPoolClockTests: XCTestCase {
         p.readmitReauthenticated(now: now + 4 * 3600)
         XCTAssertTrue(p.isInRotation(0, now: now + 4 * 3600), "and back once the reset has passed")
     }
+
+    /// A stored cooldown beyond the 8-day cap (a hand edit, a file from before the reset fixes) is capped once and
+    /// for good: the capped end is written back, so a restart 9 days on finds the account back in rotation. The
+    /// cap was kept in memory only and started over at every restart.
+    func testACappedCooldownIsWrittenBackAndEnds() throws {
+        var a = AccountStoreEntry(name: "a")
+        a.accessToken = Secret("at-FAKE-a")
+        a.cooldownUntil = Int64(now) + 10_000_000_000
+        let first = AccountPoolFixture.make(["a"], stored: [a], now: now).pool
+        XCTAssertEqual(first.snapshot(0).state, .cooling)
+        let cap = now + AccountPool.maximumCooldownSeconds
+        XCTAssertEqual(first.snapshot(0).cooldownUntil, cap)
+        XCTAssertEqual(first.store.entry(named: "a")?.cooldownUntil, Int64(cap), "the cap is stored")
+        let restarted = AccountPoolFixture.make(["a"], stored: first.store.entries(), now: now + 9 * 86_400).pool
+        XCTAssertTrue(restarted.isInRotation(0, now: now + 9 * 86_400))
+    }
 }
