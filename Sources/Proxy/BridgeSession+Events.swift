@@ -147,9 +147,11 @@ extension BridgeSession {
         request = r
         if r.prepared.clientStreaming {
             flushOutgoing(r)
-            r.responder.end()
+            // Finished (the session back in the pool) before the client can read the end: its next request, sent
+            // the moment it does, finds the session idle instead of going over plain HTTP.
             let countedAs = failure.map { _ in ResponseFailureStatus.status(forCode: summary.error?.code) }
             finish(status: 200, error: failure?.rawValue, countedAs: countedAs)
+            r.responder.end()
             return
         }
         switch r.aggregator.finish() {
@@ -157,8 +159,8 @@ extension BridgeSession {
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
             for (name, value) in r.limitHeaders { h.add(name, value) }
+            finish(status: 200, error: nil)  // before the answer, as above
             r.responder.respond(status: 200, headers: h, body: json)
-            finish(status: 200, error: nil)
         case .failed(let status, let errorJSON):
             var h = HTTPHeaders()
             h.add("content-type", "application/json")

@@ -584,6 +584,29 @@ final class BridgeStripRetryTests: XCTestCase {
         XCTAssertEqual((closed.first?["attributes"] as? [String: Any])?["error.type"] as? String, "owner_cooling")
     }
 
+    /// A client that sends its next request the moment it has read the last answer finds the bridge session idle:
+    /// the session goes back to the pool before the answer's end goes out. It went back after, so a quick client
+    /// (or a slow proxy: the sanitizer builds) sometimes found it busy and went over plain HTTP.
+    func testBackToBackRequestsReuseTheBridgeSession() throws {
+        let stack = try SightlineStack(label: "bridge-back-to-back", extraConfig: ["httpBridge": true])
+        defer { stack.stop() }
+        let rounds = 40
+        for i in 0..<rounds {
+            let r = try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"hi","stream":\#(i % 2 == 0),"prompt_cache_key":"back-to-back"}"#
+                )
+            )
+            XCTAssertEqual(r.status, 200, r.bodyText)
+        }
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"}"#),
+            Double(rounds - 1)
+        )
+    }
+
     /// A bridged answer carries the `x-codex-*` quota headers an HTTP answer would, from the upstream socket's
     /// `codex.rate_limits` frame: HTTP clients (Codex's status line) read quota from headers only.
     func testBridgedAnswersCarryTheQuotaHeaders() throws {
