@@ -42,15 +42,7 @@ extension ResponsesExchange {
             return .proceed
         case .raw?:
             if responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
-            let begin = state.withLock { s -> Bool in
-                defer { s.committed = true }
-                return !s.committed
-            }
-            if begin {
-                var h = HeaderPolicy.relayedResponseHeaders(state.withLock { $0.upstreamHeaders })
-                if !h.contains("content-type") { h.add("content-type", "application/json") }
-                responder.beginStream(status: 200, headers: h)
-            }
+            beginRawAnswerOnce()
             responder.write(contentsOf: bytes, flush: true)
             ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
             return .proceed
@@ -59,6 +51,19 @@ extension ResponsesExchange {
         case .sse?:
             return didReceiveSSE(attempt: attempt, bytes)
         }
+    }
+
+    /// Sends the head of a 200 answer relayed as it comes (compact, models), once: the upstream's headers as the
+    /// policy allows, JSON unless they name a type.
+    private func beginRawAnswerOnce() {
+        let begin = state.withLock { s -> Bool in
+            defer { s.committed = true }
+            return !s.committed
+        }
+        guard begin else { return }
+        var headers = HeaderPolicy.relayedResponseHeaders(state.withLock { $0.upstreamHeaders })
+        if !headers.contains("content-type") { headers.add("content-type", "application/json") }
+        responder.beginStream(status: 200, headers: headers)
     }
 
     /// Must be returned before any of the chunk is consumed: libcurl delivers the same bytes again on resume.
@@ -275,16 +280,7 @@ extension ResponsesExchange {
         case (.success, .raw):
             endAttempt(outcome: "success", error: nil)
             settlePending(.succeeded)
-            // An empty body sent no head yet: without one, `end()` would leave the client waiting.
-            let begin = state.withLock { s -> Bool in
-                defer { s.committed = true }
-                return !s.committed
-            }
-            if begin {
-                var headers = HeaderPolicy.relayedResponseHeaders(snapshot.headers)
-                if !headers.contains("content-type") { headers.add("content-type", "application/json") }
-                responder.beginStream(status: 200, headers: headers)
-            }
+            beginRawAnswerOnce()  // an empty body sent no head yet: without one, `end()` would leave the client waiting
             responder.end()
             finish(status: 200, error: nil)
         case (.success, .sse) where snapshot.terminal:

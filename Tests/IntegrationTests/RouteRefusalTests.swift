@@ -55,4 +55,51 @@ final class RouteRefusalTests: XCTestCase {
             #"sightline_requests_total{route="responses_compact",status_class="\#(statusClass)",transport="http"}"#
         )
     }
+
+    /// A 200 with an empty body (an upstream's `Content-Length: 0`): the client gets its head and the end. The head
+    /// went out with the first body byte, so with none the client waited until it gave up. A stub upstream (a real
+    /// HTTP server, Python's) answers what the simulator never does.
+    func testAnEmptyAnswerReachesTheClient() throws {
+        let port = TestEnvironment.randomPort()
+        let script = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                def log_message(self, *args):
+                    pass
+            server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+            print("stub listening", flush=True)
+            server.serve_forever()
+            """
+        let stub = try ChildProcess(
+            name: "empty-stub",
+            executable: "/usr/bin/env",
+            arguments: ["python3", "-c", script, String(port)],
+            directory: try TestEnvironment.tempDirectory("empty-stub")
+        )
+        defer { stub.stop() }
+        XCTAssertEqual(
+            stub.waitForOutput(timeout: 10) { $0.contains("stub listening") ? true : nil },
+            true,
+            stub.stderr
+        )
+        stack.stop()
+        stack = try SightlineStack(
+            label: "route-empty",
+            accounts: { _ in
+                [
+                    [
+                        "name": "stub", "kind": "apikey", "baseURL": "http://127.0.0.1:\(port)/v1",
+                        "apiKey": "sk-stub-FAKE",
+                    ]
+                ]
+            }
+        )
+        let r = try HTTPTestClient.get(port: stack.proxyPort, path: "/v1/models")
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertEqual(r.body.count, 0)
+    }
 }
