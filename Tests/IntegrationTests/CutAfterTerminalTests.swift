@@ -13,13 +13,7 @@ final class CutAfterTerminalTests: XCTestCase {
     func testABreakAfterTheTerminalEventKeepsTheAnswer() throws {
         for stream in [true, false] {
             try stack.injectFault(account: nil, "stream_cut", params: ["mode": "after_terminal"])
-            let r = try HTTPTestClient.exchange(
-                port: stack.proxyPort,
-                HTTPTestClient.post(
-                    path: "/v1/responses",
-                    json: #"{"model":"gpt-5.5","input":"hi","stream":\#(stream)}"#
-                )
-            )
+            let r = try stack.postHi(stream: stream)
             XCTAssertEqual(r.status, 200, r.bodyText)
             XCTAssertFalse(r.bodyText.contains("response.failed"), "stream \(stream): \(r.bodyText)")
             XCTAssertFalse(r.bodyText.contains("stream_incomplete"), "stream \(stream): \(r.bodyText)")

@@ -13,13 +13,7 @@ final class InStreamQuotaTests: XCTestCase {
     func testAnInStreamUsageLimitCoolsTheAccount() throws {
         for stream in [true, false] {
             try stack.injectFault(account: nil, "response_failed", params: ["code": "usage_limit_reached"])
-            let r = try HTTPTestClient.exchange(
-                port: stack.proxyPort,
-                HTTPTestClient.post(
-                    path: "/v1/responses",
-                    json: #"{"model":"gpt-5.5","input":"hi","stream":\#(stream)}"#
-                )
-            )
+            let r = try stack.postHi(stream: stream)
             XCTAssertEqual(r.status, 200, r.bodyText)
             XCTAssertFalse(r.bodyText.contains("usage_limit_reached"), "recovered on another account: \(r.bodyText)")
         }

@@ -13,6 +13,14 @@ extension SightlineStack {
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
+    /// `POST /v1/responses` of a one-message request (`input` "hi"), streamed or not, through the proxy.
+    func postHi(stream: Bool) throws -> ParsedResponse {
+        try HTTPTestClient.exchange(
+            port: proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"hi","stream":\#(stream)}"#)
+        )
+    }
+
     /// Turns on random faults (`POST /__sim/random-faults`), seeded so a run is reproducible.
     func randomFaults(probability: Double, faults: [Any], seed: Int) throws {
         let body: [String: Any] = ["probability": probability, "faults": faults, "seed": seed]
