@@ -354,6 +354,18 @@ extension WebSocketSession {
                 maxAttempts: maxAttempts
             )
         guard let plan = replanned else {
+            if status == 429 {
+                // Out of accounts on a quota refusal: the pool's answer with its earliest reset, as a 429 error frame
+                // on the last attempt gets; a 502 told a one-account pool's client to retry into the same limit.
+                ctx.metrics.poolExhausted.increment()
+                let now = ctx.now()
+                let error = ProxyErrorResponse.usageLimitReached(
+                    resetsAt: ctx.pool.earliestAvailability(now: now),
+                    now: now
+                )
+                answerLocally(WebSocketErrorFrame.from(error), status: 429, error: reason)
+                return
+            }
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)
             return
         }

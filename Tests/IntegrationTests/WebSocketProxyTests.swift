@@ -210,6 +210,26 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// One account, and its usage limit refuses the upgrade itself: the client gets the pool's 429 with the reset,
+    /// as for an error frame on the last attempt, not a 502 that says "retry" into the same limit.
+    func testAUsageLimitRefusingTheLastUpgradeIsA429WithItsReset() throws {
+        stack = try SightlineStack(
+            label: "ws-handshake-last-429",
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        let fault = #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        let error = try XCTUnwrap(events.last?["error"] as? [String: Any], "\(events)")
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", "\(events)")
+        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
+        XCTAssertEqual(try stack.requests("4xx", transport: "websocket"), 1)
+        ws.close()
+    }
+
     /// The session's account hits its usage limit on another channel (here an HTTP request of the same
     /// conversation). The session's next turn does not go into that limit on its open socket: it is replayed
     /// from the transcript on another account, as an HTTP request would be.
