@@ -132,11 +132,12 @@ struct ResponseEventBuilder: Sendable {
         return out
     }
 
-    /// created, in_progress, then `response.failed` with `code`.
-    func failed(code: String, message: String) -> Events {
+    /// created, in_progress, then `response.failed` with `code` (and `resets_in_seconds` in the error when given).
+    func failed(code: String, message: String, resetsInSeconds: Int? = nil) -> Events {
         var out = Events()
         preamble(&out)
-        let error = "\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))},"
+        let reset = resetsInSeconds.map { ",\"resets_in_seconds\":\($0)" } ?? ""
+        let error = "\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))\(reset)},"
         append(
             &out,
             "response.failed",

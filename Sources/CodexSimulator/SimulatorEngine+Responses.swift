@@ -181,7 +181,12 @@ extension SimulatorEngine {
                 plan = StreamPlan(headers: headers, events: events.events, deltaIndices: events.deltaIndices)
                 plan.deltaDelayMs = profile.deltaDelayMs
             } else {
-                plan = StreamPlan(headers: headers, events: builder.failed(code: code, message: message).events)
+                let events = builder.failed(
+                    code: code,
+                    message: message,
+                    resetsInSeconds: fault.int("resets_in_seconds")
+                )
+                plan = StreamPlan(headers: headers, events: events.events)
             }
         case .responseIncomplete:
             let reason = fault.parameters["reason"] ?? "max_output_tokens"

@@ -136,16 +136,20 @@ extension WebSocketSession {
         link: WebSocketUpstreamLink
     ) {
         guard let t = turn else { return }
+        // A `response.failed` is decided as the same event over HTTP is (`inStreamError`): by its code alone, so an
+        // unknown code passes through rather than reading as a 5xx; it cools its account only when its code stands
+        // for a status (a lost anchor does not), and its reset comes from the error under `response`.
         let failedEvent = summary.type == "response.failed"
         let status =
             failedEvent ? ResponseFailureStatus.status(forCode: summary.error?.code) : top.int(forKey: "status") ?? 500
-        var parsed = UpstreamErrorBody(bytes: frame)
+        let coolingStatus = failedEvent ? summary.error?.code.flatMap { ResponseFailureStatus.table[$0] } : status
+        var parsed = UpstreamErrorBody(bytes: failedEvent ? Array(top.rawValue(forKey: "response") ?? []) : frame)
         if failedEvent {
             parsed.code = parsed.code ?? summary.error?.code
             parsed.type = parsed.type ?? summary.error?.type
         }
         // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
-        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: status)
+        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: failedEvent ? nil : status)
         let ageCap = parsed.code == "websocket_connection_limit_reached"
         endAttempt(
             failedEvent
@@ -181,14 +185,19 @@ extension WebSocketSession {
         // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
         // later turn into the same limit and answered the client's 429 without a reset time).
-        applyAccountConsequences(
-            link.account,
-            status: status,
-            error: cls,
-            parsed: parsed,
-            headers: Self.frameHeaders(top)
+        if let coolingStatus {
+            applyAccountConsequences(
+                link.account,
+                status: coolingStatus,
+                error: cls,
+                parsed: parsed,
+                headers: Self.frameHeaders(top)
+            )
+        }
+        let decision = RecoveryPolicy().decide(
+            rs,
+            failedEvent ? .inStreamError(cls) : .httpError(status: status, error: cls)
         )
-        let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
         switch decision {
         case .pinReset, .failover:
             record(decision, .attempted, reason: cls.rawValue)

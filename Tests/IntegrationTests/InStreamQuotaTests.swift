@@ -24,4 +24,16 @@ final class InStreamQuotaTests: XCTestCase {
         )
         XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > Date().timeIntervalSince1970 }.count, 2)
     }
+
+    /// The reset an in-stream quota error names (`resets_in_seconds` in the error) is how long its account cools,
+    /// not the 30 s guess of a 429 that names none.
+    func testAnInStreamUsageLimitCoolsUntilTheResetItNames() throws {
+        let params: [String: Any] = ["code": "usage_limit_reached", "resets_in_seconds": 900]
+        try stack.injectFault(account: nil, "response_failed", params: params)
+        let before = Date().timeIntervalSince1970
+        XCTAssertEqual(try stack.postHi(stream: true).status, 200)
+        let until = try stack.cooldownsUntil().filter { $0 > 0 }
+        XCTAssertEqual(until.count, 1, "\(until)")
+        XCTAssertEqual(until.first ?? 0, before + 900, accuracy: 5)
+    }
 }

@@ -396,6 +396,43 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertFalse(text.contains(r1), "the lost anchor's id: \(text)")
         XCTAssertEqual(try decision("transcript_replay", "attempted"), 1)
         XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > 0 }, [], "a lost anchor says nothing about the account")
+        ws.close()
+    }
+
+    /// A `response.failed` whose code names no status (here one the proxy does not know) is the upstream's answer
+    /// to the request, decided as over HTTP: relayed, not failed over as a 5xx, and no account cooled.
+    func testAResponseFailedWithAnUnknownCodeIsRelayed() throws {
+        stack = try SightlineStack(label: "ws-failed-unknown")
+        XCTAssertEqual(
+            try simulatorPost("/__sim/faults", #"{"fault":"response_failed","code":"invalid_image"}"#).status,
+            200
+        )
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        XCTAssertEqual(events.last?["type"] as? String, "response.failed", "\(events)")
+        XCTAssertEqual(try decision("failover", "attempted"), 0)
+        XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > 0 }, [])
+        ws.close()
+    }
+
+    /// A usage limit reported as `response.failed` on the last attempt names its reset in the error: the account
+    /// cools until then, and the client's 429 says so (it read the bare 30 s backoff).
+    func testAResponseFailedUsageLimitCoolsUntilItsReset() throws {
+        stack = try SightlineStack(
+            label: "ws-failed-limit",
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        let fault = #"{"fault":"response_failed","code":"usage_limit_reached","resets_in_seconds":900}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        let error = try XCTUnwrap(events.last?["error"] as? [String: Any], "\(events)")
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
+        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
         ws.close()
     }
 
