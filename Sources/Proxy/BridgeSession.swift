@@ -136,7 +136,9 @@ final class BridgeSession: @unchecked Sendable {
     func armSilenceTimer() {
         guard let r = request else { return }
         let started = r.started
-        let remaining = silenceDeadline(r) - ctx.monotonic()
+        let deadline = silenceDeadline(r)
+        guard deadline.isFinite else { return }  // that limit is off (0), as libcurl reads it over HTTP
+        let remaining = deadline - ctx.monotonic()
         queue.asyncAfter(deadline: .now() + max(0.005, remaining)) { [weak self] in
             guard let self, let r = request, r.started == started, let link else { return }
             guard ctx.monotonic() >= silenceDeadline(r) else { return armSilenceTimer() }
@@ -147,9 +149,12 @@ final class BridgeSession: @unchecked Sendable {
         }
     }
 
+    /// When the request times out; infinity when the limit in force is 0 (off).
     private func silenceDeadline(_ r: Request) -> Double {
-        if let last = r.lastFrameAt { return last + ctx.configuration.upstreamIdleTimeoutSeconds }
-        return r.sentAt + ctx.configuration.upstreamFirstByteTimeoutSeconds
+        let (since, limit) =
+            r.lastFrameAt.map { ($0, ctx.configuration.upstreamIdleTimeoutSeconds) }
+            ?? (r.sentAt, ctx.configuration.upstreamFirstByteTimeoutSeconds)
+        return limit > 0 ? since + limit : .infinity
     }
 
     private func openLink(_ r: inout Request) -> Bool {

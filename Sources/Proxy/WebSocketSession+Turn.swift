@@ -181,7 +181,9 @@ extension WebSocketSession {
     func armSilenceTimer() {
         guard let t = turn else { return }
         let (started, attempt) = (t.started, t.attempts)
-        let remaining = silenceDeadline(t) - ctx.monotonic()
+        let deadline = silenceDeadline(t)
+        guard deadline.isFinite else { return }  // that limit is off (0), as libcurl reads it over HTTP
+        let remaining = deadline - ctx.monotonic()
         queue.asyncAfter(deadline: .now() + max(0.005, remaining)) { [weak self] in
             guard let self, let t = turn, t.started == started, t.attempts == attempt else { return }
             guard ctx.monotonic() >= silenceDeadline(t) else { return armSilenceTimer() }
@@ -197,9 +199,12 @@ extension WebSocketSession {
         }
     }
 
+    /// When the attempt times out; infinity when the limit in force is 0 (off).
     private func silenceDeadline(_ t: WebSocketTurn) -> Double {
-        if let last = t.lastFrameAt { return last + ctx.configuration.upstreamIdleTimeoutSeconds }
-        return t.sentAt + ctx.configuration.upstreamFirstByteTimeoutSeconds
+        let (since, limit) =
+            t.lastFrameAt.map { ($0, ctx.configuration.upstreamIdleTimeoutSeconds) }
+            ?? (t.sentAt, ctx.configuration.upstreamFirstByteTimeoutSeconds)
+        return limit > 0 ? since + limit : .infinity
     }
 
     /// A prewarm (`generate:false`) on an HTTP-only account: HTTP has no prewarm, so the proxy answers

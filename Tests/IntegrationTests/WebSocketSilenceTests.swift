@@ -10,10 +10,11 @@ final class WebSocketSilenceTests: XCTestCase {
 
     override func tearDown() { stack?.stop() }
 
-    private func start(firstByte: Double, idle: Double) throws -> WebSocketClient {
+    private func start(firstByte: Double, idle: Double, simulator: [String: Any] = [:]) throws -> WebSocketClient {
         stack = try SightlineStack(
             label: "ws-silence",
-            extraConfig: ["upstream": ["firstByteTimeoutSeconds": firstByte, "idleTimeoutSeconds": idle]]
+            extraConfig: ["upstream": ["firstByteTimeoutSeconds": firstByte, "idleTimeoutSeconds": idle]],
+            simulator: simulator
         )
         let ws = try WebSocketClient(port: stack.proxyPort, path: "/v1/responses")
         XCTAssertEqual(ws.status, 101)
@@ -105,6 +106,37 @@ final class WebSocketSilenceTests: XCTestCase {
         XCTAssertTrue(poll(timeout: 5) { (try? self.stack.metric("sightline_in_flight_requests")) == 0 })
         XCTAssertTrue(
             poll(timeout: 5) { (try? self.stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#)) == 0 }
+        )
+    }
+
+    /// A limit of 0 is off, as for HTTP requests: every turn and bridged request is served (the timers fired at
+    /// once and dropped every socket). The answers' deltas come 30 ms apart, longer than a timer's shortest wait.
+    func testZeroTimeoutsAreOff() throws {
+        let paced: [String: Any] = ["eventProfile": ["deltaCount": 5, "deltaDelayMs": 30]]
+        let ws = try start(firstByte: 0, idle: 0, simulator: paced)
+        try ws.send(Self.frame)
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        ws.close()
+        stack.stop()
+        stack = try SightlineStack(
+            label: "bridge-zero-timeouts",
+            extraConfig: ["httpBridge": true, "upstream": ["firstByteTimeoutSeconds": 0, "idleTimeoutSeconds": 0]],
+            simulator: paced
+        )
+        for _ in 0..<2 {
+            let r = try HTTPTestClient.exchange(
+                port: stack.proxyPort,
+                HTTPTestClient.post(
+                    path: "/v1/responses",
+                    json: #"{"model":"gpt-5.5","input":"hi","stream":true,"prompt_cache_key":"zero"}"#
+                )
+            )
+            XCTAssertEqual(r.status, 200, r.bodyText)
+        }
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="reused"}"#),
+            1,
+            "the second request found the first's socket open"
         )
     }
 }
