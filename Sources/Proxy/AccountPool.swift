@@ -79,8 +79,10 @@ final class AccountPool: Sendable {
                 runtime[i].persistedQuota = QuotaSignal(stored: stored)
                 runtime[i].quota = runtime[i].persistedQuota.asOf(now)
             }
-            if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state == .active {
-                runtime[i].state = .cooling
+            // A `reauth_required` account keeps its running cooldown too (in memory, as `coolDown` records it), so a
+            // re-import before its end brings it back cooling, as it would without the restart.
+            if let until = entry.cooldownUntil, Double(until) > now, runtime[i].state != .disabled {
+                if runtime[i].state == .active { runtime[i].state = .cooling }
                 runtime[i].cooldownUntil = min(Double(until), now + Self.maximumCooldownSeconds)
                 // The cap is written back: kept only in memory, it started over at every restart, and an account
                 // restarted more often than every 8 days never came back.

@@ -155,4 +155,20 @@ final class AccountPoolClockTests: XCTestCase {
         let restarted = AccountPoolFixture.make(["a"], stored: first.store.entries(), now: now + 9 * 86_400).pool
         XCTAssertTrue(restarted.isInRotation(0, now: now + 9 * 86_400))
     }
+
+    /// The same across a restart: a `reauth_required` account's stored cooldown is restored with it, so the
+    /// re-import still brings it back cooling (it came back `active` after a restart).
+    func testAReadmittedAccountKeepsItsCooldownAcrossARestart() throws {
+        var a = AccountStoreEntry(name: "a", status: .reauthRequired)
+        a.accessToken = Secret("at-FAKE-spent")
+        a.cooldownUntil = Int64(now) + 3 * 3600
+        let (p, _) = AccountPoolFixture.make(["a", "b"], stored: [a], now: now)
+        XCTAssertEqual(p.snapshot(0).state, .reauthRequired)
+        a.status = .active
+        a.accessToken = Secret("at-FAKE-imported")
+        try p.store.upsert(a)
+        p.readmitReauthenticated(now: now + 60)
+        XCTAssertEqual(p.snapshot(0).state, .cooling)
+        XCTAssertFalse(p.isInRotation(0, now: now + 60))
+    }
 }
