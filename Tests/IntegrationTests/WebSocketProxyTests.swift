@@ -54,6 +54,27 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// A one-account stack whose queued `fault` meets the first turn: that turn ends with the pool's 429, naming the
+    /// reset 900 s out. Returns the open client.
+    func firstTurnMeetsAUsageLimit(
+        label: String,
+        fault: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> WebSocketClient {
+        stack = try SightlineStack(label: label, accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] })
+        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200, file: file, line: line)
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        let error = try XCTUnwrap(events.last?["error"] as? [String: Any], "\(events)", file: file, line: line)
+        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", "\(events)", file: file, line: line)
+        let reset = try XCTUnwrap(error["resets_at"] as? Double, "\(error)", file: file, line: line)
+        XCTAssertEqual(reset, before + 900, accuracy: 5, "\(error)", file: file, line: line)
+        return ws
+    }
+
     func simulatorPost(_ path: String, _ json: String = "{}") throws -> ParsedResponse {
         try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: path, json: json))
     }
@@ -190,19 +211,10 @@ final class WebSocketProxyTests: XCTestCase {
     /// once without a send into the same limit. Until 2026-12-07 only a pin reset or failover cooled an account
     /// over WebSocket, so here the account stayed `active`, the 429 had no reset time, and every turn hit it again.
     func testAUsageLimitOnTheLastAttemptCoolsTheAccount() throws {
-        stack = try SightlineStack(
+        let ws = try firstTurnMeetsAUsageLimit(
             label: "ws-last-429",
-            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+            fault: #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900}"#
         )
-        let fault = #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900}"#
-        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
-        let before = Date().timeIntervalSince1970
-        let ws = try connect()
-        try ws.send(Self.frame(nil, "first question"))
-        let first = ws.readTurn()
-        let error = try XCTUnwrap(first.last?["error"] as? [String: Any], "\(first)")
-        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", "\(first)")
-        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
         try ws.send(Self.frame(nil, "second question"))
         XCTAssertEqual((ws.readTurn().last?["error"] as? [String: Any])?["type"] as? String, "usage_limit_reached")
         XCTAssertEqual(try servedTurns(), 1, "the second turn never reached the limited account")
@@ -213,19 +225,10 @@ final class WebSocketProxyTests: XCTestCase {
     /// One account, and its usage limit refuses the upgrade itself: the client gets the pool's 429 with the reset,
     /// as for an error frame on the last attempt, not a 502 that says "retry" into the same limit.
     func testAUsageLimitRefusingTheLastUpgradeIsA429WithItsReset() throws {
-        stack = try SightlineStack(
+        let ws = try firstTurnMeetsAUsageLimit(
             label: "ws-handshake-last-429",
-            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+            fault: #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
         )
-        let fault = #"{"account":"acct1","fault":"usage_limit","resets_in_seconds":900,"stage":"handshake"}"#
-        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
-        let before = Date().timeIntervalSince1970
-        let ws = try connect()
-        try ws.send(Self.frame(nil, "first question"))
-        let events = ws.readTurn()
-        let error = try XCTUnwrap(events.last?["error"] as? [String: Any], "\(events)")
-        XCTAssertEqual(error["type"] as? String, "usage_limit_reached", "\(events)")
-        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
         XCTAssertEqual(try stack.requests("4xx", transport: "websocket"), 1)
         ws.close()
     }
@@ -420,19 +423,10 @@ final class WebSocketProxyTests: XCTestCase {
     /// A usage limit reported as `response.failed` on the last attempt names its reset in the error: the account
     /// cools until then, and the client's 429 says so (it read the bare 30 s backoff).
     func testAResponseFailedUsageLimitCoolsUntilItsReset() throws {
-        stack = try SightlineStack(
+        let ws = try firstTurnMeetsAUsageLimit(
             label: "ws-failed-limit",
-            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+            fault: #"{"fault":"response_failed","code":"usage_limit_reached","resets_in_seconds":900}"#
         )
-        let fault = #"{"fault":"response_failed","code":"usage_limit_reached","resets_in_seconds":900}"#
-        XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
-        let before = Date().timeIntervalSince1970
-        let ws = try connect()
-        try ws.send(Self.frame(nil, "first question"))
-        let events = ws.readTurn()
-        let error = try XCTUnwrap(events.last?["error"] as? [String: Any], "\(events)")
-        XCTAssertEqual(error["type"] as? String, "usage_limit_reached")
-        XCTAssertEqual(try XCTUnwrap(error["resets_at"] as? Double), before + 900, accuracy: 5, "\(error)")
         ws.close()
     }
 
