@@ -163,6 +163,12 @@ extension SimulatorEngine {
             plan.cutAfterEvents = max(0, min(fault.int("after") ?? (afterTerminal ? last : 3), last))
         case .silence:
             plan.silenceMs = fault.int("ms") ?? Int.max
+            if fault.parameters["mode"] == "mute" {
+                // Not even the quota report: over WebSocket no `codex.rate_limits` frame comes first.
+                for name in plan.headers.map(\.name) where name.lowercased().hasPrefix("x-codex-") {
+                    plan.headers.remove(name)
+                }
+            }
         case .slow:
             plan.perEventDelayMs = fault.int("ms") ?? 100
         case .responseFailed:

@@ -66,6 +66,19 @@ final class WebSocketSilenceTests: XCTestCase {
         ws.close()
     }
 
+    /// Not a single frame (not even the quota report): the first-frame limit ends each attempt.
+    func testAnUpstreamThatNeverSpeaksMeetsTheFirstFrameLimit() throws {
+        let ws = try start(firstByte: 1, idle: 30)
+        try standing(#"{"fault":"silence","mode":"mute"}"#)
+        let sent = Date()
+        try ws.send(Self.frame)
+        let events = ws.readTurn(timeout: 20)
+        XCTAssertEqual(events.last?["type"] as? String, "error", "\(events)")
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 15, "three attempts of about 1 s, not the 30 s idle limit")
+        XCTAssertEqual(failoverReasons(), ["first_byte_timeout"])
+        ws.close()
+    }
+
     /// Frames that come too far apart: after the first, the 1 s idle limit ends each attempt, not the 10 s
     /// first-frame one (three attempts end well before one first-frame limit).
     func testAnUpstreamThatFallsSilentMidTurnTimesOut() throws {
