@@ -11,7 +11,8 @@ import LogRedaction
 /// stickiness costs cache misses, never correctness. Writes are atomic (temp file, fsync, rename).
 /// Emits the log event `sightline.continuity` ("continuity snapshot loaded" / "continuity snapshot failed").
 /// Concurrency: `@unchecked Sendable` because `DispatchSourceTimer` is not marked Sendable; the timer is
-/// created in `init`, then only scheduled, resumed and cancelled (thread-safe Dispatch calls).
+/// created and resumed in `init` (unscheduled, it never fires), then only scheduled and cancelled (thread-safe
+/// Dispatch calls).
 final class ContinuitySnapshots: @unchecked Sendable {
     let ctx: ProxyContext
     private let timer: DispatchSourceTimer
@@ -20,6 +21,10 @@ final class ContinuitySnapshots: @unchecked Sendable {
     init(ctx: ProxyContext) {
         self.ctx = ctx
         timer = DispatchSource.makeTimerSource(queue: queue)
+        // Resumed at once: libdispatch traps on releasing a source that was never resumed, which is what happened
+        // when the listener failed to start (a port in use) and the proxy was dropped before its saves began.
+        timer.setEventHandler { [weak self] in self?.save() }
+        timer.resume()
     }
 
     var stickyPath: String { ctx.configuration.stateDirectory + "/sticky.json" }
@@ -82,8 +87,6 @@ final class ContinuitySnapshots: @unchecked Sendable {
     func startPeriodicSaves() {
         let interval = max(1, ctx.configuration.continuitySnapshotSeconds)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [weak self] in self?.save() }
-        timer.resume()
     }
 
     func stop() { timer.cancel() }

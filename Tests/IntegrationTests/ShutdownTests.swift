@@ -8,6 +8,22 @@ final class ShutdownTests: XCTestCase {
 
     override func tearDown() { stack?.stop() }
 
+    /// A second proxy on a port the first holds: it says why and exits 1. It died of SIGILL after the message
+    /// (libdispatch trapped on the snapshot timer of a proxy dropped before it started).
+    func testAProxyThatCannotListenExitsCleanly() throws {
+        let running = try SightlineStack(label: "listen-taken")
+        stack = running
+        let second = try ChildProcess(
+            name: "proxy-second",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["serve", "--config", running.configFile.path],
+            directory: running.directory
+        )
+        XCTAssertEqual(second.waitForExit(timeout: 15), 1, second.stderr)
+        XCTAssertEqual(second.process.terminationReason, .exit, "not a signal: \(second.stderr)")
+        XCTAssertTrue(second.stderr.contains("listen_failed"), second.stderr)
+    }
+
     /// Slow streams: 8 deltas 250 ms apart, about 2 s each.
     static var slowSimulator: [String: Any] { ["eventProfile": ["deltaCount": 8, "deltaDelayMs": 250]] }
 
