@@ -215,7 +215,17 @@ extension ProxyConfiguration {
             c.logFile = l.file
             c.logMaxBytes = l.maxBytes ?? c.logMaxBytes
             c.logKeepSegments = l.keepSegments ?? c.logKeepSegments
-            c.logLevel = l.level ?? c.logLevel
+            if let level = l.level {
+                // A level that names none (`warning`, `err`) must not quietly log at INFO: a typo is refused, as an
+                // unknown key is.
+                guard LogSeverity.allCases.contains(where: { $0.text.lowercased() == level.lowercased() }) else {
+                    throw ConfigurationError(
+                        reason: "invalid_value",
+                        detail: "log.level must be one of trace, debug, info, warn, error, fatal"
+                    )
+                }
+                c.logLevel = level
+            }
         }
         if let l = file.limits {
             c.maxHeaderBytes = l.maxHeaderBytes ?? c.maxHeaderBytes

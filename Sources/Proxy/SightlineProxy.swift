@@ -58,7 +58,11 @@ public final class SightlineProxy: Sendable {
             LogSeverity.allCases.first { $0.text.lowercased() == configuration.logLevel.lowercased() } ?? .info
         let logger = Logger(sinks: sinks, scanner: scanner, minimumSeverity: severity)
         let key: [UInt8]
-        if let file = configuration.pseudonymKeyFile, environment[PseudonymKeyStore.environmentVariable] == nil {
+        // An empty variable (compose's `KEY=${UNSET}`) is no key: it must not override the configured file, or every
+        // pseudonym changes and the continuity state written under the old key is lost.
+        if let file = configuration.pseudonymKeyFile,
+            environment[PseudonymKeyStore.environmentVariable, default: ""].isEmpty
+        {
             key = try PseudonymKeyStore.load(keyFile: file)
         } else {
             key = try PseudonymKeyStore.loadOrCreate(

@@ -55,6 +55,15 @@ final class ProxyConfigurationTests: XCTestCase {
         }
     }
 
+    /// A log level that names none (`warning`) once logged at INFO without a word; it is refused, naming the key.
+    func testAnUnknownLogLevelIsRefused() throws {
+        XCTAssertThrowsError(try decode(base + #","log":{"level":"warning"}}"#)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.reason, "invalid_value")
+            XCTAssertTrue(((error as? ConfigurationError)?.detail ?? "").hasPrefix("log.level"))
+        }
+        XCTAssertEqual(try decode(base + #","log":{"level":"WARN"}}"#).logLevel, "WARN")
+    }
+
     /// `1e300` seconds once decoded and then trapped at the first request that made it a timer's integer; a
     /// port past 65535 bound its low 16 bits. Both are refused at start-up now, naming the key.
     func testNumbersNoSettingCanMeanAreRefusedWithTheirKey() throws {
