@@ -117,14 +117,23 @@ enum SecretMatcher {
             return end > j + 1 ? Match(start: j + 1, end: end, detector: detector) : nil
         }
         if escaped, j + 1 < p.count, p[j] == UInt8(ascii: "\\"), p[j + 1] == UInt8(ascii: "\"") {
+            // JSON inside a JSON string: each inner character is one outer character or one outer escape. The
+            // inner value ends at an inner quote that no inner backslash escapes: an outer `\"` not preceded by
+            // an outer `\\` (the inner backslash). Ending at the first `\"` let the rest of a value holding a
+            // quote (`a\\\"b`) through.
             var q = j + 2
+            var innerEscape = false
             while q < p.count {
-                if p[q] == UInt8(ascii: "\\") {
-                    if q + 1 < p.count, p[q + 1] == UInt8(ascii: "\"") { break }
-                    q += 2
-                } else {
-                    q += 1
+                let outerEscape = p[q] == UInt8(ascii: "\\") && q + 1 < p.count
+                let c = outerEscape ? p[q + 1] : p[q]
+                if innerEscape {
+                    innerEscape = false
+                } else if outerEscape, c == UInt8(ascii: "\\") {
+                    innerEscape = true
+                } else if c == UInt8(ascii: "\"") {
+                    break  // the inner value's end (`\"`), or the outer string's (a bare `"`)
                 }
+                q += outerEscape ? 2 : 1
             }
             let end = min(q, p.count)
             return end > j + 2 ? Match(start: j + 2, end: end, detector: detector) : nil

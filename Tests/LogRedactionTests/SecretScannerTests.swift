@@ -54,6 +54,12 @@ final class SecretScannerTests: XCTestCase {
                 #"{"password":"FAKE \"quoted\" pw","ok":true}"#,
                 #"{"password":"[REDACTED:secret_json_key]","ok":true}"#, ["secret_json_key"]
             ),
+            // JSON in a JSON string, its secret holding a quote (`\\\"`) and a backslash (`\\\\`): all of it goes,
+            // not only what came before the quote.
+            (
+                #"{"error":"{\"password\":\"FAKE\\\"LEAK\\\\tail\",\"n\":1}"}"#,
+                #"{"error":"{\"password\":\"[REDACTED:secret_json_key]\",\"n\":1}"}"#, ["secret_json_key"]
+            ),
         ]
         for (input, output, detections) in cases {
             let result = scanner.scrub(input)
