@@ -35,6 +35,8 @@ enum ConfigurationFile {
             if n == 0 { break }
             data.append(contentsOf: buffer[0..<n])
         }
+        // Before the permission check, which reads one copy of a repeated key while the decoder reads the other.
+        if let path = duplicateKey(in: data) { throw ConfigurationError(reason: "duplicate_key", detail: path) }
         if let problem = permissionProblem(mode: UInt32(info.st_mode), hasInlineSecret: hasInlineSecret(data)) {
             let mode = String(info.st_mode & 0o777, radix: 8)
             throw ConfigurationError(reason: "insecure_permissions", detail: "\(path) has mode \(mode): \(problem)")

@@ -42,4 +42,38 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertFalse(try ConfigurationFile.read(path).isEmpty)
         XCTAssertThrowsError(try ConfigurationFile.read(path + ".missing"))
     }
+
+    /// A key held twice is refused, naming its path and no value. The decoder kept the first copy and the permission
+    /// check the last: a group-readable file whose first `accounts` held an inline key was accepted, and a typo in
+    /// one copy of `log` passed the unknown-key check.
+    func testARepeatedKeyIsRefusedBeforeEitherParserChoosesACopy() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let json = #"{"accounts":[{"name":"a","kind":"apikey","apiKey":"sk-FAKE-dup"}],"accounts":[]}"#
+        _ = FileManager.default.createFile(
+            atPath: path,
+            contents: Data(json.utf8),
+            attributes: [.posixPermissions: 0o640]
+        )
+        XCTAssertThrowsError(try ConfigurationFile.read(path)) { error in
+            let e = error as? ConfigurationError
+            XCTAssertEqual(e?.reason, "duplicate_key")
+            XCTAssertEqual(e?.detail, "accounts")
+            XCTAssertFalse(e?.description.contains("sk-FAKE-dup") ?? true)
+        }
+        for (json, path) in [
+            (#"{"accounts":[],"log":{"levle":"debug"},"log":{}}"#, "log"),
+            (#"{"accounts":[{"name":"a","apiKey":"x","apiKey":"y"}]}"#, "accounts[0].apiKey"),
+            (#"{"accounts":[],"upstream":{"limits":{"a":1},"x":[{"k":1,"k":2}]}}"#, "upstream.x[0].k"),
+        ] {
+            XCTAssertEqual(ConfigurationFile.duplicateKey(in: Data(json.utf8)), path, json)
+            XCTAssertThrowsError(try ProxyConfiguration.decode(Data(json.utf8), environment: [:])) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.reason, "duplicate_key")
+            }
+        }
+        XCTAssertNil(
+            ConfigurationFile.duplicateKey(in: Data(#"{"a":{"k":1},"b":{"k":1}}"#.utf8)),
+            "same key, two objects"
+        )
+    }
 }
