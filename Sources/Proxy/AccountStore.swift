@@ -91,14 +91,16 @@ public final class AccountStore: Sendable {
     ) throws(AccountStoreError) -> AccountStoreEntry {
         var taken: [String] = []
         let result: Result<AccountStoreEntry, AccountStoreError> = state.withLock { state in
-            taken = absorbExternalChangesLocked(&state)
-            guard let index = state.indexByName[name] else {
-                return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
+            FileLock.exclusive(lockPath) {
+                taken = absorbExternalChangesLocked(&state)
+                guard let index = state.indexByName[name] else {
+                    return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
+                }
+                change(&state.entries[index])
+                state.entries[index].name = name  // the key cannot change through an update
+                if let error = writeLocked(state) { return .failure(error) }
+                return .success(state.entries[index])
             }
-            change(&state.entries[index])
-            state.entries[index].name = name  // the key cannot change through an update
-            if let error = writeLocked(state) { return .failure(error) }
-            return .success(state.entries[index])
         }
         report(taken)
         return try result.get()
@@ -108,14 +110,16 @@ public final class AccountStore: Sendable {
     public func upsert(_ entry: AccountStoreEntry) throws(AccountStoreError) {
         var taken: [String] = []
         let error: AccountStoreError? = state.withLock { state in
-            taken = absorbExternalChangesLocked(&state)
-            if let index = state.indexByName[entry.name] {
-                state.entries[index] = entry
-            } else {
-                state.indexByName[entry.name] = state.entries.count
-                state.entries.append(entry)
+            FileLock.exclusive(lockPath) {
+                taken = absorbExternalChangesLocked(&state)
+                if let index = state.indexByName[entry.name] {
+                    state.entries[index] = entry
+                } else {
+                    state.indexByName[entry.name] = state.entries.count
+                    state.entries.append(entry)
+                }
+                return writeLocked(state)
             }
-            return writeLocked(state)
         }
         report(taken)
         if let error { throw error }
@@ -184,8 +188,10 @@ public final class AccountStore: Sendable {
     public func save() throws(AccountStoreError) {
         var taken: [String] = []
         let error = state.withLock { state in
-            taken = absorbExternalChangesLocked(&state)
-            return writeLocked(state)
+            FileLock.exclusive(lockPath) {
+                taken = absorbExternalChangesLocked(&state)
+                return writeLocked(state)
+            }
         }
         report(taken)
         if let error { throw error }
@@ -213,6 +219,10 @@ public final class AccountStore: Sendable {
             i < before.count && AccountStoreExternalChanges.sameCredentials(before[i], entry) ? nil : entry.name
         }
     }
+
+    /// `<path>.lock`: held around each read-merge-write of the file (`FileLock`), by this process and any other
+    /// (`accounts import`), so neither writes over a change the other made between its read and its write.
+    private var lockPath: String? { path.map { $0 + ".lock" } }
 
     private func report(_ taken: [String]) {
         if !taken.isEmpty { onExternalChanges?(taken) }

@@ -76,6 +76,35 @@ final class AccountStoreTests: XCTestCase {
         }
     }
 
+    /// Two processes writing the file (a proxy and `accounts import`, here two stores on one path): a write that
+    /// starts while the other's read-merge-write runs waits for it, then merges its result, so neither change is
+    /// lost. The import's entry was written over when it landed between the proxy's read and its write.
+    func testAWriterWaitsForAnotherWritersReadMergeWrite() throws {
+        let proxy = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        let importer = try AccountStore.open(stateDirectory: directory, seeds: [])
+        let importStarted = DispatchSemaphore(value: 0)
+        let importDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            importStarted.wait()
+            var entry = AccountStoreEntry(name: "b")
+            entry.accessToken = Secret("at-FAKE-imported")
+            try? importer.upsert(entry)
+            importDone.signal()
+        }
+        let doneWhileHeld = Mutex(false)
+        try proxy.update("a") { entry in
+            entry.status = .reauthRequired
+            importStarted.signal()
+            // The import must not finish while this read-merge-write holds the file.
+            let finished = importDone.wait(timeout: .now() + 1) == .success
+            doneWhileHeld.withLock { $0 = finished }
+        }
+        XCTAssertFalse(doneWhileHeld.withLock { $0 }, "the import wrote in the middle of the proxy's write")
+        XCTAssertEqual(importDone.wait(timeout: .now() + 10), .success)
+        let names = try AccountStore.open(stateDirectory: directory, seeds: []).entries().map(\.name)
+        XCTAssertEqual(Set(names), ["a", "b"], "neither write lost")
+    }
+
     func testOpenCreatesPrivateFileAndStateWinsWhileConfigUnchanged() throws {
         let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
         let path = directory + "/accounts.json"
