@@ -37,6 +37,17 @@ public enum PseudonymKeyStore {
         }
     }
 
+    /// The key in `keyFile` (a configured `pseudonymKeyFile`), creating the file (0600) when it does not exist yet, as
+    /// the default file is created: the docs promised it, and serve refused to start with `not_found` instead.
+    public static func loadOrCreate(keyFile: String) throws -> [UInt8] {
+        do {
+            return try load(keyFile: keyFile)
+        } catch let error as PseudonymKeyError where error.reason == .notFound {
+            let directory = (keyFile as NSString).deletingLastPathComponent
+            return try create(at: keyFile, directory: directory.isEmpty ? "." : directory)
+        }
+    }
+
     /// Reads a key file: 64+ hex characters (surrounding whitespace ignored) or 32+ raw bytes.
     /// Throws `not_found`, `insecure_permissions`, `key_too_short` or `io_failed`.
     public static func load(keyFile path: String) throws -> [UInt8] {

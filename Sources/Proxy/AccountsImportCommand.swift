@@ -1,7 +1,7 @@
 import Foundation
 import LogRedaction
 
-/// `sightline accounts import PATH --state-dir DIR [--name NAME] [--base-url URL]`.
+/// `sightline accounts import PATH --state-dir DIR [--name NAME] [--base-url URL] [--key-file F]`.
 ///
 /// Reads a Codex `auth.json`, adds or updates the account in `<DIR>/accounts.json` (created 0600) and
 /// prints one line: the account name and its keyed pseudonym (`acct_…` of the name, as `serve` computes
@@ -13,21 +13,23 @@ import LogRedaction
 /// Errors go to standard error as `sightline accounts import: <reason>: <detail>`.
 public enum AccountsImportCommand {
     public static let usage =
-        "usage: sightline accounts import PATH --state-dir DIR [--name NAME] [--base-url URL]"
+        "usage: sightline accounts import PATH --state-dir DIR [--name NAME] [--base-url URL] [--key-file F]"
 
     public static func run(arguments: [String], environment: [String: String]) -> Int32 {
         var path: String?
         var stateDirectory: String?
         var name: String?
         var baseURL: String?
+        var keyFile: String?
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             let value: String? = index + 1 < arguments.count ? arguments[index + 1] : nil
             switch argument {
-            case "--state-dir", "--name", "--base-url":
+            case "--state-dir", "--name", "--base-url", "--key-file":
                 guard let value else { return usageError("\(argument) needs a value") }
                 if argument == "--state-dir" { stateDirectory = value }
+                if argument == "--key-file" { keyFile = value }
                 if argument == "--name" { name = value }
                 if argument == "--base-url" { baseURL = value }
                 index += 2
@@ -49,6 +51,7 @@ public enum AccountsImportCommand {
                 stateDirectory: stateDirectory,
                 name: name,
                 baseURL: baseURL,
+                keyFile: keyFile,
                 environment: environment
             )
             print(line)
@@ -65,6 +68,7 @@ public enum AccountsImportCommand {
         stateDirectory: String,
         name: String?,
         baseURL: String?,
+        keyFile: String? = nil,
         environment: [String: String]
     ) throws -> String {
         // auth.json belongs to Codex, which manages its mode; read it whatever its permissions.
@@ -83,11 +87,19 @@ public enum AccountsImportCommand {
             existing: store.entry(named: accountName)
         )
         try store.upsert(entry)
-        let key = try PseudonymKeyStore.loadOrCreate(
-            explicitKeyHex: nil,
-            environment: environment,
-            stateDirectory: stateDirectory
-        )
+        // The key serve uses: the environment's, else the configured `pseudonymKeyFile` (`--key-file`), else the
+        // state directory's. Without `--key-file` a proxy configured with its own file printed a pseudonym that never
+        // appears in its logs, and left a stray `pseudonym.key` in the state directory.
+        let key: [UInt8]
+        if let keyFile, environment[PseudonymKeyStore.environmentVariable, default: ""].isEmpty {
+            key = try PseudonymKeyStore.loadOrCreate(keyFile: keyFile)
+        } else {
+            key = try PseudonymKeyStore.loadOrCreate(
+                explicitKeyHex: nil,
+                environment: environment,
+                stateDirectory: stateDirectory
+            )
+        }
         let pseudonym = try Pseudonymizer(key: key).pseudonym(.acct, accountName)
         return "imported \(accountName) \(pseudonym)"
     }

@@ -63,7 +63,7 @@ public final class SightlineProxy: Sendable {
         if let file = configuration.pseudonymKeyFile,
             environment[PseudonymKeyStore.environmentVariable, default: ""].isEmpty
         {
-            key = try PseudonymKeyStore.load(keyFile: file)
+            key = try PseudonymKeyStore.loadOrCreate(keyFile: file)
         } else {
             key = try PseudonymKeyStore.loadOrCreate(
                 explicitKeyHex: nil,

@@ -57,6 +57,46 @@ final class AccountsImportCommandTests: XCTestCase {
         XCTAssertEqual(reopened.entry(named: "work")?.refreshGeneration, 1)
     }
 
+    /// With `--key-file` (a proxy configured with its own `pseudonymKeyFile`), the printed pseudonym is the one the
+    /// proxy logs, and no stray `pseudonym.key` appears in the state directory. A key file that does not exist yet
+    /// is created, as the proxy now creates it too.
+    func testTheKeyFileNamedIsTheOneUsed() throws {
+        let authPath = directory + "/auth.json"
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(
+                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-7", plan: "plus"),
+                idToken: FakeJWT.make(accountID: "fake-account-7"),
+                accountID: nil
+            ),
+            to: authPath
+        )
+        let keyFile = directory + "/operator.key"
+        try AtomicFile.write(Array((String(repeating: "cd", count: 32) + "\n").utf8), to: keyFile)
+        let state = directory + "/state"
+        let line = try AccountsImportCommand.importAccount(
+            path: authPath,
+            stateDirectory: state,
+            name: "work",
+            baseURL: nil,
+            keyFile: keyFile,
+            environment: [:]
+        )
+        let pseudonym = try Pseudonymizer(key: [UInt8](repeating: 0xcd, count: 32)).pseudonym(.acct, "work")
+        XCTAssertEqual(line, "imported work \(pseudonym)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/pseudonym.key"))
+
+        let fresh = directory + "/new/operator.key"
+        _ = try AccountsImportCommand.importAccount(
+            path: authPath,
+            stateDirectory: state,
+            name: "work",
+            baseURL: nil,
+            keyFile: fresh,
+            environment: [:]
+        )
+        XCTAssertEqual(try PseudonymKeyStore.load(keyFile: fresh).count, 32, "created where it was named")
+    }
+
     func testUsageErrorsExitWithTwo() {
         XCTAssertEqual(AccountsImportCommand.run(arguments: [], environment: environment), 2)
         XCTAssertEqual(AccountsImportCommand.run(arguments: ["auth.json"], environment: environment), 2)
