@@ -2,6 +2,14 @@ import Foundation
 import WireFormats
 
 extension ConfigurationFile {
+    /// `ProxyConfiguration.decode` after the repeated-key check, for configurations that do not come through
+    /// `read` (which checks before its permission check). The decoder itself stays free of the scanner, so the
+    /// configuration fuzz harness builds it alone.
+    static func decode(_ data: Data, environment: [String: String]) throws -> ProxyConfiguration {
+        if let path = duplicateKey(in: data) { throw ConfigurationError(reason: "duplicate_key", detail: path) }
+        return try ProxyConfiguration.decode(data, environment: environment)
+    }
+
     /// The path of the first key an object in `data` holds twice (`accounts[0].apiKey`), nil when none or when
     /// `data` is no JSON object (the decoder reports that). A repeated key is refused: the two parsers that read a
     /// configuration keep different copies of one (the decoder the first, `JSONSerialization` the last), so an

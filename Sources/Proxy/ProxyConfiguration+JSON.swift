@@ -86,9 +86,6 @@ extension ProxyConfiguration {
 
     /// Decodes a configuration; `environment` resolves the `…Env` indirections.
     static func decode(_ data: Data, environment: [String: String]) throws -> ProxyConfiguration {
-        if let path = ConfigurationFile.duplicateKey(in: data) {
-            throw ConfigurationError(reason: "duplicate_key", detail: path)
-        }
         let file: File
         do {
             file = try JSONDecoder().decode(File.self, from: data)

@@ -31,7 +31,7 @@ public final class SightlineProxy: Sendable {
 
     public convenience init(configurationJSON data: Data, environment: [String: String]) throws {
         try self.init(
-            configuration: ProxyConfiguration.decode(data, environment: environment),
+            configuration: ConfigurationFile.decode(data, environment: environment),
             environment: environment
         )
     }

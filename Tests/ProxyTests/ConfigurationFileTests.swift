@@ -67,7 +67,7 @@ final class ConfigurationFileTests: XCTestCase {
             (#"{"accounts":[],"upstream":{"limits":{"a":1},"x":[{"k":1,"k":2}]}}"#, "upstream.x[0].k"),
         ] {
             XCTAssertEqual(ConfigurationFile.duplicateKey(in: Data(json.utf8)), path, json)
-            XCTAssertThrowsError(try ProxyConfiguration.decode(Data(json.utf8), environment: [:])) { error in
+            XCTAssertThrowsError(try ConfigurationFile.decode(Data(json.utf8), environment: [:])) { error in
                 XCTAssertEqual((error as? ConfigurationError)?.reason, "duplicate_key")
             }
         }
