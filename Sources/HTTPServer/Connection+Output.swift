@@ -75,6 +75,9 @@ extension Connection {
                 outboundStart += sent
                 shared.queuedBytes.subtract(sent, ordering: .relaxed)
                 loop.core.observer.bytesSent(sent)
+                // The client is reading: the keep-alive idle time runs from the last progress, not from when the
+                // answer was queued (a large answer to a slow reader was cut off mid-body).
+                if deadlineKind == .idle { setDeadline(.idle) }
                 continue
             }
             let e = errno
@@ -91,6 +94,7 @@ extension Connection {
             outboundStart = 0
         }
         notifyWritableIfBelowLowWater()
+        resumeReadingAfterBacklog()
         if phase == .closing && outbound.isEmpty {
             startLinger()
         } else {
@@ -104,6 +108,36 @@ extension Connection {
         else { return }
         loop.deferred.append(contentsOf: writableWaiters)
         writableWaiters.removeAll()
+    }
+
+    /// Answers the client is not reading have piled past `writeHighWaterMark` (pipelined requests answered at once,
+    /// pongs to a ping flood): stop reading, so no more are parsed, until they drain. Without it one client that
+    /// sent and never read grew the proxy's memory without bound. Returns whether reading is now paused.
+    @discardableResult
+    func pauseReadingForBacklog() -> Bool {
+        guard phase == .reading || phase == .webSocket,
+            outbound.count - outboundStart > loop.core.configuration.writeHighWaterMark
+        else { return false }
+        readPaused = true
+        updateInterest()
+        // Timed like any wait on the client: the idle limit, renewed by every write it takes.
+        if phase == .reading { setDeadline(.idle) }
+        return true
+    }
+
+    /// The backlog drained below `writeLowWaterMark`: read and parse again.
+    private func resumeReadingAfterBacklog() {
+        guard readPaused, phase == .reading || phase == .webSocket,
+            outbound.count - outboundStart < loop.core.configuration.writeLowWaterMark
+        else { return }
+        readPaused = false
+        updateInterest()
+        if phase == .webSocket {
+            webSocketIngest(UnsafeRawBufferPointer(start: nil, count: 0))  // frames read before the pause
+        } else if !isProcessing {
+            setDeadline(inboundStart < inbound.count ? .header : .idle)
+            processInbound()
+        }
     }
 
     func updateInterest() {

@@ -94,6 +94,8 @@ extension Connection {
         markDirty()
         guard keepAlive && !loop.draining else {
             phase = .closing
+            // Timed while its answer goes out: a client that stops reading cannot hold the connection for good.
+            setDeadline(.idle)
             return
         }
         phase = .reading
@@ -102,6 +104,7 @@ extension Connection {
             updateInterest()
         }
         setDeadline(inboundStart < inbound.count ? .header : .idle)
+        if pauseReadingForBacklog() { return }
         if !isProcessing { processInbound() }
     }
 }

@@ -84,6 +84,7 @@ extension Connection {
             case .ping(let payload):
                 if !session.closeSent { appendOutbound(WebSocketFrameEncoder.server(.pong, payload)) }
                 markDirty()
+                if pauseReadingForBacklog() { return }  // pongs the client does not read: read no more pings
             case .pong:
                 break
             case .close(let code, let reason):

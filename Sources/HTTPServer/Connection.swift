@@ -165,6 +165,8 @@ final class Connection {
                 let consumed = parseLoop(bytes)
                 if phase == .reading || phase == .responding || phase == .webSocket, consumed < bytes.count {
                     inbound.appendRaw(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+                    // Part of the next request is here: its head is timed, not the idle keep-alive.
+                    if phase == .reading, !readPaused, deadlineKind == .idle { setDeadline(.header) }
                 }
                 compactInbound()
                 takeOverInbound()
@@ -177,7 +179,7 @@ final class Connection {
 
     /// Parses buffered bytes while no request is in flight.
     func processInbound() {
-        guard !isProcessing, phase == .reading, inboundStart < inbound.count else { return }
+        guard !isProcessing, phase == .reading, !readPaused, inboundStart < inbound.count else { return }
         // Parse from a moved-out copy so callbacks reached from the handler never overlap an access to
         // `inbound`; nothing appends to it while the parse loop runs (no reads happen in between).
         let local = inbound
@@ -187,6 +189,7 @@ final class Connection {
         guard phase != .closed else { return }
         inbound = local
         inboundStart = start + consumed
+        if phase == .reading, !readPaused, deadlineKind == .idle, inboundStart < inbound.count { setDeadline(.header) }
         compactInbound()
         takeOverInbound()
     }
@@ -209,7 +212,8 @@ final class Connection {
         isProcessing = true
         defer { isProcessing = false }
         var offset = 0
-        while phase == .reading {
+        // `readPaused`: answers the client is not reading have piled up (`pauseReadingForBacklog`); the rest waits.
+        while phase == .reading, !readPaused {
             let (consumed, event) = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             offset += consumed
             switch event {
@@ -272,13 +276,14 @@ final class Connection {
         case .none:
             deadline = 0
         case .idle:
-            loop.core.observer.protocolError(reason: "idle_timeout", status: 408)
+            // Nothing is sent: status 0, so the close counts as a protocol event, never as a request answered.
+            loop.core.observer.protocolError(reason: "idle_timeout", status: 0)
             close()
         case .header:
             if phase != .reading { return setDeadline(.none) }
             if inboundStart == inbound.count {
                 // Nothing of a request arrived: an idle connection, closed without an answer.
-                loop.core.observer.protocolError(reason: "idle_timeout", status: 408)
+                loop.core.observer.protocolError(reason: "idle_timeout", status: 0)
                 close()
             } else {
                 sendError(.headerTimeout)
@@ -295,6 +300,11 @@ final class Connection {
     /// Shutdown began: idle connections close now; a request in flight finishes, then the connection closes.
     func beginDrain() {
         switch phase {
+        case .reading where !parser.isReadingBody && outboundStart < outbound.count:
+            // An answer is still going out: it finishes (bounded by the drain deadline), then the connection closes.
+            keepAlive = false
+            phase = .closing
+            setDeadline(.idle)
         case .reading where !parser.isReadingBody:
             close()
         case .reading, .responding:

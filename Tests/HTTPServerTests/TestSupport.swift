@@ -111,6 +111,9 @@ final class TestClient {
 
     enum Fill { case data, eof, timeout }
 
+    /// Bytes read and not yet taken by a `read…` call.
+    var bufferedCount: Int { buffer.count }
+
     /// Waits up to `timeout` seconds for more bytes.
     @discardableResult
     func fill(timeout: Double = 5) -> Fill {
