@@ -93,11 +93,7 @@ final class AccountPool: Sendable {
                 }
             }
         }
-        for (name, bound) in capped {
-            // `setCooldown` never shortens a stored cooldown; the cap replaces it.
-            try? store.setCooldown(name, until: nil)
-            try? store.setCooldown(name, until: bound)
-        }
+        for (name, bound) in capped { try? store.replaceCooldown(name, until: bound) }
         state = Mutex(State(runtime: runtime))
         self.metrics = metrics
         self.logger = logger
@@ -322,9 +318,8 @@ final class AccountPool: Sendable {
             }
             return changed
         }
-        for (index, quota) in changed {
-            try? store.setQuota(accounts[index].name, quota.stored(observedAt: Int64(now)))
-        }
+        // One write of the file for all of them.
+        try? store.setQuotas(changed.map { (accounts[$0.0].name, $0.1.stored(observedAt: Int64(now))) })
     }
 
     /// The longest cooldown the pool takes: a day more than Codex's longest quota window (7 days). An upstream

@@ -89,40 +89,27 @@ public final class AccountStore: Sendable {
         _ name: String,
         _ change: (inout AccountStoreEntry) -> Void
     ) throws(AccountStoreError) -> AccountStoreEntry {
-        var taken: [String] = []
-        let result: Result<AccountStoreEntry, AccountStoreError> = state.withLock { state in
-            FileLock.exclusive(lockPath) {
-                taken = absorbExternalChangesLocked(&state)
-                guard let index = state.indexByName[name] else {
-                    return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
-                }
-                change(&state.entries[index])
-                state.entries[index].name = name  // the key cannot change through an update
-                if let error = writeLocked(state) { return .failure(error) }
-                return .success(state.entries[index])
+        try readMergeWrite { state in
+            guard let index = state.indexByName[name] else {
+                return .failure(AccountStoreError(reason: AccountStoreError.unknownAccount, detail: name))
             }
+            change(&state.entries[index])
+            state.entries[index].name = name  // the key cannot change through an update
+            return .success(state.entries[index])
         }
-        report(taken)
-        return try result.get()
     }
 
     /// Adds `entry`, or replaces the entry of the same name, and persists.
     public func upsert(_ entry: AccountStoreEntry) throws(AccountStoreError) {
-        var taken: [String] = []
-        let error: AccountStoreError? = state.withLock { state in
-            FileLock.exclusive(lockPath) {
-                taken = absorbExternalChangesLocked(&state)
-                if let index = state.indexByName[entry.name] {
-                    state.entries[index] = entry
-                } else {
-                    state.indexByName[entry.name] = state.entries.count
-                    state.entries.append(entry)
-                }
-                return writeLocked(state)
+        try readMergeWrite { state in
+            if let index = state.indexByName[entry.name] {
+                state.entries[index] = entry
+            } else {
+                state.indexByName[entry.name] = state.entries.count
+                state.entries.append(entry)
             }
+            return .success(())
         }
-        report(taken)
-        if let error { throw error }
     }
 
     /// Stores the tokens of a successful refresh: new access token, the rotated refresh token (kept when
@@ -180,21 +167,46 @@ public final class AccountStore: Sendable {
         }
     }
 
-    public func setQuota(_ name: String, _ quota: AccountStoreEntry.Quota) throws(AccountStoreError) {
-        try update(name) { $0.quota = quota }
+    /// Replaces the cooldown end, shorter or not: for the start-up cap (`AccountPool`), where `setCooldown`'s
+    /// never-shorten rule would keep the far value.
+    public func replaceCooldown(_ name: String, until: Int64) throws(AccountStoreError) {
+        try update(name) { $0.cooldownUntil = until }
+    }
+
+    /// Sets the last quota of every named account in one write of the file (names it does not hold are skipped).
+    public func setQuotas(_ quotas: [(name: String, quota: AccountStoreEntry.Quota)]) throws(AccountStoreError) {
+        guard !quotas.isEmpty else { return }
+        try readMergeWrite { state in
+            for (name, quota) in quotas {
+                if let index = state.indexByName[name] { state.entries[index].quota = quota }
+            }
+            return .success(())
+        }
     }
 
     /// Writes the current state (e.g. at shutdown). No-op for a memory-only store.
     public func save() throws(AccountStoreError) {
+        try readMergeWrite { _ in .success(()) }
+    }
+
+    /// One read-merge-write of the file, the step every mutation is: under this store's lock and the cross-process
+    /// `FileLock`, takes in what another process wrote, applies `change`, and writes the file unless `change`
+    /// failed (a failed write keeps the change in memory and throws its reason).
+    private func readMergeWrite<T: Sendable>(
+        _ change: (inout State) -> Result<T, AccountStoreError>
+    ) throws(AccountStoreError) -> T {
         var taken: [String] = []
-        let error = state.withLock { state in
+        let result: Result<T, AccountStoreError> = state.withLock { state in
             FileLock.exclusive(lockPath) {
                 taken = absorbExternalChangesLocked(&state)
-                return writeLocked(state)
+                let changed = change(&state)
+                guard case .success = changed else { return changed }
+                if let error = writeLocked(state) { return .failure(error) }
+                return changed
             }
         }
         report(taken)
-        if let error { throw error }
+        return try result.get()
     }
 
     /// Takes in, without writing, what another process changed in the file (an `accounts import`): called
