@@ -143,18 +143,19 @@ final class BridgeSession: @unchecked Sendable {
             guard let self, let r = request, r.started == started, let link else { return }
             guard ctx.monotonic() >= silenceDeadline(r) else { return armSilenceTimer() }
             // The silent socket goes; the request goes on as after a lost socket (the HTTP path before output).
-            let reason = r.lastFrameAt == nil ? "first_byte_timeout" : "idle_timeout"
+            let reason = UpstreamSilence.reason(lastFrameAt: r.lastFrameAt)
             link.retire(reason: reason)
             linkLost(link, status: nil, refusal: nil, reason: reason)
         }
     }
 
-    /// When the request times out; infinity when the limit in force is 0 (off).
     private func silenceDeadline(_ r: Request) -> Double {
-        let (since, limit) =
-            r.lastFrameAt.map { ($0, ctx.configuration.upstreamIdleTimeoutSeconds) }
-            ?? (r.sentAt, ctx.configuration.upstreamFirstByteTimeoutSeconds)
-        return limit > 0 ? since + limit : .infinity
+        UpstreamSilence.deadline(
+            sentAt: r.sentAt,
+            lastFrameAt: r.lastFrameAt,
+            firstByteSeconds: ctx.configuration.upstreamFirstByteTimeoutSeconds,
+            idleSeconds: ctx.configuration.upstreamIdleTimeoutSeconds
+        )
     }
 
     private func openLink(_ r: inout Request) -> Bool {

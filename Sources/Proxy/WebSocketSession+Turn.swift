@@ -192,19 +192,20 @@ extension WebSocketSession {
             // another account before output, `stream_incomplete` after. Silence cools no account.
             connectionLost(
                 link: link,
-                reason: t.lastFrameAt == nil ? "first_byte_timeout" : "idle_timeout",
+                reason: UpstreamSilence.reason(lastFrameAt: t.lastFrameAt),
                 status: nil,
                 detail: nil
             )
         }
     }
 
-    /// When the attempt times out; infinity when the limit in force is 0 (off).
     private func silenceDeadline(_ t: WebSocketTurn) -> Double {
-        let (since, limit) =
-            t.lastFrameAt.map { ($0, ctx.configuration.upstreamIdleTimeoutSeconds) }
-            ?? (t.sentAt, ctx.configuration.upstreamFirstByteTimeoutSeconds)
-        return limit > 0 ? since + limit : .infinity
+        UpstreamSilence.deadline(
+            sentAt: t.sentAt,
+            lastFrameAt: t.lastFrameAt,
+            firstByteSeconds: ctx.configuration.upstreamFirstByteTimeoutSeconds,
+            idleSeconds: ctx.configuration.upstreamIdleTimeoutSeconds
+        )
     }
 
     /// A prewarm (`generate:false`) on an HTTP-only account: HTTP has no prewarm, so the proxy answers
