@@ -160,11 +160,8 @@ extension ResponsesExchange {
         if isError, let code = summary.error?.code, let status = ResponseFailureStatus.table[code] {
             // The account cools as the same error answered with its HTTP status makes it (a quota until its reset,
             // a server error briefly), before the stream is committed or after, as WebSocket error frames already
-            // do. Codes without a status (a lost anchor) say nothing about the account.
-            // The event's own reset, when it names one: under `response` in a `response.failed`, at the top of `error`.
-            let parsed = UpstreamErrorBody(
-                bytes: summary.type == "response.failed" ? Array(top.rawValue(forKey: "response") ?? []) : Array(data)
-            )
+            // do. Codes without a status (a lost anchor) say nothing about the account. The reset is the event's own.
+            let parsed = UpstreamErrorBody(event: top)
             applyAccountConsequences(
                 status: status,
                 error: UpstreamErrorClass.classify(code: code, type: summary.error?.type, status: status),

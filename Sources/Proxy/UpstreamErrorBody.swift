@@ -11,7 +11,18 @@ struct UpstreamErrorBody: Equatable, Sendable {
     var resetsInSeconds: Double?
 
     init(bytes: [UInt8]) {
-        guard let top = try? JSONTopLevel.scan(bytes) else { return }
+        self.init(top: try? JSONTopLevel.scan(bytes))
+    }
+
+    /// The error of an in-stream event already scanned: under `response` in a `response.failed`, at the top of an
+    /// `error` event or frame.
+    init(event top: JSONTopLevel) {
+        let failed = top.string(forKey: "type") == "response.failed"
+        self.init(top: failed ? (try? top.object(forKey: "response")) ?? nil : top)
+    }
+
+    private init(top: JSONTopLevel?) {
+        guard let top else { return }
         guard let error = try? top.object(forKey: "error") else {
             code = top.string(forKey: "error")  // token endpoints answer {"error":"invalid_grant"}
             return

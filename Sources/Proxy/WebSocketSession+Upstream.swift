@@ -143,11 +143,7 @@ extension WebSocketSession {
         let status =
             failedEvent ? ResponseFailureStatus.status(forCode: summary.error?.code) : top.int(forKey: "status") ?? 500
         let coolingStatus = failedEvent ? summary.error?.code.flatMap { ResponseFailureStatus.table[$0] } : status
-        var parsed = UpstreamErrorBody(bytes: failedEvent ? Array(top.rawValue(forKey: "response") ?? []) : frame)
-        if failedEvent {
-            parsed.code = parsed.code ?? summary.error?.code
-            parsed.type = parsed.type ?? summary.error?.type
-        }
+        let parsed = UpstreamErrorBody(event: top)
         // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
         let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: failedEvent ? nil : status)
         let ageCap = parsed.code == "websocket_connection_limit_reached"
