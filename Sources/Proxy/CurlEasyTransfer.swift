@@ -1,6 +1,6 @@
 import CCurl
-import Dispatch
 import Glibc
+import LogRedaction
 
 /// One in-flight transfer on its driver's thread (the curl thread or an event loop): its easy handle, the memory libcurl points into (header list,
 /// error buffer), the response-head parser, the timers, and the delegate it reports to.
@@ -237,7 +237,8 @@ final class CurlEasyTransfer {
 
     // MARK: - Helpers
 
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    /// The project's one monotonic clock (`MonotonicClock`), in nanoseconds, as `coarseNow` reads it too.
+    static func now() -> UInt64 { MonotonicClock.now() }
 
     /// `now()` to within a clock tick (a few ms, never later than `now()`), for stamping every body chunk:
     /// the idle timer it feeds counts seconds, and the precise clock was a visible share of each event.

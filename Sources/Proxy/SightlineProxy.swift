@@ -26,7 +26,11 @@ public final class SightlineProxy: Sendable {
 
     /// Loads a configuration file (JSON); secrets named by `…Env` keys come from `environment`.
     public convenience init(configurationFile path: String, environment: [String: String]) throws {
-        try self.init(configurationJSON: ConfigurationFile.read(path), environment: environment)
+        // `read` refused a repeated key already (before its permission check): decode without scanning again.
+        try self.init(
+            configuration: ProxyConfiguration.decode(ConfigurationFile.read(path), environment: environment),
+            environment: environment
+        )
     }
 
     public convenience init(configurationJSON data: Data, environment: [String: String]) throws {
