@@ -17,6 +17,23 @@ final class AccountsImportCommandTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// `accounts import` of `auth` as the account `work` into `state`.
+    private func importWork(
+        _ auth: String,
+        state: String,
+        keyFile: String? = nil,
+        environment: [String: String]? = nil
+    ) throws -> String {
+        try AccountsImportCommand.importAccount(
+            path: auth,
+            stateDirectory: state,
+            name: "work",
+            baseURL: nil,
+            keyFile: keyFile,
+            environment: environment ?? self.environment
+        )
+    }
+
     func testImportWritesStateAndPrintsOnlyNameAndPseudonym() throws {
         let authPath = directory + "/auth.json"
         let access = FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-9", plan: "plus")
@@ -26,13 +43,7 @@ final class AccountsImportCommandTests: XCTestCase {
             to: authPath
         )
         let state = directory + "/state"
-        let line = try AccountsImportCommand.importAccount(
-            path: authPath,
-            stateDirectory: state,
-            name: "work",
-            baseURL: nil,
-            environment: environment
-        )
+        let line = try importWork(authPath, state: state)
         let pseudonym = try Pseudonymizer(key: [UInt8](repeating: 0xab, count: 32)).pseudonym(.acct, "work")
         XCTAssertEqual(line, "imported work \(pseudonym)")
         XCTAssertFalse(line.contains("fake-account-9"))
@@ -45,13 +56,7 @@ final class AccountsImportCommandTests: XCTestCase {
         XCTAssertFalse(file.contains("example.invalid"), "the email is never stored")
 
         // Importing again bumps the generation and keeps one entry.
-        _ = try AccountsImportCommand.importAccount(
-            path: authPath,
-            stateDirectory: state,
-            name: "work",
-            baseURL: nil,
-            environment: environment
-        )
+        _ = try importWork(authPath, state: state)
         let reopened = try AccountStore.open(stateDirectory: state, seeds: [])
         XCTAssertEqual(reopened.entries().count, 1)
         XCTAssertEqual(reopened.entry(named: "work")?.refreshGeneration, 1)
@@ -73,27 +78,13 @@ final class AccountsImportCommandTests: XCTestCase {
         let keyFile = directory + "/operator.key"
         try AtomicFile.write(Array((String(repeating: "cd", count: 32) + "\n").utf8), to: keyFile)
         let state = directory + "/state"
-        let line = try AccountsImportCommand.importAccount(
-            path: authPath,
-            stateDirectory: state,
-            name: "work",
-            baseURL: nil,
-            keyFile: keyFile,
-            environment: [:]
-        )
+        let line = try importWork(authPath, state: state, keyFile: keyFile, environment: [:])
         let pseudonym = try Pseudonymizer(key: [UInt8](repeating: 0xcd, count: 32)).pseudonym(.acct, "work")
         XCTAssertEqual(line, "imported work \(pseudonym)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/pseudonym.key"))
 
         let fresh = directory + "/new/operator.key"
-        _ = try AccountsImportCommand.importAccount(
-            path: authPath,
-            stateDirectory: state,
-            name: "work",
-            baseURL: nil,
-            keyFile: fresh,
-            environment: [:]
-        )
+        _ = try importWork(authPath, state: state, keyFile: fresh, environment: [:])
         XCTAssertEqual(try PseudonymKeyStore.load(keyFile: fresh).count, 32, "created where it was named")
     }
 
