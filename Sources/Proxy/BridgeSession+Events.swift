@@ -83,21 +83,40 @@ extension BridgeSession {
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.monotonic() - r.sentAt))
         }
         let type = summary.type ?? ""
-        // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
-        if type == "error" || (type == "response.failed" && !r.committed) {
-            let status = top.int(forKey: "status") ?? 500
-            endAttempt(
-                &r,
-                type == "error"
-                    ? AttemptOutcome.errorFrame(status: status)
-                    : AttemptOutcome.failure(UpstreamErrorClass.of(summary.error))
+        let upstreamError =
+            type == "error" || type == "response.failed" ? UpstreamErrorEvent(top: top, summary: summary) : nil
+        if let upstreamError, let coolingStatus = upstreamError.coolingStatus {
+            // The account cools as the same answer over HTTP makes it, before the stream is committed or after:
+            // a quota until the reset the error names (until 2026-12-07 every early `response.failed` cooled its
+            // account 5 s as a server error, and a usage limit's reset was lost).
+            WebSocketSession.applyAccountConsequences(
+                ctx,
+                link.account,
+                status: coolingStatus,
+                error: upstreamError.errorClass,
+                parsed: upstreamError.body,
+                headers: WebSocketSession.frameHeaders(top)
             )
-            request = r
-            if r.committed { return failAfterCommit(r) }
-            // Before the first byte: the plain HTTP path serves the full request, after the decision the
-            // HTTP path would have taken on this error (cooling, excluding the account), so the fault is
-            // neither lost nor retried blindly.
-            return handOffAfterError(r, frame: frame, top: top, summary: summary, account: link.account)
+        }
+        // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
+        if let upstreamError, type == "error" || !r.committed {
+            let decision = r.committed ? nil : decide(upstreamError, r)
+            // A `response.failed` nothing recovers is the upstream's answer, relayed below as HTTP relays it; sent
+            // again over HTTP (as until 2026-12-07), the model ran twice for the same failure.
+            if !(upstreamError.isResponseFailed && decision == .passThrough) {
+                endAttempt(
+                    &r,
+                    upstreamError.isResponseFailed
+                        ? AttemptOutcome.failure(UpstreamErrorClass.of(summary.error))
+                        : AttemptOutcome.errorFrame(status: upstreamError.status)
+                )
+                request = r
+                guard let decision else { return failAfterCommit(r) }
+                // Before the first byte: the plain HTTP path serves the full request, after the decision the
+                // HTTP path would have taken on this error (excluding the account), so the fault is neither lost
+                // nor retried blindly.
+                return handOff(r, after: decision, upstreamError, account: link.account)
+            }
         }
         if type == "response.output_item.done", let item = top.rawValue(forKey: "item") {
             r.items.append((summary.outputIndex ?? r.items.count, Array(item)))
@@ -200,44 +219,28 @@ extension BridgeSession {
         )
     }
 
-    private func handOffAfterError(
-        _ r: Request,
-        frame: [UInt8],
-        top: JSONTopLevel,
-        summary: ResponseEventSummary,
-        account: Int
-    ) {
-        // An error frame carries its HTTP status; a response.failed carries its error under `response`.
-        let status = top.int(forKey: "status") ?? 500
-        let parsed = UpstreamErrorBody(bytes: frame)
-        let cls = UpstreamErrorClass.classify(
-            code: parsed.code ?? summary.error?.code,
-            type: parsed.type ?? summary.error?.type,
-            status: status
-        )
+    /// The recovery policy's decision on an error before the first byte, the bridge's request state put as the
+    /// HTTP path would see it.
+    private func decide(_ error: UpstreamErrorEvent, _ r: Request) -> Decision {
         var rs = RecoveryPolicy.RequestState()
         rs.anchorIsImplicit = r.incremental
         rs.hasAnchor = false  // the client sent none; an implicit one is the bridge's to drop
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
-        let decision = RecoveryPolicy().decide(rs, .httpError(status: status, error: cls))
+        return RecoveryPolicy().decide(rs, error.policyEvent)
+    }
+
+    private func handOff(_ r: Request, after decision: Decision, _ error: UpstreamErrorEvent, account: Int) {
+        let reason = error.errorClass.rawValue
         switch decision {
-        case .pinReset where status == 401:
+        case .pinReset where error.status == 401:
             // A credential the HTTP path can refresh: hand over untouched, it refreshes and retries this account.
-            handOff(r, reason: cls.rawValue)
+            handOff(r, reason: reason)
         case .pinReset, .failover:
-            WebSocketSession.applyAccountConsequences(
-                ctx,
-                account,
-                status: status,
-                error: cls,
-                parsed: parsed,
-                headers: WebSocketSession.frameHeaders(top)
-            )
-            handOff(r, reason: cls.rawValue, decision: decision, excluded: account)
+            handOff(r, reason: reason, decision: decision, excluded: account)
         case .stripRetry:
-            handOff(r, reason: cls.rawValue, decision: .stripRetry, excluded: nil)
+            handOff(r, reason: reason, decision: .stripRetry, excluded: nil)
         default:
-            handOff(r, reason: cls.rawValue)
+            handOff(r, reason: reason)
         }
     }
 

@@ -139,13 +139,11 @@ extension WebSocketSession {
         // A `response.failed` is decided as the same event over HTTP is (`inStreamError`): by its code alone, so an
         // unknown code passes through rather than reading as a 5xx; it cools its account only when its code stands
         // for a status (a lost anchor does not), and its reset comes from the error under `response`.
-        let failedEvent = summary.type == "response.failed"
-        let status =
-            failedEvent ? ResponseFailureStatus.status(forCode: summary.error?.code) : top.int(forKey: "status") ?? 500
-        let coolingStatus = failedEvent ? summary.error?.code.flatMap { ResponseFailureStatus.table[$0] } : status
-        let parsed = UpstreamErrorBody(event: top)
-        // The class, not the upstream's own code: `error.type` stays a closed, low-cardinality set.
-        let cls = UpstreamErrorClass.classify(code: parsed.code, type: parsed.type, status: failedEvent ? nil : status)
+        let upstreamError = UpstreamErrorEvent(top: top, summary: summary)
+        let failedEvent = upstreamError.isResponseFailed
+        let status = upstreamError.status
+        let parsed = upstreamError.body
+        let cls = upstreamError.errorClass
         let ageCap = parsed.code == "websocket_connection_limit_reached"
         endAttempt(
             failedEvent
@@ -181,7 +179,7 @@ extension WebSocketSession {
         // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
         // later turn into the same limit and answered the client's 429 without a reset time).
-        if let coolingStatus {
+        if let coolingStatus = upstreamError.coolingStatus {
             applyAccountConsequences(
                 link.account,
                 status: coolingStatus,
@@ -190,10 +188,7 @@ extension WebSocketSession {
                 headers: Self.frameHeaders(top)
             )
         }
-        let decision = RecoveryPolicy().decide(
-            rs,
-            failedEvent ? .inStreamError(cls) : .httpError(status: status, error: cls)
-        )
+        let decision = RecoveryPolicy().decide(rs, upstreamError.policyEvent)
         switch decision {
         case .pinReset, .failover:
             record(decision, .attempted, reason: cls.rawValue)
