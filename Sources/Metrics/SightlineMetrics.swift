@@ -24,7 +24,7 @@ public final class SightlineMetrics: Sendable {
         [
             "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
             "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type",
-            "too_many_connections",
+            "invalid_content_encoding", "too_many_connections",
             "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized", "admin_unauthorized",
         ] + webSocketProtocolErrorReasons
     /// `websocket_` + each `WebSocketProtocolError` a client can cause after the upgrade (the server-side reader's).

@@ -63,7 +63,29 @@ struct ProxyErrorResponse: Error, Equatable, Sendable {
         status: 415,
         type: "invalid_request_error",
         code: "unsupported_content_encoding",
-        message: "Unsupported Content-Encoding; send identity, gzip or zstd."
+        message: "Unsupported Content-Encoding; send identity or zstd."
+    )
+    /// A zstd body that cannot be decoded: as an identity body of that size would be (413), as malformed (400), or
+    /// as a proxy out of room (503). Until 2026-12-07 all three were the 415 above, which told a client that sent
+    /// zstd to send zstd.
+    static func undecodable(_ reason: ZstdError.Reason) -> ProxyErrorResponse {
+        switch reason {
+        case .tooLarge: decodedBodyTooLarge
+        case .outOfMemory: inFlightLimit
+        default: invalidContentEncoding
+        }
+    }
+    static let decodedBodyTooLarge = ProxyErrorResponse(
+        status: 413,
+        type: "invalid_request_error",
+        code: "body_too_large",
+        message: "The request body is too large once decoded."
+    )
+    static let invalidContentEncoding = ProxyErrorResponse(
+        status: 400,
+        type: "invalid_request_error",
+        code: "invalid_content_encoding",
+        message: "The request body is not valid for its Content-Encoding."
     )
     static let notFound = ProxyErrorResponse(
         status: 404,

@@ -109,6 +109,9 @@ final class ProxyHandler: HTTPHandler {
         case .failure(let e):
             if e.code == "invalid_json" { ctx.metrics.protocolErrors(reason: "invalid_json").increment() }
             if e.status == 415 { ctx.metrics.protocolErrors(reason: "unsupported_media_type").increment() }
+            if e.code == "invalid_content_encoding" || e.code == "body_too_large" {
+                ctx.metrics.protocolErrors(reason: e.code).increment()
+            }
             localError(route, responder, e)
             return
         }

@@ -36,10 +36,11 @@ struct RequestPreparer {
         case nil, "identity"?, ""?:
             break
         case "zstd"?:
-            guard let decoded = try? ZstdDecoder.decode(body, maxOutputBytes: ctx.configuration.maxBodyBytes) else {
-                return .failure(.unsupportedEncoding)
+            do {
+                body = try ZstdDecoder.decode(body, maxOutputBytes: ctx.configuration.maxBodyBytes)
+            } catch {
+                return .failure(ProxyErrorResponse.undecodable(error.reason))
             }
-            body = decoded
         default:
             return .failure(.unsupportedEncoding)
         }
