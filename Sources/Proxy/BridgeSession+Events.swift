@@ -154,11 +154,12 @@ extension BridgeSession {
             )
             ctx.pool.recordSuccess(link.account, session: r.prepared.sessionPseudonym, now: ctx.now())
         }
-        if type == "response.completed", let id = summary.responseID {
+        // An incomplete response is an anchor a client continues from, as over HTTP and WebSocket; only a
+        // completed one is what the next request's history extends (`previous`).
+        if type == "response.completed" || type == "response.incomplete", let id = summary.responseID {
             remember(id, r, link: link)
-        } else {
-            previous = nil
         }
+        if type != "response.completed" || summary.responseID == nil { previous = nil }
         // The upstream's own `response.failed` after output went out: relayed above, counted and logged by its
         // class.
         let failure = type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil

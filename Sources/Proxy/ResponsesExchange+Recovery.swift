@@ -226,10 +226,10 @@ extension ResponsesExchange {
     /// any other event but counted as the failure it is: by its class in the attempt outcome and the request's
     /// `error.type`, and without renewing the conversation's stickiness.
     func completeAtTerminal() {
-        let (account, responseID, fullInput, inputIsComplete, failure) = state.withLock {
-            s -> (Int?, String?, [UInt8]?, Bool, UpstreamErrorClass?) in
+        let (account, responseID, fullInput, inputIsComplete, anchorForwarded, failure) = state.withLock {
+            s -> (Int?, String?, [UInt8]?, Bool, Bool, UpstreamErrorClass?) in
             s.liveAttempt = nil
-            return (s.account, s.responseID, s.fullInput, s.inputIsComplete, s.terminalFailure)
+            return (s.account, s.responseID, s.fullInput, s.inputIsComplete, s.anchorInBody, s.terminalFailure)
         }
         endAttempt(outcome: AttemptOutcome.terminal(failure: failure), error: failure?.rawValue)
         // Storing a transcript digests the whole history and may deflate all of it: milliseconds for a large
@@ -238,13 +238,23 @@ extension ResponsesExchange {
         // this one. A history up to `inlineTranscriptBytes` costs tens of microseconds, less than handing it
         // to another thread and waking it (docs/benchmarks.md, sixth pass), so it is stored in place. The
         // body bounds the input without finding it, which may take a scan of the body.
-        let storesTranscript = responseID != nil && (fullInput != nil || inputIsComplete)
+        //
+        // An anchor forwarded as it came (to the API-key account that owns it) is stored too, as the anchor's
+        // transcript plus the new items: until 2026-12-07 such a turn was not, so when its account later failed
+        // the conversation could not be replayed and was masked as lost. Expanding the anchor's chain costs
+        // about its whole history, so that store always runs off the loop.
+        let expandsAnchor =
+            anchorForwarded && fullInput == nil && prepared.anchor.map { ctx.transcripts.contains($0) } == true
+        let storesTranscript = responseID != nil && (fullInput != nil || inputIsComplete || expandsAnchor)
         let recordAndAnswer: @Sendable () -> Void = { [self] in
             // The request's own input is read from its body here: off the loop when the store is.
-            let input = storesTranscript ? fullInput.map { $0[...] } ?? prepared.inputSlice : nil
+            var input = storesTranscript ? fullInput.map { $0[...] } ?? prepared.inputSlice : nil
+            if storesTranscript, expandsAnchor, let anchor = prepared.anchor {
+                input = ctx.transcripts.fullInput(previousResponseID: anchor, newItems: prepared.inputItems)?[...]
+            }
             self.recordAndAnswer(account: account, responseID: responseID, fullInput: input, failure: failure)
         }
-        if storesTranscript, (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
+        if storesTranscript, expandsAnchor || (fullInput?.count ?? prepared.body.count) > Self.inlineTranscriptBytes {
             Self.completions.async(execute: recordAndAnswer)
         } else {
             recordAndAnswer()

@@ -212,7 +212,11 @@ extension ResponsesExchange {
                 s.terminalSeen = true
                 s.terminalFailure = failure
                 s.terminalFailureStatus = isError ? ResponseFailureStatus.status(forCode: summary.error?.code) : nil
-                if summary.type == "response.completed" { s.responseID = summary.responseID }
+                // An incomplete response (cut by `max_output_tokens`) is an answer a client continues from: an
+                // anchor like a completed one (until 2026-12-07 it was not, so continuing it was a masked loss).
+                if summary.type == "response.completed" || summary.type == "response.incomplete" {
+                    s.responseID = summary.responseID
+                }
             }
             if let usage = summary.usage { recordUsage(usage) }
         }

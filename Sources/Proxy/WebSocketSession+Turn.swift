@@ -34,7 +34,9 @@ extension WebSocketSession {
         }
         let anchor = top.string(forKey: "previous_response_id")
         let model = top.string(forKey: "model")
-        let newItems = top.kind(forKey: "input") == .array ? Array(top.rawValue(forKey: "input")!) : Array("[]".utf8)
+        // A string `input` is one user message, as over HTTP: until 2026-12-07 it read as no items, so its
+        // transcript and any replay of it lost the user's words.
+        let newItems = RequestPreparer.inputItems(top) ?? Array("[]".utf8)
         let key = ContinuityKey.resolve(
             bodyPromptCacheKey: top.string(forKey: "prompt_cache_key"),
             headers: upgradeHeaders,

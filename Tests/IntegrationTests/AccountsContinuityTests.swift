@@ -185,6 +185,58 @@ final class AccountsContinuityTests: XCTestCase {
         XCTAssertTrue(m.contains(#"decision="masked_continuity_loss",outcome="attempted"} 0"#), m)
     }
 
+    /// A turn whose anchor went as it came to the API-key account that owns it is stored as the anchor's
+    /// transcript plus its own items. When that account then hits its limit, the next turn is replayed on the
+    /// other account; until 2026-12-07 the forwarded turn was never stored, and the conversation was masked as lost.
+    func testAForwardedAnchorsTurnIsStoredSoItCanBeReplayedElsewhere() throws {
+        stack.stop()
+        stack = try SightlineStack(
+            label: "forwarded-chain",
+            simulator: ["httpAnchorsResolve": true],
+            accounts: SightlineStack.apiKeyAccounts(2)
+        )
+        let r1 = try XCTUnwrap(try post(#"{"model":"gpt-5.5","input":"first"}"#).responseID)
+        let second = try post(#"{"model":"gpt-5.5","input":"second","previous_response_id":"\#(r1)"}"#)
+        let r2 = try XCTUnwrap(second.responseID, second.bodyText)
+        let log = try simulatorRequests()
+        XCTAssertEqual(log.last?["has_previous_response_id"] as? Bool, true, "forwarded as it came: \(log)")
+        let owner = try XCTUnwrap(log.last?["account"] as? String)
+        try stack.injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 600])
+        let third = try post(#"{"model":"gpt-5.5","input":"third","previous_response_id":"\#(r2)","stream":true}"#)
+        XCTAssertEqual(third.status, 200, third.bodyText)
+        XCTAssertTrue(third.bodyText.contains("response.completed"), third.bodyText)
+        let last = try XCTUnwrap(simulatorRequests().last)
+        XCTAssertNotEqual(last["account"] as? String, owner, "\(last)")
+        XCTAssertEqual(last["input_item_count"] as? Int, 5, "first, answer, second, answer, third: \(last)")
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"decision="masked_continuity_loss",outcome="attempted"} 0"#), m)
+        XCTAssertTrue(m.contains(#"decision="transcript_replay",outcome="succeeded"} 1"#), m)
+    }
+
+    /// An answer cut by `max_output_tokens` (`response.incomplete`) is continued from: its id is an anchor like a
+    /// completed one's, replayed from its transcript (until 2026-12-07, a masked loss with the anchor tombstoned).
+    func testAnIncompleteResponseIsAnAnchorToContinueFrom() throws {
+        let first = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"long answer please","prompt_cache_key":"incomplete-1"}"#,
+                headers: [("x-sim-fault", "response_incomplete")]
+            )
+        )
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        XCTAssertTrue(first.bodyText.contains(#""status":"incomplete""#), first.bodyText)
+        let anchor = try XCTUnwrap(first.responseID)
+        let next = try post(
+            #"{"model":"gpt-5.5","input":"go on","previous_response_id":"\#(anchor)","prompt_cache_key":"incomplete-1"}"#
+        )
+        XCTAssertEqual(next.status, 200, next.bodyText)
+        XCTAssertEqual(try simulatorRequests().last?["has_previous_response_id"] as? Bool, false)
+        let m = try metrics()
+        XCTAssertTrue(m.contains(#"decision="masked_continuity_loss",outcome="attempted"} 0"#), m)
+        XCTAssertTrue(m.contains(#"decision="transcript_replay",outcome="succeeded"} 1"#), m)
+    }
+
     /// `sightline accounts import` while `serve` runs, then a token refresh makes the proxy rewrite the state
     /// file: the imported account must still be in it (it used to be written away).
     func testAnImportWhileServingSurvivesTheProxysNextWrite() throws {

@@ -134,6 +134,29 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A turn whose `input` is a string (one user message, as the Responses API allows) is replayed with it:
+    /// until 2026-12-07 a string read as no items, so the replay sent only the answers and lost both questions.
+    func testAStringInputIsKeptInTheTranscriptAndTheReplay() throws {
+        stack = try SightlineStack(label: "ws-string-input")
+        func frame(_ anchor: String?, _ text: String) -> String {
+            var object: [String: Any] = [
+                "type": "response.create", "model": "gpt-5.5", "stream": true, "prompt_cache_key": "ws-string",
+                "input": text,
+            ]
+            if let anchor { object["previous_response_id"] = anchor }
+            return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        let ws = try connect()
+        let r1 = try ws.turn(frame(nil, "first question"))
+        XCTAssertEqual(try simulatorPost("/__sim/websocket/close-all").status, 200)
+        XCTAssertNotNil(try ws.turn(frame(r1, "second question")))
+        let last = try XCTUnwrap(simulatorFrames().last)
+        XCTAssertEqual(last["has_previous_response_id"] as? Bool, false, "\(last)")
+        XCTAssertEqual(last["input_item_count"] as? Int, 3, "question, answer, question: \(last)")
+        XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
+        ws.close()
+    }
+
     func testUnknownAnchorGetsTheSanitisedResendSignal() throws {
         stack = try SightlineStack(label: "ws-loss")
         let ws = try connect(path: "/backend-api/codex/responses")
