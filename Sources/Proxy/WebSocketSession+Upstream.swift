@@ -210,6 +210,11 @@ extension WebSocketSession {
                 now: now
             )
             answerLocally(WebSocketErrorFrame.from(error), status: 429, error: cls.rawValue)
+        case .passThrough where (401...403).contains(status) && !failedEvent:
+            // The proxy's own account was refused, out of attempts: the client's credentials are fine, so it must
+            // not see the upstream's 401/403 (a Codex client would refresh or drop its own login), as over HTTP.
+            // Until 2026-12-07 the frame was relayed as it came.
+            answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: cls.rawValue)
         case .passThrough where failedEvent:
             // Nothing to recover: the turn ends as it would have, the held events first, then the failure.
             liveAnchor = nil

@@ -472,6 +472,25 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A 401 that a refresh does not cure, with no account left: the client gets a retryable 502, never the
+    /// upstream's 401 about the proxy's own account (its own credentials are fine), as over HTTP. Until
+    /// 2026-12-07 the frame was relayed as it came.
+    func testARefusalOfTheProxysOwnAccountIsNeverRelayedAs401() throws {
+        stack = try SightlineStack(
+            label: "ws-401-exhausted",
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        try stack.injectFault(account: nil, "unauthorized", count: 2)
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "first question"))
+        let events = ws.readTurn()
+        let last = try XCTUnwrap(events.last, "\(events)")
+        XCTAssertEqual(last["status"] as? Int, 502, "\(events)")
+        XCTAssertEqual((last["error"] as? [String: Any])?["code"] as? String, "upstream_unavailable", "\(events)")
+        XCTAssertEqual(try decision("token_refresh", "attempted"), 1)
+        ws.close()
+    }
+
     func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
         stack = try SightlineStack(label: "ws-refresh")
         let ws = try connect()
