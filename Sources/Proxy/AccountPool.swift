@@ -383,6 +383,16 @@ final class AccountPool: Sendable {
         }
     }
 
+    /// How long an account cools after a 401 that refreshing did not cure, or on an account that cannot refresh.
+    static let unauthorizedCooldownSeconds: Double = 300
+
+    /// A 401 nothing in this request can fix: the login was refreshed and still refused (a deactivated seat, a
+    /// wrong account id), or the account has no refresh token (a revoked API key). Until 2026-12-07 it cooled
+    /// nothing: the next request picked the account again and paid a refused attempt, and a refresh, every time.
+    func coolUnauthorized(_ index: Int, now: Double) {
+        coolDown(index, until: now + Self.unauthorizedCooldownSeconds, reason: "unauthorized")
+    }
+
     /// A terminal refresh failure: the account leaves rotation until an operator re-imports it
     /// (`readmitReauthenticated`).
     func markReauthRequired(_ index: Int, reason: String) {

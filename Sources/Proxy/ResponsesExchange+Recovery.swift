@@ -77,6 +77,9 @@ extension ResponsesExchange {
             // The conversation's account failed for credentials or quota: drop its pin and move on; the stale
             // anchor is never forwarded to the new account (planAnchor replays from the transcript instead).
             recordNow(.pinReset, .attempted, reason: reason)
+            if case .httpError(401, _) = event, let failedIndex {
+                ctx.pool.coolUnauthorized(failedIndex, now: ctx.now())
+            }
             ctx.pool.dropSticky(session: prepared.sessionPseudonym)
             exclude(failedIndex, pending: .pinReset)
             if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {

@@ -192,6 +192,10 @@ extension WebSocketSession {
         switch decision {
         case .pinReset, .failover:
             record(decision, .attempted, reason: cls.rawValue)
+            // A 401 a refresh did not cure (or could not try), as over HTTP.
+            if decision == .pinReset, status == 401, !failedEvent {
+                ctx.pool.coolUnauthorized(link.account, now: ctx.now())
+            }
             turn?.pending.append(decision)
             moveToAnotherAccount(link: link, reason: cls.rawValue)
         case .transcriptReplay:
