@@ -7,7 +7,8 @@ import HTTPServer
 /// `content-encoding` — the proxy always sends an identity body it may have rewritten), WebSocket
 /// handshake fields, client-address headers and our own trace headers are dropped; everything else
 /// (`session-id`, `thread-id`, `x-codex-*`, `originator`, `user-agent`, `version`, `openai-*` …) passes.
-/// Upstream → downstream: hop-by-hop, framing and cookies are dropped; the rest (rate-limit headers,
+/// Upstream → downstream: hop-by-hop, framing, cookies and the serving account's organisation and project are
+/// dropped; the rest (rate-limit headers,
 /// `x-request-id`, `openai-model`, `x-codex-turn-state` …) is relayed.
 enum HeaderPolicy {
     private static let droppedRequest: Set<String> = [
@@ -21,6 +22,9 @@ enum HeaderPolicy {
         "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
         "content-encoding", "set-cookie", "proxy-authenticate", "proxy-connection", "alt-svc",
         "strict-transport-security",
+        // Which organisation and project of the pool's account served the request: the account's identity, which
+        // no client of the pool is told (until 2026-12-07 api.openai.com's answers carried it to every client).
+        "openai-organization", "openai-project",
     ]
 
     /// The client's headers that may go upstream, names lowercased.

@@ -32,6 +32,7 @@ final class HeaderPolicyTests: XCTestCase {
         let relayed = HeaderPolicy.relayedResponseHeaders([
             ("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"), ("Set-Cookie", "cf=1"),
             ("x-codex-primary-used-percent", "12"), ("x-request-id", "req-1"), ("Content-Length", "5"),
+            ("OpenAI-Organization", "org-FAKE0000"), ("openai-project", "proj_FAKE0000"),
         ])
         XCTAssertEqual(relayed.entries.map(\.name), ["content-type", "x-codex-primary-used-percent", "x-request-id"])
     }
