@@ -327,7 +327,8 @@ final class AccountPool: Sendable {
     static let maximumCooldownSeconds: Double = 8 * 24 * 3600
 
     /// Takes an account out of rotation until `until` (never shortening an existing cooldown), and
-    /// persists it. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `server_error`.
+    /// persists it unless soft. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `unauthorized`,
+    /// `server_error`.
     /// Callers bound `until` (`applyConsequences`); a time that is not finite is ignored.
     func coolDown(_ index: Int, until: Double, reason: String) {
         guard until.isFinite else { return }
@@ -337,13 +338,14 @@ final class AccountPool: Sendable {
                 && s.runtime[index].cooldownUntil > until
             if s.runtime[index].state != .reauthRequired { s.runtime[index].state = .cooling }
             s.runtime[index].cooldownUntil = max(s.runtime[index].cooldownUntil, until)
-            // A quota cooldown stays hard; a server-error one is soft unless a hard one is still running.
-            s.runtime[index].softCooldown = reason == "server_error" && !wasHard
+            // A quota cooldown stays hard; a server-error or unauthorized one is soft unless a hard one is still
+            // running.
+            s.runtime[index].softCooldown = Self.softCooldownReasons.contains(reason) && !wasHard
             return s.runtime[index]
         }
         publish(index, runtime)
-        // Brief 5xx cooldowns are not worth a disk write. `exactly`: a time out of Int64's range is not written.
-        if reason != "server_error", let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
+        // Soft cooldowns are brief and not worth a disk write. `exactly`: a time out of Int64's range is not written.
+        if !Self.softCooldownReasons.contains(reason), let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
             try? store.setCooldown(accounts[index].name, until: until)
         }
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
@@ -386,9 +388,14 @@ final class AccountPool: Sendable {
     /// How long an account cools after a 401 that refreshing did not cure, or on an account that cannot refresh.
     static let unauthorizedCooldownSeconds: Double = 300
 
+    /// Cooldowns that lower an account's priority without taking it out of an otherwise empty pool: a burst of
+    /// server errors, or of 401s, is not a pool out of quota and never earns the client a 429.
+    static let softCooldownReasons: Set<String> = ["server_error", "unauthorized"]
+
     /// A 401 nothing in this request can fix: the login was refreshed and still refused (a deactivated seat, a
     /// wrong account id), or the account has no refresh token (a revoked API key). Until 2026-12-07 it cooled
     /// nothing: the next request picked the account again and paid a refused attempt, and a refresh, every time.
+    /// Soft: with every account so refused, they are still tried rather than the pool answering a quota 429.
     func coolUnauthorized(_ index: Int, now: Double) {
         coolDown(index, until: now + Self.unauthorizedCooldownSeconds, reason: "unauthorized")
     }
