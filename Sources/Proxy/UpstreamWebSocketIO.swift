@@ -166,11 +166,15 @@ final class UpstreamWebSocketIO {
         }
     }
 
+    /// Reads until the response head is complete. A head that arrived with the end of the connection still
+    /// counts: an upstream refusing the upgrade may close right after its answer (`Connection: close`), and that
+    /// answer (a 426 that means "use HTTP", a 429 whose body carries the reset) must not be lost to the EOF that
+    /// the same read saw.
     private func readHead() -> (Int, HTTPHeaders)? {
         let deadline = MonotonicClock.seconds() + owner.connectTimeoutSeconds
         let end: [UInt8] = [13, 10, 13, 10]
         while MonotonicClock.seconds() < deadline, !owner.sendQueueOverflowed {
-            guard drain() else { return nil }
+            let open = drain()
             if let range = inbound.indices.first(where: { inbound[$0...].starts(with: end) }) {
                 let text = String(decoding: inbound[..<range], as: UTF8.self)
                 inbound.removeFirst(range + 4)
@@ -187,6 +191,7 @@ final class UpstreamWebSocketIO {
                 }
                 return (status, headers)
             }
+            guard open else { return nil }
             _ = wait(Int16(POLLIN), timeoutMs: 100)
         }
         return nil
