@@ -199,7 +199,8 @@ final class BridgeSession: @unchecked Sendable {
             url: url,
             headers: headers,
             pingIntervalSeconds: hub.pingIntervalSeconds,
-            connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds
+            connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds,
+            clientConfiguration: ctx.upstream.configuration
         )
         return true
     }

@@ -188,11 +188,7 @@ final class CurlEasyTransfer {
         let connectTimeout = request.connectTimeoutSeconds ?? configuration.connectTimeoutSeconds
         apply(sl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connectTimeout * 1000))))
         apply(sl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
-        apply(sl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0))
-        apply(sl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0))
-        if let caFile = configuration.caFile { apply(sl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
-        // An empty proxy string disables the http_proxy/https_proxy environment variables.
-        apply(sl_easy_setopt_string(handle, CURLOPT_PROXY, configuration.egressProxy ?? ""))
+        apply(CurlConnectionOptions.apply(configuration, to: handle))
         apply(sl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
 
         apply(configureMethodAndBody(request))

@@ -24,7 +24,9 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
 }
 
 /// A client WebSocket to the upstream over libcurl `CONNECT_ONLY` (TCP + TLS by curl, certificate
-/// verified), with our own RFC 6455 handshake and framing (swift-on-linux-notes §4).
+/// verified), with our own RFC 6455 handshake and framing (swift-on-linux-notes §4). TLS trust (`caFile`,
+/// `verifyTLS`) and egress (`egressProxy`, never the `http_proxy` environment) come from the same
+/// `UpstreamClientConfiguration` as the proxy's HTTP transfers, applied by the same `CurlConnectionOptions`.
 ///
 /// One dedicated thread per connection: it connects, sends the upgrade with the caller's headers
 /// (authorization, `chatgpt-account-id`, `OpenAI-Beta: responses_websockets=2026-02-06`, …), then polls the
@@ -57,6 +59,9 @@ public final class UpstreamWebSocket: Sendable {
     public let maxMessageBytes: Int
     /// Bytes of encoded frames waiting for the I/O thread above which `send` fails the socket.
     public let maxQueuedBytes: Int
+    /// The HTTP client's settings; only its TLS and egress ones are read (`CurlConnectionOptions`), the
+    /// timeouts here are the socket's own.
+    public let clientConfiguration: UpstreamClientConfiguration
     private let sendQueueOverflows: Counter?
     private let delegate: any UpstreamWebSocketDelegate
     private let outbox = Mutex(Outbox())
@@ -70,6 +75,7 @@ public final class UpstreamWebSocket: Sendable {
         connectTimeoutSeconds: Double = 15,
         maxMessageBytes: Int = 64 << 20,
         maxQueuedBytes: Int = 64 << 20,
+        clientConfiguration: UpstreamClientConfiguration = UpstreamClientConfiguration(),
         sendQueueOverflows: Counter? = nil
     ) {
         self.url = url
@@ -79,6 +85,7 @@ public final class UpstreamWebSocket: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.maxMessageBytes = maxMessageBytes
         self.maxQueuedBytes = maxQueuedBytes
+        self.clientConfiguration = clientConfiguration
         self.sendQueueOverflows = sendQueueOverflows
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
     }

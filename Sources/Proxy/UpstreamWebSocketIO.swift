@@ -110,7 +110,14 @@ final class UpstreamWebSocketIO {
         _ = sl_easy_setopt_long(h, CURLOPT_CONNECT_ONLY, 1)
         _ = sl_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         _ = sl_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(owner.connectTimeoutSeconds * 1000))
-        guard curl_easy_perform(h) == CURLE_OK else {
+        // TLS trust and egress exactly as for HTTP transfers (one function sets both).
+        var configured = CurlConnectionOptions.apply(owner.clientConfiguration, to: h)
+        if owner.clientConfiguration.egressProxy.map({ !$0.isEmpty }) ?? false, configured == CURLE_OK {
+            // Through a proxy, the upgrade must travel inside a CONNECT tunnel: without one, CONNECT_ONLY to a
+            // `ws://` (plain HTTP) target connects to the proxy itself, which would get our origin-form request.
+            configured = sl_easy_setopt_long(h, CURLOPT_HTTPPROXYTUNNEL, 1)
+        }
+        guard configured == CURLE_OK, curl_easy_perform(h) == CURLE_OK else {
             fail("connect_failed", nil)
             return false
         }

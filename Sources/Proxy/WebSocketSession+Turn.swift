@@ -294,7 +294,8 @@ extension WebSocketSession {
             url: url,
             headers: headers,
             pingIntervalSeconds: hub.pingIntervalSeconds,
-            connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds
+            connectTimeoutSeconds: ctx.configuration.upstreamConnectTimeoutSeconds,
+            clientConfiguration: ctx.upstream.configuration
         )
         return true
     }

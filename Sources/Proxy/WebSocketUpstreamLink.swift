@@ -71,14 +71,22 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         createdAt = monotonic()
     }
 
-    /// Builds and starts the socket. Call once.
-    func start(url: URL, headers: HTTPHeaders, pingIntervalSeconds: Double, connectTimeoutSeconds: Double) {
+    /// Builds and starts the socket, with the TLS and egress settings of the proxy's HTTP client
+    /// (`clientConfiguration`). Call once.
+    func start(
+        url: URL,
+        headers: HTTPHeaders,
+        pingIntervalSeconds: Double,
+        connectTimeoutSeconds: Double,
+        clientConfiguration: UpstreamClientConfiguration
+    ) {
         let ws = UpstreamWebSocket(
             url: url,
             headers: headers,
             delegate: self,
             pingIntervalSeconds: pingIntervalSeconds,
             connectTimeoutSeconds: connectTimeoutSeconds,
+            clientConfiguration: clientConfiguration,
             sendQueueOverflows: metrics.sendQueueOverflows
         )
         socket.withLock { $0 = ws }

@@ -5,7 +5,8 @@ import SightlineTestSupport
 /// A throwaway HTTPS server for TLS tests: a self-signed certificate made with `openssl req -x509` in a temp
 /// directory, served by a few lines of Python (`http.server` + `ssl.SSLContext`) on 127.0.0.1, on a `TestPorts`
 /// port (another is tried when it is taken).
-/// Every GET answers `200` with body `tls-ok`. `stop()` terminates the Python process and removes the files.
+/// Every GET answers `200` with body `tls-ok`, except a WebSocket upgrade, which gets a valid `101` and is then
+/// read (and ignored) until the client goes. `stop()` terminates the Python process and removes the files.
 final class UpstreamTLSTestServer {
     let port: UInt16
     let certificatePath: String
@@ -15,12 +16,24 @@ final class UpstreamTLSTestServer {
     private let lifeline: Pipe
 
     private static let script = """
-        import http.server, os, ssl, sys, threading
+        import base64, hashlib, http.server, os, ssl, sys, threading
         # Exit when the test process goes away (stdin reaches EOF), even if it was killed.
         threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def do_GET(self):
+                if self.headers.get("Upgrade", "").lower() == "websocket":
+                    key = self.headers.get("Sec-WebSocket-Key", "") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+                    self.send_response(101)
+                    self.send_header("Upgrade", "websocket")
+                    self.send_header("Connection", "Upgrade")
+                    self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+                    self.end_headers()
+                    self.wfile.flush()
+                    while self.rfile.read1(4096):
+                        pass
+                    self.close_connection = True
+                    return
                 body = b"tls-ok"
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
@@ -28,7 +41,7 @@ final class UpstreamTLSTestServer {
                 self.wfile.write(body)
             def log_message(self, *args):
                 pass
-        server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), H)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), H)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[1], sys.argv[2])
         server.socket = context.wrap_socket(server.socket, server_side=True)
