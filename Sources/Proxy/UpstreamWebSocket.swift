@@ -3,6 +3,7 @@ import CSightlineSys
 import Foundation
 import Glibc
 import HTTPServer
+import LogRedaction
 import Metrics
 import Synchronization
 
@@ -14,8 +15,9 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
     /// message: an unpaced stream arrives hundreds of frames at a time, and a hand-off per frame to another
     /// thread cost more than everything else the proxy does with it (docs/benchmarks.md, fifth pass).
     func didReceiveTexts(_ texts: [[UInt8]])
-    /// A close frame ended the session (1006 if TCP ended without one). Called at most once, never after
-    /// `didFail`.
+    /// A close frame ended the session. 1006 if TCP ended without one, or if the upstream did not answer our
+    /// `close` within `closeTimeoutSeconds` (reason `close_timeout`; the connection is then dropped). Called at
+    /// most once, never after `didFail`.
     func didClose(code: UInt16, reason: String)
     /// The connection could not be opened or broke. `status` is the handshake's HTTP status when the
     /// upstream answered something other than 101 (a 426 means: fall back to HTTP), and `refusal` that whole
@@ -31,7 +33,10 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
 /// One dedicated thread per connection: it connects, sends the upgrade with the caller's headers
 /// (authorization, `chatgpt-account-id`, `OpenAI-Beta: responses_websockets=2026-02-06`, …), then polls the
 /// socket and an `eventfd` that `send`/`close` use to wake it, always draining `curl_easy_recv` until
-/// `CURLE_AGAIN` before polling (OpenSSL may hold decrypted bytes). Sends a ping every `pingIntervalSeconds`.
+/// `CURLE_AGAIN` before polling (OpenSSL may hold decrypted bytes). Sends a ping every `pingIntervalSeconds`
+/// until it closes. After `close`, the upstream has `closeTimeoutSeconds` (2 s by default, as the server side
+/// gives a client) to answer with its close frame; then the connection is dropped and the delegate gets
+/// `didClose(code: 1006, reason: "close_timeout")`, so a stalled upstream cannot keep the thread alive.
 /// Does not reconnect, retry or fall back: the caller decides from `didFail`/`didClose`.
 ///
 /// The send queue is bounded: frames wait there while the thread connects, handshakes, or is blocked
@@ -47,15 +52,21 @@ public final class UpstreamWebSocket: Sendable {
         var bytes = 0
         var closing = false
         var overflowed = false
+        /// When `close` was called, on the monotonic clock.
+        var closeCalledAt: Double?
     }
 
     /// The `didFail` reason when a `send` exceeded `maxQueuedBytes`.
     public static let sendQueueFullReason = "send_queue_full"
+    /// The `didClose` reason (code 1006) when the upstream did not answer our close in `closeTimeoutSeconds`.
+    public static let closeTimeoutReason = "close_timeout"
 
     public let url: URL
     public let headers: HTTPHeaders
     public let pingIntervalSeconds: Double
     public let connectTimeoutSeconds: Double
+    /// How long after `close` the upstream's close frame is waited for.
+    public let closeTimeoutSeconds: Double
     public let maxMessageBytes: Int
     /// Bytes of encoded frames waiting for the I/O thread above which `send` fails the socket.
     public let maxQueuedBytes: Int
@@ -73,6 +84,7 @@ public final class UpstreamWebSocket: Sendable {
         delegate: any UpstreamWebSocketDelegate,
         pingIntervalSeconds: Double = 20,
         connectTimeoutSeconds: Double = 15,
+        closeTimeoutSeconds: Double = 2,
         maxMessageBytes: Int = 64 << 20,
         maxQueuedBytes: Int = 64 << 20,
         clientConfiguration: UpstreamClientConfiguration = UpstreamClientConfiguration(),
@@ -83,6 +95,7 @@ public final class UpstreamWebSocket: Sendable {
         self.delegate = delegate
         self.pingIntervalSeconds = pingIntervalSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.closeTimeoutSeconds = closeTimeoutSeconds
         self.maxMessageBytes = maxMessageBytes
         self.maxQueuedBytes = maxQueuedBytes
         self.clientConfiguration = clientConfiguration
@@ -123,12 +136,13 @@ public final class UpstreamWebSocket: Sendable {
         return queued
     }
 
-    /// Sends a close frame; the thread ends when the upstream answers (or on EOF).
+    /// Sends a close frame; the thread ends when the upstream answers, on EOF, or `closeTimeoutSeconds` later.
     public func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
         let frame = WebSocketFrameEncoder.client(.close, WebSocketFrameEncoder.closePayload(code: code, reason: reason))
         let queued = outbox.withLock { o -> Bool in
             guard !o.closing else { return false }
             o.closing = true
+            o.closeCalledAt = MonotonicClock.seconds()
             o.frames.append(frame)
             return true
         }
@@ -154,6 +168,10 @@ public final class UpstreamWebSocket: Sendable {
 
     /// Encoded bytes waiting in the send queue (for tests).
     var queuedByteCount: Int { outbox.withLock { $0.bytes } }
+
+    /// When the thread stops waiting for the upstream's close (`closeTimeoutSeconds` after `close`); nil before
+    /// `close`. Read by a write blocked on the upstream too, which `close` wakes.
+    var closeDeadline: Double? { outbox.withLock { $0.closeCalledAt }.map { $0 + closeTimeoutSeconds } }
 
     /// A `send` exceeded `maxQueuedBytes`: the thread stops writing and fails the socket.
     var sendQueueOverflowed: Bool { outbox.withLock { $0.overflowed } }

@@ -151,8 +151,9 @@ final class UpstreamWebSocketIO {
             let rc = bytes.withUnsafeBytes { curl_easy_send(handle, $0.baseAddress! + offset, $0.count - offset, &n) }
             if rc == CURLE_AGAIN {
                 // An upstream that stopped reading blocks us here while frames pile up: give up once they
-                // overflow (`send` wakes the wait).
-                if owner.sendQueueOverflowed { return false }
+                // overflow (`send` wakes the wait), or once a close has waited its time (no more frames come
+                // then, so the queue can never overflow).
+                if owner.sendQueueOverflowed || closeExpired { return false }
                 _ = wait(Int16(POLLOUT), timeoutMs: 1000)
                 continue
             }
@@ -204,6 +205,9 @@ final class UpstreamWebSocketIO {
         return nil
     }
 
+    /// Our close has waited `closeTimeoutSeconds` for the upstream's (see `loop`).
+    private var closeExpired: Bool { owner.closeDeadline.map { MonotonicClock.seconds() >= $0 } ?? false }
+
     /// Hands the messages completed so far to the delegate, before anything that ends the session.
     private func deliver(_ texts: inout [[UInt8]]) {
         guard !texts.isEmpty else { return }
@@ -245,15 +249,25 @@ final class UpstreamWebSocketIO {
             guard open else { return finish(WebSocketCloseCode.abnormal, "") }
             let (frames, closing, overflowed) = owner.takeFrames()
             if overflowed { return fail(UpstreamWebSocket.sendQueueFullReason, nil) }
+            // Our close ends the session only when the upstream answers it: an upstream that never does (or that
+            // stopped reading, so the close frame itself cannot go out) would otherwise keep this thread, its fd
+            // and its TLS state forever. The deadline runs from the `close` call, so it also ends a write that
+            // was already blocked then.
             for frame in frames where !closeSent {
-                guard sendAll(frame) else { return fail(sendFailure("send_failed"), nil) }
+                guard sendAll(frame) else {
+                    if closeExpired { return finish(WebSocketCloseCode.abnormal, UpstreamWebSocket.closeTimeoutReason) }
+                    return fail(sendFailure("send_failed"), nil)
+                }
             }
             if closing { closeSent = true }
-            if MonotonicClock.seconds() >= nextPing {
+            if closeExpired { return finish(WebSocketCloseCode.abnormal, UpstreamWebSocket.closeTimeoutReason) }
+            // No pings once closing: the session is over, and only the upstream's close is awaited.
+            if !closeSent, MonotonicClock.seconds() >= nextPing {
                 _ = sendAll(WebSocketFrameEncoder.client(.ping, []))
                 nextPing = MonotonicClock.seconds() + owner.pingIntervalSeconds
             }
-            let timeout = max(10, Int32((nextPing - MonotonicClock.seconds()) * 1000))
+            let until = closeSent ? owner.closeDeadline ?? nextPing : nextPing
+            let timeout = max(10, Int32((until - MonotonicClock.seconds()) * 1000))
             _ = wait(Int16(POLLIN), timeoutMs: min(timeout, 1000))
         }
     }

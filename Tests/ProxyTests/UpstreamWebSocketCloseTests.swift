@@ -1,0 +1,78 @@
+import Foundation
+import HTTPServer
+import SightlineTestSupport
+import Synchronization
+import XCTest
+
+@testable import Proxy
+
+/// `UpstreamWebSocket.close` against upstreams that never answer it: the socket still ends, within
+/// `closeTimeoutSeconds`, as a 1006 `close_timeout`, and drops its connection.
+final class UpstreamWebSocketCloseTests: XCTestCase {
+    let headers: HTTPHeaders = ["Authorization": "Bearer sim-access-FAKE"]
+
+    /// The upstream completes the upgrade, then reads (and ignores) everything, our close frame included,
+    /// without ever sending its own.
+    func testAnUpstreamThatNeverAnswersTheCloseIsDroppedAfterTheCloseTimeout() throws {
+        let disconnected = Atomic<Bool>(false)
+        let upstream = try UpstreamTestServer { connection in
+            guard let request = connection.readRequest() else { return }
+            let key = request.header("sec-websocket-key") ?? ""
+            connection.write(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Accept: \(WebSocketHandshake.acceptValue(forKey: key))\r\n\r\n"
+            )
+            if connection.waitForClose(timeoutSeconds: 60) { disconnected.store(true, ordering: .releasing) }
+        }
+        defer { upstream.stop() }
+        let delegate = RecordingUpstreamDelegate()
+        let socket = UpstreamWebSocket(
+            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
+            headers: headers,
+            delegate: delegate
+        )
+        socket.start()
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
+        socket.close()
+        XCTAssertTrue(
+            pollUntil(timeout: socket.closeTimeoutSeconds + 3) { delegate.snapshot.close != nil },
+            "still waiting for the upstream's close"
+        )
+        XCTAssertEqual(delegate.snapshot.close, WebSocketCloseCode.abnormal)
+        XCTAssertNil(delegate.snapshot.failure)
+        XCTAssertTrue(pollUntil { disconnected.load(ordering: .acquiring) }, "the connection is dropped")
+    }
+
+    /// The upstream completes the upgrade and stops reading: the close frame itself cannot be written, and the
+    /// blocked write is abandoned at the same deadline.
+    func testAnUpstreamThatStoppedReadingIsDroppedAfterTheCloseTimeout() throws {
+        let upstream = try StalledUpstream(upgrade: true)
+        defer { upstream.stop() }
+        let delegate = RecordingUpstreamDelegate()
+        let socket = UpstreamWebSocket(
+            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
+            headers: headers,
+            delegate: delegate
+        )
+        socket.start()
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
+        // Frames until one stays queued: the thread is then blocked writing (loopback buffers take a few MiB).
+        let frame = [UInt8](repeating: UInt8(ascii: "z"), count: 64 << 10)
+        var written = 0
+        while written < 1000 {
+            XCTAssertTrue(socket.send(text: frame))
+            guard pollUntil(timeout: 0.2, { socket.queuedByteCount == 0 }) else { break }
+            written += 1
+        }
+        XCTAssertLessThan(written, 1000, "65 MiB never blocked the writer")
+        socket.close()
+        XCTAssertTrue(
+            pollUntil(timeout: socket.closeTimeoutSeconds + 3) { delegate.snapshot.close != nil },
+            "still blocked writing to the upstream"
+        )
+        XCTAssertEqual(delegate.snapshot.close, WebSocketCloseCode.abnormal)
+        XCTAssertNil(delegate.snapshot.failure)
+        // Not asserted: that the upstream sees the end. Our FIN waits in the kernel behind the megabytes the
+        // upstream never reads.
+    }
+}
