@@ -29,7 +29,11 @@ final class UpstreamWebSocketIO {
         let host = owner.url.host.map { h in owner.url.port.map { "\(h):\($0)" } ?? h } ?? "localhost"
         let head = WebSocketHandshake.requestHead(host: host, path: path, key: key, headers: owner.headers)
         guard sendAll(head) else { return fail(sendFailure("handshake_send_failed"), nil) }
-        guard let (status, headers) = readHead() else { return fail(sendFailure("handshake_no_response"), nil) }
+        let (status, headers): (Int, HTTPHeaders)
+        switch readHead() {
+        case .success(let head): (status, headers) = head
+        case .failure(let failure): return fail(sendFailure(failure.rawValue), nil)
+        }
         if let failure = WebSocketHandshake.validateResponse(status: status, headers: headers, key: key) {
             let refusal =
                 status == 101
@@ -163,46 +167,50 @@ final class UpstreamWebSocketIO {
         return true
     }
 
-    /// Reads everything available into `inbound`. Returns false at EOF or on error.
-    private func drain() -> Bool {
-        while true {
+    /// Reads everything available into `inbound`, or until it holds `limit` bytes. Returns false at EOF or on
+    /// error.
+    private func drain(upTo limit: Int = .max) -> Bool {
+        while inbound.count < limit {
             var n = 0
             let rc = receiveBuffer.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &n) }
             if rc == CURLE_AGAIN { return true }
             guard rc == CURLE_OK, n > 0 else { return false }
             receiveBuffer.withUnsafeBytes { inbound.append(contentsOf: $0[0..<n]) }
         }
+        return true
     }
 
-    /// Reads until the response head is complete. A head that arrived with the end of the connection still
-    /// counts: an upstream refusing the upgrade may close right after its answer (`Connection: close`), and that
-    /// answer (a 426 that means "use HTTP", a 429 whose body carries the reset) must not be lost to the EOF that
-    /// the same read saw.
-    private func readHead() -> (Int, HTTPHeaders)? {
+    /// Reads until the response head is complete; a failure reason otherwise (`handshake_no_response`, or
+    /// `handshake_too_large` past `UpstreamHandshakeHeadScanner.defaultMaxBytes`). A head that arrived with the
+    /// end of the connection still counts: an upstream refusing the upgrade may close right after its answer
+    /// (`Connection: close`), and that answer (a 426 that means "use HTTP", a 429 whose body carries the reset)
+    /// must not be lost to the EOF that the same read saw.
+    private func readHead() -> Result<(status: Int, headers: HTTPHeaders), HandshakeFailure> {
         let deadline = MonotonicClock.seconds() + owner.connectTimeoutSeconds
-        let end: [UInt8] = [13, 10, 13, 10]
+        var scanner = UpstreamHandshakeHeadScanner()
         while MonotonicClock.seconds() < deadline, !owner.sendQueueOverflowed {
-            let open = drain()
-            if let range = inbound.indices.first(where: { inbound[$0...].starts(with: end) }) {
-                let text = String(decoding: inbound[..<range], as: UTF8.self)
-                inbound.removeFirst(range + 4)
-                var lines = text.components(separatedBy: "\r\n")
-                let parts = lines.removeFirst().split(separator: " ")
-                guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-                var headers = HTTPHeaders()
-                for line in lines {
-                    guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers.add(
-                        String(line[..<colon]),
-                        line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                    )
-                }
-                return (status, headers)
+            // No further than the limit: an upstream streaming header lines faster than we read must not keep
+            // this drain going.
+            let open = drain(upTo: scanner.maxBytes)
+            switch scanner.scan(inbound) {
+            case .head(let length):
+                let head = UpstreamHandshakeHeadScanner.parse(inbound[..<(length - 4)])
+                inbound.removeFirst(length)
+                return head.map { .success($0) } ?? .failure(.noResponse)
+            case .tooLarge:
+                return .failure(.tooLarge)
+            case .needMore:
+                guard open else { return .failure(.noResponse) }
+                _ = wait(Int16(POLLIN), timeoutMs: 100)
             }
-            guard open else { return nil }
-            _ = wait(Int16(POLLIN), timeoutMs: 100)
         }
-        return nil
+        return .failure(.noResponse)
+    }
+
+    /// Why `readHead` has no head, as the `didFail` reason.
+    enum HandshakeFailure: String, Error {
+        case noResponse = "handshake_no_response"
+        case tooLarge = "handshake_too_large"
     }
 
     /// Our close has waited `closeTimeoutSeconds` for the upstream's (see `loop`).

@@ -42,4 +42,26 @@ final class UpstreamWebSocketHandshakeTests: XCTestCase {
             }
         }
     }
+
+    /// An upstream that starts a 101 and never ends its headers: the socket fails as soon as the head passes
+    /// 64 KiB, not at the connect timeout (15 s) with everything received so far buffered and searched again
+    /// on every read.
+    func testAHeadThatNeverEndsFailsAtTheHeadLimit() throws {
+        let server = try UpstreamTestServer { connection in
+            guard connection.readRequest() != nil, connection.write("HTTP/1.1 101 Switching Protocols\r\n") else {
+                return
+            }
+            let lines = String(repeating: "X: y\r\n", count: 1000)
+            var sent = 0
+            // Until the client goes (the write fails), at most 64 MiB.
+            while sent < 64 << 20, connection.write(lines) { sent += lines.utf8.count }
+        }
+        defer { server.stop() }
+        let delegate = RecordingUpstreamDelegate()
+        UpstreamWebSocket(url: url(server), headers: headers, delegate: delegate).start()
+        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil }, "still reading the head")
+        XCTAssertEqual(delegate.snapshot.failure?.0, "handshake_too_large")
+        XCTAssertNil(delegate.snapshot.failure?.1, "no status: nothing was answered")
+        XCTAssertNil(delegate.snapshot.opened)
+    }
 }
