@@ -4,7 +4,8 @@
 /// queued (an entry for a named account or for any account, each with a remaining count), then the random
 /// soak mode, then the standing fault (one fault for every request nothing else chose: the benchmark's
 /// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only
-/// taken by token requests and the others only by `/responses`. A fault with `stage=handshake` is only taken
+/// taken by token requests (whose account is the one their refresh token belongs to) and the others only by
+/// `/responses`. A fault with `stage=handshake` is only taken
 /// by a WebSocket upgrade, which answers it instead of the 101, and an upgrade takes no other.
 ///
 /// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.

@@ -7,7 +7,8 @@ extension SimulatorEngine {
     /// 200 with new tokens for the current refresh token; 401 `refresh_token_reused` for a retired one and
     /// 401 `refresh_token_invalidated` after `/__sim/accounts/<name>/invalidate-refresh` (Codex treats a 401
     /// from the token endpoint as permanent and reads `error.code`); 400 `invalid_grant` for an unknown
-    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`.
+    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`. A token fault queued for
+    /// an account is taken only by a refresh token of that account (current or retired).
     func token(headers: HTTPHeaders, body: [UInt8]) -> SimulatorOutcome {
         var rec = record(method: "POST", path: "/oauth/token", headers: headers, bodyBytes: body.count)
         let fields = Self.tokenFields(body: body, contentType: headers["content-type"])
@@ -17,9 +18,13 @@ extension SimulatorEngine {
         return state.withLock { state in
             var json = HTTPHeaders()
             json.add("cache-control", "no-store")
-            let fault = state.faults.next(account: nil, header: faultHeader, tokenEndpoint: true)
+            // The refresh token names the account, so a token fault queued for one account reaches its refreshes;
+            // asking with no account took only faults queued for any account, and a scoped one never fired.
+            let account = state.ledger.account(ofRefreshToken: fields["refresh_token"] ?? "")
+            let fault = state.faults.next(account: account, header: faultHeader, tokenEndpoint: true)
             rec.fault = fault?.name
             if fault != nil {
+                rec.account = account
                 let body = ErrorBodies.openAI(
                     message: "The token service failed.",
                     type: "server_error",

@@ -144,4 +144,8 @@ struct TokenLedger: Sendable {
     }
 
     func tokens(of name: String) -> AccountTokens? { accounts[name] }
+
+    /// The account a refresh token belongs to, current or retired (nil for a token this ledger never issued):
+    /// which account a token request is for, before it is answered.
+    func account(ofRefreshToken token: String) -> String? { byRefresh[token] ?? retiredRefresh[token] }
 }

@@ -234,6 +234,23 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(refresh("sim-refresh-acct3-0").snapshot.status, 200)
     }
 
+    /// A token fault queued for one account fires on that account's refresh, and only there. It was accepted with
+    /// 200 and never fired: the token endpoint asked for its fault with no account.
+    func testATokenFaultQueuedForAnAccountFiresOnItsRefresh() {
+        let h = Harness()
+        func refresh(_ token: String) -> RecordingSink {
+            h.post("/oauth/token", json: #"{"grant_type":"refresh_token","refresh_token":"\#(token)"}"#)
+        }
+        let queued = h.post("/__sim/faults", json: #"{"account":"acct1","fault":"token_server_error"}"#)
+        XCTAssertEqual(queued.snapshot.status, 200)
+        XCTAssertEqual(refresh("sim-refresh-acct2-0").snapshot.status, 200, "another account's refresh")
+        XCTAssertEqual(refresh("unknown").snapshot.status, 400, "a token of no account")
+        XCTAssertEqual(refresh("sim-refresh-acct1-0").snapshot.status, 500)
+        XCTAssertEqual(refresh("sim-refresh-acct1-0").snapshot.status, 200, "consumed")
+        let faulted = h.requests.filter { $0["fault"] as? String == "token_server_error" }
+        XCTAssertEqual(faulted.map { $0["account"] as? String }, ["acct1"])
+    }
+
     func testAccessTokenExpiry() {
         var configuration = SimulatorConfiguration.demo(accounts: 1)
         configuration.accessTokenLifetimeSeconds = 60
