@@ -264,8 +264,14 @@ extension WebSocketSession {
         turn?.pending.append(.tokenRefresh)
         dropLink(reason: reason)
         let started = turn?.started
+        let pool = ctx.pool
         ctx.refresher.refresh(account: ctx.pool.accounts[index].name, ifGeneration: old.generation) {
             [weak self] result in
+            // The account's fate does not depend on the turn: a dead login leaves rotation even when the client
+            // left (or the session ended) during the refresh. It stayed in rotation then, until a restart.
+            if case .failure(let error) = result, error.kind == .terminal {
+                pool.markReauthRequired(index, reason: error.reason)
+            }
             guard let self else { return }
             queue.async { [self] in
                 guard let t = turn, t.started == started else { return }  // the turn ended meanwhile
@@ -275,7 +281,6 @@ extension WebSocketSession {
                 case .failure(let error):
                     if let i = turn?.pending.lastIndex(of: .tokenRefresh) { turn?.pending.remove(at: i) }
                     record(.tokenRefresh, .gaveUp, reason: error.reason)
-                    if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
                     record(.pinReset, .attempted, reason: error.reason)
                     turn?.pending.append(.pinReset)
                     turn?.excluded.insert(index)

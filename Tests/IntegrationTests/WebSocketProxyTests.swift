@@ -491,6 +491,32 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A refresh that fails for good takes its account out even when the client left while it ran. Until
+    /// 2026-12-07 the ended turn returned first, the pool never heard of it, and the dead account stayed in rotation.
+    func testATerminalRefreshTakesTheAccountOutAfterTheClientLeft() throws {
+        stack = try SightlineStack(
+            label: "ws-refresh-left",
+            simulator: ["tokenLatencyMs": 3000],
+            accounts: { base in [SightlineStack.demoAccounts(base: base)[0]] }
+        )
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/acct1/invalidate-refresh").status, 200)
+        XCTAssertEqual(try simulatorPost("/__sim/accounts/acct1/invalidate-access").status, 200)
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "question"))
+        XCTAssertTrue(poll(timeout: 10) { (try? self.decision("token_refresh", "attempted")) == 1 })
+        ws.close()
+        XCTAssertTrue(
+            poll(timeout: 15) {
+                (try? self.stack.metricSum(
+                    prefix: "sightline_account_state{",
+                    containing: #"state="reauth_required""#
+                )) == 1
+            },
+            ((try? stack.scrape()) ?? "").split(separator: "\n").filter { $0.hasPrefix("sightline_account_state{") }
+                .joined(separator: "\n")
+        )
+    }
+
     func testInvalidatedTokenIsRefreshedAndTheTurnReplayedOnTheSameAccount() throws {
         stack = try SightlineStack(label: "ws-refresh")
         let ws = try connect()
