@@ -187,6 +187,9 @@ final class CurlEasyTransfer {
         apply(sl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(version)))
         let connectTimeout = request.connectTimeoutSeconds ?? configuration.connectTimeoutSeconds
         apply(sl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connectTimeout * 1000))))
+        if let total = request.totalTimeoutSeconds, total > 0 {
+            apply(sl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(total * 1000))))
+        }
         apply(sl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
         apply(CurlConnectionOptions.apply(configuration, to: handle))
         apply(sl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))

@@ -19,7 +19,8 @@ public struct UpstreamFailure: Error, Equatable, Sendable {
         public static let dnsFailed = Reason("dns_failed")
         /// TLS handshake or certificate verification failed.
         public static let tlsFailed = Reason("tls_failed")
-        /// libcurl's connect timeout (connect + TLS handshake) expired; the request was not sent.
+        /// libcurl's connect timeout (connect + TLS handshake) expired, so the request was not sent; or the
+        /// request's own total timeout (`UpstreamRequest.totalTimeoutSeconds`) expired.
         public static let timeout = Reason("timeout")
         /// No response byte within the first-byte timeout.
         public static let firstByteTimeout = Reason("first_byte_timeout")

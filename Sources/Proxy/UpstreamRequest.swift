@@ -19,6 +19,10 @@ public struct UpstreamRequest: Sendable {
     public var connectTimeoutSeconds: Double?
     public var firstByteTimeoutSeconds: Double?
     public var idleTimeoutSeconds: Double?
+    /// Longest time for the whole transfer, connect to last byte (`CURLOPT_TIMEOUT_MS`); `nil` or `<= 0`: none.
+    /// Not in `UpstreamClientConfiguration`: a stream may rightly last an hour, so only bounded exchanges (the
+    /// token refresh) set it. Failure reason: `timeout`.
+    public var totalTimeoutSeconds: Double?
 
     public init(
         url: String,
@@ -27,7 +31,8 @@ public struct UpstreamRequest: Sendable {
         body: [UInt8] = [],
         connectTimeoutSeconds: Double? = nil,
         firstByteTimeoutSeconds: Double? = nil,
-        idleTimeoutSeconds: Double? = nil
+        idleTimeoutSeconds: Double? = nil,
+        totalTimeoutSeconds: Double? = nil
     ) {
         self.url = url
         self.method = method
@@ -36,5 +41,6 @@ public struct UpstreamRequest: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.firstByteTimeoutSeconds = firstByteTimeoutSeconds
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.totalTimeoutSeconds = totalTimeoutSeconds
     }
 }
