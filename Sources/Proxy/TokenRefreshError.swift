@@ -3,7 +3,8 @@
 /// `kind` says what to do next: `terminal` (the account is marked `reauth_required`; stop retrying)
 /// or `transient` (retry later). `reason` is stable and low-cardinality, usable as `error.type`:
 /// a code from the terminal table in `TokenRefreshClassifier`, or `server_error`, `rate_limited`,
-/// `network`, `invalid_response`, `unexpected_status`, `not_refreshable`, `unknown_account`, `_OTHER`.
+/// `network`, `invalid_response`, `unexpected_status`, `not_refreshable`, `unknown_account`, `refresh_backoff`
+/// (not sent: the account's last refresh failed transiently moments ago, `TokenRefreshBackoff`), `_OTHER`.
 /// Nothing from the network becomes a reason unless it is in the table.
 public struct TokenRefreshError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable {

@@ -22,13 +22,16 @@ public struct TokenRefreshObservation: Sendable, Equatable {
 /// would burn the single-use refresh token: `refresh_token_reused`). On success the rotated refresh
 /// token and new access token are written through `AccountStore.recordRotation` (atomic file write)
 /// BEFORE any completion runs. A terminal error marks the account `reauth_required` in the store, also
-/// before completions run. Transient errors change nothing; the caller may retry later.
+/// before completions run. Transient errors change nothing in the store; they start a backoff for the account
+/// (`TokenRefreshBackoff`: 30 s, doubling, at most 5 min) during which `refresh` answers at once with a transient
+/// `refresh_backoff` error instead of posting again, so requests to an account whose token is due do not each send
+/// one more `POST /oauth/token` to an endpoint answering 429 or 5xx.
 /// `ifGeneration` gives compare-and-set semantics: a caller that saw a 401 with generation g passes g,
 /// and if the store already holds a newer generation (someone refreshed meanwhile) it gets the current
 /// entry at once, without a network call.
 /// It does not schedule refreshes (see `TokenRefreshSchedule`), retry, or log; it reports each attempt
-/// once through `observer` (not once per waiter).
-/// Concurrency: `Sendable`; the waiter lists sit behind one `Mutex`. Completions run on the endpoint's
+/// once through `observer` (not once per waiter); an answer from the backoff is no attempt and is not reported.
+/// Concurrency: `Sendable`; the waiter lists and backoffs sit behind one `Mutex`. Completions run on the endpoint's
 /// callback thread (or the caller's, for immediate answers), never under the lock. The store write is
 /// blocking file I/O on the endpoint's callback thread, so that thread must not be an event loop.
 public final class TokenRefresher: Sendable {
@@ -43,8 +46,14 @@ public final class TokenRefresher: Sendable {
     private let clientID: String
     private let clock: @Sendable () -> Int64
     private let observer: (@Sendable (TokenRefreshObservation) -> Void)?
-    /// Account name → completions waiting for the refresh in flight.
-    private let waiters = Mutex<[String: [Completion]]>([:])
+    private struct State {
+        /// Account name → completions waiting for the refresh in flight.
+        var waiters: [String: [Completion]] = [:]
+        /// Account name → its backoff after transient failures; absent after a success or a terminal failure.
+        var backoffs: [String: TokenRefreshBackoff] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init(
         store: AccountStore,
@@ -63,7 +72,7 @@ public final class TokenRefresher: Sendable {
     }
 
     /// Number of accounts with a refresh in flight (for a gauge and for tests).
-    public var inFlightCount: Int { waiters.withLock { $0.count } }
+    public var inFlightCount: Int { state.withLock { $0.waiters.count } }
 
     /// Refreshes `name`'s tokens, or joins the refresh already in flight, then calls `completion` once
     /// with the updated entry or the error.
@@ -71,11 +80,11 @@ public final class TokenRefresher: Sendable {
         enum Start {
             case joined
             case answer(Result<AccountStoreEntry, TokenRefreshError>)
-            case start(Secret<String>)
+            case start(Secret<String>, generation: Int)
         }
-        let start: Start = waiters.withLock { waiters in
-            if waiters[name] != nil {
-                waiters[name]!.append(completion)
+        let start: Start = state.withLock { state in
+            if state.waiters[name] != nil {
+                state.waiters[name]!.append(completion)
                 return .joined
             }
             guard let entry = store.entry(named: name) else {
@@ -90,15 +99,18 @@ public final class TokenRefresher: Sendable {
             guard let refreshToken = entry.refreshToken else {
                 return .answer(.failure(TokenRefreshError(kind: .terminal, reason: "not_refreshable")))
             }
-            waiters[name] = [completion]
-            return .start(refreshToken)
+            if let backoff = state.backoffs[name], !backoff.allows(generation: entry.refreshGeneration, now: clock()) {
+                return .answer(.failure(TokenRefreshError(kind: .transient, reason: "refresh_backoff")))
+            }
+            state.waiters[name] = [completion]
+            return .start(refreshToken, generation: entry.refreshGeneration)
         }
         switch start {
         case .joined:
             return
         case .answer(let result):
             completion(result)
-        case .start(let refreshToken):
+        case .start(let refreshToken, let generation):
             let body = JSONEncoding.object([
                 ("client_id", JSONEncoding.string(clientID)),
                 ("grant_type", JSONEncoding.string("refresh_token")),
@@ -107,15 +119,17 @@ public final class TokenRefresher: Sendable {
             ])
             let headers = [("content-type", "application/json"), ("accept", "application/json")]
             endpoint.post(url: tokenURL, body: body, headers: headers) { [self] reply in
-                finish(name, spent: refreshToken, reply)
+                finish(name, spent: refreshToken, generation: generation, reply)
             }
         }
     }
 
     /// `spent`: the refresh token this refresh used; the store applies the outcome only while it still holds it.
+    /// `generation`: the entry's refresh generation when it started, which a transient failure's backoff applies to.
     private func finish(
         _ name: String,
         spent: Secret<String>,
+        generation: Int,
         _ reply: Result<(status: Int, body: [UInt8]), any Error>
     ) {
         let classification: TokenRefreshClassifier.Classification
@@ -158,7 +172,19 @@ public final class TokenRefresher: Sendable {
         observer?(
             TokenRefreshObservation(accountName: name, outcome: outcome, reason: reason, persistError: persistError)
         )
-        let completions = waiters.withLock { $0.removeValue(forKey: name) ?? [] }
+        let now = clock()
+        let completions = state.withLock { state in
+            if case .failure(let error) = result, error.kind == .transient {
+                if state.backoffs[name] == nil {
+                    state.backoffs[name] = TokenRefreshBackoff(generation: generation, failedAt: now)
+                } else {
+                    state.backoffs[name]!.recordFailure(generation: generation, now: now)
+                }
+            } else {
+                state.backoffs[name] = nil
+            }
+            return state.waiters.removeValue(forKey: name) ?? []
+        }
         for completion in completions { completion(result) }
     }
 }

@@ -134,20 +134,90 @@ final class TokenRefresherTests: XCTestCase {
         let store = makeStore()
         let endpoint = FakeTokenEndpoint()
         let outcomes = Mutex<[String]>([])
+        let now = Mutex<Int64>(1_000)
         let refresher = TokenRefresher(
             store: store,
             endpoint: endpoint,
+            clock: { now.withLock { $0 } },
             observer: { o in outcomes.withLock { $0.append(o.outcome) } }
         )
         let done = Mutex(0)
         refresher.refresh(account: "a") { _ in done.withLock { $0 += 1 } }
         endpoint.answer(.failure(FakeNetworkError()))
+        now.withLock { $0 += TokenRefreshBackoff.initialSeconds }
         refresher.refresh(account: "a") { _ in done.withLock { $0 += 1 } }
         endpoint.answer(.success((503, [])))
         waitUntil { done.withLock { $0 } == 2 }
         XCTAssertEqual(outcomes.withLock { $0 }, ["failure", "failure"])
         XCTAssertEqual(store.entry(named: "a")?.status, .active)
         XCTAssertEqual(store.entry(named: "a")?.refreshToken?.reveal(), "rt-FAKE-1")
+    }
+
+    /// After a transient failure the account's next refreshes are answered at once (`refresh_backoff`), without a
+    /// request, for 30 s, then 60 s after the next failure; a success ends it. Every request to an account whose
+    /// token was due posted to a token endpoint that had just answered 429 or 5xx.
+    func testATransientFailureBacksOffTheNextRefreshes() {
+        let store = makeStore()
+        let endpoint = FakeTokenEndpoint()
+        let now = Mutex<Int64>(1_000)
+        let observed = Mutex(0)
+        let refresher = TokenRefresher(
+            store: store,
+            endpoint: endpoint,
+            clock: { now.withLock { $0 } },
+            observer: { _ in observed.withLock { $0 += 1 } }
+        )
+        let reasons = Mutex<[String]>([])
+        func refresh() {
+            refresher.refresh(account: "a") { result in
+                reasons.withLock { r in
+                    switch result {
+                    case .success: r.append("success")
+                    case .failure(let error): r.append(error.reason)
+                    }
+                }
+            }
+        }
+        refresh()
+        endpoint.answer(.success((503, [])))
+        now.withLock { $0 = 1_029 }
+        refresh()
+        XCTAssertEqual(endpoint.callCount, 1, "backing off: no request")
+        now.withLock { $0 = 1_030 }
+        refresh()
+        XCTAssertEqual(endpoint.callCount, 2, "30 s later")
+        endpoint.answer(.success((429, [])))
+        now.withLock { $0 = 1_089 }
+        refresh()
+        XCTAssertEqual(endpoint.callCount, 2, "the wait doubled")
+        now.withLock { $0 = 1_090 }
+        refresh()
+        XCTAssertEqual(endpoint.callCount, 3)
+        endpoint.answer(.success((200, Self.success)))
+        refresh()
+        XCTAssertEqual(endpoint.callCount, 4, "a success ends the backoff")
+        endpoint.answer(.success((200, Self.success)))
+        waitUntil { reasons.withLock { $0.count } == 6 }
+        XCTAssertEqual(
+            reasons.withLock { $0 },
+            ["server_error", "refresh_backoff", "rate_limited", "refresh_backoff", "success", "success"]
+        )
+        XCTAssertEqual(observed.withLock { $0 }, 4, "an answer from the backoff is no attempt")
+    }
+
+    /// The backoff belongs to the login that failed: new tokens (an import, a new configured token) refresh at once.
+    func testTheBackoffDoesNotApplyToAnotherLogin() throws {
+        let store = makeStore()
+        let endpoint = FakeTokenEndpoint()
+        let refresher = TokenRefresher(store: store, endpoint: endpoint, clock: { 1_000 })
+        refresher.refresh(account: "a") { _ in }
+        endpoint.answer(.success((500, [])))
+        try store.update("a") {
+            $0.refreshToken = Secret("rt-FAKE-imported")
+            $0.refreshGeneration += 1
+        }
+        refresher.refresh(account: "a") { _ in }
+        XCTAssertEqual(endpoint.callCount, 2)
     }
 
     func testStaleGenerationIsAnsweredWithoutNetwork() throws {

@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+
+/// The proactive token refresh over HTTP against the simulator's token endpoint (docs/accounts.md, "Token
+/// refresh"): one ChatGPT account whose access token is a JWT the proxy reads the expiry of, so a test chooses
+/// whether the token is due (within 300 s of `exp`) or already expired without waiting for a clock.
+final class TokenRefreshTests: XCTestCase {
+    private var stack: SightlineStack!
+
+    override func tearDown() { stack?.stop() }
+
+    /// An unsigned JWT whose `exp` is `expiresIn` seconds from now (negative: already expired).
+    static func accessToken(expiresIn: Int) -> String {
+        func segment(_ object: [String: Any]) -> String {
+            (try! JSONSerialization.data(withJSONObject: object)).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+        let exp = Int(Date().timeIntervalSince1970) + expiresIn
+        return segment(["alg": "none"]) + "." + segment(["exp": exp]) + ".sim-unsigned"
+    }
+
+    /// A stack whose one account, `acct1`, holds an access token expiring in `expiresIn` seconds, known to both
+    /// the simulator (which accepts it whatever its `exp`) and the proxy.
+    func oneAccountStack(
+        label: String,
+        expiresIn: Int,
+        simulator settings: [String: Any] = [:]
+    ) throws
+        -> SightlineStack
+    {
+        let token = Self.accessToken(expiresIn: expiresIn)
+        var account = SightlineStack.simulatorAccounts[0]
+        account["accessToken"] = token
+        var simulator = settings
+        simulator["accounts"] = [account]
+        return try SightlineStack(label: label, simulator: simulator) { base in
+            var configured = SightlineStack.demoAccounts(base: base)[0]
+            configured["accessToken"] = token
+            return [configured]
+        }
+    }
+
+    func post(_ text: String) throws -> ParsedResponse {
+        try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"\#(text)"}"#)
+        )
+    }
+
+    func tokenRequests() throws -> Int {
+        try stack.simulatorLog().filter { $0["path"] as? String == "/oauth/token" }.count
+    }
+
+    /// A token endpoint answering 5xx is asked once, not once per request: after a transient failure the
+    /// account's refresh backs off (30 s, doubling, at most 5 min). Every request to the account posted to
+    /// `/oauth/token` again.
+    func testATransientRefreshFailureIsNotRetriedOnEveryRequest() throws {
+        stack = try oneAccountStack(label: "refresh-backoff", expiresIn: 200)
+        try stack.injectFault(account: "acct1", "token_server_error", count: 20)
+        for i in 0..<5 { XCTAssertEqual(try post("request \(i)").status, 200) }
+        XCTAssertTrue(poll(timeout: 5) { (try? self.tokenRequests()) ?? 0 >= 1 })
+        XCTAssertEqual(try tokenRequests(), 1)
+        XCTAssertEqual(
+            try stack.metricSum(prefix: "sightline_token_refreshes_total{", containing: #"outcome="failure""#),
+            1
+        )
+    }
+}
