@@ -33,23 +33,42 @@ extension ResponsesExchange {
         planAnchor(account: index)
         let account = ctx.pool.accounts[index]
         let credentials = ctx.pool.credentials(index)
-        let proactive = state.withLock { s -> Bool in
+        let timing = state.withLock { s -> TokenRefreshSchedule.Timing in
             guard !s.refreshed, account.kind == .chatgpt, credentials.canRefresh,
-                let entry = ctx.store.entry(named: account.name),
-                TokenRefreshSchedule.needsRefresh(
-                    expiresAt: entry.expiresAt,
-                    lastRefresh: entry.lastRefresh,
-                    now: Int64(now)
-                )
-            else { return false }
-            s.refreshed = true  // at most one refresh per request, proactive or reactive
-            return true
+                let entry = ctx.store.entry(named: account.name)
+            else { return .notDue }
+            let timing = TokenRefreshSchedule.timing(
+                expiresAt: entry.expiresAt,
+                lastRefresh: entry.lastRefresh,
+                now: Int64(now)
+            )
+            // At most one refresh per request that waits for it, proactive or reactive. A background one does not
+            // count: a 401 on this request joins it (single-flight) or finds it done.
+            if timing == .beforeSending { s.refreshed = true }
+            return timing
         }
-        guard proactive else {
+        switch timing {
+        case .notDue:
             send(account: index, now: now)
             return
+        case .inBackground:
+            // The token still works: the request goes now, and the refresh runs beside it (single-flight per
+            // account, so the requests that follow join it or find it done; backing off after a failure). Waiting
+            // held every request to the account, its slot taken, for as long as the token endpoint took. Sent
+            // first: an upstream that retires the old access token at rotation has then most likely seen it (if
+            // not, its 401 finds the new token through the compare-and-set).
+            send(account: index, now: now)
+            let pool = ctx.pool
+            ctx.refresher.refresh(account: account.name, ifGeneration: credentials.generation) { result in
+                if case .failure(let error) = result, error.kind == .terminal {
+                    pool.markReauthRequired(index, reason: error.reason)
+                }
+            }
+            return
+        case .beforeSending:
+            break
         }
-        // The token is about to expire: refresh first (single-flight per account), then send with the new one.
+        // The token has expired: refresh first (single-flight per account), then send with the new one.
         ctx.refresher.refresh(account: account.name, ifGeneration: credentials.generation) { [self] result in
             if case .failure(let error) = result, error.kind == .terminal {
                 ctx.pool.markReauthRequired(index, reason: error.reason)

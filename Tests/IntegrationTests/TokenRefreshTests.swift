@@ -52,6 +52,28 @@ final class TokenRefreshTests: XCTestCase {
         try stack.simulatorLog().filter { $0["path"] as? String == "/oauth/token" }.count
     }
 
+    /// A token that is due but still valid does not hold the request: it is answered at once, and the refresh
+    /// (slow here: 4 s) runs beside it, once for all the requests meanwhile. Every request to the account waited
+    /// for the token endpoint, its account slot taken.
+    func testARequestWithAValidTokenDoesNotWaitForItsRefresh() throws {
+        stack = try oneAccountStack(label: "refresh-background", expiresIn: 200, simulator: ["tokenLatencyMs": 4000])
+        for i in 0..<3 {
+            let started = Date()
+            let r = try post("request \(i)")
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 2.5, "request \(i) waited for the refresh")
+        }
+        let success = #"outcome="success""#
+        XCTAssertTrue(
+            poll(timeout: 15) {
+                (try? self.stack.metricSum(prefix: "sightline_token_refreshes_total{", containing: success)) == 1
+            },
+            "the refresh ran beside the requests"
+        )
+        XCTAssertEqual(try tokenRequests(), 1)
+        XCTAssertEqual(try post("after the refresh").status, 200)
+    }
+
     /// A token endpoint answering 5xx is asked once, not once per request: after a transient failure the
     /// account's refresh backs off (30 s, doubling, at most 5 min). Every request to the account posted to
     /// `/oauth/token` again.

@@ -277,6 +277,30 @@ final class TokenRefresherTests: XCTestCase {
         XCTAssertFalse(TokenRefreshSchedule.needsRefresh(expiresAt: nil, lastRefresh: .max, now: -1_000))
     }
 
+    /// Only an expired token makes a request wait for its refresh; a token merely due refreshes beside it.
+    func testTimingTable() {
+        let day: Int64 = 86_400
+        let cases: [(expiresAt: Int64?, lastRefresh: Int64?, now: Int64, timing: TokenRefreshSchedule.Timing)] = [
+            (nil, nil, 0, .notDue),
+            (1_000, nil, 699, .notDue),
+            (1_000, nil, 700, .inBackground),
+            (1_000, nil, 999, .inBackground),
+            (1_000, nil, 1_000, .beforeSending),
+            (1_000, nil, 2_000, .beforeSending),
+            (nil, 0, 8 * day, .inBackground),
+            (100 * day, 0, 8 * day, .inBackground),
+            (.min, nil, 1_000, .beforeSending),
+            (.max, nil, 1_000, .notDue),
+        ]
+        for c in cases {
+            XCTAssertEqual(
+                TokenRefreshSchedule.timing(expiresAt: c.expiresAt, lastRefresh: c.lastRefresh, now: c.now),
+                c.timing,
+                "\(String(describing: c.expiresAt)) \(String(describing: c.lastRefresh)) \(c.now)"
+            )
+        }
+    }
+
     /// `expires_in` and `exp` are numbers from a token server or `auth.json`: one out of range is no expiry,
     /// not `Int64.min` (what `int64Value` makes of `1e30`), and `now + expires_in` cannot overflow.
     func testExpiryOutOfRangeIsUnknown() throws {
