@@ -70,10 +70,23 @@ extension ResponsesExchange {
         }
         // The token has expired: refresh first (single-flight per account), then send with the new one.
         ctx.refresher.refresh(account: account.name, ifGeneration: credentials.generation) { [self] result in
-            if case .failure(let error) = result, error.kind == .terminal {
-                ctx.pool.markReauthRequired(index, reason: error.reason)
+            guard case .failure(let error) = result, error.kind == .terminal else {
+                send(account: index, now: ctx.now())
+                return
             }
-            send(account: index, now: ctx.now())
+            // The login is dead: its expired token could only earn a 401 and spend an attempt of this request.
+            // Like a refresh after a 401 that fails for good, a pin reset to another account; with none left, the
+            // answer is the one that 401 would have led to (502), not a usage limit.
+            ctx.pool.markReauthRequired(index, reason: error.reason)
+            ctx.pool.release(index)
+            state.withLock { s in
+                s.accountLabel = ctx.pool.pseudonyms[index]  // the decision names the account it leaves
+                s.lastEvent = .httpError(status: 401, error: .tokenExpired)
+            }
+            recordNow(.pinReset, .attempted, reason: error.reason)
+            ctx.pool.dropSticky(session: prepared.sessionPseudonym)
+            exclude(index, pending: .pinReset)
+            startAttempt()
         }
     }
 

@@ -171,7 +171,7 @@ extension ResponsesExchange {
     }
 
     /// Excludes the failed account for the rest of this request and queues the decision's result.
-    private func exclude(_ index: Int?, pending decision: Decision) {
+    func exclude(_ index: Int?, pending decision: Decision) {
         state.withLock { s in
             if let i = index { s.excluded.insert(i) }
             s.pending.append(decision)

@@ -29,16 +29,37 @@ final class TokenRefreshTests: XCTestCase {
     ) throws
         -> SightlineStack
     {
-        let token = Self.accessToken(expiresIn: expiresIn)
-        var account = SightlineStack.simulatorAccounts[0]
-        account["accessToken"] = token
+        try stack(label: label, expiring: [expiresIn], simulator: settings)
+    }
+
+    /// A stack of `expiring.count` accounts `acct1…`; account i holds an access token expiring in `expiring[i]`
+    /// seconds, or its usual opaque one (no known expiry) for nil.
+    func stack(label: String, expiring: [Int?], simulator settings: [String: Any] = [:]) throws -> SightlineStack {
+        let tokens = expiring.map { $0.map(Self.accessToken(expiresIn:)) }
         var simulator = settings
-        simulator["accounts"] = [account]
-        return try SightlineStack(label: label, simulator: simulator) { base in
-            var configured = SightlineStack.demoAccounts(base: base)[0]
-            configured["accessToken"] = token
-            return [configured]
+        simulator["accounts"] = tokens.indices.map { i in
+            var account = SightlineStack.simulatorAccounts[i]
+            if let token = tokens[i] { account["accessToken"] = token }
+            return account
         }
+        return try SightlineStack(label: label, simulator: simulator) { base in
+            tokens.indices.map { i in
+                var configured = SightlineStack.demoAccounts(base: base)[i]
+                if let token = tokens[i] { configured["accessToken"] = token }
+                return configured
+            }
+        }
+    }
+
+    func simulatorAdmin(_ path: String) throws {
+        let r = try HTTPTestClient.exchange(port: stack.simulatorPort, HTTPTestClient.post(path: path, json: "{}"))
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    /// The accounts of the `/responses` requests the simulator received, oldest first.
+    func responsesAccounts() throws -> [String] {
+        try stack.simulatorLog().filter { ($0["path"] as? String ?? "").hasSuffix("/responses") }
+            .map { $0["account"] as? String ?? "-" }
     }
 
     func post(_ text: String) throws -> ParsedResponse {
@@ -87,5 +108,39 @@ final class TokenRefreshTests: XCTestCase {
             try stack.metricSum(prefix: "sightline_token_refreshes_total{", containing: #"outcome="failure""#),
             1
         )
+    }
+
+    /// An expired token whose refresh fails for good is not sent: the account is taken out and the request moves
+    /// to another account at once. It went out with the expired token, earned a 401 and spent an attempt.
+    func testAnExpiredTokenThatCannotBeRefreshedIsNotSent() throws {
+        stack = try stack(label: "refresh-expired-dead", expiring: [-60, nil])
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-refresh")
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-access")  // as the upstream refuses an expired token
+        let r = try post("hello")
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertEqual(try responsesAccounts(), ["acct2"])
+        XCTAssertEqual(try stack.upstreamAttempts("http_4xx"), 0)
+        XCTAssertEqual(
+            try stack.metricSum(prefix: "sightline_account_state{", containing: #"state="reauth_required""#),
+            1
+        )
+        let reset = try stack.decision("pin_reset")
+        XCTAssertEqual(reset.attempted, 1)
+        XCTAssertEqual(reset.succeeded, 1)
+    }
+
+    /// With no other account, the request is answered as after a 401 whose refresh failed for good: a retryable
+    /// 502, and nothing sent upstream.
+    func testAnExpiredTokenThatCannotBeRefreshedOnALoneAccountIsA502() throws {
+        stack = try oneAccountStack(label: "refresh-expired-alone", expiresIn: -60)
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-refresh")
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-access")
+        let r = try post("hello")
+        XCTAssertEqual(r.status, 502, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("upstream_unavailable"), r.bodyText)
+        XCTAssertEqual(try responsesAccounts(), [])
+        let reset = try stack.decision("pin_reset")
+        XCTAssertEqual(reset.attempted, 1)
+        XCTAssertEqual(reset.gaveUp, 1)
     }
 }
