@@ -23,7 +23,8 @@ final class CurlMultiLoop {
     func run() {
         inbox.markLoopThread()
         while true {
-            for command in inbox.takeAll() {
+            let commands = inbox.takeAll()
+            for (i, command) in commands.enumerated() {
                 switch command {
                 case .start(let transfer, let request, let delegate):
                     table.start(transfer, request, delegate)
@@ -32,7 +33,10 @@ final class CurlMultiLoop {
                 case .resume(let id):
                     table.resume(id)
                 case .shutdown:
-                    shutDown()
+                    // What came in the same batch after the shutdown is settled as what comes after it is: a start
+                    // posted between `close()` and the loop's last take was dropped here, and its caller waited
+                    // for a completion that never came.
+                    shutDown(alsoQueued: commands[(i + 1)...])
                     return
                 }
             }
@@ -44,8 +48,8 @@ final class CurlMultiLoop {
         }
     }
 
-    private func shutDown() {
-        for command in inbox.close() {
+    private func shutDown(alsoQueued: ArraySlice<CurlMultiInbox.Command>) {
+        for command in Array(alsoQueued) + inbox.close() {
             if case .start(_, _, let delegate) = command {
                 delegate.upstreamDidComplete(.failure(UpstreamFailure(reason: .cancelled, detail: "client closed")))
             }
