@@ -22,6 +22,9 @@ enum CurlConnectionOptions {
         // An empty proxy string disables the http_proxy/https_proxy/all_proxy environment variables: where the
         // proxy's traffic goes must not depend on the environment it was started in.
         apply(sl_easy_setopt_string(handle, CURLOPT_PROXY, configuration.egressProxy ?? ""))
+        // Unset, libcurl reads no_proxy/NO_PROXY from the environment even beside an explicit proxy, and a
+        // matching host (or `*`) would go direct around the configured egress.
+        apply(sl_easy_setopt_string(handle, CURLOPT_NOPROXY, ""))
         return result
     }
 }

@@ -39,6 +39,22 @@ final class CurlConnectionOptionsTests: XCTestCase {
     /// With `egressProxy` set, the socket goes through that proxy, in a CONNECT tunnel to the upstream; the
     /// fake proxy answers the tunnelled upgrade itself with a 426.
     func testAnEgressProxyCarriesTheUpgradeInAConnectTunnel() throws {
+        try assertTheEgressProxyCarriesTheUpgrade()
+    }
+
+    /// `NO_PROXY` in the environment does not route around a configured egress proxy: libcurl reads it whenever
+    /// `CURLOPT_NOPROXY` is unset, even with `CURLOPT_PROXY` given, so a `NO_PROXY=*` once sent everything direct.
+    func testNoProxyInTheEnvironmentDoesNotBypassTheEgressProxy() throws {
+        setenv("NO_PROXY", "*", 1)
+        setenv("no_proxy", "*", 1)
+        defer {
+            unsetenv("NO_PROXY")
+            unsetenv("no_proxy")
+        }
+        try assertTheEgressProxyCarriesTheUpgrade()
+    }
+
+    private func assertTheEgressProxyCarriesTheUpgrade(file: StaticString = #filePath, line: UInt = #line) throws {
         let seen = Mutex<[String]>([])
         let proxy = try UpstreamTestServer { connection in
             while let request = connection.readRequest() {
@@ -58,8 +74,13 @@ final class CurlConnectionOptionsTests: XCTestCase {
             delegate: delegate,
             clientConfiguration: UpstreamClientConfiguration(egressProxy: "http://127.0.0.1:\(proxy.port)")
         ).start()
-        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil })
-        XCTAssertEqual(delegate.snapshot.failure?.1, 426)
-        XCTAssertEqual(seen.withLock { $0 }, ["CONNECT 127.0.0.1:1", "GET /backend-api/codex/responses"])
+        XCTAssertTrue(pollUntil { delegate.snapshot.failure != nil }, file: file, line: line)
+        XCTAssertEqual(delegate.snapshot.failure?.1, 426, file: file, line: line)
+        XCTAssertEqual(
+            seen.withLock { $0 },
+            ["CONNECT 127.0.0.1:1", "GET /backend-api/codex/responses"],
+            file: file,
+            line: line
+        )
     }
 }
