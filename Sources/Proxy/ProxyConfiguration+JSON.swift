@@ -282,6 +282,14 @@ extension ProxyConfiguration {
         for (key, seconds) in durations where !(0...maximumSettingSeconds).contains(seconds) {
             throw ConfigurationError(reason: "out_of_range", detail: "\(key) must be 0–31536000 seconds")
         }
+        // Unlike the silence timers, a connect limit has no "off": 0 made every new HTTPS connection fail after
+        // 1 ms over HTTP and every WebSocket handshake at once, while libcurl read it as its own 300 s.
+        if c.upstreamConnectTimeoutSeconds < 0.001 {
+            throw ConfigurationError(
+                reason: "out_of_range",
+                detail: "upstream.connectTimeoutSeconds must be at least 0.001 seconds"
+            )
+        }
     }
 
     /// The first key of `data` (as a dotted path) that the file format does not know, so a typo cannot

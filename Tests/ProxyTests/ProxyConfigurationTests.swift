@@ -72,6 +72,7 @@ final class ProxyConfigurationTests: XCTestCase {
             (base + #","metrics":{"listen":{"port":-1}}}"#, "metrics.listen.port"),
             (base + #","upstream":{"connectTimeoutSeconds":1e300}}"#, "upstream.connectTimeoutSeconds"),
             (base + #","upstream":{"idleTimeoutSeconds":-5}}"#, "upstream.idleTimeoutSeconds"),
+            (base + #","upstream":{"connectTimeoutSeconds":0}}"#, "upstream.connectTimeoutSeconds"),
             (base + #","limits":{"shutdownDrainSeconds":31536001}}"#, "limits.shutdownDrainSeconds"),
             (base + #","continuity":{"transcriptCacheBytes":-1}}"#, "continuity.transcriptCacheBytes"),
             (base + #","log":{"keepSegments":-2}}"#, "log.keepSegments"),
