@@ -330,22 +330,29 @@ final class AccountPool: Sendable {
     /// persists it unless soft. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `unauthorized`,
     /// `server_error`.
     /// Callers bound `until` (`applyConsequences`); a time that is not finite is ignored.
-    func coolDown(_ index: Int, until: Double, reason: String) {
+    func coolDown(_ index: Int, until: Double, reason: String, now: Double) {
         guard until.isFinite else { return }
-        let runtime = state.withLock { s -> Runtime in
-            let wasHard =
-                s.runtime[index].state == .cooling && !s.runtime[index].softCooldown
-                && s.runtime[index].cooldownUntil > until
-            if s.runtime[index].state != .reauthRequired { s.runtime[index].state = .cooling }
-            s.runtime[index].cooldownUntil = max(s.runtime[index].cooldownUntil, until)
-            // A quota cooldown stays hard; a server-error or unauthorized one is soft unless a hard one is still
-            // running.
-            s.runtime[index].softCooldown = Self.softCooldownReasons.contains(reason) && !wasHard
-            return s.runtime[index]
+        let soft = Self.softCooldownReasons.contains(reason)
+        let runtime = state.withLock { s -> Runtime? in
+            var r = s.runtime[index]
+            // A login that failed keeps the cooldown it had (`readmitReauthenticated` brings it back cooling).
+            let running = (r.state == .cooling || r.state == .reauthRequired) && r.cooldownUntil > now
+            let hardRunning = running && !r.softCooldown
+            // A soft cooldown never touches a hard one that still runs: it would have let a rate-limited account
+            // be picked again, and dropped its reset from the pool's 429. A hard one replaces a soft one, its end
+            // its own: a 429 reset in 30 s no longer inherited a 5-minute unauthorized end, and reported it as the
+            // pool's reset. A hard one never shortens another hard one.
+            if soft && hardRunning { return nil }
+            if r.state != .reauthRequired { r.state = .cooling }
+            r.cooldownUntil = hardRunning || (soft && running) ? max(r.cooldownUntil, until) : until
+            r.softCooldown = soft
+            s.runtime[index] = r
+            return r
         }
+        guard let runtime else { return }
         publish(index, runtime)
         // Soft cooldowns are brief and not worth a disk write. `exactly`: a time out of Int64's range is not written.
-        if !Self.softCooldownReasons.contains(reason), let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
+        if !soft, let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
             try? store.setCooldown(accounts[index].name, until: until)
         }
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
@@ -369,17 +376,17 @@ final class AccountPool: Sendable {
         case 429:
             if let reset = resetsAt ?? (error == .usageLimitReached ? quota.resetAt : nil), reset.isFinite, reset > now
             {
-                coolDown(index, until: min(reset, now + Self.maximumCooldownSeconds), reason: "usage_limit")
+                coolDown(index, until: min(reset, now + Self.maximumCooldownSeconds), reason: "usage_limit", now: now)
             } else if let wait = retryAfter, wait > 0 {
                 // The upstream said how long: neither the 30 s guess nor a step of the doubling backoff.
-                coolDown(index, until: now + min(wait, Self.maximumCooldownSeconds), reason: "rate_limited")
+                coolDown(index, until: now + min(wait, Self.maximumCooldownSeconds), reason: "rate_limited", now: now)
             } else {
-                coolDown(index, until: now + bareRateLimitBackoff(index), reason: "rate_limited")
+                coolDown(index, until: now + bareRateLimitBackoff(index), reason: "rate_limited", now: now)
             }
         case 402, 403:
-            coolDown(index, until: now + 3600, reason: "forbidden")
+            coolDown(index, until: now + 3600, reason: "forbidden", now: now)
         case 500...:
-            coolDown(index, until: now + 5, reason: "server_error")
+            coolDown(index, until: now + 5, reason: "server_error", now: now)
         default:
             break
         }
@@ -397,7 +404,7 @@ final class AccountPool: Sendable {
     /// nothing: the next request picked the account again and paid a refused attempt, and a refresh, every time.
     /// Soft: with every account so refused, they are still tried rather than the pool answering a quota 429.
     func coolUnauthorized(_ index: Int, now: Double) {
-        coolDown(index, until: now + Self.unauthorizedCooldownSeconds, reason: "unauthorized")
+        coolDown(index, until: now + Self.unauthorizedCooldownSeconds, reason: "unauthorized", now: now)
     }
 
     /// A terminal refresh failure: the account leaves rotation until an operator re-imports it

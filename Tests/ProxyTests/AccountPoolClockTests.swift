@@ -66,7 +66,7 @@ final class AccountPoolClockTests: XCTestCase {
 
     func testCatchingUpEndsCooldownsThatAreOver() throws {
         let (p, metrics) = try pool()
-        p.coolDown(0, until: now + 5, reason: "usage_limit")
+        p.coolDown(0, until: now + 5, reason: "usage_limit", now: now)
         p.catchUpWithClock(now: now + 4)
         XCTAssertEqual(p.snapshot(0).state, .cooling)
         XCTAssertEqual(metrics.poolAvailableAccounts.value, 1)
@@ -98,7 +98,7 @@ final class AccountPoolClockTests: XCTestCase {
         XCTAssertEqual(p.snapshot(0).state, .cooling, "still shown as cooling in the state gauge")
         XCTAssertEqual(metrics.poolAvailableAccounts.value, 2)
         XCTAssertNil(p.earliestAvailability(now: now), "and never the reset of an exhausted pool")
-        p.coolDown(1, until: now + 600, reason: "usage_limit")
+        p.coolDown(1, until: now + 600, reason: "usage_limit", now: now)
         XCTAssertEqual(metrics.poolAvailableAccounts.value, 1)
     }
 
@@ -127,7 +127,7 @@ final class AccountPoolClockTests: XCTestCase {
         var a = AccountStoreEntry(name: "a")
         a.accessToken = Secret("at-FAKE-a")
         let (p, _) = AccountPoolFixture.make(["a", "b"], stored: [a], now: now)
-        p.coolDown(0, until: now + 3 * 3600, reason: "usage_limit")
+        p.coolDown(0, until: now + 3 * 3600, reason: "usage_limit", now: now)
         p.markReauthRequired(0, reason: "refresh_token_reused")
         XCTAssertEqual(p.snapshot(0).state, .reauthRequired)
         a.accessToken = Secret("at-FAKE-imported")

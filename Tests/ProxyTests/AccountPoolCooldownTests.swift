@@ -88,4 +88,25 @@ final class AccountPoolCooldownTests: XCTestCase {
         XCTAssertEqual(e.extra.map(\.1), [String(Int(now) + 91), "91"])
         XCTAssertTrue(e.headers.contains { $0 == ("retry-after", "91") })
     }
+
+    /// A soft cooldown (a 401 refresh did not cure) on an account a quota cooled keeps the quota's hard cooldown
+    /// and its reset; a quota on a soft-cooling account ends at its own reset. Until 2026-12-07 the soft flag
+    /// followed the latest reason and the end the latest maximum: the limited account could be picked again and
+    /// its reset left the pool's 429, or a 30 s reset read as the 5-minute unauthorized end.
+    func testSoftAndHardCooldownsKeepTheirOwnMeaning() throws {
+        let p = try pool()
+        usageLimit(p, resetsAt: now + 60)
+        p.coolUnauthorized(0, now: now)
+        XCTAssertFalse(p.snapshot(0).softCooldown, "the quota's cooldown stays hard")
+        XCTAssertEqual(p.snapshot(0).cooldownUntil, now + 60)
+        XCTAssertFalse(p.isInRotation(0, now: now + 1))
+        XCTAssertEqual(p.earliestAvailability(now: now + 1), now + 60)
+
+        let q = try pool()
+        q.coolUnauthorized(0, now: now)
+        usageLimit(q, resetsAt: now + 30)
+        XCTAssertFalse(q.snapshot(0).softCooldown)
+        XCTAssertEqual(q.snapshot(0).cooldownUntil, now + 30, "the quota's own reset, not the soft end")
+        XCTAssertEqual(q.store.entry(named: "a")?.cooldownUntil, Int64(now) + 30)
+    }
 }
