@@ -34,7 +34,7 @@ extension ResponsesExchange {
         let account = ctx.pool.accounts[index]
         let credentials = ctx.pool.credentials(index)
         let timing = state.withLock { s -> TokenRefreshSchedule.Timing in
-            guard !s.refreshed, account.kind == .chatgpt, credentials.canRefresh,
+            guard !s.refreshedAccounts.contains(index), account.kind == .chatgpt, credentials.canRefresh,
                 let entry = ctx.store.entry(named: account.name)
             else { return .notDue }
             let timing = TokenRefreshSchedule.timing(
@@ -44,7 +44,7 @@ extension ResponsesExchange {
             )
             // At most one refresh per request that waits for it, proactive or reactive. A background one does not
             // count: a 401 on this request joins it (single-flight) or finds it done.
-            if timing == .beforeSending { s.refreshed = true }
+            if timing == .beforeSending { s.refreshedAccounts.insert(index) }
             return timing
         }
         switch timing {

@@ -23,7 +23,7 @@ extension ResponsesExchange {
         if s.anchorInBody, let owner = s.anchorOwner, owner != s.account, ctx.pool.accounts[owner].kind == .apikey {
             rs.anchorElsewhere = true
         }
-        rs.refreshed = s.refreshed
+        rs.refreshed = s.account.map { s.refreshedAccounts.contains($0) } ?? false
         rs.canRefresh = s.account.map { ctx.pool.credentials($0).canRefresh } ?? false
         rs.attempts = s.attempt
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
@@ -90,7 +90,7 @@ extension ResponsesExchange {
         case .tokenRefresh:
             guard let index = failedIndex else { return respondError(.upstreamUnavailable) }
             recordNow(.tokenRefresh, .attempted, reason: reason)
-            state.withLock { $0.refreshed = true }
+            state.withLock { _ = $0.refreshedAccounts.insert(index) }
             let name = ctx.pool.accounts[index].name
             ctx.refresher.refresh(account: name, ifGeneration: generation) { [self] result in
                 switch result {

@@ -82,7 +82,9 @@ final class ResponsesExchange: Sendable {
         var terminalFailureStatus: Int?
         var clientClosed = false
         var finished = false
-        var refreshed = false
+        /// Accounts whose token this request refreshed (or waited for): one refresh per account, so a 401 from an
+        /// account the request never refreshed is refreshed, not read as one a refresh did not cure.
+        var refreshedAccounts = Set<Int>()
         var continuityRetried = false
         /// The sealed reasoning items were stripped (`reasoning_strip`, first step).
         var reasoningStripped = false

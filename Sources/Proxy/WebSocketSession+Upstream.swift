@@ -164,7 +164,7 @@ extension WebSocketSession {
         rs.hasAnchor = t.sentAnchor != nil
         rs.hasTranscript = t.fullInput != nil
         rs.continuityRetried = t.replayed
-        rs.refreshed = t.refreshed
+        rs.refreshed = t.refreshedAccounts.contains(link.account)
         rs.canRefresh =
             ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
         rs.attempts = t.attempts
@@ -258,7 +258,7 @@ extension WebSocketSession {
     /// which died with the old session. A failed refresh resets the pin instead.
     func refreshAndRetry(link old: WebSocketUpstreamLink, reason: String) {
         let index = old.account
-        turn?.refreshed = true
+        turn?.refreshedAccounts.insert(index)
         record(.tokenRefresh, .attempted, reason: reason)
         // Pending from now on: a client that leaves during the refresh ends the turn, which settles it.
         turn?.pending.append(.tokenRefresh)
@@ -330,7 +330,7 @@ extension WebSocketSession {
             endTurn(status: 502, error: reason)
             return
         }
-        if status == 401, !t.refreshed, ctx.pool.accounts[account].kind == .chatgpt,
+        if status == 401, !t.refreshedAccounts.contains(account), ctx.pool.accounts[account].kind == .chatgpt,
             ctx.pool.credentials(account).canRefresh
         {
             // An expired token refused the upgrade: refresh it and open the socket again on the same account, as an
@@ -354,6 +354,8 @@ extension WebSocketSession {
                 parsed: parsed,
                 headers: refusal?.headers ?? []
             )
+            // A 401 a refresh did not cure (or could not try), as an error frame's and an HTTP 401 are.
+            if status == 401 { ctx.pool.coolUnauthorized(account, now: ctx.now()) }
             record(.pinReset, .attempted, reason: "handshake_\(status)")
             turn?.pending.append(.pinReset)
         }

@@ -28,8 +28,9 @@ struct WebSocketTurn {
     var excluded = Set<Int>()
     /// The account the anchor was minted on (affinity hit), preferred by selection.
     var preferredAccount: Int?
-    /// A token refresh already happened for this turn.
-    var refreshed = false
+    /// Accounts whose token this turn refreshed: one refresh per account (a 401 from another account is refreshed,
+    /// not read as one a refresh did not cure).
+    var refreshedAccounts = Set<Int>()
     /// A replay or strip already happened (the loop guard).
     var replayed = false
     /// The sealed reasoning items were stripped (`reasoning_strip`, first step).

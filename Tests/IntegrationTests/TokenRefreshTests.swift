@@ -143,4 +143,21 @@ final class TokenRefreshTests: XCTestCase {
         XCTAssertEqual(reset.attempted, 1)
         XCTAssertEqual(reset.gaveUp, 1)
     }
+
+    /// One refresh per account, not per request: after acct1's login died, acct2's 401 is refreshed and served,
+    /// and acct2 is not cooled as an account a refresh did not cure. Until 2026-12-07 the request's single refresh
+    /// was spent on acct1, so acct2's 401 read as uncured: it was cooled for 5 minutes and the client got a 502.
+    func testAnotherAccountsTokenIsStillRefreshedAfterTheFirstLoginDied() throws {
+        stack = try stack(label: "refresh-per-account", expiring: [-60, nil])
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-refresh")
+        try simulatorAdmin("/__sim/accounts/acct1/invalidate-access")
+        try simulatorAdmin("/__sim/accounts/acct2/invalidate-access")
+        let r = try post("hello")
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        let sends = try responsesAccounts()
+        XCTAssertEqual(sends.count, 2, "refused (a 401 names no account), refreshed, served: \(sends)")
+        XCTAssertEqual(sends.last, "acct2")
+        XCTAssertEqual(try stack.decision("token_refresh").succeeded, 1)
+        XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > 0 }, [], "no account cooled as unauthorized")
+    }
 }

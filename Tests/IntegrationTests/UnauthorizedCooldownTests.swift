@@ -63,4 +63,20 @@ final class UnauthorizedCooldownTests: XCTestCase {
         let all = try stack.simulatorLog().filter { $0["method"] as? String == "WS" }
         XCTAssertEqual(all.filter { $0["account"] as? String == refused }.count, 2, "\(all)")
     }
+
+    /// The same 401 at a socket's upgrade (where a real backend refuses a dead login): refreshed once, then the
+    /// account cools. Until 2026-12-07 only an error frame's 401 cooled it.
+    func testAtTheWebSocketUpgrade() throws {
+        stack = try SightlineStack(label: "unauthorized-ws-upgrade")
+        try stack.injectFault(account: nil, "unauthorized", count: 2, params: ["stage": "handshake"])
+        let before = Date().timeIntervalSince1970
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/v1/responses",
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
+        defer { ws.close() }
+        XCTAssertNotNil(try ws.turn(WebSocketProxyTests.frame(nil, "first question", key: "unauthorized-upgrade")))
+        try assertCooledForFiveMinutes(since: before)
+    }
 }
