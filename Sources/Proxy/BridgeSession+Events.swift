@@ -100,7 +100,7 @@ extension BridgeSession {
         }
         // A bare error frame, or a response.failed before anything reached the client: both still recoverable.
         if let upstreamError, type == "error" || !r.committed {
-            let decision = r.committed ? nil : decide(upstreamError, r)
+            let decision = r.committed ? nil : decide(upstreamError, r, account: link.account)
             // A `response.failed` nothing recovers is the upstream's answer, relayed below as HTTP relays it; sent
             // again over HTTP (as until 2026-12-07), the model ran twice for the same failure.
             if !(upstreamError.isResponseFailed && decision == .passThrough) {
@@ -222,11 +222,20 @@ extension BridgeSession {
 
     /// The recovery policy's decision on an error before the first byte, the bridge's request state put as the
     /// HTTP path would see it.
-    private func decide(_ error: UpstreamErrorEvent, _ r: Request) -> Decision {
+    /// Whatever the HTTP path could still recover (a refresh, a strip of sealed items) is not `.passThrough`
+    /// here, so it is handed over, not relayed: the request state says what the HTTP path would know.
+    private func decide(_ error: UpstreamErrorEvent, _ r: Request, account: Int) -> Decision {
         var rs = RecoveryPolicy.RequestState()
         rs.anchorIsImplicit = r.incremental
         rs.hasAnchor = false  // the client sent none; an implicit one is the bridge's to drop
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
+        rs.canRefresh = ctx.pool.credentials(account).canRefresh
+        if error.errorClass == .invalidEncryptedContent {
+            // The body the HTTP path would send: another account's sealed items in it are strippable there.
+            let sealed = EncryptedReasoning.kinds(in: r.prepared.body)
+            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
+            rs.hasSealedCompaction = sealed.contains(.compaction)
+        }
         return RecoveryPolicy().decide(rs, error.policyEvent)
     }
 

@@ -79,4 +79,33 @@ final class BridgeResponseFailedTests: XCTestCase {
         XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > Date().timeIntervalSince1970 }.count, 1)
         XCTAssertEqual(try stack.coolingAccounts(), 1)
     }
+
+    /// A `response.failed` the HTTP path can still recover is handed to it, not relayed: here
+    /// `invalid_encrypted_content` on a body holding reasoning another account sealed, which the HTTP path strips
+    /// when its own send is refused the same way. Relayed (as the first version of the bridge's code decision did),
+    /// the conversation ended.
+    func testAFailureTheHTTPPathRecoversIsHandedOver() throws {
+        try start("bridge-failed-sealed")
+        try stack.injectFault(account: nil, "response_failed", params: ["code": "invalid_encrypted_content"])
+        let input =
+            #"[{"type":"reasoning","id":"rs_elsewhere","summary":[],"encrypted_content":"gAAAA-sim-sealed-acct9-x"},"#
+            + #"{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}]"#
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","stream":true,"prompt_cache_key":"bridge-sealed","input":\#(input)}"#
+            )
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertTrue(r.bodyText.contains("event: response.completed"), r.bodyText)
+        XCTAssertFalse(r.bodyText.contains("invalid_encrypted_content"), r.bodyText)
+        let sends = try upstreamSends().map { $0["method"] as? String ?? "" }
+        XCTAssertEqual(sends.first, "WS", "\(sends)")
+        XCTAssertEqual(
+            sends.last,
+            "POST",
+            "sent again over HTTP, which can strip what another account sealed: \(sends)"
+        )
+    }
 }
