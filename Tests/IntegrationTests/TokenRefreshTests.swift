@@ -160,4 +160,27 @@ final class TokenRefreshTests: XCTestCase {
         XCTAssertEqual(try stack.decision("token_refresh").succeeded, 1)
         XCTAssertEqual(try stack.cooldownsUntil().filter { $0 > 0 }, [], "no account cooled as unauthorized")
     }
+
+    /// A refresh running beside a request when the proxy is told to stop finishes and is written: the rotated
+    /// refresh token is in `accounts.json`. Until 2026-12-07 shutdown cancelled it, so a token the OAuth server had
+    /// already rotated was lost and the account died after the restart (`refresh_token_reused`).
+    func testShutdownLetsABackgroundRefreshFinishAndWritesIt() throws {
+        stack = try oneAccountStack(label: "refresh-shutdown", expiresIn: 200, simulator: ["tokenLatencyMs": 1500])
+        // The refresh starts with the request (it is in flight before the answer goes out) and takes 1.5 s: the
+        // proxy is stopped at once, while it runs.
+        XCTAssertEqual(try post("hello").status, 200)
+        stack.proxy.stop()
+        let accounts = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/accounts").bodyText
+        let current = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(accounts.utf8)) as? [[String: Any]])?
+                .first { $0["name"] as? String == "acct1" }?["refresh_token"] as? String,
+            accounts
+        )
+        XCTAssertFalse(current.hasSuffix("-0"), "the simulator rotated it: \(current)")
+        let state = try String(
+            contentsOf: stack.directory.appendingPathComponent("state/accounts.json"),
+            encoding: .utf8
+        )
+        XCTAssertTrue(state.contains(current), "the rotation was written before the proxy stopped")
+    }
 }
