@@ -57,13 +57,25 @@ public final class AccountStore: Sendable {
         onExternalChanges: (@Sendable ([String]) -> Void)? = nil
     ) throws(AccountStoreError) -> AccountStore {
         let path = stateDirectory + "/" + fileName
-        let existing: [UInt8]?
-        do {
-            try AtomicFile.ensureDirectory(stateDirectory)
-            existing = try AtomicFile.readIfExists(path)
-        } catch {
-            throw AccountStoreError(error)
+        do { try AtomicFile.ensureDirectory(stateDirectory) } catch { throw AccountStoreError(error) }
+        // One read-merge-write under the cross-process lock, as every later mutation is: an `accounts import`
+        // written between this read and this write was lost without a word.
+        let opened = FileLock.exclusive(path + ".lock") {
+            Result { () throws(AccountStoreError) -> AccountStore in
+                try openLocked(path: path, seeds: seeds, onExternalChanges: onExternalChanges)
+            }
         }
+        return try opened.get()
+    }
+
+    /// `open`'s read-merge-write, under the file lock.
+    private static func openLocked(
+        path: String,
+        seeds: [AccountStoreSeed],
+        onExternalChanges: (@Sendable ([String]) -> Void)?
+    ) throws(AccountStoreError) -> AccountStore {
+        let existing: [UInt8]?
+        do { existing = try AtomicFile.readIfExists(path) } catch { throw AccountStoreError(error) }
         let stateEntries =
             try existing.map { bytes throws(AccountStoreError) in try AccountStoreCodec.decode(bytes) } ?? []
         let merged = AccountStoreMerge.merge(state: stateEntries, seeds: seeds)

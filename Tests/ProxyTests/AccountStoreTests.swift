@@ -105,6 +105,34 @@ final class AccountStoreTests: XCTestCase {
         XCTAssertEqual(Set(names), ["a", "b"], "neither write lost")
     }
 
+    /// A proxy starting (its `open` merges the configuration in and writes the file) while an import writes: the
+    /// open waits for the import's read-merge-write and keeps its entry. Until 2026-12-07 `open` took no lock, and
+    /// an import landing between its read and its write was lost without a word.
+    func testOpenWaitsForAnotherWritersReadMergeWrite() throws {
+        let importer = try AccountStore.open(stateDirectory: directory, seeds: [])
+        let openStarted = DispatchSemaphore(value: 0)
+        let openDone = DispatchSemaphore(value: 0)
+        let (directory, seeds) = (directory, [seed("a", refresh: "rt-config-a")])
+        DispatchQueue.global().async {
+            openStarted.wait()
+            _ = try? AccountStore.open(stateDirectory: directory, seeds: seeds)
+            openDone.signal()
+        }
+        let doneWhileHeld = Mutex(false)
+        try importer.upsert(AccountStoreEntry(name: "b"))
+        try importer.update("b") { entry in
+            entry.accessToken = Secret("at-FAKE-imported")
+            openStarted.signal()
+            // The proxy's open must not finish while this read-merge-write holds the file.
+            let finished = openDone.wait(timeout: .now() + 1) == .success
+            doneWhileHeld.withLock { $0 = finished }
+        }
+        XCTAssertFalse(doneWhileHeld.withLock { $0 }, "the proxy's open wrote in the middle of the import")
+        XCTAssertEqual(openDone.wait(timeout: .now() + 10), .success)
+        let names = try AccountStore.open(stateDirectory: directory, seeds: []).entries().map(\.name)
+        XCTAssertEqual(Set(names), ["a", "b"], "neither write lost")
+    }
+
     func testOpenCreatesPrivateFileAndStateWinsWhileConfigUnchanged() throws {
         let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
         let path = directory + "/accounts.json"
