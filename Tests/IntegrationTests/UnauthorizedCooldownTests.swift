@@ -43,18 +43,25 @@ final class UnauthorizedCooldownTests: XCTestCase {
         XCTAssertEqual(after.refreshes, 1)
     }
 
-    func testOverWebSocket() throws {
-        stack = try SightlineStack(label: "unauthorized-ws")
-        try stack.injectFault(account: nil, "unauthorized", count: 2)
+    /// A stack whose next two upstream answers are 401 (at `stage`, when given), and a WebSocket whose first turn
+    /// met them: refused, refreshed, refused again, then served by another account; the refused one cooled.
+    private func firstWebSocketTurnMeetsTwo401s(label: String, stage: String? = nil) throws -> WebSocketClient {
+        stack = try SightlineStack(label: label)
+        try stack.injectFault(account: nil, "unauthorized", count: 2, params: stage.map { ["stage": $0] } ?? [:])
         let before = Date().timeIntervalSince1970
         let ws = try WebSocketClient(
             port: stack.proxyPort,
             path: "/v1/responses",
             headers: [("Authorization", "Bearer client-FAKE")]
         )
-        defer { ws.close() }
-        XCTAssertNotNil(try ws.turn(WebSocketProxyTests.frame(nil, "first question", key: "unauthorized-ws-1")))
+        XCTAssertNotNil(try ws.turn(WebSocketProxyTests.frame(nil, "first question", key: "\(label)-1")))
         try assertCooledForFiveMinutes(since: before)
+        return ws
+    }
+
+    func testOverWebSocket() throws {
+        let ws = try firstWebSocketTurnMeetsTwo401s(label: "unauthorized-ws")
+        defer { ws.close() }
         let frames = try stack.simulatorLog().filter { $0["method"] as? String == "WS" }
         let refused = try XCTUnwrap(frames.first?["account"] as? String)
         for i in 2...4 {
@@ -67,16 +74,6 @@ final class UnauthorizedCooldownTests: XCTestCase {
     /// The same 401 at a socket's upgrade (where a real backend refuses a dead login): refreshed once, then the
     /// account cools. Until 2026-12-07 only an error frame's 401 cooled it.
     func testAtTheWebSocketUpgrade() throws {
-        stack = try SightlineStack(label: "unauthorized-ws-upgrade")
-        try stack.injectFault(account: nil, "unauthorized", count: 2, params: ["stage": "handshake"])
-        let before = Date().timeIntervalSince1970
-        let ws = try WebSocketClient(
-            port: stack.proxyPort,
-            path: "/v1/responses",
-            headers: [("Authorization", "Bearer client-FAKE")]
-        )
-        defer { ws.close() }
-        XCTAssertNotNil(try ws.turn(WebSocketProxyTests.frame(nil, "first question", key: "unauthorized-upgrade")))
-        try assertCooledForFiveMinutes(since: before)
+        try firstWebSocketTurnMeetsTwo401s(label: "unauthorized-ws-upgrade", stage: "handshake").close()
     }
 }

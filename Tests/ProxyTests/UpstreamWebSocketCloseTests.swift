@@ -11,6 +11,23 @@ import XCTest
 final class UpstreamWebSocketCloseTests: XCTestCase {
     let headers: HTTPHeaders = ["Authorization": "Bearer sim-access-FAKE"]
 
+    /// A socket opened on the upstream at `port`, and the delegate recording it.
+    private func openSocket(
+        port: Int,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> (UpstreamWebSocket, RecordingUpstreamDelegate) {
+        let delegate = RecordingUpstreamDelegate()
+        let socket = UpstreamWebSocket(
+            url: URL(string: "http://127.0.0.1:\(port)/backend-api/codex/responses")!,
+            headers: headers,
+            delegate: delegate
+        )
+        socket.start()
+        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil }, file: file, line: line)
+        return (socket, delegate)
+    }
+
     /// The upstream completes the upgrade, then reads (and ignores) everything, our close frame included,
     /// without ever sending its own.
     func testAnUpstreamThatNeverAnswersTheCloseIsDroppedAfterTheCloseTimeout() throws {
@@ -25,14 +42,7 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
             if connection.waitForClose(timeoutSeconds: 60) { disconnected.store(true, ordering: .releasing) }
         }
         defer { upstream.stop() }
-        let delegate = RecordingUpstreamDelegate()
-        let socket = UpstreamWebSocket(
-            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
-            headers: headers,
-            delegate: delegate
-        )
-        socket.start()
-        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
+        let (socket, delegate) = openSocket(port: Int(upstream.port))
         socket.close()
         XCTAssertTrue(
             pollUntil(timeout: socket.closeTimeoutSeconds + 3) { delegate.snapshot.close != nil },
@@ -48,14 +58,7 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
     func testAnUpstreamThatStoppedReadingIsDroppedAfterTheCloseTimeout() throws {
         let upstream = try StalledUpstream(upgrade: true)
         defer { upstream.stop() }
-        let delegate = RecordingUpstreamDelegate()
-        let socket = UpstreamWebSocket(
-            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
-            headers: headers,
-            delegate: delegate
-        )
-        socket.start()
-        XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
+        let (socket, delegate) = openSocket(port: Int(upstream.port))
         // Frames until one stays queued: the thread is then blocked writing (loopback buffers take a few MiB).
         let frame = [UInt8](repeating: UInt8(ascii: "z"), count: 64 << 10)
         var written = 0
