@@ -44,7 +44,14 @@ struct SimulatedFault: Sendable, Equatable, Codable {
 
     var name: String { kind.rawValue }
 
-    func int(_ key: String) -> Int? { parameters[key].flatMap { Int($0) } }
+    /// The parameter as an integer: integer text, or a JSON number in `Int`'s range truncated toward zero (the
+    /// admin API keeps `2.5` as its text). Nil when absent, not a number, or out of range.
+    func int(_ key: String) -> Int? {
+        guard let text = parameters[key] else { return nil }
+        if let value = Int(text) { return value }
+        guard JSONText.isNumber(text), let value = Double(text) else { return nil }
+        return Int(exactly: value.rounded(.towardZero))
+    }
 
     /// Parses `name[;key=value]…` (the `x-sim-fault` header). Returns nil for an unknown name.
     static func parseHeader(_ value: String) -> SimulatedFault? {
@@ -68,7 +75,9 @@ struct SimulatedFault: Sendable, Equatable, Codable {
             // Int before Bool: JSONSerialization yields NSNumber, which bridges 1 to `true` as well.
             case let s as String: parameters[key] = s
             case let n as Int: parameters[key] = String(n)
-            case let d as Double: parameters[key] = String(Int(d))
+            // Any other number keeps its text (`1e20` reads as `1e+20`), which `resets_at` writes verbatim and
+            // `int(_:)` reads back. `String(Int(d))` trapped on a number outside `Int`'s range.
+            case let d as Double: parameters[key] = String(d)
             case let b as Bool: parameters[key] = b ? "true" : "false"
             default: continue
             }

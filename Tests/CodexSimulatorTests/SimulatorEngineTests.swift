@@ -77,6 +77,20 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(ignored.snapshot.headers["x-codex-primary-reset-at"], String(now + 3600))
     }
 
+    /// A number outside `Int`'s range in an admin fault trapped the simulator, and with it an in-process test run.
+    func testAdminFaultNumbersOutOfIntRangeDoNotTrap() throws {
+        let h = Harness()
+        let queued = h.post("/__sim/faults", json: #"{"fault":"usage_limit","resets_at":1e20}"#)
+        XCTAssertEqual(queued.snapshot.status, 200)
+        let sink = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body())
+        XCTAssertEqual(sink.snapshot.status, 429)
+        XCTAssertTrue(String(decoding: sink.snapshot.body, as: UTF8.self).contains(#""resets_at":1e+20,"#))
+        XCTAssertEqual(sink.snapshot.headers["x-codex-primary-reset-at"], "1e+20")
+        XCTAssertEqual(h.post("/__sim/standing-fault", json: #"{"fault":"slow","ms":1e19}"#).snapshot.status, 200)
+        let random = h.post("/__sim/random-faults", json: #"{"probability":0,"faults":[{"fault":"slow","ms":-1e19}]}"#)
+        XCTAssertEqual(random.snapshot.status, 200)
+    }
+
     func testJSONNumberGrammar() {
         for text in ["0", "-0", "7", "-12", "3.25", "1e400", "1E+5", "2.5e-3", "10"] {
             XCTAssertTrue(JSONText.isNumber(text), text)
