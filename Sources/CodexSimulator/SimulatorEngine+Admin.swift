@@ -118,7 +118,18 @@ extension SimulatorEngine {
             faults.append(fault)
         }
         let probability = (object["probability"] as? Double) ?? 0
-        let seed = UInt64((object["seed"] as? Int) ?? 1)
+        // Any UInt64 is a seed. `UInt64(… as? Int)` trapped on a negative one and turned one above Int.max into 1,
+        // so two different seeds replayed the same run.
+        let seed: UInt64
+        switch object["seed"] {
+        case nil, is NSNull: seed = 1
+        case let value as UInt64: seed = value
+        default:
+            return Self.json(
+                400,
+                ErrorBodies.invalidRequest("The seed must be an integer from 0 to 2^64-1.", param: "seed")
+            )
+        }
         state.withLock { $0.faults.setRandom(probability: probability, faults: faults, seed: seed) }
         return Self.json(200, Array("{\"probability\":\(probability),\"faults\":\(faults.count)}".utf8))
     }

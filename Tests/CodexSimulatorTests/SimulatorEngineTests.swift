@@ -91,6 +91,27 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(random.snapshot.status, 200)
     }
 
+    /// A negative seed trapped; one above Int.max silently became 1, so it replayed seed 1's run.
+    func testRandomFaultSeedIsAnyUInt64AndNothingElse() {
+        let h = Harness()
+        func seed(_ text: String) -> Int? {
+            h.post("/__sim/random-faults", json: #"{"probability":0.5,"faults":["server_error"],"seed":\#(text)}"#)
+                .snapshot.status
+        }
+        for bad in ["-1", "-9223372036854775808", "2.5", "18446744073709551616", #""7""#, "[]"] {
+            XCTAssertEqual(seed(bad), 400, bad)
+        }
+        func run(_ text: String) -> [Int?] {
+            XCTAssertEqual(seed(text), 200, text)
+            return (0..<24).map { _ in
+                h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body()).snapshot.status
+            }
+        }
+        XCTAssertEqual(run("0"), run("0"), "seeded: reproducible")
+        XCTAssertNotEqual(run("18446744073709551615"), run("1"))
+        XCTAssertEqual(seed("null"), 200)
+    }
+
     func testJSONNumberGrammar() {
         for text in ["0", "-0", "7", "-12", "3.25", "1e400", "1E+5", "2.5e-3", "10"] {
             XCTAssertTrue(JSONText.isNumber(text), text)
