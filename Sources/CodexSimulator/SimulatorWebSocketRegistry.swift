@@ -66,4 +66,7 @@ final class SimulatorWebSocketRegistry: Sendable {
     }
 
     var openCount: Int { table.withLock { $0.sessions.count } }
+
+    /// The open session with this connection id (`x-simulator-connection`), for tests.
+    func session(_ id: String) -> SimulatorWebSocketSession? { table.withLock { $0.sessions[id] } }
 }

@@ -18,7 +18,10 @@ final class SimulatorWebSocketSession: WebSocketHandler {
         var queue: [[UInt8]] = []
         var busy = false
         var anchor: SimulatorWebSocketAnchor?
-        var closeCallbacks: [@Sendable () -> Void] = []
+        /// The close callbacks of each response still in progress, by its number: dropped when it ends, so a
+        /// long-lived connection does not keep every answer's `StreamWriter` (and its plan) alive.
+        var closeCallbacks: [Int: [@Sendable () -> Void]] = [:]
+        var responses = 0
         var closed = false
     }
 
@@ -65,8 +68,8 @@ final class SimulatorWebSocketSession: WebSocketHandler {
         let callbacks = state.withLock { s -> [@Sendable () -> Void] in
             s.closed = true
             s.queue.removeAll()
-            defer { s.closeCallbacks = [] }
-            return s.closeCallbacks
+            defer { s.closeCallbacks = [:] }
+            return s.closeCallbacks.values.flatMap { $0 }
         }
         for callback in callbacks { callback() }
         onFinish(self)
@@ -74,12 +77,13 @@ final class SimulatorWebSocketSession: WebSocketHandler {
 
     /// Starts the next queued frame unless one is in progress.
     private func pump() {
-        let next = state.withLock { s -> ([UInt8], WebSocketConnection, SimulatorWebSocketAnchor?)? in
+        let next = state.withLock { s -> ([UInt8], WebSocketConnection, SimulatorWebSocketAnchor?, Int)? in
             guard !s.busy, !s.closed, let connection = s.connection, !s.queue.isEmpty else { return nil }
             s.busy = true
-            return (s.queue.removeFirst(), connection, s.anchor)
+            s.responses += 1
+            return (s.queue.removeFirst(), connection, s.anchor, s.responses)
         }
-        guard let (frame, connection, anchor) = next else { return }
+        guard let (frame, connection, anchor, number) = next else { return }
         if engine.clock() - openedAt >= engine.configuration.webSocketConnectionLimitSeconds {
             let body = ErrorBodies.invalidRequest(
                 "Responses websocket connection limit reached (60 minutes). Create a new websocket connection to continue.",
@@ -100,11 +104,11 @@ final class SimulatorWebSocketSession: WebSocketHandler {
         state.withLock { $0.anchor = result.anchor }
         let sink = SimulatorWebSocketSink(
             connection: connection,
-            onEnd: { [self] in responseFinished() },
+            onEnd: { [self] in responseFinished(number) },
             onClose: { [self] callback in
                 let runNow = state.withLock { s -> Bool in
                     if s.closed { return true }
-                    s.closeCallbacks.append(callback)
+                    s.closeCallbacks[number, default: []].append(callback)
                     return false
                 }
                 if runNow { callback() }
@@ -120,8 +124,14 @@ final class SimulatorWebSocketSession: WebSocketHandler {
         }
     }
 
-    private func responseFinished() {
-        state.withLock { $0.busy = false }
+    private func responseFinished(_ number: Int) {
+        state.withLock { s in
+            s.busy = false
+            s.closeCallbacks[number] = nil
+        }
         pump()
     }
+
+    /// Close callbacks still registered (tests: one response's at most, never one per answer).
+    var closeCallbackCount: Int { state.withLock { $0.closeCallbacks.values.reduce(0) { $0 + $1.count } } }
 }

@@ -126,6 +126,21 @@ final class SimulatorWebSocketTests: XCTestCase {
         }
     }
 
+    /// Every streamed answer registered a close callback that only the connection's close released, so a
+    /// long-lived socket kept each answer's `StreamWriter` and plan alive.
+    func testAnEndedAnswerReleasesItsCloseCallback() throws {
+        try start()
+        let client = try connect()
+        let id = try XCTUnwrap(client.responseHeaders["x-simulator-connection"])
+        let session = try XCTUnwrap(simulator.handler.webSockets.session(id))
+        for _ in 0..<5 {
+            let answer = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+            XCTAssertEqual(answer.last?["type"] as? String, "response.completed")
+        }
+        // The fifth may still be ending; the four before it had to end before the next one started.
+        XCTAssertLessThanOrEqual(session.closeCallbackCount, 1)
+    }
+
     func testHandshakeRequiresCredentials() throws {
         try start()
         let client = try WebSocketTestClient(port: simulator.port)
