@@ -28,6 +28,18 @@ struct SimulatedFault: Sendable, Equatable, Codable {
 
         /// True for faults of the token endpoint; the others apply to `/responses` requests.
         var isTokenEndpointFault: Bool { self == .tokenServerError }
+
+        /// True for faults that shape a 200 stream instead of answering before it: a non-streamed answer
+        /// (`/responses/compact`) cannot apply them.
+        var shapesStream: Bool {
+            switch self {
+            case .streamCut, .silence, .slow, .responseFailed, .responseIncomplete, .previousResponseNotFoundInStream:
+                return true
+            case .usageLimit, .rateLimitNoCode, .tokenInvalidated, .unauthorized, .paymentRequired, .forbidden,
+                .serverError, .badGateway, .overloaded, .previousResponseNotFound, .connectionReset, .tokenServerError:
+                return false
+            }
+        }
     }
 
     var kind: Kind

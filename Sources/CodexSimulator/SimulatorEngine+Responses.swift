@@ -71,7 +71,13 @@ extension SimulatorEngine {
             )
             return complete(&rec, &state, status: 400, headers: out, body: body)
         }
-        let fault = state.faults.next(account: account, header: headerFault, tokenEndpoint: false)
+        // Compact answers with JSON, so it must not use up a stream fault it cannot apply.
+        let fault = state.faults.next(
+            account: account,
+            header: headerFault,
+            tokenEndpoint: false,
+            compact: route.compact
+        )
         rec.fault = fault?.name
         var limits = state.usage.snapshot(account: account, now: now)
         if let fault,

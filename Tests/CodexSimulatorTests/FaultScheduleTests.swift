@@ -51,6 +51,43 @@ final class FaultScheduleTests: XCTestCase {
         XCTAssertEqual(schedule.next(account: "acct2", header: nil, tokenEndpoint: false, handshake: true), handshake)
     }
 
+    /// A compact request took a queued stream fault it could not apply, so the next streamed request ran clean.
+    func testCompactTakesOnlyFaultsThatAnswerBeforeTheBody() {
+        var schedule = FaultSchedule()
+        schedule.enqueue(account: nil, fault: SimulatedFault(.streamCut), count: 1)
+        schedule.enqueue(account: nil, fault: SimulatedFault(.serverError), count: 1)
+        schedule.standing = SimulatedFault(.slow)
+        let steps: [(compact: Bool, header: SimulatedFault?, expected: SimulatedFault.Kind?)] = [
+            (true, SimulatedFault(.responseFailed), .serverError),  // the header's stream fault is not applied
+            (true, nil, nil),  // the queued stream_cut and the standing slow stay
+            (false, nil, .streamCut),
+            (false, nil, .slow),
+            (true, SimulatedFault(.overloaded), .overloaded),
+        ]
+        for (i, step) in steps.enumerated() {
+            let fault = schedule.next(account: "a", header: step.header, tokenEndpoint: false, compact: step.compact)
+            XCTAssertEqual(fault?.kind, step.expected, "step \(i)")
+        }
+        schedule.setRandom(probability: 1, faults: [SimulatedFault(.slow), SimulatedFault(.badGateway)], seed: 3)
+        for _ in 0..<20 {
+            XCTAssertEqual(
+                schedule.next(account: "a", header: nil, tokenEndpoint: false, compact: true)?.kind,
+                .badGateway
+            )
+        }
+    }
+
+    func testOnlyStreamFaultsShapeTheStream() {
+        let shaping = SimulatedFault.Kind.allCases.filter(\.shapesStream).map(\.rawValue).sorted()
+        XCTAssertEqual(
+            shaping,
+            [
+                "previous_response_not_found_in_stream", "response_failed", "response_incomplete", "silence", "slow",
+                "stream_cut",
+            ]
+        )
+    }
+
     func testStandingFaultAppliesWhenNothingElseChoseOne() {
         var schedule = FaultSchedule()
         schedule.standing = SimulatedFault(.slow, ["ms": "5"])

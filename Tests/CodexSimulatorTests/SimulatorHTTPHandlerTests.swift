@@ -159,6 +159,38 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         XCTAssertEqual(done?["text"] as? String, "Tool said: sim-ok")
     }
 
+    /// Compact took the queued stream fault, logged it, answered 200 anyway, and the next stream ran clean.
+    func testCompactLeavesAStreamFaultForTheNextStream() throws {
+        let h = Harness()
+        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"stream_cut","after":2}"#).snapshot.status, 200)
+        let compact = h.send(
+            "POST",
+            "/v1/responses/compact",
+            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
+            body: Requests.body(stream: nil)
+        )
+        XCTAssertEqual(compact.snapshot.status, 200)
+        let stream = h.send(
+            "POST",
+            "/v1/responses",
+            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
+            body: Requests.body()
+        )
+        stream.waitFinished()
+        XCTAssertTrue(stream.snapshot.aborted, "the stream takes the cut")
+        XCTAssertEqual(stream.events.count, 2)
+        XCTAssertEqual(h.requests.map { $0["fault"] as? String }, [nil, "stream_cut"])
+
+        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"overloaded"}"#).snapshot.status, 200)
+        let overloaded = h.send(
+            "POST",
+            "/v1/responses/compact",
+            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
+            body: Requests.body(stream: nil)
+        )
+        XCTAssertEqual(overloaded.snapshot.status, 503, "a status fault still answers compact")
+    }
+
     func testModelsCompactAndUnknownRoutes() throws {
         let h = Harness()
         XCTAssertNotNil(h.send("GET", "/backend-api/codex/models").json["models"] as? [Any])
