@@ -17,8 +17,13 @@ extension SimulatorEngine {
             let records = state.withLock { $0.log.records }
             return Self.json(200, Self.encode(records))
         case ("POST", "reset"):
-            let fresh = SimulatorState(configuration: configuration, now: clock())
-            state.withLock { $0 = fresh }
+            var fresh = SimulatorState(configuration: configuration, now: clock())
+            state.withLock { state in
+                // Ids keep counting: the instance tag stays, so a fresh counter would hand out ids again that
+                // clients (or their logs) already hold.
+                fresh.responseCounter = state.responseCounter
+                state = fresh
+            }
             return Self.json(200, Array(#"{"reset":true}"#.utf8))
         case ("GET", "accounts"):
             return Self.json(200, Self.encode(accountStatuses()))

@@ -9,6 +9,7 @@ struct SimulatorState: Sendable {
     var faults = FaultSchedule()
     var usage: UsageMeter
     var log = RequestLog()
+    /// Carried over by `/__sim/reset`, so ids never repeat within one simulator instance.
     var responseCounter: UInt64 = 0
     /// Ids this simulator produced, each with the account that produced it (`"<account>\u{0}<id>"`), for
     /// `httpAnchorsResolve` (bounded FIFO): like the API, where a response id is scoped to its organisation,

@@ -222,6 +222,21 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(h.requests.count, 1, "reset clears the request log")
     }
 
+    /// Reset rebuilt the state with its id counter while the instance tag stayed, so ids repeated.
+    func testIdsDoNotRepeatAfterReset() throws {
+        let h = Harness()
+        func answer() throws -> (response: String, request: String) {
+            let sink = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body())
+            let response = try XCTUnwrap((sink.events.last?["response"] as? [String: Any])?["id"] as? String)
+            return (response, try XCTUnwrap(sink.snapshot.headers["x-request-id"]))
+        }
+        let before = try answer()
+        XCTAssertEqual(h.post("/__sim/reset", json: "{}").snapshot.status, 200)
+        let after = try answer()
+        XCTAssertNotEqual(before.response, after.response)
+        XCTAssertNotEqual(before.request, after.request)
+    }
+
     func testTokenRotationAndAdminInvalidation() throws {
         let h = Harness()
         func refresh(_ token: String, form: Bool = false) -> RecordingSink {
