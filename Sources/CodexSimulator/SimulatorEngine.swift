@@ -62,7 +62,8 @@ final class SimulatorEngine: Sendable {
         var rec = record(method: "POST", path: path, headers: headers, bodyBytes: body.count)
         let parsed: SimulatedRequest
         do {
-            parsed = try SimulatedRequest.parse(body: body, headers: headers, path: path)
+            let decoded = try SimulatedContentEncoding.decode(body, contentEncoding: headers["content-encoding"])
+            parsed = try SimulatedRequest.parse(body: decoded, headers: headers, path: path)
         } catch let error as SimulatorRequestError {
             return finish(&rec, status: 400, headers: HTTPHeaders(), body: ErrorBodies.invalidRequest(error.message))
         } catch {
