@@ -56,13 +56,17 @@ struct SimulatedFault: Sendable, Equatable, Codable {
 
     var name: String { kind.rawValue }
 
-    /// The parameter as an integer: integer text, or a JSON number in `Int`'s range truncated toward zero (the
-    /// admin API keeps `2.5` as its text). Nil when absent, not a number, or out of range.
+    /// The parameter as an integer: integer text, or any JSON number truncated toward zero (the admin API keeps
+    /// `2.5` as its text). Nil when absent or not a number.
     func int(_ key: String) -> Int? {
         guard let text = parameters[key] else { return nil }
         if let value = Int(text) { return value }
         guard JSONText.isNumber(text), let value = Double(text) else { return nil }
-        return Int(exactly: value.rounded(.towardZero))
+        // Out of range saturates, so the caller's bound applies (`resets_in_seconds=1e20`: ten years) rather than
+        // the default, as if the parameter had not been given.
+        if value >= Double(Int.max) { return .max }
+        if value <= Double(Int.min) { return .min }
+        return Int(value.rounded(.towardZero))
     }
 
     /// Parses `name[;key=value]…` (the `x-sim-fault` header). Returns nil for an unknown name.

@@ -58,6 +58,20 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(sink.snapshot.headers["x-codex-primary-reset-at"], String(now + 120))
     }
 
+    /// A parameter out of `Int`'s range fell back to the default (3600 s, 3 events) instead of the bound.
+    func testOutOfRangeParametersAreClamped() throws {
+        let h = Harness()
+        for (raw, seconds) in [("99999999999999999999", 315_360_000), ("-99999999999999999999", -315_360_000)] {
+            let sink = withFault(h, "usage_limit;resets_in_seconds=\(raw)")
+            let error = try XCTUnwrap(sink.json["error"] as? [String: Any])
+            XCTAssertEqual(error["resets_in_seconds"] as? Int, seconds, raw)
+        }
+        let full = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body()).events
+        let cut = withFault(h, "stream_cut;after=99999999999999999999")
+        XCTAssertTrue(cut.snapshot.aborted)
+        XCTAssertEqual(cut.events.count, full.count - 1, "every event but the terminal one")
+    }
+
     /// `resets_at=<number>` puts an odd reset on the wire verbatim, for the proxy's tests of what it does with
     /// one; text that is not a JSON number leaves the usual reset.
     func testUsageLimitCanNameAnOddReset() throws {
