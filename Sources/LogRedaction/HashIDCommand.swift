@@ -7,8 +7,9 @@
 /// Key precedence: `--key-file`, then `SIGHTLINE_PSEUDONYM_KEY` (hex) in the environment, then the
 /// existing `<state-dir>/pseudonym.key`. It never creates a key: a fresh key would match no log.
 /// `--stdin` reads one line and drops its newline, keeping the id out of shell history.
-/// Output is the pseudonym and a newline (exit 0); errors print `sightline hash-id: …` (exit 1 for
-/// key problems, 2 for usage). Pure apart from reading the key file; the CLI wires stdin and printing.
+/// Output is the pseudonym and a newline (exit 0); errors are `sightline hash-id: …` (exit 1 for
+/// key problems, 2 for usage), which the CLI writes to standard error, never to standard output.
+/// Pure apart from reading the key file; the CLI wires stdin and printing.
 public enum HashIDCommand {
     public static let usage = """
         usage: sightline hash-id --kind KIND [--key-file FILE | --state-dir DIR] (VALUE | --stdin)

@@ -22,7 +22,10 @@ case "hash-id":
         environment: ProcessInfo.processInfo.environment,
         stdin: { readLine(strippingNewline: true) }
     )
-    FileHandle.standardOutput.write(Data(r.output.utf8))
+    // Only a pseudonym (or the help asked for) goes to standard output: `P=$(sightline hash-id …)` captured an error
+    // message as the pseudonym, and the grep that followed found nothing without saying why.
+    let stream = r.exitCode == 0 ? FileHandle.standardOutput : FileHandle.standardError
+    stream.write(Data(r.output.utf8))
     status = r.exitCode
 case "accounts" where rest.first == "import":
     status = AccountsImportCommand.run(
