@@ -4,8 +4,10 @@
 /// sightline hash-id --kind KIND [--key-file F | --state-dir D] (VALUE | --stdin)
 /// ```
 /// KIND: `account`/`acct`, `principal`/`prn`, `session`/`sess`, `turn`, `response`/`rid`.
-/// Key precedence: `--key-file`, then `SIGHTLINE_PSEUDONYM_KEY` (hex) in the environment, then the
-/// existing `<state-dir>/pseudonym.key`. It never creates a key: a fresh key would match no log.
+/// Key precedence, the proxy's own (`serve`, `accounts import`): a non-empty `SIGHTLINE_PSEUDONYM_KEY` (hex) in the
+/// environment, then `--key-file`, then the existing `<state-dir>/pseudonym.key`. Run beside the proxy, it prints the
+/// pseudonym the proxy logs; with `--key-file` first it printed another one whenever the variable was set. It never
+/// creates a key: a fresh key would match no log.
 /// `--stdin` reads one line and drops its newline, keeping the id out of shell history.
 /// Output is the pseudonym and a newline (exit 0); errors are `sightline hash-id: …` (exit 1 for
 /// key problems, 2 for usage), which the CLI writes to standard error, never to standard output.
@@ -14,7 +16,7 @@ public enum HashIDCommand {
     public static let usage = """
         usage: sightline hash-id --kind KIND [--key-file FILE | --state-dir DIR] (VALUE | --stdin)
           KIND: account|acct, principal|prn, session|sess, turn, response|rid
-          key: --key-file, else $SIGHTLINE_PSEUDONYM_KEY (hex), else DIR/pseudonym.key
+          key: $SIGHTLINE_PSEUDONYM_KEY (hex) if set and non-empty, else --key-file, else DIR/pseudonym.key
 
         """
 
@@ -68,10 +70,10 @@ public enum HashIDCommand {
         }
         do {
             let key: [UInt8]
-            if let keyFile {
-                key = try PseudonymKeyStore.load(keyFile: keyFile)
-            } else if let hex = environment[PseudonymKeyStore.environmentVariable], !hex.isEmpty {
+            if let hex = environment[PseudonymKeyStore.environmentVariable], !hex.isEmpty {
                 key = try PseudonymKeyStore.parseHexKey(hex, source: PseudonymKeyStore.environmentVariable)
+            } else if let keyFile {
+                key = try PseudonymKeyStore.load(keyFile: keyFile)
             } else if let stateDirectory {
                 key = try PseudonymKeyStore.load(keyFile: stateDirectory + "/" + PseudonymKeyStore.fileName)
             } else {

@@ -73,6 +73,27 @@ final class HashIDCommandTests: XCTestCase {
         )
     }
 
+    /// The key the proxy uses is the one hash-id uses: a non-empty `SIGHTLINE_PSEUDONYM_KEY` wins over `--key-file`,
+    /// as it wins over `pseudonymKeyFile` in `serve` and over `--key-file` in `accounts import`; an empty one names no
+    /// key. `--key-file` used to win, so hash-id printed a pseudonym the proxy beside it never logged.
+    func testTheEnvironmentKeyWinsOverTheKeyFileAsInServe() throws {
+        let keyFile = try writeKeyFile()
+        let environmentKey = String(repeating: "cd", count: 32)
+        let expected = try Pseudonymizer(key: Hex.decode(environmentKey)!).pseudonym(.acct, "user-1234@example.com")
+        let withBoth = run(
+            ["--kind", "acct", "--key-file", keyFile, "user-1234@example.com"],
+            environment: ["SIGHTLINE_PSEUDONYM_KEY": environmentKey]
+        )
+        XCTAssertEqual(withBoth.output, expected + "\n")
+        XCTAssertEqual(
+            run(
+                ["--kind", "acct", "--key-file", keyFile, "user-1234@example.com"],
+                environment: ["SIGHTLINE_PSEUDONYM_KEY": ""]
+            ).output,
+            "acct_5214f4a56a0984dd\n"
+        )
+    }
+
     func testErrors() throws {
         let environment = ["SIGHTLINE_PSEUDONYM_KEY": testKeyHex]
         XCTAssertEqual(run(["v"], environment: environment).exitCode, 2)
