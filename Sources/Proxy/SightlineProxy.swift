@@ -50,6 +50,10 @@ public final class SightlineProxy: Sendable {
         var sinks: [any LogSink] = []
         if configuration.logStdout { sinks.append(StandardStreamLogSink.standardOutput) }
         if let path = configuration.logFile {
+            // Its directory is made as the state directory is (0700, parents too), and before it: a `log.file` inside
+            // the state directory failed with `open_failed` on the first start, opened before anything created it.
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try AtomicFile.ensureDirectory(directory) }
             sinks.append(
                 try FileLogSink(
                     path: path,
