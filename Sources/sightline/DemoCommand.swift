@@ -12,6 +12,8 @@ enum DemoCommand {
         var simConfig = SimulatorConfiguration.demo(accounts: 3)
         simConfig.port = simulatorPort
         simConfig.eventProfile.deltaDelayMs = Int(value(arguments, "--delta-delay-ms") ?? "") ?? 40
+        // Before anything starts: a Ctrl-C during start-up is then a clean stop, not the default kill.
+        let signals = TerminationSignal()
         let simulator = CodexSimulator(configuration: simConfig)
         do {
             try simulator.start()
@@ -54,7 +56,7 @@ enum DemoCommand {
         FileHandle.standardError.write(
             Data(banner(proxy: proxy.port, simulator: simulator.port, stateDir: stateDir).utf8)
         )
-        _ = TerminationSignal.wait()
+        _ = signals.wait()
         FileHandle.standardError.write(Data("sightline demo: stopping\n".utf8))
         proxy.shutdown()
         simulator.shutdown()
@@ -93,7 +95,7 @@ enum DemoCommand {
           client = OpenAI(base_url="http://127.0.0.1:\(proxy)/v1", api_key="demo")
           print(client.responses.create(model="gpt-5.5", input="Say hello").output_text)
 
-        Ctrl-C stops both.
+        Ctrl-C stops both (a second Ctrl-C without waiting for open streams).
 
         """
     }

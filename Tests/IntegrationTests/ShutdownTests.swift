@@ -90,6 +90,82 @@ final class ShutdownTests: XCTestCase {
         }
     }
 
+    /// A second signal during a slow drain ends the process at once (status 128 + SIGINT): after the first, both
+    /// signals were ignored, and a drain of `limits.shutdownDrainSeconds` could be cut short only by SIGKILL.
+    func testASecondSignalEndsASlowDrainAtOnce() throws {
+        let stack = try SightlineStack(
+            label: "shutdown-second",
+            extraConfig: ["limits": ["shutdownDrainSeconds": 120]]
+        )
+        self.stack = stack
+        try stack.injectFault(account: nil, "silence", count: 1)
+        let clients = try startStreams(stack, count: 1)
+        stack.proxy.signal(SIGTERM)
+        XCTAssertTrue(poll(timeout: 10) { stack.proxy.stdout.contains("\"proxy draining\"") }, "the drain began")
+        let second = Date()
+        stack.proxy.signal(SIGINT)
+        let status = stack.proxy.waitForExit(timeout: 10)
+        XCTAssertEqual(status, 128 + SIGINT, stack.proxy.stderr)
+        // Foundation traps on the termination reason of a process still running.
+        if status != nil { XCTAssertEqual(stack.proxy.process.terminationReason, .exit) }
+        XCTAssertLessThan(Date().timeIntervalSince(second), 5, "at once, not after the 120 s drain")
+        XCTAssertTrue(stack.proxy.stderr.contains("second signal"), stack.proxy.stderr)
+        withExtendedLifetime(clients) {}
+    }
+
+    /// SIGTERM while the proxy is still starting (here: opening a `log.file` that is a FIFO nobody reads yet, which
+    /// blocks) is a clean stop once start-up ends: exit 0, "proxy stopped", the continuity state saved. The signals
+    /// were taken over only after start-up, so it killed the process with the default action and saved nothing.
+    func testSIGTERMDuringStartUpStopsCleanly() throws {
+        let directory = try TestEnvironment.tempDirectory("shutdown-startup")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("sightline.log").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let state = directory.appendingPathComponent("state")
+        let configFile = directory.appendingPathComponent("sightline.json")
+        let config: [String: Any] = [
+            "listen": ["host": "127.0.0.1", "port": TestEnvironment.randomPort()],
+            "stateDirectory": state.path,
+            "log": ["stdout": true, "file": fifo],
+            "accounts": [["name": "a1", "kind": "apikey", "baseURL": "http://127.0.0.1:9/v1", "apiKey": "sk-FAKE-x"]],
+        ]
+        try JSONSerialization.data(withJSONObject: config).write(to: configFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: configFile.path)
+        let proxy = try ChildProcess(
+            name: "proxy",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["serve", "--config", configFile.path],
+            directory: directory
+        )
+        defer { proxy.stop() }
+        XCTAssertTrue(
+            poll(timeout: 10) { Self.handlesSIGTERM(pid: proxy.process.processIdentifier) },
+            "SIGTERM is taken over before start-up ends"
+        )
+        proxy.signal(SIGTERM)
+        // The reader lets the blocked open return; kept open until the proxy exits, so no write meets a closed pipe.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        XCTAssertGreaterThanOrEqual(reader, 0)
+        defer { close(reader) }
+        let status = proxy.waitForExit(timeout: 15)
+        XCTAssertEqual(status, 0, proxy.stderr)
+        if status != nil { XCTAssertEqual(proxy.process.terminationReason, .exit, "not killed by the signal") }
+        XCTAssertTrue(proxy.stdout.contains("\"proxy stopped\""), proxy.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: state.appendingPathComponent("sticky.json").path))
+    }
+
+    /// Whether `pid` ignores, blocks or catches SIGTERM (`/proc/<pid>/status`): the default action kills.
+    static func handlesSIGTERM(pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        let bit = UInt64(1) << UInt64(SIGTERM - 1)
+        return status.split(separator: "\n").contains { line in
+            let fields = line.split(separator: ":", maxSplits: 1)
+            guard fields.count == 2, ["SigBlk", "SigIgn", "SigCgt"].contains(fields[0]) else { return false }
+            let mask = UInt64(fields[1].trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+            return mask & bit != 0
+        }
+    }
+
     func testKill9UnderLoadRestartsWithTheSameKeyAndState() throws {
         let stack = try SightlineStack(label: "shutdown-kill", simulator: Self.slowSimulator)
         self.stack = stack
