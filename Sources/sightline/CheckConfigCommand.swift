@@ -3,17 +3,25 @@ import Proxy
 
 /// `sightline check-config --config FILE`: loads the configuration as `serve` would (without binding)
 /// and reports the first problem. Never prints a credential: errors name keys, not values.
+/// Exit status: 0 valid, 1 invalid, 2 usage error (`CommandOptions`).
 enum CheckConfigCommand {
     static func run(arguments: [String]) -> Int32 {
-        guard let i = arguments.firstIndex(of: "--config"), i + 1 < arguments.count else {
-            FileHandle.standardError.write(Data("sightline check-config: --config FILE is required\n".utf8))
-            return 2
+        let path: String
+        do throws(CommandOptions.UsageError) {
+            let options = try CommandOptions(arguments, flags: ["--config"])
+            if options.helpRequested {
+                print(Usage.checkConfig)
+                return 0
+            }
+            guard let config = options.string("--config") else {
+                throw CommandOptions.UsageError(message: "--config FILE is required")
+            }
+            path = config
+        } catch {
+            return CommandOptions.fail("check-config", error, usage: Usage.checkConfig)
         }
         do {
-            try SightlineProxy.validate(
-                configurationFile: arguments[i + 1],
-                environment: ProcessInfo.processInfo.environment
-            )
+            try SightlineProxy.validate(configurationFile: path, environment: ProcessInfo.processInfo.environment)
             print("configuration ok")
             return 0
         } catch {

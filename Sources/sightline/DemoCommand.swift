@@ -5,13 +5,31 @@ import Proxy
 /// `sightline demo`: the Codex backend simulator with three simulated accounts and the proxy in front of
 /// it, on fixed local ports, with instructions to try it. Ctrl-C stops both cleanly.
 enum DemoCommand {
+    static let flags: Set<String> = ["--port", "--simulator-port", "--state-dir", "--delta-delay-ms", "--log-stdout"]
+
     static func run(arguments: [String]) -> Int32 {
-        let proxyPort = value(arguments, "--port").flatMap(Int.init) ?? 8787
-        let simulatorPort = value(arguments, "--simulator-port").flatMap(Int.init) ?? 8788
-        let stateDir = value(arguments, "--state-dir") ?? ".sightline-demo"
+        let proxyPort: Int
+        let simulatorPort: Int
+        let stateDir: String
+        let deltaDelayMs: Int
+        let logStdout: Bool
+        do throws(CommandOptions.UsageError) {
+            let options = try CommandOptions(arguments, flags: flags)
+            if options.helpRequested {
+                print(Usage.demo)
+                return 0
+            }
+            proxyPort = try options.port("--port") ?? 8787
+            simulatorPort = try options.port("--simulator-port") ?? 8788
+            stateDir = options.string("--state-dir") ?? ".sightline-demo"
+            deltaDelayMs = try options.int("--delta-delay-ms", in: 0...60_000) ?? 40
+            logStdout = try options.bool("--log-stdout") ?? true
+        } catch {
+            return CommandOptions.fail("demo", error, usage: Usage.demo)
+        }
         var simConfig = SimulatorConfiguration.demo(accounts: 3)
         simConfig.port = simulatorPort
-        simConfig.eventProfile.deltaDelayMs = Int(value(arguments, "--delta-delay-ms") ?? "") ?? 40
+        simConfig.eventProfile.deltaDelayMs = deltaDelayMs
         // Before anything starts: a Ctrl-C during start-up is then a clean stop, not the default kill.
         let signals = TerminationSignal()
         let simulator = CodexSimulator(configuration: simConfig)
@@ -30,16 +48,13 @@ enum DemoCommand {
                 "accessToken": a.accessToken, "refreshToken": a.refreshToken,
             ]
         }
-        var config: [String: Any] = [
+        let config: [String: Any] = [
             "listen": ["host": "127.0.0.1", "port": proxyPort],
             "stateDirectory": stateDir,
             "accounts": accounts,
             "upstream": ["tokenURL": "http://127.0.0.1:\(simulator.port)/oauth/token"],
-            "log": ["stdout": true, "file": stateDir + "/sightline.log"],
+            "log": ["stdout": logStdout, "file": stateDir + "/sightline.log"],
         ]
-        if let logStdout = value(arguments, "--log-stdout") {
-            config["log"] = ["stdout": logStdout == "true", "file": stateDir + "/sightline.log"]
-        }
         let proxy: SightlineProxy
         do {
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
@@ -61,11 +76,6 @@ enum DemoCommand {
         proxy.shutdown()
         simulator.shutdown()
         return 0
-    }
-
-    static func value(_ arguments: [String], _ flag: String) -> String? {
-        guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return nil }
-        return arguments[i + 1]
     }
 
     static func banner(proxy: Int, simulator: Int, stateDir: String) -> String {

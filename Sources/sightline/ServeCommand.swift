@@ -3,20 +3,28 @@ import Proxy
 
 /// `sightline serve --config FILE`: runs the proxy until SIGINT/SIGTERM, then drains in-flight streams
 /// within the configured deadline; a second signal exits at once (`TerminationSignal`).
+/// Exit status: 0 after a stop, 1 when the proxy cannot start, 2 usage error (`CommandOptions`).
 enum ServeCommand {
     static func run(arguments: [String]) -> Int32 {
-        guard let i = arguments.firstIndex(of: "--config"), i + 1 < arguments.count else {
-            FileHandle.standardError.write(Data("sightline serve: --config FILE is required\n".utf8))
-            return 2
+        let path: String
+        do throws(CommandOptions.UsageError) {
+            let options = try CommandOptions(arguments, flags: ["--config"])
+            if options.helpRequested {
+                print(Usage.serve)
+                return 0
+            }
+            guard let config = options.string("--config") else {
+                throw CommandOptions.UsageError(message: "--config FILE is required")
+            }
+            path = config
+        } catch {
+            return CommandOptions.fail("serve", error, usage: Usage.serve)
         }
         // Before anything starts: a SIGTERM while the state loads is then a clean stop, not the default kill.
         let signals = TerminationSignal()
         let proxy: SightlineProxy
         do {
-            proxy = try SightlineProxy(
-                configurationFile: arguments[i + 1],
-                environment: ProcessInfo.processInfo.environment
-            )
+            proxy = try SightlineProxy(configurationFile: path, environment: ProcessInfo.processInfo.environment)
             try proxy.start()
         } catch {
             FileHandle.standardError.write(Data("sightline serve: \(error)\n".utf8))

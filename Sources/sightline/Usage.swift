@@ -1,9 +1,10 @@
-/// The `sightline help` text.
+/// The `sightline help` text, and each strict command's usage line (printed after a usage error, exit 2).
 enum Usage {
     static let text = """
         usage: sightline <command> [options]
 
-          demo         [--port 8787] [--simulator-port 8788]
+          demo         [--port 8787] [--simulator-port 8788] [--state-dir .sightline-demo]
+                       [--delta-delay-ms 40] [--log-stdout true|false]
                        the Codex backend simulator with three accounts and the proxy in front of it
           serve        --config FILE            run the proxy
           simulator    [--port N] [--accounts 3] [--config FILE]   run only the simulator
@@ -13,5 +14,14 @@ enum Usage {
                        add a Codex auth.json (ChatGPT tokens or API key) to the pool's state
           check-config --config FILE            validate a configuration file
           version
+
+        Options take `--flag value` or `--flag=value`.
+        """
+
+    static let serve = "usage: sightline serve --config FILE"
+    static let checkConfig = "usage: sightline check-config --config FILE"
+    static let demo = """
+        usage: sightline demo [--port 8787] [--simulator-port 8788] [--state-dir .sightline-demo]
+                              [--delta-delay-ms 40] [--log-stdout true|false]
         """
 }

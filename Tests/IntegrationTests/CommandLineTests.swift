@@ -49,4 +49,83 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(ok.stdout.hasPrefix("acct_") && ok.stdout.hasSuffix("\n"), ok.stdout)
         XCTAssertEqual(ok.stderr, "")
     }
+
+    /// A configuration `check-config` accepts: one API-key account that is never contacted.
+    private func writeConfiguration() throws -> String {
+        let path = directory.appendingPathComponent("sightline.json").path
+        let config = """
+            {"listen":{"host":"127.0.0.1","port":\(TestEnvironment.randomPort())},
+             "stateDirectory":"\(directory.appendingPathComponent("state").path)","log":{"stdout":false},
+             "accounts":[{"name":"a1","kind":"apikey","baseURL":"http://127.0.0.1:9/v1","apiKeyEnv":"CLI_TEST_KEY"}]}
+            """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return path
+    }
+
+    /// `serve`, `demo` and `check-config` read their options as `hash-id` and `accounts import` do: an unknown flag,
+    /// a missing or malformed value or a stray word is exit 2 with a message, and `--flag=value` is understood.
+    /// They used to ignore what they did not know: `demo --port abc` bound 8787, and `serve --config=x.json` said
+    /// `--config` was required.
+    func testMistakenOptionsAreUsageErrors() throws {
+        let config = try writeConfiguration()
+        let mistakes: [(arguments: [String], message: String)] = [
+            (["demo", "--port", "abc"], "--port must be a whole number"),
+            (["demo", "--port=70000"], "--port must be a whole number"),
+            (["demo", "--simulator-port"], "--simulator-port needs a value"),
+            (["demo", "--log-stdout", "yes"], "--log-stdout must be true or false"),
+            (["demo", "--verbose"], "unknown option --verbose"),
+            (["demo", "now"], "unexpected now"),
+            (["serve", "--config", config, "--port", "9000"], "unknown option --port"),
+            (["serve", "--config", config, "--config", config], "--config given twice"),
+            (["serve"], "--config FILE is required"),
+            (["check-config", "--config"], "--config needs a value"),
+            (["check-config", "--config=", config], "--config needs a value"),
+            (["check-config", config], "unexpected \(config)"),
+        ]
+        for mistake in mistakes {
+            let r = try sightline(mistake.arguments)
+            XCTAssertEqual(r.status, 2, "\(mistake.arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(mistake.message), "\(mistake.arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("usage: sightline"), "\(mistake.arguments): \(r.stderr)")
+        }
+        let checked = try sightline(
+            ["check-config", "--config=\(config)"],
+            environment: ["CLI_TEST_KEY": "sk-FAKE-cli"]
+        )
+        XCTAssertEqual(checked.status, 0, checked.stderr)
+        XCTAssertTrue(checked.stdout.contains("configuration ok"))
+        let missing = try sightline(["serve", "--config=\(directory.path)/absent.json"])
+        XCTAssertEqual(missing.status, 1, "the file is read, not reported missing: \(missing.stderr)")
+        XCTAssertFalse(missing.stderr.contains("required"), missing.stderr)
+    }
+
+    /// `demo --port=P` listens on P (it bound 8787 whatever the value after `=`).
+    func testDemoTakesPortsWrittenWithEquals() throws {
+        let state = directory.appendingPathComponent("demo-state").path
+        for attempt in 0..<5 {
+            let (proxyPort, simulatorPort) = (TestEnvironment.randomPort(), TestEnvironment.randomPort())
+            let demo = try ChildProcess(
+                name: "demo-\(attempt)",
+                executable: TestEnvironment.sightlineBinary,
+                arguments: [
+                    "demo", "--port=\(proxyPort)", "--simulator-port=\(simulatorPort)", "--state-dir=\(state)",
+                    "--log-stdout=false",
+                ],
+                directory: directory
+            )
+            defer { demo.stop() }
+            let banner = demo.waitForOutput(timeout: 15) { text -> String? in
+                text.contains("Sightline demo is running") || text.contains("could not start") ? text : nil
+            }
+            if banner?.contains("could not start") == true { continue }  // a port taken: another pair
+            XCTAssertTrue(banner?.contains("http://127.0.0.1:\(proxyPort)/v1") == true, banner ?? demo.stderr)
+            XCTAssertEqual(try HTTPTestClient.get(port: proxyPort, path: "/healthz").status, 200)
+            XCTAssertEqual(demo.stdout, "", "--log-stdout=false")
+            demo.signal(SIGINT)
+            XCTAssertEqual(demo.waitForExit(timeout: 15), 0, demo.stderr)
+            return
+        }
+        XCTFail("no free pair of ports after 5 tries")
+    }
 }
