@@ -27,7 +27,9 @@ final class ContinuitySnapshots: @unchecked Sendable {
         timer.resume()
     }
 
-    var stickyPath: String { ctx.configuration.stateDirectory + "/sticky.json" }
+    static let stickyFileName = "sticky.json"
+
+    var stickyPath: String { ctx.configuration.stateDirectory + "/" + Self.stickyFileName }
     var affinityPath: String { ctx.configuration.stateDirectory + "/" + AffinityMap.snapshotFileName }
 
     func load() {

@@ -4,6 +4,9 @@ import Proxy
 
 /// `sightline demo`: the Codex backend simulator with three simulated accounts and the proxy in front of
 /// it, on fixed local ports, with instructions to try it. Ctrl-C stops both cleanly.
+/// Every run starts from fresh account and continuity state, as its simulator does: it removes
+/// `SightlineProxy.accountStateFileNames` from the state directory (`.sightline-demo`) before the proxy starts, and
+/// keeps the pseudonym key and the log.
 enum DemoCommand {
     static let flags: Set<String> = ["--port", "--simulator-port", "--state-dir", "--delta-delay-ms", "--log-stdout"]
 
@@ -58,6 +61,10 @@ enum DemoCommand {
         let proxy: SightlineProxy
         do {
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+            // The simulator just started knows only its start-up tokens (`sim-access-acct1-0`) and none of the last
+            // run's responses. Kept, a token the last run had rotated was refused, its refresh failed for good, and a
+            // second `sightline demo` began with accounts out as `reauth_required`.
+            try SightlineProxy.discardAccountState(stateDirectory: stateDir)
             let data = try JSONSerialization.data(withJSONObject: config)
             proxy = try SightlineProxy(configurationJSON: data, environment: ProcessInfo.processInfo.environment)
             try proxy.start()

@@ -5,7 +5,8 @@ enum Usage {
 
           demo         [--port 8787] [--simulator-port 8788] [--state-dir .sightline-demo]
                        [--delta-delay-ms 40] [--log-stdout true|false]
-                       the Codex backend simulator with three accounts and the proxy in front of it
+                       the Codex backend simulator with three accounts and the proxy in front of it;
+                       each run removes the state directory's account and continuity files first
           serve        --config FILE            run the proxy
           simulator    [--port N] [--accounts 3] [--config FILE]   run only the simulator
           hash-id      --kind account|principal|session|turn|rid [--key-file F | --state-dir D] (VALUE | --stdin)
