@@ -41,7 +41,12 @@ enum UpstreamErrorClass: String, Equatable, Sendable {
     static func classify(code: String?, type: String?, status: Int?) -> UpstreamErrorClass {
         switch code ?? type {
         case "previous_response_not_found": return .previousResponseNotFound
-        case "usage_limit_reached": return .usageLimitReached
+        // `insufficient_quota` (an API key's billing) and `usage_not_included` (a plan without Codex) are quota
+        // and access refusals of the account, not of the request: inside a stream, with no status to go by, they
+        // read as `.other` until 2026-12-07 and reached Codex, for which both are fatal, while other accounts could
+        // have served the turn.
+        case "usage_limit_reached", "insufficient_quota": return .usageLimitReached
+        case "usage_not_included": return .forbidden
         case "rate_limit_exceeded": return .rateLimitExceeded
         case "token_invalidated", "token_revoked": return .tokenInvalidated
         case "token_expired": return .tokenExpired

@@ -36,4 +36,19 @@ final class InStreamQuotaTests: XCTestCase {
         XCTAssertEqual(until.count, 1, "\(until)")
         XCTAssertEqual(until.first ?? 0, before + 900, accuracy: 5)
     }
+
+    /// `insufficient_quota` (an API key out of billing) and `usage_not_included` (a plan without Codex) inside the
+    /// stream are the account's refusals, fatal for Codex: the request moves to another account, as the same codes
+    /// answered with a 429 or 403 do. Until 2026-12-07 they classified as `_OTHER` and were relayed.
+    func testAnInStreamAccountRefusalOfAnyKindMovesTheRequest() throws {
+        for code in ["insufficient_quota", "usage_not_included"] {
+            try stack.injectFault(account: nil, "response_failed", params: ["code": code])
+            let r = try stack.postHi(stream: true)
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            XCTAssertTrue(r.bodyText.contains("event: response.completed"), "\(code): \(r.bodyText)")
+            XCTAssertFalse(r.bodyText.contains(code), "recovered on another account: \(r.bodyText)")
+        }
+        XCTAssertEqual(try stack.decision("pin_reset").succeeded, 2)
+        XCTAssertEqual(try stack.coolingAccounts(), 2, "each refusing account cools")
+    }
 }
