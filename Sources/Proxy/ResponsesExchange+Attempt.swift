@@ -155,12 +155,24 @@ extension ResponsesExchange {
             state.withLock { $0.pending.append(.reasoningStrip) }
             recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
         }
+        if route == .responses, account.kind == .chatgpt, !ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt }),
+            let top = try? JSONTopLevel.scan(body), top.bool(forKey: "store") != false
+        {
+            // A pool of ChatGPT accounts only has `store:false` set once for all (`RequestPreparer`); in a mixed
+            // pool it is set per attempt, on the ChatGPT account's, which refuses `store:true` (until 2026-12-07
+            // such a request failed with a 400 whenever the selection picked a ChatGPT account).
+            body = top.rewriting(set: [(key: "store", rawJSON: Array("false".utf8))])
+        }
         if prepared.continuityKey == nil, route == .responses, let top = try? JSONTopLevel.scan(body) {
             // Last step of the continuity-key precedence: nothing identifies the conversation, so the
             // account's pseudonym keys its prompt cache (never a raw id).
             body = top.rewriting(set: [(key: "prompt_cache_key", rawJSON: JSONEncoding.string(pseudonym))])
         }
-        var headers = prepared.forwardedHeaders
+        // The proxy sets these two, so the client's own go: both went upstream twice, a repeated singleton field
+        // (RFC 9110) an edge may join into `application/json, application/json` and refuse.
+        var headers = prepared.forwardedHeaders.filter {
+            $0.0 != "content-type" && !(route == .responses && $0.0 == "accept")
+        }
         headers.append(("content-type", "application/json"))
         if route == .responses { headers.append(("accept", "text/event-stream")) }
         if let authorization = credentials.authorization { headers.append(("authorization", authorization)) }

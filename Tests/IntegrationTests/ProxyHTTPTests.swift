@@ -18,6 +18,23 @@ final class ProxyHTTPTests: XCTestCase {
         stack?.stop()
     }
 
+    /// The proxy sets `content-type` and `accept` on what it sends upstream; the client's own do not go as well.
+    /// Until 2026-12-07 every request carried both twice (a Codex or SDK request sends its own).
+    func testContentTypeAndAcceptGoUpstreamOnce() throws {
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"hi"}"#,
+                headers: [("Accept", "application/json")]
+            )
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        let sent = try XCTUnwrap(try stack.simulatorLog().last?["header_names"] as? [String])
+        XCTAssertEqual(sent.filter { $0 == "content-type" }.count, 1, "\(sent)")
+        XCTAssertEqual(sent.filter { $0 == "accept" }.count, 1, "\(sent)")
+    }
+
     func testStreamingRelaysEachEventAsItIsProduced() throws {
         let client = try HTTPTestClient(port: stack.proxyPort)
         try client.send(
