@@ -1,6 +1,7 @@
 /// What `GET /__sim/requests` reports about one received request (JSON keys in snake_case).
 ///
-/// Carries no secrets: only whether an `authorization` header was present and the header *names*.
+/// Carries no secrets: only whether an `authorization` header was present and the header *names*. The turn
+/// state is recorded by value: it is the simulator's own token, and tests compare it with what they were sent.
 /// Concurrency: a value type; `Sendable`.
 struct RequestRecord: Codable, Sendable, Equatable {
     var time: Double
@@ -27,6 +28,9 @@ struct RequestRecord: Codable, Sendable, Equatable {
     /// Lower-cased header names in arrival order.
     var headerNames: [String]
     var responseId: String?
+    /// The turn state the request echoed: its `x-codex-turn-state` header over HTTP, its
+    /// `client_metadata["x-codex-turn-state"]` in a WebSocket frame; nil when it carried none.
+    var turnState: String?
     /// `websocket` for a `response.create` frame; nil (absent) for HTTP.
     var transport: String?
     /// Id of the WebSocket connection the frame came on (`ws_<n>`); nil for HTTP.

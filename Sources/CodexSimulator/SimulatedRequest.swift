@@ -43,6 +43,9 @@ struct SimulatedRequest: Sendable, Equatable {
     var sealedContent: [String] = []
     /// `include` asks for `reasoning.encrypted_content`.
     var includesEncryptedReasoning = false
+    /// `client_metadata["x-codex-turn-state"]`: where a WebSocket frame echoes the turn state of its turn
+    /// (codex-protocol.md §5); over HTTP the same token comes as a header instead.
+    var clientMetadataTurnState: String?
 
     /// Parses a JSON request body. Throws `SimulatorRequestError` when the body is not a JSON object or
     /// `input` has the wrong type.
@@ -65,6 +68,8 @@ struct SimulatedRequest: Sendable, Equatable {
         request.store = root["store"] as? Bool
         request.previousResponseId = root["previous_response_id"] as? String
         request.promptCacheKey = root["prompt_cache_key"] as? String
+        request.clientMetadataTurnState =
+            (root["client_metadata"] as? [String: Any])?["x-codex-turn-state"] as? String
         if let instructions = root["instructions"] as? String {
             request.canonicalInput.append(contentsOf: instructions.utf8)
             request.canonicalInput.append(0x0A)

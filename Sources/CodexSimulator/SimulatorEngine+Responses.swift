@@ -139,6 +139,9 @@ extension SimulatorEngine {
         }
         rec.status = 200
         state.log.append(rec)
+        // The backend's turn-state token, which Codex echoes on the later requests of the same turn: only streamed
+        // answers carry it (the compact JSON above and the errors do not).
+        out.add("x-codex-turn-state", Self.turnState(suffix: ids.suffix))
         return .stream(streamPlan(fault, builder: builder, reply: reply, usage: usage, headers: out))
     }
 

@@ -76,6 +76,7 @@ final class SimulatorEngine: Sendable {
         rec.inputItemCount = parsed.inputItemCount
         rec.inputBytes = parsed.canonicalInput.count
         rec.stream = parsed.stream
+        rec.turnState = headers["x-codex-turn-state"]
         var headerFault: SimulatedFault?
         if let value = headers["x-sim-fault"] {
             guard let fault = SimulatedFault.parseHeader(value) else {
@@ -101,6 +102,11 @@ final class SimulatorEngine: Sendable {
         defer { rec = local }
         return state.withLock { complete(&local, &$0, status: status, headers: headers, body: body) }
     }
+
+    /// The turn state a streamed answer carries (`x-codex-turn-state`; over WebSocket its `response.metadata`
+    /// frame): derived from the response's id suffix, so each response has its own and a test can tell which
+    /// response's token a later request echoed.
+    static func turnState(suffix: String) -> String { "ts_sim_" + suffix }
 
     func nextIds(_ state: inout SimulatorState) -> (response: String, suffix: String, request: String) {
         state.responseCounter += 1

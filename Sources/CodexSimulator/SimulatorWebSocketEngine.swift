@@ -80,6 +80,7 @@ extension SimulatorEngine {
         rec.hasPreviousResponseId = parsed.previousResponseId != nil
         rec.inputItemCount = parsed.inputItemCount
         rec.stream = parsed.stream
+        rec.turnState = parsed.clientMetadataTurnState
         if let previous = parsed.previousResponseId {
             guard let anchor, anchor.responseId == previous else {
                 let body = ErrorBodies.previousResponseNotFound(id: previous)

@@ -26,10 +26,21 @@ final class SimulatorWebSocketSink: SimulatorResponseSink {
         onEnd()
     }
 
-    /// A streamed answer starts with the backend's `codex.rate_limits` event: the plan's `x-codex-*` headers
-    /// as one frame (codex-protocol.md §7), so a WebSocket client learns what an HTTP one reads from headers.
+    /// A streamed answer starts with the backend's `codex.rate_limits` event, the plan's `x-codex-*` quota headers
+    /// as one frame (codex-protocol.md §7), then its `response.metadata` frame with the turn state (§5), so a
+    /// WebSocket client learns what an HTTP one reads from headers.
     func beginStream(status: Int, headers: HTTPHeaders) {
         if let frame = Self.rateLimitsFrame(headers) { connection.sendText(frame) }
+        if let frame = Self.metadataFrame(headers) { connection.sendText(frame) }
+    }
+
+    /// `{"type":"response.metadata","headers":{"x-codex-turn-state":"<t>"}}` from the plan's `x-codex-turn-state`
+    /// header; nil when it has none (a prewarm, a muted silence).
+    static func metadataFrame(_ headers: HTTPHeaders) -> [UInt8]? {
+        guard let turnState = headers["x-codex-turn-state"] else { return nil }
+        return Array(
+            #"{"type":"response.metadata","headers":{"x-codex-turn-state":\#(JSONText.quote(turnState))}}"#.utf8
+        )
     }
 
     /// `{"type":"codex.rate_limits","rate_limits":{"primary":{…},"secondary":{…}},"limit_name":"codex"}` from the

@@ -207,4 +207,39 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         let upgrade = h.send("GET", "/v1/responses", headers: ["Upgrade": "websocket", "Connection": "Upgrade"])
         XCTAssertEqual(upgrade.snapshot.status, 426)
     }
+
+    /// Each streamed answer carries its own turn state, as the backend's `x-codex-turn-state` header; compact and
+    /// error answers carry none. The log keeps the token a request echoed, so a test sees what a proxy forwarded.
+    func testStreamedAnswersCarryATurnStateAndTheLogKeepsTheEchoedOne() throws {
+        let h = Harness()
+        let first = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body())
+        first.waitFinished()
+        let firstID = try XCTUnwrap(h.requests.last?["response_id"] as? String)
+        let token = try XCTUnwrap(first.snapshot.headers["x-codex-turn-state"])
+        XCTAssertEqual(token, "ts_sim_" + firstID.dropFirst("resp_sim_".count), "derived from the response id")
+        XCTAssertNil(h.requests.last?["turn_state"], "the first request of a turn echoes nothing")
+
+        let echo = h.send(
+            "POST",
+            path,
+            headers: Requests.chatgpt(1, [("x-codex-turn-state", token)]),
+            body: Requests.body()
+        )
+        echo.waitFinished()
+        XCTAssertEqual(h.requests.last?["turn_state"] as? String, token)
+        let second = try XCTUnwrap(echo.snapshot.headers["x-codex-turn-state"])
+        XCTAssertNotEqual(second, token, "every response has its own")
+
+        let compact = h.send(
+            "POST",
+            "/v1/responses/compact",
+            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
+            body: Requests.body(stream: nil)
+        )
+        XCTAssertEqual(compact.snapshot.status, 200)
+        XCTAssertNil(compact.snapshot.headers["x-codex-turn-state"])
+        let failed = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body(stream: false))
+        XCTAssertEqual(failed.snapshot.status, 400)
+        XCTAssertNil(failed.snapshot.headers["x-codex-turn-state"])
+    }
 }

@@ -69,7 +69,9 @@ final class SimulatorWebSocketTests: XCTestCase {
         let limits = try XCTUnwrap(answer.first?["rate_limits"] as? [String: Any])
         XCTAssertNotNil((limits["primary"] as? [String: Any])?["used_percent"] as? Int, "\(limits)")
         XCTAssertNotNil((limits["secondary"] as? [String: Any])?["reset_at"] as? Int, "\(limits)")
-        XCTAssertEqual(answer.dropFirst().first?["type"] as? String, "response.created")
+        // Then the turn state (what an HTTP answer's `x-codex-turn-state` header says), before `response.created`.
+        XCTAssertEqual(answer.dropFirst().first?["type"] as? String, "response.metadata")
+        XCTAssertEqual(answer.dropFirst(2).first?["type"] as? String, "response.created")
         XCTAssertEqual(answer.last?["type"] as? String, "response.completed")
         XCTAssertGreaterThan(answer.count, 3, "one frame per SSE event")
         let firstId = try XCTUnwrap((answer.last?["response"] as? [String: Any])?["id"] as? String)
@@ -202,4 +204,34 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertEqual(try client.next(), .event(.close(code: 1000, reason: "connection limit reached")))
     }
 
+    /// Each answer's `response.metadata` frame names its own turn state (`ts_sim_` + the response id's suffix), a
+    /// prewarm's names none, and a frame's `client_metadata["x-codex-turn-state"]`, where Codex echoes it on the
+    /// later requests of the turn, is what the log keeps.
+    func testEachAnswerSendsItsTurnStateAndTheLogKeepsTheEchoedOne() throws {
+        try start()
+        let client = try connect()
+        let base: [String: Any] = ["model": "gpt-test", "store": false, "stream": true, "input": [Self.user]]
+        var prewarm = base
+        prewarm["generate"] = false
+        let warm = try client.create(prewarm)
+        XCTAssertFalse(warm.contains { $0["type"] as? String == "response.metadata" }, "\(warm)")
+
+        let answer = try client.create(base)
+        let metadata = try XCTUnwrap(answer.first { $0["type"] as? String == "response.metadata" }, "\(answer)")
+        let id = try XCTUnwrap((answer.last?["response"] as? [String: Any])?["id"] as? String)
+        let token = try XCTUnwrap((metadata["headers"] as? [String: Any])?["x-codex-turn-state"] as? String)
+        XCTAssertEqual(token, "ts_sim_" + id.dropFirst("resp_sim_".count))
+        XCTAssertEqual(metadata.count, 2, "only `type` and `headers`: \(metadata)")
+
+        var echo = base
+        echo["previous_response_id"] = id
+        echo["client_metadata"] = ["x-codex-turn-state": token, "x-codex-ws-stream-request-start-ms": "1"]
+        let next = try client.create(echo)
+        let nextToken = (next.first { $0["type"] as? String == "response.metadata" }?["headers"] as? [String: Any])?[
+            "x-codex-turn-state"
+        ]
+        XCTAssertNotNil(nextToken as? String)
+        XCTAssertNotEqual(nextToken as? String, token, "every response has its own")
+        XCTAssertEqual(records.filter { $0.transport == "websocket" }.map(\.turnState), [nil, nil, token])
+    }
 }

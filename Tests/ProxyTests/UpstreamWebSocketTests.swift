@@ -71,9 +71,10 @@ final class UpstreamWebSocketTests: XCTestCase {
         XCTAssertEqual(delegate.snapshot.opened?["x-models-etag"], "sim-models-1")
         socket.send(text: Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8))
         XCTAssertTrue(pollUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
-        // The backend's quota report, then the response's events.
+        // The backend's quota report, its turn state, then the response's events.
         XCTAssertTrue(delegate.snapshot.texts.first?.contains("codex.rate_limits") == true)
-        XCTAssertTrue(delegate.snapshot.texts.dropFirst().first?.contains("response.created") == true)
+        XCTAssertTrue(delegate.snapshot.texts.dropFirst().first?.contains("response.metadata") == true)
+        XCTAssertTrue(delegate.snapshot.texts.dropFirst(2).first?.contains("response.created") == true)
         socket.close()
         XCTAssertTrue(pollUntil { delegate.snapshot.close == 1000 })
         XCTAssertNil(delegate.snapshot.failure)
@@ -100,7 +101,7 @@ final class UpstreamWebSocketTests: XCTestCase {
         XCTAssertTrue(pollUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
         let seen = delegate.snapshot
         XCTAssertTrue(seen.texts.first?.contains("codex.rate_limits") == true)
-        XCTAssertTrue(seen.texts.dropFirst().first?.contains("response.created") == true)
+        XCTAssertTrue(seen.texts.dropFirst(2).first?.contains("response.created") == true)
         let deltas = seen.texts.filter { $0.contains("response.output_text.delta") }
         XCTAssertEqual(deltas.count, 200)
         // Each frame carries its sequence number: in order means 0, 1, 2, … with none missing.
@@ -108,7 +109,7 @@ final class UpstreamWebSocketTests: XCTestCase {
             guard let top = try? JSONTopLevel.scan(Array(text.utf8)) else { return nil }
             return top.int(forKey: "sequence_number")
         }
-        XCTAssertEqual(numbers, Array(0..<seen.texts.count - 1), "every event after the quota report")
+        XCTAssertEqual(numbers, Array(0..<seen.texts.count - 2), "every event after the quota report and turn state")
         XCTAssertLessThan(seen.batches, seen.texts.count, "every frame was handed over on its own")
         socket.close()
         XCTAssertTrue(pollUntil { delegate.snapshot.close == 1000 })
