@@ -78,6 +78,17 @@ extension BridgeSession {
             request = r
             return
         }
+        if summary.type == "response.metadata" {
+            // The turn state (`x-codex-turn-state`) an HTTP upstream sends as a response header, which Codex echoes on
+            // the turn's next request: the frame's `headers` become the answer's. Relayed as an SSE event (until
+            // 2026-12-07) it came before `response.created`, which the SDK's `responses.stream()` refuses, and no
+            // HTTP client saw the token. The backend sends it first, so the head has not gone out yet.
+            for (name, value) in HeaderPolicy.relayedResponseHeaders(WebSocketSession.frameHeaders(top)) {
+                r.metadataHeaders.append((name, value))
+            }
+            request = r
+            return
+        }
         if !r.firstEventSeen {
             r.firstEventSeen = true
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.monotonic() - r.sentAt))
@@ -127,13 +138,14 @@ extension BridgeSession {
                 request = r
                 return
             }
-            if !r.committed, type != "response.metadata", type != "codex.rate_limits" {
+            if !r.committed {
                 r.committed = true
                 var h = HTTPHeaders()
                 h.set("content-type", "text/event-stream")
                 h.set("cache-control", "no-cache")
-                // The quota an HTTP answer reports in its headers, which a WebSocket upstream sends as a frame.
-                for (name, value) in r.limitHeaders { h.add(name, value) }
+                // The quota and turn state an HTTP answer reports in its headers, which a WebSocket upstream sends
+                // as frames.
+                Self.addFrameHeaders(r, to: &h)
                 r.responder.beginStream(status: 200, headers: h)
                 for held in r.held { write(held, r) }
                 r.held = []
@@ -178,7 +190,7 @@ extension BridgeSession {
         case .completed(let json), .incomplete(let json):
             var h = HTTPHeaders()
             h.add("content-type", "application/json")
-            for (name, value) in r.limitHeaders { h.add(name, value) }
+            Self.addFrameHeaders(r, to: &h)
             finish(status: 200, error: nil)  // before the answer, as above
             r.responder.respond(status: 200, headers: h, body: json)
         case .failed(let status, let errorJSON):
@@ -189,6 +201,15 @@ extension BridgeSession {
         case .truncated:
             ProxyErrorResponse.streamIncomplete.send(r.responder)
             finish(status: 502, error: "stream_incomplete")
+        }
+    }
+
+    /// The headers the request's `codex.rate_limits` and `response.metadata` frames stand for, except any the
+    /// proxy set itself (`content-type`, `cache-control`): a frame's `headers` object is the upstream's to fill.
+    private static func addFrameHeaders(_ r: Request, to h: inout HTTPHeaders) {
+        for (name, value) in r.limitHeaders + r.metadataHeaders where !["content-type", "cache-control"].contains(name)
+        {
+            h.add(name, value)
         }
     }
 

@@ -40,6 +40,9 @@ final class BridgeSession: @unchecked Sendable {
         var accountLabel: String?
         /// The `x-codex-*` headers of this request's `codex.rate_limits` frame, for the response head.
         var limitHeaders: [(String, String)] = []
+        /// The `headers` of this request's `response.metadata` frame (the turn state), as the policy relays an
+        /// HTTP answer's, for the response head.
+        var metadataHeaders: [(String, String)] = []
         /// The account of the upstream send whose outcome `sightline_upstream_attempts_total` has not counted yet.
         var attemptAccount: Int?
     }

@@ -81,4 +81,34 @@ final class TurnStateTests: XCTestCase {
         let frames = try stack.simulatorLog().filter { $0["method"] as? String == "WS" }
         XCTAssertEqual(frames.map { $0["turn_state"] as? String }, [nil, token], "\(frames)")
     }
+
+    /// Over the bridge the upstream is a WebSocket but the client speaks HTTP: the turn state must reach it as the
+    /// header an HTTP upstream would send, and the `response.metadata` frame must not become an SSE event before
+    /// `response.created` (the SDK's `responses.stream()` refuses any event before it).
+    func testABridgedAnswerCarriesTheTurnStateAsAHeader() throws {
+        stack = try SightlineStack(label: "turn-state-bridge", extraConfig: ["httpBridge": true])
+        for stream in [true, false] {
+            let r = try post(stream: stream, key: "turn-state-bridge-\(stream)")
+            XCTAssertEqual(r.status, 200, r.bodyText)
+            let sent = try lastUpstream("WS")
+            let id = try XCTUnwrap(sent["response_id"] as? String, "\(sent)")
+            XCTAssertEqual(r.headers["x-codex-turn-state"], Self.token(of: id), "stream: \(stream)")
+            XCTAssertFalse(r.bodyText.contains("response.metadata"), "a header, never an event: \(r.bodyText)")
+            if stream { XCTAssertTrue(r.bodyText.hasPrefix("event: response.created\n"), r.bodyText) }
+        }
+        XCTAssertEqual(try stack.simulatorLog().filter { $0["method"] as? String == "POST" }.count, 0, "bridged")
+    }
+
+    /// The real SDK through the bridge: `responses.stream()` needs `response.created` first, which a relayed
+    /// `response.metadata` event broke (RuntimeError "Expected to have received `response.created` before …").
+    func testTheSDKStreamHelperWorksOverTheBridge() throws {
+        stack = try SightlineStack(label: "turn-state-bridge-sdk", extraConfig: ["httpBridge": true])
+        let out = try RealClients.sdkScript(stack, "openai_sdk_turns.py")
+        let events = try XCTUnwrap((out["stream"] as? [String: Any])?["events"] as? [String], "\(out)")
+        XCTAssertEqual(events.first, "response.created")
+        XCTAssertFalse(events.contains("response.metadata"), "\(events)")
+        let helper = try XCTUnwrap(out["helper"] as? [String: Any], "\(out)")
+        XCTAssertTrue((helper["text"] as? String ?? "").contains("Say hello again"), "\(helper)")
+        XCTAssertEqual(try stack.simulatorLog().filter { $0["method"] as? String == "POST" }.count, 0, "bridged")
+    }
 }
