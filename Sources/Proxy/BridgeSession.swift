@@ -123,6 +123,12 @@ final class BridgeSession: @unchecked Sendable {
             set.append((key: "previous_response_id", rawJSON: JSONEncoding.string(previous.responseID)))
             r.incremental = true
         }
+        if let turnState = r.prepared.forwardedHeaders.last(where: { $0.0 == "x-codex-turn-state" })?.1 {
+            // The turn state an HTTP client echoes as a header goes where a WebSocket upstream reads it, the frame's
+            // `client_metadata` (codex-protocol.md §5); until 2026-12-07 it only reached the upstream on the request
+            // that opened the socket, in its handshake, and then stood for that request's turn on every later one.
+            set.append((key: "client_metadata", rawJSON: Self.clientMetadata(top, turnState: turnState)))
+        }
         r.sentAt = ctx.monotonic()
         r.accountLabel = ctx.pool.pseudonyms[link.account]
         r.attemptAccount = link.account
@@ -132,6 +138,16 @@ final class BridgeSession: @unchecked Sendable {
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
         armSilenceTimer()
+    }
+
+    /// The request's `client_metadata` with `x-codex-turn-state` set to `turnState`; a new object when it has none
+    /// (or something other than an object there).
+    static func clientMetadata(_ top: JSONTopLevel, turnState: String) -> [UInt8] {
+        let entry = (key: "x-codex-turn-state", rawJSON: JSONEncoding.string(turnState))
+        guard top.kind(forKey: "client_metadata") == .object, let raw = top.rawValue(forKey: "client_metadata"),
+            let metadata = try? JSONTopLevel.scan(Array(raw))
+        else { return JSONEncoding.object([entry]) }
+        return metadata.rewriting(set: [entry])
     }
 
     /// Watches the request just sent for silence, as a WebSocket turn is watched (`upstream.firstByteTimeoutSeconds`
@@ -189,7 +205,8 @@ final class BridgeSession: @unchecked Sendable {
             }
         )
         var headers = HTTPHeaders()
-        for (name, value) in r.prepared.forwardedHeaders { headers.add(name, value) }
+        // The turn state belongs to one request (its frame carries it), not to the socket that serves them all.
+        for (name, value) in r.prepared.forwardedHeaders where name != "x-codex-turn-state" { headers.add(name, value) }
         let credentials = ctx.pool.credentials(index)
         if let authorization = credentials.authorization { headers.set("authorization", authorization) }
         if let id = credentials.accountID { headers.set("chatgpt-account-id", id) }

@@ -99,6 +99,23 @@ final class TurnStateTests: XCTestCase {
         XCTAssertEqual(try stack.simulatorLog().filter { $0["method"] as? String == "POST" }.count, 0, "bridged")
     }
 
+    /// A bridged request's `x-codex-turn-state` header goes into its frame's `client_metadata`, where a WebSocket
+    /// upstream reads it (codex-protocol.md §5), and the socket's handshake, shared by every request of the
+    /// conversation, never carries one request's token.
+    func testABridgedRequestsTurnStateReachesItsFrame() throws {
+        stack = try SightlineStack(label: "turn-state-bridge-echo", extraConfig: ["httpBridge": true])
+        let first = try post(stream: true, key: "turn-state-bridge-echo", turnState: "ts_client_opening")
+        let token = try XCTUnwrap(first.headers["x-codex-turn-state"], "\(first.headers)")
+        XCTAssertEqual(try post(stream: true, key: "turn-state-bridge-echo", turnState: token).status, 200)
+        let frames = try stack.simulatorLog().filter { $0["method"] as? String == "WS" }
+        XCTAssertEqual(frames.map { $0["turn_state"] as? String }, ["ts_client_opening", token], "\(frames)")
+        XCTAssertEqual(Set(frames.compactMap { $0["connection"] as? String }).count, 1, "one pooled socket")
+        // A frame's `header_names` are its socket's handshake headers.
+        for frame in frames {
+            XCTAssertFalse((frame["header_names"] as? [String] ?? []).contains("x-codex-turn-state"), "\(frame)")
+        }
+    }
+
     /// The real SDK through the bridge: `responses.stream()` needs `response.created` first, which a relayed
     /// `response.metadata` event broke (RuntimeError "Expected to have received `response.created` before …").
     func testTheSDKStreamHelperWorksOverTheBridge() throws {
