@@ -34,7 +34,28 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
         return top.rewriting(set: [(key: "stream", rawJSON: Array("true".utf8))], remove: ["type", "generate"])
     }
 
+    /// The turn state a frame carries in `client_metadata` (codex-protocol.md §5), which an HTTP upstream reads as
+    /// the `x-codex-turn-state` request header; nil when it has none.
+    static func turnState(of frame: [UInt8]) -> String? {
+        guard let top = try? JSONTopLevel.scan(frame), let metadata = try? top.object(forKey: "client_metadata")
+        else { return nil }
+        return metadata.string(forKey: "x-codex-turn-state")
+    }
+
+    /// The `response.metadata` frame a WebSocket upstream sends for the turn state an HTTP answer gives in its
+    /// `x-codex-turn-state` header; nil without one.
+    static func metadataFrame(headers: [(String, String)]) -> [UInt8]? {
+        guard let value = headers.last(where: { $0.0.foldedForHeaders == "x-codex-turn-state" })?.1 else { return nil }
+        return JSONEncoding.object([
+            ("type", JSONEncoding.string("response.metadata")),
+            ("headers", JSONEncoding.object([("x-codex-turn-state", JSONEncoding.string(value))])),
+        ])
+    }
+
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
+        // The turn state, as the WebSocket upstream would have sent it: before the answer's first event. Until
+        // 2026-12-07 a turn carried over HTTP lost it, and Codex could not echo it on the turn's next request.
+        if status == 200, let frame = Self.metadataFrame(headers: headers) { onEvent(.texts([frame])) }
         let limits =
             status == 200
             ? []

@@ -106,10 +106,15 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     /// starts its HTTP request.
     func send(_ frame: [UInt8]) {
         if let carrier = http.withLock({ $0 }) {
+            // The frame's turn state goes where an HTTP upstream reads it, a request header.
+            var headers = carrier.headers.filter { $0.0.foldedForHeaders != "x-codex-turn-state" }
+            if let turnState = WebSocketHTTPCarrier.turnState(of: frame) {
+                headers.append(("x-codex-turn-state", turnState))
+            }
             let request = UpstreamRequest(
                 url: carrier.url,
                 method: "POST",
-                headers: carrier.headers,
+                headers: headers,
                 body: WebSocketHTTPCarrier.body(for: frame)
             )
             let delegate = WebSocketHTTPCarrier { [self] event in onEvent(serial, event) }

@@ -65,6 +65,44 @@ final class WebSocketHTTPFallbackTests: XCTestCase {
         XCTAssertEqual(proxy.ctx.metrics.webSocket.upgradeFailures(side: "upstream", reason: "status_426").value, 1)
     }
 
+    /// The turn state crosses the HTTP fallback both ways, as over a WebSocket upstream: the answer's
+    /// `x-codex-turn-state` header reaches the client as a `response.metadata` frame before `response.created`, and
+    /// the token the client echoes in its frame's `client_metadata` goes upstream as that request header. Until
+    /// 2026-12-07 a turn carried over HTTP lost it both ways.
+    func testTheTurnStateCrossesTheHTTPFallbackBothWays() throws {
+        let echoed = Mutex<[String?]>([])
+        let upstream = try UpstreamTestServer { conn in
+            while let request = conn.readRequest() {
+                if request.method == "GET" {
+                    conn.write("HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
+                    continue
+                }
+                echoed.withLock { $0.append(request.header("x-codex-turn-state")) }
+                let events = [
+                    #"{"type":"response.created","response":{"id":"resp_ts","status":"in_progress"}}"#,
+                    #"{"type":"response.completed","response":{"id":"resp_ts","status":"completed","output":[]}}"#,
+                ]
+                let body = events.map { "event: \(Self.type(of: $0))\ndata: \($0)\n\n" }.joined()
+                conn.write(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nx-codex-turn-state: ts-FAKE-1\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+                )
+            }
+        }
+        defer { upstream.stop() }
+        let proxy = try proxy(upstream: upstream)
+        defer { proxy.shutdown() }
+        let client = try FallbackTestClient(port: proxy.port, path: "/backend-api/codex/responses")
+        let first = try client.turn(#"{"type":"response.create","model":"m","input":[]}"#)
+        let types = first.map { $0["type"] as? String ?? "" }
+        XCTAssertEqual(types.first, "response.metadata", "\(first)")
+        XCTAssertEqual((first.first?["headers"] as? [String: Any])?["x-codex-turn-state"] as? String, "ts-FAKE-1")
+        _ = try client.turn(
+            #"{"type":"response.create","model":"m","input":[],"client_metadata":{"x-codex-turn-state":"ts-FAKE-1"}}"#
+        )
+        XCTAssertEqual(echoed.withLock { $0 }, [nil, "ts-FAKE-1"])
+    }
+
     /// A proxy with one ChatGPT account on `upstream`, started on a free port.
     private func proxy(upstream: UpstreamTestServer) throws -> SightlineProxy {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("ws-fallback-\(UUID().uuidString)")
