@@ -22,6 +22,16 @@ enum ErrorBodies {
         return invalidRequest(message, param: "previous_response_id", code: "previous_response_not_found")
     }
 
+    /// The 404 of an input item the backend can only find by its `id` when it did not keep it (`store:false`), word
+    /// for word as the Responses API answers it; `code` is null.
+    static func itemNotPersisted(id: String) -> [UInt8] {
+        invalidRequest(
+            "Item with id '\(id)' not found. Items are not persisted when `store` is set to false. "
+                + "Try again with `store` set to true, or remove this item from your input.",
+            param: "input"
+        )
+    }
+
     /// The ChatGPT backend's usage-limit 429 (Codex reads `resets_at`; peers also read `resets_in_seconds`).
     /// `resetsAt` is the number's JSON text.
     static func usageLimit(plan: String, resetsAt: String, resetsInSeconds: Int) -> [UInt8] {

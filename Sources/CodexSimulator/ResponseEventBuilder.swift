@@ -24,8 +24,15 @@ struct ResponseEventBuilder: Sendable {
     var createdAt: Int
     /// Suffix for item ids (`msg_sim_<suffix>`, `fc_sim_<suffix>`, `call_sim_<suffix>`, `rs_sim_<suffix>`).
     var itemSuffix: String
-    /// The `encrypted_content` of a `reasoning` item sent before the answer's own (`reasoningItems`); nil: none.
-    var sealedReasoning: String?
+    /// A `reasoning` item sent before the answer's own (`reasoningItems`); nil: none.
+    var reasoning: Reasoning?
+
+    /// The answer's reasoning item: with its `encrypted_content` when the request's `include` asked for it, else
+    /// only its id and (empty) summary, as the backend sends it.
+    enum Reasoning: Sendable, Equatable {
+        case withoutContent
+        case sealed(String)
+    }
 
     /// The built events and which of them are deltas (paced by `deltaDelayMs`).
     struct Events: Sendable {
@@ -57,17 +64,17 @@ struct ResponseEventBuilder: Sendable {
     func completed(_ reply: ReplyPlanner.Reply, usage: Usage, deltaCount: Int) -> Events {
         var out = Events()
         preamble(&out)
-        // Sealed reasoning first, as the backend sends it, then the answer's item after it.
-        var reasoning: String?
-        if let sealed = sealedReasoning {
-            let item =
-                "{\"type\":\"reasoning\",\"id\":\"rs_sim_\(itemSuffix)\",\"summary\":[],"
-                + "\"encrypted_content\":\(JSONText.quote(sealed))}"
+        // Reasoning first, as the backend sends it, then the answer's item after it.
+        var reasoningItem: String?
+        if let reasoning {
+            var content = ""
+            if case .sealed(let sealed) = reasoning { content = ",\"encrypted_content\":\(JSONText.quote(sealed))" }
+            let item = "{\"type\":\"reasoning\",\"id\":\"rs_sim_\(itemSuffix)\",\"summary\":[]\(content)}"
             append(&out, "response.output_item.added", "\"output_index\":0,\"item\":\(item)")
             append(&out, "response.output_item.done", "\"output_index\":0,\"item\":\(item)")
-            reasoning = item
+            reasoningItem = item
         }
-        let index = reasoning == nil ? 0 : 1
+        let index = reasoningItem == nil ? 0 : 1
         let item: String
         switch reply {
         case .text(let text):
@@ -125,7 +132,7 @@ struct ResponseEventBuilder: Sendable {
             "\"response\":"
                 + response(
                     status: "completed",
-                    output: "[" + ((reasoning.map { [$0] } ?? []) + [item]).joined(separator: ",") + "]",
+                    output: "[" + ((reasoningItem.map { [$0] } ?? []) + [item]).joined(separator: ",") + "]",
                     usage: usage.json
                 )
         )

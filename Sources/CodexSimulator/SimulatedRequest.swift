@@ -41,6 +41,9 @@ struct SimulatedRequest: Sendable, Equatable {
     var commandTools: [Tool] = []
     /// The `encrypted_content` of every input `reasoning` and `compaction` item, in order.
     var sealedContent: [String] = []
+    /// The `id` of every input `reasoning` item without `encrypted_content` (absent or null), in order: an item the
+    /// backend can only look up by its id.
+    var reasoningReferences: [String] = []
     /// `include` asks for `reasoning.encrypted_content`.
     var includesEncryptedReasoning = false
     /// `client_metadata["x-codex-turn-state"]`: where a WebSocket frame echoes the turn state of its turn
@@ -116,7 +119,11 @@ struct SimulatedRequest: Sendable, Equatable {
             appendCanonical([type, item["name"] as? String ?? "", item["arguments"] as? String ?? ""])
         case "reasoning":
             appendCanonical([type, item["encrypted_content"] as? String ?? ""])
-            if let sealed = item["encrypted_content"] as? String { sealedContent.append(sealed) }
+            if let sealed = item["encrypted_content"] as? String {
+                sealedContent.append(sealed)
+            } else if let id = item["id"] as? String {
+                reasoningReferences.append(id)
+            }
         case "compaction":
             appendCanonical([type, item["encrypted_content"] as? String ?? ""])
             if let sealed = item["encrypted_content"] as? String { sealedContent.append(sealed) }

@@ -61,15 +61,10 @@ extension SimulatorEngine {
                 body: ErrorBodies.previousResponseNotFound(id: anchor)
             )
         }
-        // Reasoning and compaction are sealed for the account that produced them; another account cannot read them.
-        if configuration.reasoningItems,
-            let foreign = request.sealedContent.first(where: { !$0.hasPrefix(Self.sealPrefix(account)) })
-        {
-            let body = ErrorBodies.invalidRequest(
-                "The encrypted content \(foreign.prefix(12))... could not be verified.",
-                code: "invalid_encrypted_content"
-            )
-            return complete(&rec, &state, status: 400, headers: out, body: body)
+        // Reasoning and compaction are sealed for the account that produced them, and reasoning sent without its
+        // content names an item the backend did not keep.
+        if configuration.reasoningItems, let refusal = SimulatedReasoning.refusal(request, account: account) {
+            return complete(&rec, &state, status: refusal.status, headers: out, body: refusal.body)
         }
         // Compact answers with JSON, so it must not use up a stream fault it cannot apply.
         let fault = state.faults.next(
@@ -124,8 +119,8 @@ extension SimulatorEngine {
             createdAt: Int(now),
             itemSuffix: ids.suffix
         )
-        if configuration.reasoningItems && request.includesEncryptedReasoning {
-            builder.sealedReasoning = Self.sealPrefix(account) + ids.suffix
+        if configuration.reasoningItems {
+            builder.reasoning = SimulatedReasoning.outputItem(request, account: account, suffix: ids.suffix)
         }
         if route.compact {
             let body = Self.compactionBody(
@@ -144,9 +139,6 @@ extension SimulatorEngine {
         out.add("x-codex-turn-state", Self.turnState(suffix: ids.suffix))
         return .stream(streamPlan(fault, builder: builder, reply: reply, usage: usage, headers: out))
     }
-
-    /// How reasoning an account sealed begins (`reasoningItems`): only that account reads it.
-    static func sealPrefix(_ account: String) -> String { "gAAAA-sim-sealed-\(account)-" }
 
     /// The plan of a 200 stream, shaped by a stream fault if one applies.
     func streamPlan(
@@ -346,7 +338,8 @@ extension SimulatorEngine {
         let message =
             "{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\(JSONText.quote(summary))}]}"
         // Sealed like reasoning when `reasoningItems` is on: only `account` can read it back.
-        let sealed = account.map { Self.sealPrefix($0) + "compaction-" + suffix } ?? "sim-compaction-\(suffix)"
+        let sealed =
+            account.map { SimulatedReasoning.sealPrefix($0) + "compaction-" + suffix } ?? "sim-compaction-\(suffix)"
         let compaction = "{\"type\":\"compaction\",\"encrypted_content\":\(JSONText.quote(sealed))}"
         let json =
             "{\"id\":\(JSONText.quote(responseId)),\"object\":\"response.compaction\","
