@@ -49,6 +49,15 @@ enum EncryptedReasoning {
         }
     }
 
+    /// Whether `item` is a `reasoning` item without `encrypted_content` (absent or null): one the upstream can only
+    /// look up by its id, among the items of a stored response. With `store:false`, which the proxy forces on
+    /// ChatGPT accounts, it stored none and answers 404 "Item with id 'rs_…' not found. Items are not persisted when
+    /// `store` is set to false." A client that does not ask for `include: ["reasoning.encrypted_content"]` (the
+    /// OpenAI SDK by default) gets its reasoning only as such items. Compaction items are never looked up by id.
+    static func isReferenceOnly(_ item: JSONTopLevel) -> Bool {
+        item.string(forKey: "type") == "reasoning" && (item.value(forKey: "encrypted_content")?.kind ?? .null) == .null
+    }
+
     /// What the next strip removes: the reasoning items first; once they are gone (or there were none), the
     /// compaction items with whatever reasoning is left.
     static func nextStep(present: Set<Kind>, reasoningStripped: Bool) -> Set<Kind> {

@@ -11,7 +11,8 @@ import WireFormats
 /// `previous_response_id` X and items N stands for. Items are deduplicated by their `id` field: an item
 /// whose `id` already appeared earlier in the result is dropped (first occurrence kept, order kept), so a
 /// client that resends an output item with its `id` does not produce "Duplicate item found". Items
-/// without an `id` (e.g. `function_call_output`, plain messages) are always kept.
+/// without an `id` (e.g. `function_call_output`, plain messages) are always kept. Reasoning items without
+/// `encrypted_content` are left out of both: a request without the anchor cannot carry them (see `fullInput`).
 /// It stores only what callers give it after a completed response (the caller's job); it never
 /// fabricates items, does no I/O, and never logs (item bytes are conversation content).
 ///
@@ -282,7 +283,8 @@ public final class TranscriptCache: Sendable {
         fullInput(previousResponseID: responseID, newItems: nil)
     }
 
-    /// Input + output of `previousResponseID`, then `newItems` (a JSON array), deduplicated by item `id`.
+    /// Input + output of `previousResponseID`, then `newItems` (a JSON array), deduplicated by item `id`, without
+    /// the reasoning items that carry no `encrypted_content` (`EncryptedReasoning.isReferenceOnly`).
     /// Nil when the response is not cached or `newItems` is not an array.
     public func fullInput(previousResponseID: String, newItems: [UInt8]?) -> [UInt8]? {
         // The chain from the entry up to its first one, copied under the lock (the arrays share storage).
@@ -300,7 +302,13 @@ public final class TranscriptCache: Sendable {
             let input = Self.inflate(packed.chain),
             let output = TranscriptCompression.decompress(packed.output.bytes, originalLength: packed.output.length)
         else { return nil }
-        return Self.concatenateDeduplicated([input, output] + (newItems.map { [$0] } ?? []))
+        // What this returns is sent without the anchor, so nothing may stand for an item the upstream must look up
+        // by id: with `store:false` it keeps none, and one such reasoning item made every replay a 404. The model
+        // loses that turn's private reasoning, as with any `store:false` client that did not ask for its content.
+        return Self.concatenateDeduplicated(
+            [input, output] + (newItems.map { [$0] } ?? []),
+            dropping: EncryptedReasoning.isReferenceOnly
+        )
     }
 
     public func remove(_ responseID: String) {
@@ -311,15 +319,22 @@ public final class TranscriptCache: Sendable {
         onChange(usage)
     }
 
-    /// Joins JSON arrays, dropping an object item whose string `id` appeared in an earlier item.
-    public static func concatenateDeduplicated(_ arrays: [[UInt8]]) -> [UInt8]? {
+    /// Joins JSON arrays, dropping an object item whose string `id` appeared in an earlier kept item, and every
+    /// object item `drop` names.
+    public static func concatenateDeduplicated(
+        _ arrays: [[UInt8]],
+        dropping drop: (JSONTopLevel) -> Bool = { _ in false }
+    ) -> [UInt8]? {
         var seen = Set<String>()
         var kept: [[UInt8]] = []
         for array in arrays {
             guard let values = try? JSONArray.values(of: array[...]) else { return nil }
             for value in values {
-                if value.kind == .object, let id = (try? value.object())?.string(forKey: "id") {
-                    guard seen.insert(id).inserted else { continue }
+                if value.kind == .object, let object = try? value.object() {
+                    if drop(object) { continue }
+                    if let id = object.string(forKey: "id") {
+                        guard seen.insert(id).inserted else { continue }
+                    }
                 }
                 kept.append(Array(value.bytes))
             }

@@ -85,6 +85,31 @@ final class AccountsContinuityTests: XCTestCase {
         )
     }
 
+    /// The SDK does not ask for `include: ["reasoning.encrypted_content"]`, so a reasoning model's reasoning items
+    /// come without content: the backend can only find them by id, and with the `store:false` the pool forces it
+    /// kept none. A replay that carried them was a 404 on every chained turn after the first; the proxy leaves them
+    /// out (docs/recovery.md, what the transcript cache holds).
+    func testChainedSDKTurnsWithReasoningWithoutIncludeAreReplayed() throws {
+        stack.stop()
+        stack = try SightlineStack(label: "accounts-reasoning", simulator: ["reasoningItems": true])
+        let turns = try runSDKConversation(turns: 3, chain: true)
+        XCTAssertEqual(turns.count, 3)
+        let requests = try simulatorRequests()
+        XCTAssertEqual(requests.map { $0["status"] as? Int }, [200, 200, 200], "\(requests)")
+        XCTAssertTrue(requests.allSatisfy { $0["has_previous_response_id"] as? Bool == false }, "\(requests)")
+        // Each turn: the history, the answer's message (its reasoning item left out) and the new message.
+        XCTAssertEqual(requests.map { $0["input_item_count"] as? Int }, [2, 4, 6], "\(requests)")
+        let m = try metrics()
+        for outcome in ["attempted", "succeeded"] {
+            XCTAssertTrue(
+                m.contains(
+                    #"sightline_recovery_decisions_total{decision="transcript_replay",outcome="\#(outcome)"} 2"#
+                ),
+                m
+            )
+        }
+    }
+
     func testRefreshOn401RotatesAndPersistsTheNewToken() throws {
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"r1"}"#).status, 200)
         try admin("/__sim/accounts/acct1/invalidate-access")

@@ -258,9 +258,11 @@ final class WebSocketProxyTests: XCTestCase {
 
     /// The session's account hits its usage limit on another channel (here an HTTP request of the same
     /// conversation). The session's next turn does not go into that limit on its open socket: it is replayed
-    /// from the transcript on another account, as an HTTP request would be.
+    /// from the transcript on another account, as an HTTP request would be. The frames do not ask for reasoning
+    /// content, so the first answer's reasoning item has none: the replay leaves it out, as the new socket has no
+    /// anchor to find it by (until 2026-12-07 it went along, and the upstream answered 404).
     func testATurnLeavesASocketWhoseAccountLeftRotation() throws {
-        stack = try SightlineStack(label: "ws-owner-cooling")
+        stack = try SightlineStack(label: "ws-owner-cooling", simulator: ["reasoningItems": true])
         let ws = try connect()
         let r1 = try ws.turn(Self.frame(nil, "first question", key: "conv-cooling"))
         let first = try XCTUnwrap(simulatorFrames().first?["account"] as? String)
@@ -285,6 +287,8 @@ final class WebSocketProxyTests: XCTestCase {
         XCTAssertEqual(frames.count, 2, "\(frames)")
         XCTAssertNotEqual(frames.last?["account"] as? String, first, "\(frames)")
         XCTAssertEqual(frames.last?["has_previous_response_id"] as? Bool, false, "replayed, not anchored")
+        XCTAssertEqual(frames.last?["status"] as? Int, 200, "\(frames)")
+        XCTAssertEqual(frames.last?["input_item_count"] as? Int, 3, "question, answer, question: \(frames)")
         XCTAssertEqual(try decision("transcript_replay", "succeeded"), 1)
         ws.close()
     }

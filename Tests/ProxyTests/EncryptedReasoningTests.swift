@@ -1,3 +1,4 @@
+import WireFormats
 import XCTest
 
 @testable import Proxy
@@ -49,6 +50,26 @@ final class EncryptedReasoningTests: XCTestCase {
         )
         XCTAssertEqual(EncryptedReasoning.reason([.reasoning]), "invalid_encrypted_content")
         XCTAssertEqual(EncryptedReasoning.reason([.reasoning, .compaction]), "invalid_encrypted_content_compaction")
+    }
+
+    /// Only a reasoning item without content is one the upstream must look up by id.
+    func testReferenceOnlyItems() throws {
+        let cases: [(String, Bool)] = [
+            (#"{"type":"reasoning","id":"rs_1","summary":[]}"#, true),
+            (#"{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"t"}]}"#, true),
+            (#"{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":null}"#, true),
+            (#"{"type":"reasoning","summary":[]}"#, true),
+            (#"{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAAA-FAKE"}"#, false),
+            (#"{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":""}"#, false),
+            (#"{"type":"compaction","encrypted_content":null}"#, false),
+            (#"{"type":"message","id":"msg_1","role":"assistant","content":"hi"}"#, false),
+            (#"{"type":"function_call_output","call_id":"c1","output":"ok"}"#, false),
+            (#"{"role":"user","content":"hi"}"#, false),
+        ]
+        for (item, expected) in cases {
+            let object = try JSONTopLevel.scan(Array(item.utf8))
+            XCTAssertEqual(EncryptedReasoning.isReferenceOnly(object), expected, item)
+        }
     }
 
     func testNothingToStrip() {

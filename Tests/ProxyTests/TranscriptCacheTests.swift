@@ -27,6 +27,31 @@ final class TranscriptCacheTests: XCTestCase {
         XCTAssertNil(cache.expandedInput(for: "resp_unknown"))
     }
 
+    /// A replay goes without its anchor, so reasoning the upstream could only look up by id (no content: the client
+    /// did not ask for it) is left out, wherever it was stored; reasoning with content stays.
+    func testTheExpansionLeavesOutReasoningWithoutContent() throws {
+        let cache = TranscriptCache()
+        let input = #"[{"type":"reasoning","id":"rs_0","summary":[]},{"type":"message","role":"user","content":"hi"}]"#
+        let output =
+            #"[{"type":"reasoning","id":"rs_1","summary":[]},"#
+            + #"{"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"gAAAA-FAKE"},"#
+            + #"{"id":"msg_1","type":"message","role":"assistant","content":"hello"}]"#
+        XCTAssertTrue(cache.store(responseID: "resp_1", input: bytes(input), output: bytes(output), metadata: meta))
+        // The client resends the item without content under its id, then once with content.
+        let next =
+            #"[{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":null},"#
+            + #"{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAAA-OTHER"},"#
+            + #"{"type":"message","role":"user","content":"more"}]"#
+        XCTAssertEqual(
+            text(cache.fullInput(previousResponseID: "resp_1", newItems: bytes(next))),
+            #"[{"type":"message","role":"user","content":"hi"},"#
+                + #"{"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"gAAAA-FAKE"},"#
+                + #"{"id":"msg_1","type":"message","role":"assistant","content":"hello"},"#
+                + #"{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAAA-OTHER"},"#
+                + #"{"type":"message","role":"user","content":"more"}]"#
+        )
+    }
+
     func testCompressedEntriesHoldNoMoreMemoryThanTheBudgetCounts() throws {
         // A repetitive 48 KB history compresses to a few KB; the stored array must not keep the
         // `compressBound`-sized buffer it was compressed into, or the byte bound would not bound memory.
