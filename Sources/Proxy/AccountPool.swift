@@ -326,8 +326,8 @@ final class AccountPool: Sendable {
     /// reset later than this (a unit mix-up, `1e20`) cools the account this long; restored cooldowns too.
     static let maximumCooldownSeconds: Double = 8 * 24 * 3600
 
-    /// Takes an account out of rotation until `until` (never shortening an existing cooldown), and
-    /// persists it unless soft. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `unauthorized`,
+    /// Takes an account out of rotation until `until`, and persists it unless soft. A hard cooldown never shortens a
+    /// running hard one but replaces a soft one with its own end; a soft one never touches a running hard one. `reason` is a closed token: `usage_limit`, `rate_limited`, `forbidden`, `unauthorized`,
     /// `server_error`.
     /// Callers bound `until` (`applyConsequences`); a time that is not finite is ignored.
     func coolDown(_ index: Int, until: Double, reason: String, now: Double) {

@@ -83,7 +83,7 @@ extension BridgeSession {
             // the turn's next request: the frame's `headers` become the answer's. Relayed as an SSE event (until
             // 2026-12-07) it came before `response.created`, which the SDK's `responses.stream()` refuses, and no
             // HTTP client saw the token. The backend sends it first, so the head has not gone out yet.
-            for (name, value) in HeaderPolicy.relayedResponseHeaders(WebSocketSession.frameHeaders(top)) {
+            for (name, value) in HeaderPolicy.relayedFrameHeaders(WebSocketSession.frameHeaders(top)) {
                 r.metadataHeaders.append((name, value))
             }
             request = r

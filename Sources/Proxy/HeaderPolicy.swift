@@ -6,7 +6,8 @@ import HTTPServer
 /// headers (and any named in `Connection`), framing (`content-length`, `transfer-encoding`,
 /// `content-encoding` — the proxy always sends an identity body it may have rewritten), WebSocket
 /// handshake fields, client-address headers and our own trace headers are dropped; everything else
-/// (`session-id`, `thread-id`, `x-codex-*`, `originator`, `user-agent`, `version`, `openai-*` …) passes.
+/// (`session-id`, `thread-id`, `x-codex-*`, `originator`, `user-agent`, `version`, `openai-*` …) passes. The
+/// client's `content-type` and `accept` are replaced by the proxy's where it sets its own (`ResponsesExchange`).
 /// Upstream → downstream: hop-by-hop, framing, cookies and the serving account's organisation and project are
 /// dropped; the rest (rate-limit headers,
 /// `x-request-id`, `openai-model`, `x-codex-turn-state` …) is relayed.
@@ -54,6 +55,35 @@ enum HeaderPolicy {
             out.add(lower, value)
         }
         return out
+    }
+
+    /// The headers of a WebSocket frame's `headers` object (`response.metadata`, the turn state) that may go to an
+    /// HTTP client as response headers: as `relayedResponseHeaders`, and only `x-` names of token characters with
+    /// values free of CR, LF and NUL. JSON decodes any name and value, and the server writes a head as it is given
+    /// (its parser vets only what it reads), so a frame could otherwise inject a header or break the head.
+    static func relayedFrameHeaders(_ headers: [(String, String)]) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        for (name, value) in relayedResponseHeaders(headers)
+        where name.hasPrefix("x-") && isToken(name)
+            && !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+        {
+            out.add(name, value)
+        }
+        return out
+    }
+
+    /// RFC 9110 token characters only, and not empty.
+    private static func isToken(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    return true
+                default:
+                    return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+                }
+            }
     }
 
     private static func namedInConnection(_ headers: HTTPHeaders) -> Set<String> {

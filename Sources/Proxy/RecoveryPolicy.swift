@@ -19,8 +19,11 @@ struct RecoveryPolicy: Sendable {
         /// The anchor is known to live on another account than the one that answered (an API-key account's
         /// anchor, which resolves on the account that produced it for as long as the API keeps it).
         var anchorElsewhere = false
-        /// A token refresh already happened on this request.
+        /// The current account's token was already refreshed on this request.
         var refreshed = false
+        /// A token of any account was refreshed for this request already: a further refresh (another account's)
+        /// must fit in the attempts left, so a request never sends more than `maxAttempts` plus its first refresh.
+        var anyRefreshed = false
         /// The current account has a refresh token.
         var canRefresh = false
         /// The input holds reasoning items with `encrypted_content` (`EncryptedReasoning`).
@@ -58,7 +61,9 @@ struct RecoveryPolicy: Sendable {
             if state.anchorElsewhere { return .transientFailure }
             return .maskedContinuityLoss
         case .tokenInvalidated, .tokenExpired, .unauthorized:
-            if state.canRefresh && !state.refreshed { return .tokenRefresh }
+            if state.canRefresh && !state.refreshed && (!state.anyRefreshed || state.attempts < state.maxAttempts) {
+                return .tokenRefresh
+            }
             return state.attempts < state.maxAttempts ? .pinReset : .passThrough
         case .usageLimitReached, .rateLimitExceeded, .paymentRequired, .forbidden:
             return state.attempts < state.maxAttempts ? .pinReset : .passThrough

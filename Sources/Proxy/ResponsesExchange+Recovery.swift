@@ -24,6 +24,7 @@ extension ResponsesExchange {
             rs.anchorElsewhere = true
         }
         rs.refreshed = s.account.map { s.refreshedAccounts.contains($0) } ?? false
+        rs.anyRefreshed = !s.refreshedAccounts.isEmpty
         rs.canRefresh = s.account.map { ctx.pool.credentials($0).canRefresh } ?? false
         rs.attempts = s.attempt
         rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))

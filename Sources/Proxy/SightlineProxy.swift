@@ -213,7 +213,7 @@ extension SightlineProxy {
     /// own limit. A refresh started beside a request (`TokenRefreshSchedule.Timing.inBackground`) outlives it; cut
     /// off by `close`, a refresh token the OAuth server had already rotated was never written, and after the
     /// restart the account met `refresh_token_reused` and left rotation for good.
-    fileprivate func awaitTokenRefreshes() {
+    public func awaitTokenRefreshes() {
         let deadline = MonotonicClock.seconds() + CurlTokenEndpoint.defaultTotalTimeoutSeconds
         // Shutdown only: a short poll, not a wakeup the refresher would have to know of.
         while ctx.refresher.inFlightCount > 0, MonotonicClock.seconds() < deadline { usleep(10_000) }

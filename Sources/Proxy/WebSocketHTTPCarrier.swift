@@ -19,6 +19,8 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
         var framer = SSEFramer()
         var errorBody: [UInt8] = []
         var terminalSeen = false
+        /// The `response.metadata` frame for the answer's turn state, sent with its first event.
+        var metadata: [UInt8]?
     }
 
     private let onEvent: @Sendable (WebSocketUpstreamLink.Event) -> Void
@@ -53,9 +55,10 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
     }
 
     func upstreamDidReceiveHead(status: Int, headers: [(String, String)]) {
-        // The turn state, as the WebSocket upstream would have sent it: before the answer's first event. Until
-        // 2026-12-07 a turn carried over HTTP lost it, and Codex could not echo it on the turn's next request.
-        if status == 200, let frame = Self.metadataFrame(headers: headers) { onEvent(.texts([frame])) }
+        // The turn state, as the WebSocket upstream would have sent it: just before the answer's first event (not on
+        // the head, which would read as the turn's first frame and end its first-byte limit early). Until 2026-12-07 a
+        // turn carried over HTTP lost it, and Codex could not echo it on the turn's next request.
+        let metadata = status == 200 ? Self.metadataFrame(headers: headers) : nil
         let limits =
             status == 200
             ? []
@@ -66,6 +69,7 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
         state.withLock { s in
             s.status = status
             s.limitHeaders = limits
+            s.metadata = metadata
         }
     }
 
@@ -86,6 +90,10 @@ final class WebSocketHTTPCarrier: UpstreamDelegate, Sendable {
                     let summary = try? ResponseEventSummary(data: data)
                 else { continue }
                 if summary.isTerminal { s.terminalSeen = true }
+                if let metadata = s.metadata {
+                    frames.append(metadata)
+                    s.metadata = nil
+                }
                 frames.append(data)
             }
         }

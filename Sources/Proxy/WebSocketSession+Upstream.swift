@@ -165,6 +165,7 @@ extension WebSocketSession {
         rs.hasTranscript = t.fullInput != nil
         rs.continuityRetried = t.replayed
         rs.refreshed = t.refreshedAccounts.contains(link.account)
+        rs.anyRefreshed = !t.refreshedAccounts.isEmpty
         rs.canRefresh =
             ctx.pool.accounts[link.account].kind == .chatgpt && ctx.pool.credentials(link.account).canRefresh
         rs.attempts = t.attempts

@@ -67,6 +67,8 @@ enum DemoCommand {
             try SightlineProxy.discardAccountState(stateDirectory: stateDir)
             let data = try JSONSerialization.data(withJSONObject: config)
             proxy = try SightlineProxy(configurationJSON: data, environment: ProcessInfo.processInfo.environment)
+            // Even a second signal waits for a token refresh in flight: its rotated refresh token must be written.
+            signals.beforeImmediateExit { [proxy] in proxy.awaitTokenRefreshes() }
             try proxy.start()
         } catch {
             FileHandle.standardError.write(

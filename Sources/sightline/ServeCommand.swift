@@ -25,6 +25,8 @@ enum ServeCommand {
         let proxy: SightlineProxy
         do {
             proxy = try SightlineProxy(configurationFile: path, environment: ProcessInfo.processInfo.environment)
+            // Even a second signal waits for a token refresh in flight: its rotated refresh token must be written.
+            signals.beforeImmediateExit { [proxy] in proxy.awaitTokenRefreshes() }
             try proxy.start()
         } catch {
             FileHandle.standardError.write(Data("sightline serve: \(error)\n".utf8))

@@ -183,4 +183,27 @@ final class TokenRefreshTests: XCTestCase {
         )
         XCTAssertTrue(state.contains(current), "the rotation was written before the proxy stopped")
     }
+
+    /// A second signal skips the drain but not a token refresh in flight: its rotated refresh token is still
+    /// written before the process exits. Until 2026-12-07 the immediate exit lost it, as the cancelled refresh had.
+    func testASecondSignalStillWritesARefreshInFlight() throws {
+        stack = try oneAccountStack(label: "refresh-second-signal", expiresIn: 200, simulator: ["tokenLatencyMs": 2000])
+        XCTAssertEqual(try post("hello").status, 200)
+        stack.proxy.signal(SIGTERM)
+        XCTAssertTrue(poll(timeout: 10) { self.stack.proxy.stdout.contains("\"proxy draining\"") }, "the drain began")
+        stack.proxy.signal(SIGINT)
+        XCTAssertEqual(stack.proxy.waitForExit(timeout: 40), 128 + SIGINT, stack.proxy.stderr)
+        let accounts = try HTTPTestClient.get(port: stack.simulatorPort, path: "/__sim/accounts").bodyText
+        let current = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(accounts.utf8)) as? [[String: Any]])?
+                .first { $0["name"] as? String == "acct1" }?["refresh_token"] as? String,
+            accounts
+        )
+        XCTAssertFalse(current.hasSuffix("-0"), "the simulator rotated it: \(current)")
+        let state = try String(
+            contentsOf: stack.directory.appendingPathComponent("state/accounts.json"),
+            encoding: .utf8
+        )
+        XCTAssertTrue(state.contains(current), "the rotation was written before the immediate exit")
+    }
 }

@@ -36,4 +36,14 @@ final class HeaderPolicyTests: XCTestCase {
         ])
         XCTAssertEqual(relayed.entries.map(\.name), ["content-type", "x-codex-primary-used-percent", "x-request-id"])
     }
+
+    /// A frame's `headers` object is decoded JSON: any name, any value. Only `x-` token names with values free of
+    /// CR, LF and NUL reach an HTTP client's head, so an upstream frame cannot inject a header or break the head.
+    func testFrameHeadersAreVettedBeforeTheyBecomeResponseHeaders() {
+        let relayed = HeaderPolicy.relayedFrameHeaders([
+            ("x-codex-turn-state", "ts-FAKE-1"), ("x-codex-turn-state-2", "t\r\nx-injected: 1"),
+            ("x-bad name", "v"), ("set-cookie", "a=1"), ("content-type", "text/html"), ("x-nul", "a\u{0}b"),
+        ])
+        XCTAssertEqual(relayed.entries.map(\.name), ["x-codex-turn-state"])
+    }
 }

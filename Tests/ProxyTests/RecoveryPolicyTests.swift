@@ -16,6 +16,8 @@ final class RecoveryPolicyTests: XCTestCase {
         let fresh = S()
         let refreshable = S(canRefresh: true)
         let refreshed = S(refreshed: true, canRefresh: true)
+        let otherRefreshed = S(anyRefreshed: true, canRefresh: true, attempts: 2, maxAttempts: 3)
+        let otherRefreshedLast = S(anyRefreshed: true, canRefresh: true, attempts: 3, maxAttempts: 3)
         let lastAttempt = S(attempts: 3, maxAttempts: 3)
         let sealed = S(hasEncryptedReasoning: true)
         let sealedStripped = S(hasEncryptedReasoning: true, reasoningStripped: true)
@@ -46,6 +48,14 @@ final class RecoveryPolicyTests: XCTestCase {
                 .httpError(status: 401, error: .tokenInvalidated), .tokenRefresh
             ),
             ("401 after refresh → pin reset", refreshed, .httpError(status: 401, error: .tokenInvalidated), .pinReset),
+            (
+                "401 on another account after a refresh, attempts left → refresh", otherRefreshed,
+                .httpError(status: 401, error: .tokenExpired), .tokenRefresh
+            ),
+            (
+                "401 on another account after a refresh, no attempt left → pass (a second refresh would exceed them)",
+                otherRefreshedLast, .httpError(status: 401, error: .tokenExpired), .passThrough
+            ),
             ("401 no refresh token → pin reset", fresh, .httpError(status: 401, error: .unauthorized), .pinReset),
             ("429 usage limit → pin reset", fresh, .httpError(status: 429, error: .usageLimitReached), .pinReset),
             ("429 without code → pin reset", fresh, .httpError(status: 429, error: .rateLimitExceeded), .pinReset),
