@@ -14,8 +14,7 @@ enum CurlRequestHeaders {
         var hasExpect = false
         var hasContentType = false
         for (name, value) in headers {
-            // Bytes, not Characters: "\r\n" is a single Character and would slip past a Character test.
-            guard isValidName(name), !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+            guard name.isHTTPToken, value.isSafeHeaderValue else {
                 continue
             }
             switch name.foldedForHeaders {
@@ -33,17 +32,4 @@ enum CurlRequestHeaders {
         return lines
     }
 
-    /// RFC 9110 token characters only.
-    private static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty
-            && name.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    return true
-                default:
-                    return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-                }
-            }
-    }
 }

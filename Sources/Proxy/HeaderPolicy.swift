@@ -64,26 +64,10 @@ enum HeaderPolicy {
     static func relayedFrameHeaders(_ headers: [(String, String)]) -> HTTPHeaders {
         var out = HTTPHeaders()
         for (name, value) in relayedResponseHeaders(headers)
-        where name.hasPrefix("x-") && isToken(name)
-            && !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
-        {
+        where name.hasPrefix("x-") && name.isHTTPToken && value.isSafeHeaderValue {
             out.add(name, value)
         }
         return out
-    }
-
-    /// RFC 9110 token characters only, and not empty.
-    private static func isToken(_ name: String) -> Bool {
-        !name.isEmpty
-            && name.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    return true
-                default:
-                    return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-                }
-            }
     }
 
     private static func namedInConnection(_ headers: HTTPHeaders) -> Set<String> {

@@ -16,6 +16,24 @@ extension String {
     var isEventStreamMediaType: Bool {
         utf8.prefix { $0 != UInt8(ascii: ";") }.trimmingBlanks.equalsFolded("text/event-stream".utf8)
     }
+
+    /// RFC 9110 token characters only, and not empty: a header name that cannot smuggle a separator or a line.
+    var isHTTPToken: Bool {
+        !isEmpty
+            && utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    return true
+                default:
+                    return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
+            }
+    }
+
+    /// No CR, LF or NUL: a header value that cannot end its line (bytes, not Characters: "\r\n" is one Character
+    /// and would slip past a Character test).
+    var isSafeHeaderValue: Bool { !utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) }
 }
 
 extension Substring.UTF8View {
