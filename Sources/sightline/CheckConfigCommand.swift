@@ -7,18 +7,9 @@ import Proxy
 enum CheckConfigCommand {
     static func run(arguments: [String]) -> Int32 {
         let path: String
-        do throws(CommandOptions.UsageError) {
-            let options = try CommandOptions(arguments, flags: ["--config"])
-            if options.helpRequested {
-                print(Usage.checkConfig)
-                return 0
-            }
-            guard let config = options.string("--config") else {
-                throw CommandOptions.UsageError(message: "--config FILE is required")
-            }
-            path = config
-        } catch {
-            return CommandOptions.fail("check-config", error, usage: Usage.checkConfig)
+        switch CommandOptions.configFile(arguments, command: "check-config", usage: Usage.checkConfig) {
+        case .exit(let status): return status
+        case .file(let file): path = file
         }
         do {
             try SightlineProxy.validate(configurationFile: path, environment: ProcessInfo.processInfo.environment)

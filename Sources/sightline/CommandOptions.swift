@@ -74,6 +74,30 @@ struct CommandOptions {
         }
     }
 
+    /// What a command whose one option is `--config FILE` (`serve`, `check-config`) does next.
+    enum ConfigFile {
+        case file(String)
+        /// Help printed (0) or a usage error reported (2): the command returns this status.
+        case exit(Int32)
+    }
+
+    /// Reads `--config FILE` strictly, printing the usage for `--help` and reporting a usage error.
+    static func configFile(_ arguments: [String], command: String, usage: String) -> ConfigFile {
+        do throws(UsageError) {
+            let options = try CommandOptions(arguments, flags: ["--config"])
+            if options.helpRequested {
+                print(usage)
+                return .exit(0)
+            }
+            guard let config = options.string("--config") else {
+                throw UsageError(message: "--config FILE is required")
+            }
+            return .file(config)
+        } catch {
+            return .exit(fail(command, error, usage: usage))
+        }
+    }
+
     /// Writes `sightline <command>: <message>` and the usage to standard error; returns the usage-error status, 2.
     static func fail(_ command: String, _ error: UsageError, usage: String) -> Int32 {
         FileHandle.standardError.write(Data("sightline \(command): \(error.message)\n\(usage)\n".utf8))

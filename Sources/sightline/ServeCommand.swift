@@ -7,18 +7,9 @@ import Proxy
 enum ServeCommand {
     static func run(arguments: [String]) -> Int32 {
         let path: String
-        do throws(CommandOptions.UsageError) {
-            let options = try CommandOptions(arguments, flags: ["--config"])
-            if options.helpRequested {
-                print(Usage.serve)
-                return 0
-            }
-            guard let config = options.string("--config") else {
-                throw CommandOptions.UsageError(message: "--config FILE is required")
-            }
-            path = config
-        } catch {
-            return CommandOptions.fail("serve", error, usage: Usage.serve)
+        switch CommandOptions.configFile(arguments, command: "serve", usage: Usage.serve) {
+        case .exit(let status): return status
+        case .file(let file): path = file
         }
         // Before anything starts: a SIGTERM while the state loads is then a clean stop, not the default kill.
         let signals = TerminationSignal()

@@ -159,16 +159,21 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         XCTAssertEqual(done?["text"] as? String, "Tool said: sim-ok")
     }
 
-    /// Compact took the queued stream fault, logged it, answered 200 anyway, and the next stream ran clean.
-    func testCompactLeavesAStreamFaultForTheNextStream() throws {
-        let h = Harness()
-        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"stream_cut","after":2}"#).snapshot.status, 200)
-        let compact = h.send(
+    /// A `/v1/responses/compact` request as acct1.
+    private func postCompact(_ h: Harness) -> RecordingSink {
+        h.send(
             "POST",
             "/v1/responses/compact",
             headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
             body: Requests.body(stream: nil)
         )
+    }
+
+    /// Compact took the queued stream fault, logged it, answered 200 anyway, and the next stream ran clean.
+    func testCompactLeavesAStreamFaultForTheNextStream() throws {
+        let h = Harness()
+        XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"stream_cut","after":2}"#).snapshot.status, 200)
+        let compact = postCompact(h)
         XCTAssertEqual(compact.snapshot.status, 200)
         let stream = h.send(
             "POST",
@@ -182,12 +187,7 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         XCTAssertEqual(h.requests.map { $0["fault"] as? String }, [nil, "stream_cut"])
 
         XCTAssertEqual(h.post("/__sim/faults", json: #"{"fault":"overloaded"}"#).snapshot.status, 200)
-        let overloaded = h.send(
-            "POST",
-            "/v1/responses/compact",
-            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
-            body: Requests.body(stream: nil)
-        )
+        let overloaded = postCompact(h)
         XCTAssertEqual(overloaded.snapshot.status, 503, "a status fault still answers compact")
     }
 
@@ -195,12 +195,7 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         let h = Harness()
         XCTAssertNotNil(h.send("GET", "/backend-api/codex/models").json["models"] as? [Any])
         XCTAssertNotNil(h.send("GET", "/v1/models").json["data"] as? [Any])
-        let compact = h.send(
-            "POST",
-            "/v1/responses/compact",
-            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
-            body: Requests.body(stream: nil)
-        )
+        let compact = postCompact(h)
         XCTAssertEqual(compact.snapshot.status, 200)
         XCTAssertEqual((compact.json["output"] as? [[String: Any]])?.last?["type"] as? String, "compaction")
         XCTAssertEqual(h.send("GET", "/nope").snapshot.status, 404)
@@ -230,12 +225,7 @@ final class SimulatorHTTPHandlerTests: XCTestCase {
         let second = try XCTUnwrap(echo.snapshot.headers["x-codex-turn-state"])
         XCTAssertNotEqual(second, token, "every response has its own")
 
-        let compact = h.send(
-            "POST",
-            "/v1/responses/compact",
-            headers: ["Authorization": "Bearer sk-sim-FAKE-acct1"],
-            body: Requests.body(stream: nil)
-        )
+        let compact = postCompact(h)
         XCTAssertEqual(compact.snapshot.status, 200)
         XCTAssertNil(compact.snapshot.headers["x-codex-turn-state"])
         let failed = h.send("POST", path, headers: Requests.chatgpt(1), body: Requests.body(stream: false))
