@@ -41,6 +41,11 @@ final class AccountPool: Sendable {
     }
 
     let accounts: [ProxyConfiguration.Account]
+    /// Every account is a ChatGPT one: `store:false` is then set once per request (`RequestPreparer`), not per attempt,
+    /// and sessions may be carried over WebSocket.
+    let isChatGPTOnly: Bool
+    /// How many upstream sends a request or turn may make across accounts before it gives up: 3, or fewer accounts.
+    let maxAttempts: Int
     let pseudonyms: [String]
     /// Per-account metric handles, resolved once.
     let accountMetrics: [AccountMetrics]
@@ -64,6 +69,8 @@ final class AccountPool: Sendable {
         maxStickyEntries: Int = 100_000
     ) {
         self.accounts = accounts
+        isChatGPTOnly = !accounts.isEmpty && accounts.allSatisfy { $0.kind == .chatgpt }
+        maxAttempts = max(1, min(3, accounts.count))
         self.store = store
         // Of the name, which the configuration keeps unique and stable: the ChatGPT account id is shared by
         // every seat of a Team workspace, and would merge their series, stickiness and affinity.

@@ -249,14 +249,10 @@ extension BridgeSession {
         var rs = RecoveryPolicy.RequestState()
         rs.anchorIsImplicit = r.incremental
         rs.hasAnchor = false  // the client sent none; an implicit one is the bridge's to drop
-        rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
+        rs.maxAttempts = ctx.pool.maxAttempts
         rs.canRefresh = ctx.pool.credentials(account).canRefresh
-        if error.errorClass == .invalidEncryptedContent {
-            // The body the HTTP path would send: another account's sealed items in it are strippable there.
-            let sealed = EncryptedReasoning.kinds(in: r.prepared.body)
-            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
-            rs.hasSealedCompaction = sealed.contains(.compaction)
-        }
+        // The body the HTTP path would send: another account's sealed items in it are strippable there.
+        if error.errorClass == .invalidEncryptedContent { rs.noteSealedItems(in: r.prepared.body) }
         return RecoveryPolicy().decide(rs, error.policyEvent)
     }
 

@@ -37,6 +37,14 @@ struct RecoveryPolicy: Sendable {
         /// Attempts made so far, including the one that just failed.
         var attempts = 1
         var maxAttempts = 3
+
+        /// Notes which sealed items `body`'s input holds: only asked of an `invalid_encrypted_content` answer, the
+        /// one the strip decides on, so a request's input is scanned only then.
+        mutating func noteSealedItems(in body: [UInt8]) {
+            let sealed = EncryptedReasoning.kinds(in: body)
+            hasEncryptedReasoning = sealed.contains(.reasoning)
+            hasSealedCompaction = sealed.contains(.compaction)
+        }
     }
 
     func decide(_ state: RequestState, _ event: UpstreamEvent) -> Decision {

@@ -59,7 +59,7 @@ struct RequestPreparer {
         var set: [(key: String, rawJSON: [UInt8])] = []
         if route == .responses {
             set.append((key: "stream", rawJSON: Array("true".utf8)))
-            if ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt }) {
+            if ctx.pool.isChatGPTOnly {
                 set.append((key: "store", rawJSON: Array("false".utf8)))  // the Codex backend rejects store:true
             }
         }

@@ -83,9 +83,7 @@ extension ResponsesExchange {
                 s.accountLabel = ctx.pool.pseudonyms[index]  // the decision names the account it leaves
                 s.lastEvent = .httpError(status: 401, error: .tokenExpired)
             }
-            recordNow(.pinReset, .attempted, reason: error.reason)
-            ctx.pool.dropSticky(session: prepared.sessionPseudonym)
-            exclude(index, pending: .pinReset)
+            resetPin(leaving: index, reason: error.reason)
             startAttempt()
         }
     }
@@ -155,7 +153,7 @@ extension ResponsesExchange {
             state.withLock { $0.pending.append(.reasoningStrip) }
             recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
         }
-        if route == .responses, account.kind == .chatgpt, !ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt }),
+        if route == .responses, account.kind == .chatgpt, !ctx.pool.isChatGPTOnly,
             let top = try? JSONTopLevel.scan(body), top.bool(forKey: "store") != false
         {
             // A pool of ChatGPT accounts only has `store:false` set once for all (`RequestPreparer`); in a mixed

@@ -13,12 +13,7 @@ extension ResponsesExchange {
         rs.continuityRetried = s.continuityRetried
         rs.reasoningStripped = s.reasoningStripped
         rs.compactionStripped = s.compactionStripped
-        if Self.errorClass(of: event) == .invalidEncryptedContent {
-            // Only on this rare answer: the input is scanned for sealed items.
-            let sealed = EncryptedReasoning.kinds(in: s.body)
-            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
-            rs.hasSealedCompaction = sealed.contains(.compaction)
-        }
+        if Self.errorClass(of: event) == .invalidEncryptedContent { rs.noteSealedItems(in: s.body) }
         // An API-key account's anchors live on the account (a ChatGPT one's only in a socket, never over HTTP).
         if s.anchorInBody, let owner = s.anchorOwner, owner != s.account, ctx.pool.accounts[owner].kind == .apikey {
             rs.anchorElsewhere = true
@@ -27,7 +22,7 @@ extension ResponsesExchange {
         rs.anyRefreshed = !s.refreshedAccounts.isEmpty
         rs.canRefresh = s.account.map { ctx.pool.credentials($0).canRefresh } ?? false
         rs.attempts = s.attempt
-        rs.maxAttempts = max(1, min(3, ctx.pool.accounts.count))
+        rs.maxAttempts = ctx.pool.maxAttempts
         return RecoveryPolicy().decide(rs, event)
     }
 
@@ -77,12 +72,10 @@ extension ResponsesExchange {
         case .pinReset:
             // The conversation's account failed for credentials or quota: drop its pin and move on; the stale
             // anchor is never forwarded to the new account (planAnchor replays from the transcript instead).
-            recordNow(.pinReset, .attempted, reason: reason)
+            resetPin(leaving: failedIndex, reason: reason)
             if case .httpError(401, _) = event, let failedIndex {
                 ctx.pool.coolUnauthorized(failedIndex, now: ctx.now())
             }
-            ctx.pool.dropSticky(session: prepared.sessionPseudonym)
-            exclude(failedIndex, pending: .pinReset)
             if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {
                 maskContinuityLoss(reason: "anchor_on_reset_account")
                 return
@@ -104,9 +97,7 @@ extension ResponsesExchange {
                 case .failure(let error):
                     recordNow(.tokenRefresh, .gaveUp, reason: error.reason)
                     if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
-                    recordNow(.pinReset, .attempted, reason: error.reason)
-                    ctx.pool.dropSticky(session: prepared.sessionPseudonym)
-                    exclude(index, pending: .pinReset)
+                    resetPin(leaving: index, reason: error.reason)
                     startAttempt()
                 }
             }
@@ -171,8 +162,16 @@ extension ResponsesExchange {
         }
     }
 
+    /// A pin reset away from `index`: recorded `attempted`, the conversation's pin dropped, the account excluded for
+    /// the rest of the request; the caller then moves on (`startAttempt`) or ends it.
+    func resetPin(leaving index: Int?, reason: String) {
+        recordNow(.pinReset, .attempted, reason: reason)
+        ctx.pool.dropSticky(session: prepared.sessionPseudonym)
+        exclude(index, pending: .pinReset)
+    }
+
     /// Excludes the failed account for the rest of this request and queues the decision's result.
-    func exclude(_ index: Int?, pending decision: Decision) {
+    private func exclude(_ index: Int?, pending decision: Decision) {
         state.withLock { s in
             if let i = index { s.excluded.insert(i) }
             s.pending.append(decision)

@@ -77,7 +77,7 @@ final class WebSocketHub: Sendable {
     ) -> Bool {
         guard ctx.configuration.httpBridge, route == .responses, prepared.anchor == nil,
             let key = prepared.continuityKey,
-            !ctx.pool.accounts.isEmpty, ctx.pool.accounts.allSatisfy({ $0.kind == .chatgpt })
+            ctx.pool.isChatGPTOnly
         else { return false }
         let poolKey = BridgePool.poolKey(continuityKey: key.value, principal: prepared.principalPseudonym)
         guard

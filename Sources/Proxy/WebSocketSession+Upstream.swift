@@ -172,11 +172,7 @@ extension WebSocketSession {
         rs.maxAttempts = maxAttempts
         rs.reasoningStripped = t.reasoningStripped
         rs.compactionStripped = t.compactionStripped
-        if cls == .invalidEncryptedContent {
-            let sealed = EncryptedReasoning.kinds(in: rewritten(t, replay: t.replayed))
-            rs.hasEncryptedReasoning = sealed.contains(.reasoning)
-            rs.hasSealedCompaction = sealed.contains(.compaction)
-        }
+        if cls == .invalidEncryptedContent { rs.noteSealedItems(in: rewritten(t, replay: t.replayed)) }
         // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
         // later turn into the same limit and answered the client's 429 without a reset time).
@@ -295,7 +291,7 @@ extension WebSocketSession {
         }
     }
 
-    var maxAttempts: Int { max(1, min(3, ctx.pool.accounts.count)) }
+    var maxAttempts: Int { ctx.pool.maxAttempts }
 
     /// Closes the pinned session, excludes its account for this turn and sends the turn again on another
     /// account — in full from the transcript when it had an anchor (the new account never sees it).
