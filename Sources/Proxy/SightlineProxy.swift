@@ -214,6 +214,15 @@ extension SightlineProxy {
     /// off by `close`, a refresh token the OAuth server had already rotated was never written, and after the
     /// restart the account met `refresh_token_reused` and left rotation for good.
     public func awaitTokenRefreshes() {
+        let inFlight = ctx.refresher.inFlightCount
+        guard inFlight > 0 else { return }
+        // Up to 30 s of an otherwise silent stop: said, so an operator knows what the proxy waits for.
+        ctx.logger.log(
+            .info,
+            "proxy awaiting token refreshes",
+            event: "sightline.lifecycle",
+            [LogAttribute("sightline.token_refreshes_in_flight", .int(inFlight))]
+        )
         let deadline = MonotonicClock.seconds() + CurlTokenEndpoint.defaultTotalTimeoutSeconds
         // Shutdown only: a short poll, not a wakeup the refresher would have to know of.
         while ctx.refresher.inFlightCount > 0, MonotonicClock.seconds() < deadline { usleep(10_000) }

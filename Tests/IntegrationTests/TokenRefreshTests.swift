@@ -190,6 +190,7 @@ final class TokenRefreshTests: XCTestCase {
         XCTAssertEqual(try post("hello").status, 200)
         stack.proxy.stop()
         try assertTheRotationWasWritten()
+        XCTAssertTrue(stack.proxy.stdout.contains("\"proxy awaiting token refreshes\""), "the wait is said")
     }
 
     /// A second signal skips the drain but not a token refresh in flight: its rotated refresh token is still
