@@ -382,16 +382,50 @@ final class TranscriptCacheTests: XCTestCase {
         let data = turn(20)
         var whole = TranscriptDigest()
         data.withUnsafeBytes { whole.combine($0) }
-        for cut in [0, 1, 7, 64, data.count / 2, data.count - 1] {
+        XCTAssertGreaterThan(data.count, 3 * 1024, "several NH blocks")
+        // Cuts either side of a word, a pair of words and a 1 KiB block, in two and in three pieces.
+        for cut in [0, 1, 7, 8, 15, 16, 17, 64, 1023, 1024, 1025, 2047, data.count / 2, data.count - 1] {
             var pieced = TranscriptDigest()
+            var three = TranscriptDigest()
+            let second = min(cut + 9, data.count)
             data.withUnsafeBytes {
                 pieced.combine(UnsafeRawBufferPointer(rebasing: $0[..<cut]))
+                XCTAssertEqual(pieced.value, Self.digest(Array(data[..<cut])), "prefix \(cut)")
                 pieced.combine(UnsafeRawBufferPointer(rebasing: $0[cut...]))
+                three.combine(UnsafeRawBufferPointer(rebasing: $0[..<cut]))
+                three.combine(UnsafeRawBufferPointer(rebasing: $0[cut..<second]))
+                three.combine(UnsafeRawBufferPointer(rebasing: $0[second...]))
             }
             XCTAssertEqual(pieced.value, whole.value, "cut \(cut)")
+            XCTAssertEqual(three.value, whole.value, "cuts \(cut), \(second)")
         }
         var other = TranscriptDigest()
         Array(data.dropLast()).withUnsafeBytes { other.combine($0) }
         XCTAssertNotEqual(other.value, whole.value)
+    }
+
+    /// Every one-byte change, in every word position of the first blocks and the last partial one, and every
+    /// extension by zero bytes (what the last pair of words is padded with) changes the digest.
+    func testDigestsTellApartOneByteChangesAndZeroPadding() {
+        let data = turn(20)
+        let whole = Self.digest(data)
+        var seen: Set<Int> = [whole]
+        let positions = Array(0..<2100) + Array(data.count - 40..<data.count)
+        for position in positions {
+            var changed = data
+            changed[position] ^= 0x01
+            XCTAssertTrue(seen.insert(Self.digest(changed)).inserted, "byte \(position)")
+        }
+        for zeros in 1...17 {
+            let padded = data + [UInt8](repeating: 0, count: zeros)
+            XCTAssertTrue(seen.insert(Self.digest(padded)).inserted, "\(zeros) zeros")
+        }
+        XCTAssertNotEqual(Self.digest([]), Self.digest([0]))
+    }
+
+    private static func digest(_ bytes: [UInt8]) -> Int {
+        var d = TranscriptDigest()
+        bytes.withUnsafeBytes { d.combine($0) }
+        return d.value
     }
 }
