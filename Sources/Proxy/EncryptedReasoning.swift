@@ -10,6 +10,9 @@ import WireFormats
 /// never a message, a tool call or a tool output); refused again, the compaction items too (it loses the
 /// compacted summary of the work before; the user's messages stay).
 ///
+/// Reasoning items without content are the other kind a request cannot always carry: to a ChatGPT account, which
+/// stores nothing to look them up in, every request goes without them (`withoutReferenceOnly`, before sending).
+///
 /// Pure: bytes in, bytes out.
 enum EncryptedReasoning {
     enum Kind: String, Sendable {
@@ -56,6 +59,18 @@ enum EncryptedReasoning {
     /// OpenAI SDK by default) gets its reasoning only as such items. Compaction items are never looked up by id.
     static func isReferenceOnly(_ item: JSONTopLevel) -> Bool {
         item.string(forKey: "type") == "reasoning" && (item.value(forKey: "encrypted_content")?.kind ?? .null) == .null
+    }
+
+    /// The request `body` without its reference-only reasoning items (`isReferenceOnly`), or nil when it holds none
+    /// (or its `input` is not an array). For a request to a ChatGPT account, which can never look such an item up:
+    /// sent, the request is a 404 (docs/recovery.md, "A request leaves out reasoning it cannot carry"). A body in which
+    /// every reasoning and compaction item carries its content (`SealedItemTally`, one pass over the bytes: every Codex
+    /// turn) is not parsed item by item.
+    static func withoutReferenceOnly(body: [UInt8]) -> [UInt8]? {
+        guard SealedItemTally(body).someItemMayLackContent else { return nil }
+        return rewritingInput(of: body) { items in
+            without(items) { item in item.kind == .object && ((try? item.object()).map(isReferenceOnly) ?? false) }
+        }
     }
 
     /// What the next strip removes: the reasoning items first; once they are gone (or there were none), the

@@ -80,4 +80,31 @@ final class EncryptedReasoningTests: XCTestCase {
             XCTAssertNil(EncryptedReasoning.stripped(body: Array(body.utf8), kinds: [.reasoning, .compaction]), body)
         }
     }
+
+    /// A request to a ChatGPT account goes without the reasoning items that carry no content, wherever they stand, and
+    /// with everything else as it came.
+    func testReferenceOnlyReasoningIsLeftOut() throws {
+        let body = Array(
+            #"{"model":"m","input":[{"role":"user","content":"hi"},{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"t"}]},{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"hello"}]},{"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"gAAAA-FAKE"},{"type":"reasoning","id":"rs_3","summary":[],"encrypted_content":null},{"role":"user","content":"again"}],"store":false}"#
+                .utf8
+        )
+        let stripped = try XCTUnwrap(EncryptedReasoning.withoutReferenceOnly(body: body))
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(stripped)) as? [String: Any])
+        let input = try XCTUnwrap(object["input"] as? [[String: Any]])
+        XCTAssertEqual(input.map { $0["id"] as? String }, [nil, "msg_1", "rs_2", nil], "only rs_1 and rs_3 go")
+        XCTAssertEqual(object["store"] as? Bool, false, "the rest of the body is kept")
+        XCTAssertEqual(object["model"] as? String, "m")
+    }
+
+    func testNothingReferenceOnlyToLeaveOut() {
+        for body in [
+            // Codex: every reasoning and compaction item carries its content.
+            #"{"input":[{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAAA-FAKE"},{"type":"compaction","encrypted_content":"gAAAA-FAKE-2"}],"reasoning":{"effort":"high"},"include":["reasoning.encrypted_content"]}"#,
+            // Counted as an item but carrying nothing to leave out: the parse decides.
+            #"{"input":[{"role":"user","content":"why \"reasoning"}],"tools":[{"type":"function","name":"f","parameters":{"enum":["reasoning"]}}]}"#,
+            #"{"input":"hi"}"#, #"{"model":"m"}"#,
+        ] {
+            XCTAssertNil(EncryptedReasoning.withoutReferenceOnly(body: Array(body.utf8)), body)
+        }
+    }
 }
