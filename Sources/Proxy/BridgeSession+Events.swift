@@ -315,6 +315,7 @@ extension BridgeSession {
         guard var r = request else { return }
         // What no event settled: the client left mid-request, or it ended otherwise.
         endAttempt(&r, AttemptOutcome.unsettled(status: status, error: error))
+        if r.referenceOnlyStripped { recordReferenceOnly(error == nil ? .succeeded : .gaveUp, r) }
         request = nil
         link?.releaseSlotBetweenTurns()
         let duration = max(0, ctx.monotonic() - r.started)

@@ -45,6 +45,9 @@ final class BridgeSession: @unchecked Sendable {
         var metadataHeaders: [(String, String)] = []
         /// The account of the upstream send whose outcome `sightline_upstream_attempts_total` has not counted yet.
         var attemptAccount: Int?
+        /// Reasoning items without content were left out of the frame (`reasoning_strip`, `reference_only`): settled
+        /// when the request ends, or by the HTTP path it is handed to.
+        var referenceOnlyStripped = false
     }
 
     let hub: WebSocketHub
@@ -132,9 +135,16 @@ final class BridgeSession: @unchecked Sendable {
         r.sentAt = ctx.monotonic()
         r.accountLabel = ctx.pool.pseudonyms[link.account]
         r.attemptAccount = link.account
+        var frame = top.rewriting(set: set, remove: [])
+        // Every bridge account is a ChatGPT one: reasoning without content goes as over HTTP, not at all. Only what
+        // is sent changes; the continuation still compares the client's input as it came.
+        if let stripped = EncryptedReasoning.withoutReferenceOnly(body: frame) {
+            frame = stripped
+            r.referenceOnlyStripped = true
+            recordReferenceOnly(.attempted, r)
+        }
         request = r
         hub.metrics.upstreamTurns(session: r.reused ? "reused" : "new", client: "http_bridge").increment()
-        let frame = top.rewriting(set: set, remove: [])
         ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
         armSilenceTimer()
@@ -244,6 +254,13 @@ final class BridgeSession: @unchecked Sendable {
             trace: r.trace,
             serverSpan: r.serverSpan
         )
+        if r.referenceOnlyStripped {
+            // Recorded here already: the HTTP path leaves the same items out again and settles this one decision.
+            exchange.state.withLock { s in
+                s.referenceOnlyStripped = true
+                s.pending.append(.reasoningStrip)
+            }
+        }
         if let decision {
             ctx.recorder.record(
                 decision,
@@ -261,6 +278,20 @@ final class BridgeSession: @unchecked Sendable {
             }
         }
         exchange.start()
+    }
+
+    /// Records the `reference_only` strip of `r`'s frame with the request's identity.
+    func recordReferenceOnly(_ outcome: RecoveryRecorder.Outcome, _ r: Request) {
+        ctx.recorder.record(
+            .reasoningStrip,
+            outcome,
+            reason: outcome == .attempted ? "reference_only" : "settled",
+            account: r.accountLabel,
+            session: r.prepared.sessionPseudonym,
+            attempt: 1,
+            span: r.serverSpan,
+            trace: r.trace
+        )
     }
 
     private func clientClosed(_ responder: HTTPResponder) {

@@ -153,6 +153,22 @@ extension ResponsesExchange {
             state.withLock { $0.pending.append(.reasoningStrip) }
             recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
         }
+        if route != .models, account.kind == .chatgpt,
+            let stripped = EncryptedReasoning.withoutReferenceOnly(body: body)
+        {
+            // Reasoning without content is only an id, which the upstream can look up only among the items of a stored
+            // response, and a ChatGPT account stores none (`store:false`): sent, the request is a 404 the client cannot
+            // get past, since it resends the same history. Left out here, per attempt, so an API-key attempt of the
+            // same request still sends the client's input as it came.
+            body = stripped
+            let first = state.withLock { s -> Bool in
+                guard !s.referenceOnlyStripped else { return false }
+                s.referenceOnlyStripped = true
+                s.pending.append(.reasoningStrip)
+                return true
+            }
+            if first { recordNow(.reasoningStrip, .attempted, reason: "reference_only") }
+        }
         if route == .responses, account.kind == .chatgpt, !ctx.pool.isChatGPTOnly,
             let top = try? JSONTopLevel.scan(body), top.bool(forKey: "store") != false
         {

@@ -90,6 +90,9 @@ final class ResponsesExchange: Sendable {
         var reasoningStripped = false
         /// The sealed compaction items were stripped too (second step).
         var compactionStripped = false
+        /// Reasoning items without content were left out of an attempt to a ChatGPT account (`reasoning_strip`,
+        /// `reference_only`): recorded on the first such attempt only, however many follow.
+        var referenceOnlyStripped = false
         var pending: [Decision] = []
         var lastEvent: UpstreamEvent?
         var usageRecorded = false

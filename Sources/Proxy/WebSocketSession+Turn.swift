@@ -150,6 +150,21 @@ extension WebSocketSession {
             guard openLink(for: &t) else { return }
         }
         guard let link else { return }
+        var frame = frame
+        var leftOut = false
+        // A prewarm on an HTTP-only account is answered locally (`answerPrewarmLocally`): nothing goes upstream.
+        if ctx.pool.accounts[link.account].kind == .chatgpt, t.generate || !link.viaHTTP,
+            let stripped = EncryptedReasoning.withoutReferenceOnly(body: frame)
+        {
+            // As over HTTP: a ChatGPT account stores nothing to look reasoning without content up in, on a socket too.
+            // Even beside a live anchor such an item only repeats what the anchor already carries.
+            frame = stripped
+            leftOut = !t.referenceOnlyStripped
+            if leftOut {
+                t.referenceOnlyStripped = true
+                t.pending.append(.reasoningStrip)
+            }
+        }
         link.holdSlotForTurn()
         t.attempts += 1
         t.sentAnchor = anchor
@@ -162,6 +177,7 @@ extension WebSocketSession {
         t.held = []
         t.items = []
         turn = t
+        if leftOut { record(.reasoningStrip, .attempted, reason: "reference_only") }
         if link.viaHTTP, !t.generate {
             answerPrewarmLocally(link: link)
             return

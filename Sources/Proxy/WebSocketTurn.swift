@@ -37,6 +37,9 @@ struct WebSocketTurn {
     var reasoningStripped = false
     /// The sealed compaction items were stripped too (second step).
     var compactionStripped = false
+    /// Reasoning items without content were left out of a frame to a ChatGPT account (`reasoning_strip`,
+    /// `reference_only`): recorded on the first such send only.
+    var referenceOnlyStripped = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
     var sentAnchor: String?
     var sentAt = 0.0

@@ -110,6 +110,21 @@ final class AccountsContinuityTests: XCTestCase {
         }
     }
 
+    /// The same client resending its whole history instead of chaining: its own input holds those reasoning items,
+    /// and the backend's 404 ended the conversation at its second turn. The proxy leaves them out before sending.
+    func testSDKTurnsResendingReasoningWithoutIncludeAreServed() throws {
+        stack.stop()
+        stack = try SightlineStack(label: "accounts-reasoning-resent", simulator: ["reasoningItems": true])
+        let turns = try runSDKConversation(turns: 3, chain: false)
+        XCTAssertEqual(turns.count, 3)
+        let requests = try simulatorRequests()
+        XCTAssertEqual(requests.map { $0["status"] as? Int }, [200, 200, 200], "\(requests)")
+        // The client sends 2, 5 and 8 items: each answer's reasoning item is left out.
+        XCTAssertEqual(requests.map { $0["input_item_count"] as? Int }, [2, 4, 6], "\(requests)")
+        XCTAssertTrue(try poll(timeout: 5) { try stack.decision("reasoning_strip").succeeded == 2 })
+        XCTAssertEqual(try stack.decision("reasoning_strip").attempted, 2)
+    }
+
     func testRefreshOn401RotatesAndPersistsTheNewToken() throws {
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"warm","prompt_cache_key":"r1"}"#).status, 200)
         try admin("/__sim/accounts/acct1/invalidate-access")
