@@ -7,8 +7,9 @@ import Synchronization
 /// re-authentication status, and which account each conversation last succeeded on (stickiness).
 ///
 /// Credentials are not held here: `credentials(_:)` reads the current (possibly rotated) ones from the
-/// `AccountStore`. Cooldowns and re-auth status are persisted through the store; stickiness through
-/// `stickySnapshot`/`restoreSticky` (keys are `sess_` pseudonyms, never raw continuity keys).
+/// `AccountStore`. Cooldowns (off the caller's thread, through `stateWriter`) and re-auth status are persisted
+/// through the store; stickiness through `stickySnapshot`/`restoreSticky` (keys are `sess_` pseudonyms, never raw
+/// continuity keys).
 /// Concurrency: all mutable state sits behind one `Mutex` (`state`); every method is short and safe from
 /// any thread. Selection itself is the pure `AccountSelector`.
 /// Emits: `sightline_account_state`, `sightline_account_in_flight_requests`,
@@ -50,6 +51,9 @@ final class AccountPool: Sendable {
     /// Per-account metric handles, resolved once.
     let accountMetrics: [AccountMetrics]
     let store: AccountStore
+    /// Persists cooldowns off the thread that set them (`AccountStateWriter`): `coolDown` and `reinstate` run on
+    /// event loops.
+    let stateWriter: AccountStateWriter
     private let state: Mutex<State>
     private let metrics: SightlineMetrics
     private let logger: Logger
@@ -72,6 +76,7 @@ final class AccountPool: Sendable {
         isChatGPTOnly = !accounts.isEmpty && accounts.allSatisfy { $0.kind == .chatgpt }
         maxAttempts = max(1, min(3, accounts.count))
         self.store = store
+        stateWriter = AccountStateWriter(store: store)
         // Of the name, which the configuration keeps unique and stable: the ChatGPT account id is shared by
         // every seat of a Team workspace, and would merge their series, stickiness and affinity.
         pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.name) }
@@ -196,7 +201,10 @@ final class AccountPool: Sendable {
         case refused(AccountSnapshot.State)
     }
 
-    func reinstate(_ index: Int) -> Reinstatement {
+    /// `persisted` runs once the cleared cooldown has been written to `accounts.json` (or its write failed), on
+    /// `stateWriter`'s queue (the caller, an event loop, does not wait for the disk), possibly before this returns;
+    /// only for `.reinstated(wasCooling: true)`: otherwise there is nothing to write.
+    func reinstate(_ index: Int, persisted: @escaping @Sendable () -> Void) -> Reinstatement {
         let (outcome, runtime) = state.withLock { s -> (Reinstatement, Runtime) in
             let r = s.runtime[index]
             guard r.state == .active || r.state == .cooling else { return (.refused(r.state), r) }
@@ -209,7 +217,7 @@ final class AccountPool: Sendable {
         // Nothing to log or persist for an account that was not cooling.
         guard case .reinstated(wasCooling: true) = outcome else { return outcome }
         publish(index, runtime)
-        try? store.setCooldown(accounts[index].name, until: nil)
+        stateWriter.submit(.init(name: accounts[index].name, until: nil), completion: persisted)
         logger.log(
             .warn,
             "account state changed",
@@ -359,8 +367,9 @@ final class AccountPool: Sendable {
         guard let runtime else { return }
         publish(index, runtime)
         // Soft cooldowns are brief and not worth a disk write. `exactly`: a time out of Int64's range is not written.
+        // Written off this thread (often an event loop): the cooldown already holds in memory, the file is for a restart.
         if !soft, let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
-            try? store.setCooldown(accounts[index].name, until: until)
+            stateWriter.submit(.init(name: accounts[index].name, until: until))
         }
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
     }

@@ -6,17 +6,20 @@ import Synchronization
 /// Backed by `<stateDir>/accounts.json` (mode 0600, written with `AtomicFile`). `open` loads the file,
 /// merges it with the configuration (`AccountStoreMerge` documents which side wins) and writes the
 /// result back if it differs. Every mutation first takes in what another process changed in the file since
-/// (`AccountStoreExternalChanges`: an `accounts import` while `serve` runs), then applies itself and
-/// rewrites the whole file before returning, under the lock,
-/// so the file order matches the memory order; in particular a rotated refresh token is on disk before
-/// `recordRotation` returns, hence before anyone can use the new access token.
+/// (`AccountStoreExternalChanges`: an `accounts import` while `serve` runs), then applies itself to a copy,
+/// rewrites the whole file from that copy, and only then makes the copy what readers see, before returning.
+/// Mutations run one at a time (`writing`), so the file order matches the memory order; in particular a
+/// rotated refresh token is on disk before `recordRotation` returns, and before anyone can read the new
+/// access token.
 /// If a write fails, the in-memory change is kept (a rotated token must not be forgotten while the
 /// process can still use it) and the error is thrown so the caller can log and count it.
 /// A corrupt state file is refused (`corrupt_state`) rather than overwritten: it may hold the only copy
 /// of a rotated refresh token.
 /// It does not log, emit metrics or refresh tokens (`TokenRefresher` does). Entries are never removed.
-/// Concurrency: `Sendable`; all state sits behind one `Mutex`. Mutations do blocking file I/O under that
-/// lock: call them off event-loop threads (refresh completions, admin commands, a periodic saver).
+/// Concurrency: `Sendable`. Readers (`entry(named:)`, `entries()`) take only `state`, a `Mutex` never held
+/// across I/O, so an event loop reading credentials never waits for a disk. Mutations do blocking file I/O
+/// under `writing` (and the cross-process `FileLock`): call them off event-loop threads (refresh completions,
+/// `AccountStateWriter`'s queue, a periodic saver).
 public final class AccountStore: Sendable {
     public static let fileName = "accounts.json"
 
@@ -27,7 +30,13 @@ public final class AccountStore: Sendable {
 
     /// The state file, or nil for a memory-only store (tests, `--no-state`).
     public let path: String?
+    /// What readers see. Held only to copy or replace it, never across I/O: until 2026-12-07 every mutation held
+    /// it around its `flock`, read, write and `fsync`, so each request's credential read on an event loop waited
+    /// for the disk while any write ran (a rotation, the continuity timer's quota write, a cooldown).
     private let state: Mutex<State>
+    /// Held around each whole read-merge-write (and the periodic read of external changes): the only place
+    /// `state` changes, one at a time, so a mutation built on a copy never overwrites another's.
+    private let writing = Mutex<Void>(())
     /// Called, outside the lock, with the names of the entries taken in from another process's changes to the
     /// file (`AccountStoreExternalChanges`); the proxy logs them. The store itself never logs.
     private let onExternalChanges: (@Sendable ([String]) -> Void)?
@@ -95,7 +104,7 @@ public final class AccountStore: Sendable {
     }
 
     /// Applies `change` to the named entry and persists. Throws `unknown_account`, or a file reason
-    /// (the change is then kept in memory). `change` runs under the lock: keep it short, no I/O.
+    /// (the change is then kept in memory). `change` runs under the file lock: keep it short, no I/O.
     @discardableResult
     public func update(
         _ name: String,
@@ -170,12 +179,24 @@ public final class AccountStore: Sendable {
     /// Sets the cooldown end; never shortens an existing one (a later, shorter signal must not erase a
     /// longer lock). Nil clears it.
     public func setCooldown(_ name: String, until: Int64?) throws(AccountStoreError) {
-        try update(name) { entry in
-            guard let until else {
-                entry.cooldownUntil = nil
-                return
+        try update(name) { $0.cooldownUntil = Self.cooldown($0.cooldownUntil, setTo: until) }
+    }
+
+    /// `setCooldown`'s rule: the later of the two ends; nil clears.
+    private static func cooldown(_ current: Int64?, setTo until: Int64?) -> Int64? {
+        until.map { max(current ?? $0, $0) }
+    }
+
+    /// `setCooldown` for each change in order, in one write of the file (names it does not hold are skipped):
+    /// what `AccountStateWriter` writes for the pool, off the event loops.
+    public func setCooldowns(_ changes: [(name: String, until: Int64?)]) throws(AccountStoreError) {
+        guard !changes.isEmpty else { return }
+        try readMergeWrite { state in
+            for (name, until) in changes {
+                guard let index = state.indexByName[name] else { continue }
+                state.entries[index].cooldownUntil = Self.cooldown(state.entries[index].cooldownUntil, setTo: until)
             }
-            entry.cooldownUntil = max(entry.cooldownUntil ?? until, until)
+            return .success(())
         }
     }
 
@@ -201,20 +222,26 @@ public final class AccountStore: Sendable {
         try readMergeWrite { _ in .success(()) }
     }
 
-    /// One read-merge-write of the file, the step every mutation is: under this store's lock and the cross-process
-    /// `FileLock`, takes in what another process wrote, applies `change`, and writes the file unless `change`
-    /// failed (a failed write keeps the change in memory and throws its reason).
+    /// One read-merge-write of the file, the step every mutation is: under `writing` and the cross-process
+    /// `FileLock`, takes in what another process wrote, applies `change` to a copy of the state, writes the file
+    /// from the copy unless `change` failed, then installs the copy (a failed write keeps the change in memory and
+    /// throws its reason). The file is read and written outside `state`: readers never wait for the disk.
     private func readMergeWrite<T: Sendable>(
         _ change: (inout State) -> Result<T, AccountStoreError>
     ) throws(AccountStoreError) -> T {
         var taken: [String] = []
-        let result: Result<T, AccountStoreError> = state.withLock { state in
+        let result: Result<T, AccountStoreError> = writing.withLock { _ in
             FileLock.exclusive(lockPath) {
-                taken = absorbExternalChangesLocked(&state)
-                let changed = change(&state)
-                guard case .success = changed else { return changed }
-                if let error = writeLocked(state) { return .failure(error) }
-                return changed
+                let file = readFile()
+                // A copy: only this function and `absorbExternalChanges` change `state`, both under `writing`.
+                var next = state.withLock { $0 }
+                taken = Self.absorb(file, into: &next)
+                let changed = change(&next)
+                var written = changed
+                if case .success = changed, let error = write(next) { written = .failure(error) }
+                // After the write: a rotated refresh token is on disk before any reader can see its access token.
+                state.withLock { $0 = next }
+                return written
             }
         }
         report(taken)
@@ -224,18 +251,29 @@ public final class AccountStore: Sendable {
     /// Takes in, without writing, what another process changed in the file (an `accounts import`): called
     /// periodically, so imported tokens are used even while the proxy has nothing of its own to write.
     public func absorbExternalChanges() {
-        report(state.withLock { absorbExternalChangesLocked(&$0) })
+        let taken = writing.withLock { _ -> [String] in
+            let file = readFile()
+            var next = state.withLock { $0 }
+            let taken = Self.absorb(file, into: &next)
+            if !taken.isEmpty { state.withLock { $0 = next } }
+            return taken
+        }
+        report(taken)
+    }
+
+    /// The entries of the file, or nil when it is absent, unreadable or undecodable: such a file is left to be
+    /// overwritten with what this store holds (as before: its copy is then the only good one).
+    private func readFile() -> [AccountStoreEntry]? {
+        guard let path, let bytes = try? AtomicFile.readIfExists(path) else { return nil }
+        return try? AccountStoreCodec.decode(bytes)
     }
 
     /// Takes in what another process changed in the file since this store last wrote it
     /// (`AccountStoreExternalChanges`), before a mutation is applied: every writer's change lands on the
     /// latest file, so an import's own entry is what it writes, and the proxy's next change keeps the import.
-    /// A file that cannot be read or decoded is left to be overwritten with what this store holds (as before:
-    /// its copy is then the only good one).
     /// Returns the names of the entries it took in (added, or whose credentials it adopted).
-    private func absorbExternalChangesLocked(_ state: inout State) -> [String] {
-        guard let path, let bytes = try? AtomicFile.readIfExists(path), let file = try? AccountStoreCodec.decode(bytes)
-        else { return [] }
+    private static func absorb(_ file: [AccountStoreEntry]?, into state: inout State) -> [String] {
+        guard let file else { return [] }
         let before = state.entries
         state.entries = AccountStoreExternalChanges.merge(memory: before, file: file)
         for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
@@ -252,7 +290,7 @@ public final class AccountStore: Sendable {
         if !taken.isEmpty { onExternalChanges?(taken) }
     }
 
-    private func writeLocked(_ state: State) -> AccountStoreError? {
+    private func write(_ state: State) -> AccountStoreError? {
         guard let path else { return nil }
         do {
             try AtomicFile.write(AccountStoreCodec.encode(state.entries), to: path)

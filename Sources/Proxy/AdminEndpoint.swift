@@ -11,7 +11,8 @@ import WireFormats
 /// `invalid_admin_token` and one `sightline_http_protocol_errors_total{reason="admin_unauthorized"}`. Each
 /// action taken is one `sightline_admin_actions_total{action}` and one WARN `sightline.admin` record; an
 /// account is named by its configured name in the path and by its pseudonym in the log.
-/// Concurrency: stateless; runs on the event loop (every action is a few lock-held steps).
+/// Concurrency: stateless; runs on the event loop (every action is a few lock-held steps). A reinstatement's
+/// write of `accounts.json` runs on the pool's `AccountStateWriter` queue, which sends its answer.
 enum AdminEndpoint {
     static let unauthorized = ProxyErrorResponse(
         status: 401,
@@ -52,7 +53,17 @@ enum AdminEndpoint {
             guard let index = ctx.pool.accounts.firstIndex(where: { $0.name == name }) else {
                 return send(unknownAccount, responder)
             }
-            switch ctx.pool.reinstate(index) {
+            let body = { @Sendable (wasCooling: Bool) in
+                JSONEncoding.object([
+                    ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
+                    ("was_cooling", wasCooling ? Array("true".utf8) : Array("false".utf8)),
+                ])
+            }
+            // The 200 says the cooldown is cleared in `accounts.json` too: it is sent once the pool's writer has
+            // written that, from the writer's queue, while this loop goes on serving. The responder hands it to the
+            // loop, which sends it after this handler has returned and counted the request.
+            let outcome = ctx.pool.reinstate(index) { _ = ok(body(true), responder) }
+            switch outcome {
             case .refused(let state):
                 return send(notInRotation(state), responder)
             case .reinstated(let wasCooling):
@@ -64,11 +75,9 @@ enum AdminEndpoint {
                         LogAttribute("sightline.admin.was_cooling", .bool(wasCooling)),
                     ]
                 )
-                let body = JSONEncoding.object([
-                    ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
-                    ("was_cooling", wasCooling ? Array("true".utf8) : Array("false".utf8)),
-                ])
-                return ok(body, responder)
+                // An account that was not cooling had nothing to write: answered at once.
+                if !wasCooling { _ = ok(body(false), responder) }
+                return 200
             }
         case .purgeTombstones:
             let purged = ctx.affinity.purgeTombstones()

@@ -203,6 +203,7 @@ public final class SightlineProxy: Sendable {
         continuity.stop()
         continuity.save()
         awaitTokenRefreshes()
+        awaitAccountStateWrites()
         ctx.upstream.close()
         ctx.logger.log(.info, "proxy stopped", event: "sightline.lifecycle", [])
     }
@@ -226,6 +227,19 @@ extension SightlineProxy {
         let deadline = MonotonicClock.seconds() + CurlTokenEndpoint.defaultTotalTimeoutSeconds
         // Shutdown only: a short poll, not a wakeup the refresher would have to know of.
         while ctx.refresher.inFlightCount > 0, MonotonicClock.seconds() < deadline { usleep(10_000) }
+    }
+}
+
+extension SightlineProxy {
+    /// How long a stop waits for the cooldowns still queued for `accounts.json`: each is one write of a small file,
+    /// so this bounds only a state directory whose disk hangs, or whose lock another process does not release.
+    static let accountStateWriteTimeoutSeconds = 10.0
+
+    /// Lets the cooldown writes the event loops queued (`AccountStateWriter`) reach `accounts.json` before the process
+    /// exits: dropped, an account cooled for a quota window was back in rotation after the restart, into the same
+    /// limit. At most `accountStateWriteTimeoutSeconds`.
+    public func awaitAccountStateWrites() {
+        ctx.pool.stateWriter.flush(timeout: Self.accountStateWriteTimeoutSeconds)
     }
 }
 

@@ -67,8 +67,12 @@ enum DemoCommand {
             try SightlineProxy.discardAccountState(stateDirectory: stateDir)
             let data = try JSONSerialization.data(withJSONObject: config)
             proxy = try SightlineProxy(configurationJSON: data, environment: ProcessInfo.processInfo.environment)
-            // Even a second signal waits for a token refresh in flight: its rotated refresh token must be written.
-            signals.beforeImmediateExit { [proxy] in proxy.awaitTokenRefreshes() }
+            // Even a second signal waits for a token refresh in flight (its rotated refresh token must be written)
+            // and for the cooldowns queued for the state file.
+            signals.beforeImmediateExit { [proxy] in
+                proxy.awaitTokenRefreshes()
+                proxy.awaitAccountStateWrites()
+            }
             try proxy.start()
         } catch {
             FileHandle.standardError.write(

@@ -16,8 +16,12 @@ enum ServeCommand {
         let proxy: SightlineProxy
         do {
             proxy = try SightlineProxy(configurationFile: path, environment: ProcessInfo.processInfo.environment)
-            // Even a second signal waits for a token refresh in flight: its rotated refresh token must be written.
-            signals.beforeImmediateExit { [proxy] in proxy.awaitTokenRefreshes() }
+            // Even a second signal waits for a token refresh in flight (its rotated refresh token must be written)
+            // and for the cooldowns queued for the state file.
+            signals.beforeImmediateExit { [proxy] in
+                proxy.awaitTokenRefreshes()
+                proxy.awaitAccountStateWrites()
+            }
             try proxy.start()
         } catch {
             FileHandle.standardError.write(Data("sightline serve: \(error)\n".utf8))

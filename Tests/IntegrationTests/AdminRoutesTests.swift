@@ -38,15 +38,6 @@ final class AdminRoutesTests: XCTestCase {
         )
     }
 
-    /// The `cooldown_until` of `name`'s entry in the state file: nil when there is no such entry, `.some(nil)`
-    /// when it holds none.
-    func persistedCooldown(_ stack: SightlineStack, _ name: String) throws -> Int?? {
-        let data = try Data(contentsOf: stack.directory.appendingPathComponent("state/accounts.json"))
-        let accounts = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["accounts"] as? [[String: Any]]
-        guard let entry = accounts?.first(where: { $0["name"] as? String == name }) else { return nil }
-        return .some(entry["cooldown_until"] as? Int)
-    }
-
     func post(_ stack: SightlineStack, _ json: String) throws -> ParsedResponse {
         try HTTPTestClient.exchange(port: stack.proxyPort, HTTPTestClient.post(path: "/v1/responses", json: json))
     }
@@ -71,7 +62,8 @@ final class AdminRoutesTests: XCTestCase {
         try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
         XCTAssertEqual(try post(stack, #"{"model":"gpt-5.5","input":"one"}"#).status, 200)
         XCTAssertEqual(try stack.coolingAccounts(), 1)
-        XCTAssertNotNil(try persistedCooldown(stack, "acct1") ?? nil, "a quota cooldown is persisted")
+        // Written off the event loop (`AccountStateWriter`), so just after the answer rather than before it.
+        XCTAssertTrue(try poll(timeout: 5) { (try stack.persistedCooldown("acct1") ?? nil) != nil }, "persisted")
 
         let anonymous = try admin(stack, "/admin/accounts/acct1/reinstate", token: nil)
         XCTAssertEqual(anonymous.status, 401)
@@ -97,7 +89,7 @@ final class AdminRoutesTests: XCTestCase {
             try stack.metric(#"sightline_requests_total{route="admin",status_class="2xx",transport="http"}"#),
             1
         )
-        XCTAssertEqual(try persistedCooldown(stack, "acct1"), .some(nil), "the persisted cooldown is cleared too")
+        XCTAssertEqual(try stack.persistedCooldown("acct1"), .some(nil), "the persisted cooldown is cleared too")
         let record = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.admin", count: 1).first)
         XCTAssertEqual(record["severity_text"] as? String, "WARN")
         let attributes = try XCTUnwrap(record["attributes"] as? [String: Any])

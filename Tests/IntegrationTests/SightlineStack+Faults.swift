@@ -59,6 +59,15 @@ extension SightlineStack {
     }
 
     /// Accounts whose `sightline_account_state{state="cooling"}` is 1.
+    /// The `cooldown_until` of `name`'s entry in the state file: nil when there is no such entry, `.some(nil)`
+    /// when it holds none.
+    func persistedCooldown(_ name: String) throws -> Int?? {
+        let data = try Data(contentsOf: directory.appendingPathComponent("state/accounts.json"))
+        let accounts = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["accounts"] as? [[String: Any]]
+        guard let entry = accounts?.first(where: { $0["name"] as? String == name }) else { return nil }
+        return .some(entry["cooldown_until"] as? Int)
+    }
+
     func coolingAccounts() throws -> Int {
         try scrape().split(separator: "\n").filter {
             $0.hasPrefix("sightline_account_state{") && $0.contains(#"state="cooling""#) && $0.hasSuffix(" 1")

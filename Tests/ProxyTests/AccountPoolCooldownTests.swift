@@ -35,6 +35,7 @@ final class AccountPoolCooldownTests: XCTestCase {
             usageLimit(p, resetsAt: reset)
             XCTAssertEqual(p.snapshot(0).state, .cooling, "\(reset)")
             XCTAssertEqual(p.snapshot(0).cooldownUntil, limit, "\(reset)")
+            XCTAssertTrue(p.stateWriter.flush(timeout: 10))
             XCTAssertEqual(p.store.entry(named: "a")?.cooldownUntil, Int64(limit), "persisted, \(reset)")
             XCTAssertEqual(p.earliestAvailability(now: now), limit)
         }
@@ -44,6 +45,7 @@ final class AccountPoolCooldownTests: XCTestCase {
         let p = try pool()
         usageLimit(p, resetsAt: now + 600)
         XCTAssertEqual(p.snapshot(0).cooldownUntil, now + 600)
+        XCTAssertTrue(p.stateWriter.flush(timeout: 10))
         XCTAssertEqual(p.store.entry(named: "a")?.cooldownUntil, Int64(now + 600))
     }
 
@@ -107,6 +109,7 @@ final class AccountPoolCooldownTests: XCTestCase {
         usageLimit(q, resetsAt: now + 30)
         XCTAssertFalse(q.snapshot(0).softCooldown)
         XCTAssertEqual(q.snapshot(0).cooldownUntil, now + 30, "the quota's own reset, not the soft end")
+        XCTAssertTrue(q.stateWriter.flush(timeout: 10))
         XCTAssertEqual(q.store.entry(named: "a")?.cooldownUntil, Int64(now) + 30)
     }
 }

@@ -105,6 +105,38 @@ final class AccountStoreTests: XCTestCase {
         XCTAssertEqual(Set(names), ["a", "b"], "neither write lost")
     }
 
+    /// A reader (an event loop fetching an account's credentials for a request) never waits for a write in progress:
+    /// it sees the state before the write until the file holds the new one. Until 2026-12-07 every write held the
+    /// state's lock across its `flock`, read, write and `fsync`, so each request on the loop waited for the disk.
+    func testAReaderDoesNotWaitForAWriteInProgress() throws {
+        let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        let inWrite = DispatchSemaphore(value: 0)
+        let finishWrite = DispatchSemaphore(value: 0)
+        let written = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? store.update("a") { entry in
+                entry.refreshToken = Secret("rt-rotated")
+                inWrite.signal()
+                _ = finishWrite.wait(timeout: .now() + 30)
+            }
+            written.signal()
+        }
+        XCTAssertEqual(inWrite.wait(timeout: .now() + 10), .success)
+        let read = DispatchSemaphore(value: 0)
+        let seen = Mutex<String?>(nil)
+        DispatchQueue.global().async {
+            let token = store.entry(named: "a")?.refreshToken?.reveal()
+            seen.withLock { $0 = token }
+            read.signal()
+        }
+        let readDuringWrite = read.wait(timeout: .now() + 10) == .success
+        finishWrite.signal()
+        XCTAssertTrue(readDuringWrite, "the read waited for the write")
+        XCTAssertEqual(seen.withLock { $0 }, "rt-config-a", "not before the file holds it")
+        XCTAssertEqual(written.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(store.entry(named: "a")?.refreshToken?.reveal(), "rt-rotated")
+    }
+
     /// A proxy starting (its `open` merges the configuration in and writes the file) while an import writes: the
     /// open waits for the import's read-merge-write and keeps its entry. Until 2026-12-07 `open` took no lock, and
     /// an import landing between its read and its write was lost without a word.

@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+import XCTest
+
+/// Cooldowns and admin reinstatements are written to `accounts.json` off the event loop (`AccountStateWriter`,
+/// docs/accounts.md): a state write that cannot go on (here the state file's lock held by the test, as a disk that
+/// hangs or another process would) delays no request on the loop, and the write still lands once it can: before a
+/// reinstatement's answer, and before the proxy exits.
+final class AccountStateWriteTests: XCTestCase {
+    var stack: SightlineStack?
+
+    override func tearDown() { stack?.stop() }
+
+    static let token = "admin-test-FAKE-token"
+
+    /// One event loop: every connection shares the loop a blocked write would stall.
+    func oneLoopStack(_ label: String) throws -> SightlineStack {
+        let stack = try SightlineStack(
+            label: label,
+            extraConfig: [
+                "eventLoops": 1, "admin": ["tokenSha256": try AccessControlTests.sha256Hex(Self.token)],
+            ]
+        )
+        self.stack = stack
+        return stack
+    }
+
+    /// `flock` on `accounts.json.lock`, held as another process (`accounts import`) holds it.
+    final class HeldStateLock {
+        private var fd: Int32
+
+        init(_ stack: SightlineStack) throws {
+            fd = open(stack.directory.appendingPathComponent("state/accounts.json.lock").path, O_RDWR | O_CREAT, 0o600)
+            guard fd >= 0, flock(fd, LOCK_EX) == 0 else { throw MissingPrerequisite(what: "the state file's lock") }
+        }
+
+        func release() {
+            guard fd >= 0 else { return }
+            close(fd)
+            fd = -1
+        }
+
+        deinit { release() }
+    }
+
+    func post(_ stack: SightlineStack, _ input: String) throws -> ParsedResponse {
+        // 10 s: a loop stalled by the write answers nothing until the lock is released, which the test never does
+        // before this returns.
+        try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"\#(input)"}"#),
+            timeout: 10
+        )
+    }
+
+    /// Until 2026-12-07 the cooldown's write and the reinstatement's ran on the loop: with the lock held, the
+    /// request that cooled an account got no answer, nor did any other connection on its loop.
+    func testAStateWriteThatCannotGoOnDelaysNoRequest() throws {
+        let stack = try oneLoopStack("state-write-loop")
+        let lock = try HeldStateLock(stack)
+        try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
+        XCTAssertEqual(try post(stack, "one").status, 200, "answered while its cooldown waits for the file")
+        XCTAssertEqual(try stack.coolingAccounts(), 1)
+        XCTAssertEqual(try stack.persistedCooldown("acct1"), .some(nil), "not written while the lock is held")
+
+        let answer = DispatchSemaphore(value: 0)
+        let reinstated = Mutex<(status: Int, body: String)?>(nil)
+        let port = stack.proxyPort
+        DispatchQueue.global().async {
+            let request = HTTPTestClient.post(
+                path: "/admin/accounts/acct1/reinstate",
+                json: "{}",
+                headers: [("Authorization", "Bearer \(Self.token)")]
+            )
+            let response = try? HTTPTestClient.exchange(port: port, request, timeout: 20)
+            let answered = response.map { (status: $0.status, body: $0.bodyText) }
+            reinstated.withLock { $0 = answered }
+            answer.signal()
+        }
+        // The loop has reinstated the account in memory and logged it; its answer waits for the file.
+        XCTAssertEqual(stack.awaitLogRecords(event: "sightline.admin", count: 1).count, 1)
+        XCTAssertEqual(try post(stack, "two").status, 200, "the loop serves on while the reinstatement is written")
+        XCTAssertNil(reinstated.withLock { $0 }, "answered only once the cleared cooldown is in the file")
+
+        lock.release()
+        XCTAssertEqual(answer.wait(timeout: .now() + 20), .success)
+        let response = reinstated.withLock { $0 }
+        XCTAssertEqual(response?.status, 200, response?.body ?? "no answer")
+        XCTAssertEqual(try stack.persistedCooldown("acct1"), .some(nil), "the cooldown, then its clearing, in order")
+    }
+
+    /// A cooldown still queued when a second signal ends the drain is written before the process exits, and comes
+    /// back after the restart. Without the wait the `_exit` dropped it, and the account was back in rotation, into
+    /// the limit it had met.
+    func testASecondSignalStillWritesTheQueuedCooldown() throws {
+        let stack = try oneLoopStack("state-write-exit")
+        let lock = try HeldStateLock(stack)
+        try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
+        XCTAssertEqual(try post(stack, "one").status, 200)
+        stack.proxy.signal(SIGTERM)
+        XCTAssertTrue(poll(timeout: 10) { stack.proxy.stdout.contains("\"proxy draining\"") }, "the drain began")
+        stack.proxy.signal(SIGTERM)
+        XCTAssertNil(stack.proxy.waitForExit(timeout: 1), "the exit waits for the write")
+        lock.release()
+        XCTAssertNotNil(stack.proxy.waitForExit(timeout: 20), "and exits once it is written")
+        XCTAssertNotNil(try stack.persistedCooldown("acct1") ?? nil, "the cooldown is in the file")
+        try stack.restartProxy()
+        XCTAssertEqual(try stack.coolingAccounts(), 1, "and cools the account after the restart")
+    }
+}
