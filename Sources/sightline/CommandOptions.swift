@@ -1,6 +1,6 @@
 import Foundation
 
-/// The options of one subcommand (`serve`, `demo`, `check-config`), read strictly: `--flag value` or `--flag=value`,
+/// The options of one subcommand (`serve`, `demo`, `check-config`, `simulator`), read strictly: `--flag value` or `--flag=value`,
 /// each flag one the command knows, given once.
 ///
 /// An unknown flag, a missing or malformed value, a repeated flag or a stray word is a usage error (exit 2, as

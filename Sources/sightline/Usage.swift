@@ -8,7 +8,7 @@ enum Usage {
                        the Codex backend simulator with three accounts and the proxy in front of it;
                        each run removes the state directory's account and continuity files first
           serve        --config FILE            run the proxy
-          simulator    [--port N] [--accounts 3] [--config FILE]   run only the simulator
+          simulator    [--port N] [--accounts 3] [--config FILE] [--host H]   run only the simulator
           hash-id      --kind account|principal|session|turn|rid [--key-file F | --state-dir D] (VALUE | --stdin)
                        print the pseudonym an operator greps the logs for
           accounts import PATH --state-dir DIR [--name NAME] [--base-url URL]
@@ -21,6 +21,7 @@ enum Usage {
 
     static let serve = "usage: sightline serve --config FILE"
     static let checkConfig = "usage: sightline check-config --config FILE"
+    static let simulator = "usage: sightline simulator [--port N] [--accounts 3] [--config FILE] [--host H]"
     static let demo = """
         usage: sightline demo [--port 8787] [--simulator-port 8788] [--state-dir .sightline-demo]
                               [--delta-delay-ms 40] [--log-stdout true|false]

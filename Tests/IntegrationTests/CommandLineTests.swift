@@ -63,10 +63,10 @@ final class CommandLineTests: XCTestCase {
         return path
     }
 
-    /// `serve`, `demo` and `check-config` read their options as `hash-id` and `accounts import` do: an unknown flag,
-    /// a missing or malformed value or a stray word is exit 2 with a message, and `--flag=value` is understood.
-    /// They used to ignore what they did not know: `demo --port abc` bound 8787, and `serve --config=x.json` said
-    /// `--config` was required.
+    /// `serve`, `demo`, `check-config` and `simulator` read their options as `hash-id` and `accounts import` do: an
+    /// unknown flag, a missing or malformed value, a repeated flag or a stray word is exit 2 with a message and the
+    /// usage, and `--flag=value` is understood. They used to ignore what they did not know: `demo --port abc` bound
+    /// 8787, `serve --config=x.json` said `--config` was required, and `simulator --port 1 --port 2` took the last.
     func testMistakenOptionsAreUsageErrors() throws {
         let config = try writeConfiguration()
         let mistakes: [(arguments: [String], message: String)] = [
@@ -82,6 +82,12 @@ final class CommandLineTests: XCTestCase {
             (["check-config", "--config"], "--config needs a value"),
             (["check-config", "--config=", config], "--config needs a value"),
             (["check-config", config], "unexpected \(config)"),
+            (["simulator", "--port", "abc"], "--port must be a whole number"),
+            (["simulator", "--accounts", "0"], "--accounts must be a whole number from 1 to 1000"),
+            (["simulator", "--port", "0", "--port", "1"], "--port given twice"),
+            (["simulator", "--host", "--port", "0"], "--host needs a value"),
+            (["simulator", "--verbose"], "unknown option --verbose"),
+            (["simulator", "now"], "unexpected now"),
         ]
         for mistake in mistakes {
             let r = try sightline(mistake.arguments)
@@ -98,6 +104,28 @@ final class CommandLineTests: XCTestCase {
         let missing = try sightline(["serve", "--config=\(directory.path)/absent.json"])
         XCTAssertEqual(missing.status, 1, "the file is read, not reported missing: \(missing.stderr)")
         XCTAssertFalse(missing.stderr.contains("required"), missing.stderr)
+    }
+
+    /// `simulator --port=0 --accounts=2` starts (it was an unknown argument), on a port the system chose.
+    func testSimulatorTakesOptionsWrittenWithEquals() throws {
+        let simulator = try ChildProcess(
+            name: "simulator-equals",
+            executable: TestEnvironment.sightlineBinary,
+            arguments: ["simulator", "--port=0", "--accounts=2", "--host=127.0.0.1"],
+            directory: directory
+        )
+        defer { simulator.stop() }
+        let port = simulator.waitForOutput(timeout: 15) { text -> Int? in
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("simulator listening on ") })
+            else { return nil }
+            return line.split(separator: ":").last.flatMap { Int($0) }
+        }
+        let listening = try XCTUnwrap(port, simulator.stderr)
+        let accounts = try HTTPTestClient.get(port: listening, path: "/__sim/accounts")
+        XCTAssertEqual(accounts.status, 200)
+        XCTAssertTrue(accounts.bodyText.contains("acct2") && !accounts.bodyText.contains("acct3"), accounts.bodyText)
+        simulator.signal(SIGINT)
+        XCTAssertEqual(simulator.waitForExit(timeout: 15), 0, simulator.stderr)
     }
 
     /// `demo --port=P` listens on P (it bound 8787 whatever the value after `=`).

@@ -1,38 +1,42 @@
+import CodexSimulator
 import Dispatch
 import Foundation
 import Glibc
 
-/// `sightline simulator --port N [--config FILE] [--accounts 3] [--host H]`: runs a `CodexSimulator` until
+/// `sightline simulator [--port N] [--accounts 3] [--config FILE] [--host H]`: runs a `CodexSimulator` until
 /// SIGINT or SIGTERM.
 ///
+/// Reads its options strictly, as `serve` and `demo` do (`CommandOptions`): an unknown flag, a missing or malformed
+/// value, a repeated flag or a stray word is a usage error (exit 2, with the usage). Until 2026-12-07 it parsed them
+/// itself: `--port=8788` was an unknown argument, `--port 1 --port 2` took the last, and `--host --port 8788` took
+/// `--port` as the host.
 /// Prints exactly one line on stdout once listening: `simulator listening on http://127.0.0.1:PORT`.
-/// Errors go to stderr with exit status 2 (usage) or 1 (start failure).
-public enum SimulatorCommand {
-    public static func run(arguments: [String]) -> Int32 {
-        var port = 0
-        var accounts = 3
-        var configPath: String?
-        var host: String?
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            let value = i + 1 < arguments.count ? arguments[i + 1] : nil
-            switch arg {
-            case "--port": port = value.flatMap { Int($0) } ?? -1
-            case "--accounts": accounts = value.flatMap { Int($0) } ?? -1
-            case "--config": configPath = value
-            case "--host": host = value
-            case "-h", "--help":
-                print("usage: sightline simulator [--port N] [--config FILE] [--accounts N] [--host H]")
+/// A configuration file that cannot be read is exit 2, a simulator that cannot start exit 1.
+enum SimulatorCommand {
+    /// The most demo accounts `--accounts` makes: each is a few strings, but an absurd count would build them all.
+    static let maximumAccounts = 1_000
+
+    static let flags: Set<String> = ["--port", "--accounts", "--config", "--host"]
+
+    static func run(arguments: [String]) -> Int32 {
+        let port: Int?
+        let accounts: Int
+        let configPath: String?
+        let host: String?
+        do throws(CommandOptions.UsageError) {
+            let options = try CommandOptions(arguments, flags: flags)
+            if options.helpRequested {
+                print(Usage.simulator)
                 return 0
-            default:
-                return fail("unknown argument \(arg)", status: 2)
             }
-            guard value != nil else { return fail("\(arg) needs a value", status: 2) }
-            i += 2
+            port = try options.port("--port")
+            accounts = try options.int("--accounts", in: 1...maximumAccounts) ?? 3
+            configPath = options.string("--config")
+            host = options.string("--host")
+        } catch {
+            return CommandOptions.fail("simulator", error, usage: Usage.simulator)
         }
-        guard port >= 0, port < 65536, accounts > 0 else { return fail("invalid --port or --accounts", status: 2) }
-        var configuration = SimulatorConfiguration.demo(accounts: accounts)
+        var configuration = SimulatorConfiguration.demo(accounts: accounts)  // port 0: the system chooses
         if let configPath {
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
@@ -40,10 +44,8 @@ public enum SimulatorCommand {
             } catch {
                 return fail("cannot read config \(configPath): \(error)", status: 2)
             }
-            if arguments.contains("--port") { configuration.port = port }
-        } else {
-            configuration.port = port
         }
+        if let port { configuration.port = port }  // over the file's
         if let host { configuration.host = host }
         signal(SIGPIPE, SIG_IGN)
         let simulator = CodexSimulator(configuration: configuration)
