@@ -54,6 +54,8 @@ public final class TokenRefresher: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The key of the `RefreshTokenFingerprint`s the backoffs hold: drawn once, never stored.
+    private let fingerprintKey = RefreshTokenFingerprint.makeKey()
 
     public init(
         store: AccountStore,
@@ -80,7 +82,7 @@ public final class TokenRefresher: Sendable {
         enum Start {
             case joined
             case answer(Result<AccountStoreEntry, TokenRefreshError>)
-            case start(Secret<String>, generation: Int)
+            case start(Secret<String>)
         }
         let start: Start = state.withLock { state in
             if state.waiters[name] != nil {
@@ -99,18 +101,20 @@ public final class TokenRefresher: Sendable {
             guard let refreshToken = entry.refreshToken else {
                 return .answer(.failure(TokenRefreshError(kind: .terminal, reason: "not_refreshable")))
             }
-            if let backoff = state.backoffs[name], !backoff.allows(generation: entry.refreshGeneration, now: clock()) {
+            if let backoff = state.backoffs[name],
+                !backoff.allows(login: RefreshTokenFingerprint(refreshToken, key: fingerprintKey), now: clock())
+            {
                 return .answer(.failure(TokenRefreshError(kind: .transient, reason: "refresh_backoff")))
             }
             state.waiters[name] = [completion]
-            return .start(refreshToken, generation: entry.refreshGeneration)
+            return .start(refreshToken)
         }
         switch start {
         case .joined:
             return
         case .answer(let result):
             completion(result)
-        case .start(let refreshToken, let generation):
+        case .start(let refreshToken):
             let body = JSONEncoding.object([
                 ("client_id", JSONEncoding.string(clientID)),
                 ("grant_type", JSONEncoding.string("refresh_token")),
@@ -119,17 +123,16 @@ public final class TokenRefresher: Sendable {
             ])
             let headers = [("content-type", "application/json"), ("accept", "application/json")]
             endpoint.post(url: tokenURL, body: body, headers: headers) { [self] reply in
-                finish(name, spent: refreshToken, generation: generation, reply)
+                finish(name, spent: refreshToken, reply)
             }
         }
     }
 
-    /// `spent`: the refresh token this refresh used; the store applies the outcome only while it still holds it.
-    /// `generation`: the entry's refresh generation when it started, which a transient failure's backoff applies to.
+    /// `spent`: the refresh token this refresh used; the store applies the outcome only while it still holds it, and a
+    /// transient failure's backoff applies to that login only.
     private func finish(
         _ name: String,
         spent: Secret<String>,
-        generation: Int,
         _ reply: Result<(status: Int, body: [UInt8]), any Error>
     ) {
         let classification: TokenRefreshClassifier.Classification
@@ -173,12 +176,13 @@ public final class TokenRefresher: Sendable {
             TokenRefreshObservation(accountName: name, outcome: outcome, reason: reason, persistError: persistError)
         )
         let now = clock()
+        let login = RefreshTokenFingerprint(spent, key: fingerprintKey)
         let completions = state.withLock { state in
             if case .failure(let error) = result, error.kind == .transient {
                 if state.backoffs[name] == nil {
-                    state.backoffs[name] = TokenRefreshBackoff(generation: generation, failedAt: now)
+                    state.backoffs[name] = TokenRefreshBackoff(login: login, failedAt: now)
                 } else {
-                    state.backoffs[name]!.recordFailure(generation: generation, now: now)
+                    state.backoffs[name]!.recordFailure(login: login, now: now)
                 }
             } else {
                 state.backoffs[name] = nil

@@ -220,6 +220,25 @@ final class TokenRefresherTests: XCTestCase {
         XCTAssertEqual(endpoint.callCount, 2)
     }
 
+    /// New credentials written at the generation of the login that failed (by hand, by another tool) refresh at once;
+    /// only the same refresh token stays held back. The backoff was keyed by the generation, so such credentials
+    /// waited out up to 5 min of the old login's backoff.
+    func testTheBackoffDoesNotApplyToNewCredentialsAtTheSameGeneration() throws {
+        let store = makeStore()
+        let endpoint = FakeTokenEndpoint()
+        let refresher = TokenRefresher(store: store, endpoint: endpoint, clock: { 1_000 })
+        refresher.refresh(account: "a") { _ in }
+        endpoint.answer(.success((503, [])))
+        let generation = try XCTUnwrap(store.entry(named: "a")?.refreshGeneration)
+        try store.update("a") { $0.accessToken = Secret("at-FAKE-other") }
+        refresher.refresh(account: "a") { _ in }
+        XCTAssertEqual(endpoint.callCount, 1, "the same refresh token is still held back")
+        try store.update("a") { $0.refreshToken = Secret("rt-FAKE-imported") }
+        XCTAssertEqual(store.entry(named: "a")?.refreshGeneration, generation)
+        refresher.refresh(account: "a") { _ in }
+        XCTAssertEqual(endpoint.callCount, 2, "another refresh token is tried at once")
+    }
+
     func testStaleGenerationIsAnsweredWithoutNetwork() throws {
         let store = makeStore()
         try store.update("a") { $0.refreshGeneration = 2 }
