@@ -138,7 +138,8 @@ final class BridgeSession: @unchecked Sendable {
         var frame = top.rewriting(set: set, remove: [])
         // Every bridge account is a ChatGPT one: reasoning without content goes as over HTTP, not at all. Only what
         // is sent changes; the continuation still compares the client's input as it came.
-        if let stripped = EncryptedReasoning.withoutReferenceOnly(body: frame) {
+        if r.prepared.holdsReasoningWithoutContent, let stripped = EncryptedReasoning.withoutReferenceOnly(body: frame)
+        {
             frame = stripped
             r.referenceOnlyStripped = true
             recordReferenceOnly(.attempted, r)

@@ -63,12 +63,11 @@ enum EncryptedReasoning {
 
     /// The request `body` without its reference-only reasoning items (`isReferenceOnly`), or nil when it holds none
     /// (or its `input` is not an array). For a request to a ChatGPT account, which can never look such an item up:
-    /// sent, the request is a 404 (docs/recovery.md, "A request leaves out reasoning it cannot carry"). A body in which
-    /// every reasoning and compaction item carries its content (`SealedItemTally`, one pass over the bytes: every Codex
-    /// turn) is not parsed item by item.
+    /// sent, the request is a 404 (docs/recovery.md, "A request leaves out reasoning it cannot carry"). Callers ask
+    /// only for a body whose scan counted such items (`JSONTopLevel.reasoningWithoutContent`), so a Codex turn, whose
+    /// reasoning all carries its content, is not parsed item by item.
     static func withoutReferenceOnly(body: [UInt8]) -> [UInt8]? {
-        guard SealedItemTally(body).someItemMayLackContent else { return nil }
-        return rewritingInput(of: body) { items in
+        rewritingInput(of: body) { items in
             without(items) { item in item.kind == .object && ((try? item.object()).map(isReferenceOnly) ?? false) }
         }
     }

@@ -44,7 +44,9 @@ struct RequestPreparer {
         default:
             return .failure(.unsupportedEncoding)
         }
-        guard let top = try? JSONTopLevel.scan(body) else { return .failure(.invalidJSON) }
+        guard let top = try? JSONTopLevel.scan(body, countingReasoningWithoutContent: true) else {
+            return .failure(.invalidJSON)
+        }
         let clientStreaming = top.bool(forKey: "stream") ?? false
         let model = top.string(forKey: "model")
         let anchor = top.string(forKey: "previous_response_id")
@@ -86,7 +88,8 @@ struct RequestPreparer {
                 principalPseudonym: principalPseudonym,
                 anchor: anchor,
                 forwardedHeaders: HeaderPolicy.forwardedRequestHeaders(request.headers),
-                inputArray: input
+                inputArray: input,
+                holdsReasoningWithoutContent: (top.reasoningWithoutContent ?? 0) > 0
             )
         )
     }

@@ -153,7 +153,7 @@ extension ResponsesExchange {
             state.withLock { $0.pending.append(.reasoningStrip) }
             recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
         }
-        if route != .models, account.kind == .chatgpt,
+        if route != .models, account.kind == .chatgpt, prepared.holdsReasoningWithoutContent,
             let stripped = EncryptedReasoning.withoutReferenceOnly(body: body)
         {
             // Reasoning without content is only an id, which the upstream can look up only among the items of a stored

@@ -34,6 +34,9 @@ final class ResponsesExchange: Sendable {
         var forwardedHeaders: [(String, String)]
         /// Where the `input` array sits in `body`, when the preparer knows (nil: scan for it).
         var inputArray: Range<Int>? = nil
+        /// The client's body holds reasoning without content (`JSONTopLevel.reasoningWithoutContent`, counted in the
+        /// preparer's one scan), which an attempt on a ChatGPT account leaves out (`EncryptedReasoning`).
+        var holdsReasoningWithoutContent = false
 
         /// The request's `input` as a JSON array (a string input wrapped as one user message), for the
         /// transcript cache and for rebuilding a replay. Computed when needed rather than held: a copy of

@@ -12,7 +12,9 @@ extension WebSocketSession {
         // Every turn, a refused frame's included, is in flight until `endTurn` takes it out: counted here, once,
         // so the load-shedding gauge cannot be pushed below zero by frames answered locally.
         ctx.metrics.inFlightRequests.add(1)
-        guard let top = try? JSONTopLevel.scan(frame), top.string(forKey: "type") == "response.create" else {
+        guard let top = try? JSONTopLevel.scan(frame, countingReasoningWithoutContent: true),
+            top.string(forKey: "type") == "response.create"
+        else {
             turn = WebSocketTurn(
                 clientFrame: frame,
                 anchor: nil,
@@ -64,6 +66,7 @@ extension WebSocketSession {
             started: started,
             span: span
         )
+        turn?.holdsReasoningWithoutContent = (top.reasoningWithoutContent ?? 0) > 0
         if let foreignOwner {
             ctx.recordForeignAnchor(
                 transport: "websocket",
@@ -154,6 +157,7 @@ extension WebSocketSession {
         var leftOut = false
         // A prewarm on an HTTP-only account is answered locally (`answerPrewarmLocally`): nothing goes upstream.
         if ctx.pool.accounts[link.account].kind == .chatgpt, t.generate || !link.viaHTTP,
+            t.holdsReasoningWithoutContent,
             let stripped = EncryptedReasoning.withoutReferenceOnly(body: frame)
         {
             // As over HTTP: a ChatGPT account stores nothing to look reasoning without content up in, on a socket too.

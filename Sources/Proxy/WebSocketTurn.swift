@@ -40,6 +40,9 @@ struct WebSocketTurn {
     /// Reasoning items without content were left out of a frame to a ChatGPT account (`reasoning_strip`,
     /// `reference_only`): recorded on the first such send only.
     var referenceOnlyStripped = false
+    /// The client's frame holds reasoning without content (`JSONTopLevel.reasoningWithoutContent`, counted in the
+    /// scan every frame gets): only then is a frame to a ChatGPT account parsed item by item to leave it out.
+    var holdsReasoningWithoutContent = false
     /// The `previous_response_id` of the frame actually sent, nil after a replay.
     var sentAnchor: String?
     var sentAt = 0.0

@@ -24,12 +24,21 @@ struct JSONByteScanner {
     let end: Int
     /// Added to every reported offset so errors and ranges use the caller's (slice) indices.
     let indexOffset: Int
+    /// When set, every object walked whose `type` member is `"reasoning"` and whose `encrypted_content` member is
+    /// absent or `null` adds one here (see `JSONTopLevel.reasoningWithoutContent`). Matched as raw tokens, so the
+    /// count costs two length compares per member, not another pass over the body.
+    let reasoningWithoutContent: UnsafeMutablePointer<Int>?
 
-    init(_ buffer: UnsafeBufferPointer<UInt8>, indexOffset: Int) {
+    init(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        indexOffset: Int,
+        reasoningWithoutContent: UnsafeMutablePointer<Int>? = nil
+    ) {
         // An empty buffer may have a nil base; any valid pointer works because `end` is 0.
         self.base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
         self.end = buffer.count
         self.indexOffset = indexOffset
+        self.reasoningWithoutContent = reasoningWithoutContent
     }
 
     func error(_ reason: JSONScanError.Reason, _ at: Int) -> JSONScanError {
@@ -88,6 +97,8 @@ struct JSONByteScanner {
         guard depth <= Self.maxDepth else { throw error(.tooDeep, start) }
         var i = skipWhitespace(start + 1)
         if i < end && base[i] == 0x7D { return i + 1 }
+        var isReasoning = false
+        var hasContent = false
         while true {
             guard i < end else { throw error(.unexpectedEnd, i) }
             guard base[i] == 0x22 else { throw error(.unexpectedByte, i) }
@@ -100,14 +111,33 @@ struct JSONByteScanner {
             let valueStart = i
             let (valueEnd, kind) = try skipValue(i, depth: depth)
             try onField(keyStart..<keyEnd, valueStart..<valueEnd, kind)
+            if reasoningWithoutContent != nil {
+                if kind == .string, matches(keyStart, keyEnd, Self.typeKey) {
+                    isReasoning = matches(valueStart, valueEnd, Self.reasoningValue)
+                } else if kind != .null, matches(keyStart, keyEnd, Self.encryptedContentKey) {
+                    hasContent = true
+                }
+            }
             i = skipWhitespace(valueEnd)
             guard i < end else { throw error(.unexpectedEnd, i) }
             switch base[i] {
             case 0x2C: i = skipWhitespace(i + 1)
-            case 0x7D: return i + 1
+            case 0x7D:
+                if isReasoning && !hasContent, let count = reasoningWithoutContent { count.pointee += 1 }
+                return i + 1
             default: throw error(.unexpectedByte, i)
             }
         }
+    }
+
+    private static let typeKey: StaticString = #""type""#
+    private static let reasoningValue: StaticString = #""reasoning""#
+    private static let encryptedContentKey: StaticString = #""encrypted_content""#
+
+    /// Whether the token at `start..<tokenEnd` is `token`, byte for byte (an escaped spelling is not matched).
+    @inline(__always)
+    private func matches(_ start: Int, _ tokenEnd: Int, _ token: StaticString) -> Bool {
+        tokenEnd - start == token.utf8CodeUnitCount && memcmp(base + start, token.utf8Start, tokenEnd - start) == 0
     }
 
     /// Walks the array whose `[` is at `start`, reporting each element's range and kind. Returns the index just

@@ -30,48 +30,81 @@ public struct JSONTopLevel: Sendable {
     public let openBrace: Int
     /// Index of the closing `}`.
     public let closeBrace: Int
+    /// When the scan was asked to count them (`scan(_:countingReasoningWithoutContent:)`), the objects at any depth
+    /// whose `type` is `"reasoning"` and whose `encrypted_content` is absent or `null`, keys and value matched as
+    /// they are spelled (an escaped spelling is not counted); nil otherwise. A request body whose count is 0 holds
+    /// no reasoning item the upstream could only look up by id, learnt from the one pass every body gets.
+    public let reasoningWithoutContent: Int?
 
     /// Scans a whole document that must be one JSON object.
     public static func scan(_ bytes: [UInt8]) throws(JSONScanError) -> JSONTopLevel {
         try scan(object: bytes[...])
     }
 
+    /// Scans a whole document that must be one JSON object, counting `reasoningWithoutContent` on the way.
+    public static func scan(
+        _ bytes: [UInt8],
+        countingReasoningWithoutContent: Bool
+    ) throws(JSONScanError) -> JSONTopLevel {
+        try scan(object: bytes[...], countingReasoningWithoutContent: countingReasoningWithoutContent)
+    }
+
     /// Scans an object held in a slice; only whitespace may surround it.
-    public static func scan(object bytes: ArraySlice<UInt8>) throws(JSONScanError) -> JSONTopLevel {
+    public static func scan(
+        object bytes: ArraySlice<UInt8>,
+        countingReasoningWithoutContent: Bool = false
+    ) throws(JSONScanError) -> JSONTopLevel {
         let offset = bytes.startIndex
+        var count = 0
         let result: Result<(fields: [Field], open: Int, close: Int), JSONScanError> = bytes.withUnsafeBufferPointer {
             buffer in
-            let scanner = JSONByteScanner(buffer, indexOffset: offset)
-            do throws(JSONScanError) {
-                let open = scanner.skipWhitespace(0)
-                guard open < scanner.end else { throw scanner.error(.emptyInput, open) }
-                guard buffer[open] == 0x7B else { throw scanner.error(.notAnObject, open) }
-                var fields: [Field] = []
-                // One allocation for most objects instead of one per doubling (events have up to ~25 members).
-                fields.reserveCapacity(16)
-                let end = try scanner.scanObject(open, depth: 1) { (key, value, kind) throws(JSONScanError) in
-                    let token = UnsafeBufferPointer(rebasing: buffer[key])
-                    guard let name = JSONStringDecoder.decode(token) else {
-                        throw scanner.error(.invalidEscape, key.lowerBound)
-                    }
-                    fields.append(
-                        Field(
-                            key: name,
-                            keyRange: (key.lowerBound + offset)..<(key.upperBound + offset),
-                            valueRange: (value.lowerBound + offset)..<(value.upperBound + offset),
-                            kind: kind
-                        )
-                    )
-                }
-                let rest = scanner.skipWhitespace(end)
-                guard rest == scanner.end else { throw scanner.error(.trailingGarbage, rest) }
-                return .success((fields, open + offset, end - 1 + offset))
-            } catch {
-                return .failure(error)
+            withUnsafeMutablePointer(to: &count) { counter in
+                scanFields(buffer, offset, countingReasoningWithoutContent ? counter : nil)
             }
         }
         let scanned = try result.get()
-        return JSONTopLevel(bytes: bytes, fields: scanned.fields, openBrace: scanned.open, closeBrace: scanned.close)
+        return JSONTopLevel(
+            bytes: bytes,
+            fields: scanned.fields,
+            openBrace: scanned.open,
+            closeBrace: scanned.close,
+            reasoningWithoutContent: countingReasoningWithoutContent ? count : nil
+        )
+    }
+
+    private static func scanFields(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        _ offset: Int,
+        _ counter: UnsafeMutablePointer<Int>?
+    ) -> Result<(fields: [Field], open: Int, close: Int), JSONScanError> {
+        let scanner = JSONByteScanner(buffer, indexOffset: offset, reasoningWithoutContent: counter)
+        do throws(JSONScanError) {
+            let open = scanner.skipWhitespace(0)
+            guard open < scanner.end else { throw scanner.error(.emptyInput, open) }
+            guard buffer[open] == 0x7B else { throw scanner.error(.notAnObject, open) }
+            var fields: [Field] = []
+            // One allocation for most objects instead of one per doubling (events have up to ~25 members).
+            fields.reserveCapacity(16)
+            let end = try scanner.scanObject(open, depth: 1) { (key, value, kind) throws(JSONScanError) in
+                let token = UnsafeBufferPointer(rebasing: buffer[key])
+                guard let name = JSONStringDecoder.decode(token) else {
+                    throw scanner.error(.invalidEscape, key.lowerBound)
+                }
+                fields.append(
+                    Field(
+                        key: name,
+                        keyRange: (key.lowerBound + offset)..<(key.upperBound + offset),
+                        valueRange: (value.lowerBound + offset)..<(value.upperBound + offset),
+                        kind: kind
+                    )
+                )
+            }
+            let rest = scanner.skipWhitespace(end)
+            guard rest == scanner.end else { throw scanner.error(.trailingGarbage, rest) }
+            return .success((fields, open + offset, end - 1 + offset))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// The last member with this key.

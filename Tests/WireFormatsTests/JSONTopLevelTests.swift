@@ -134,4 +134,33 @@ final class JSONTopLevelTests: XCTestCase {
         let input = try XCTUnwrap(top.value(forKey: "input"))
         XCTAssertEqual(try JSONArray.elements(of: input.bytes).count, (reference["input"] as? [Any])?.count)
     }
+
+    /// The count the request scan makes on the way: reasoning objects at any depth whose `encrypted_content` is
+    /// absent or null, matched as spelled; asked for only, nil otherwise.
+    func testCountsReasoningWithoutContentOnlyWhenAsked() throws {
+        let cases: [(String, Int)] = [
+            (#"{"input":[]}"#, 0),
+            (#"{"input":[{"type":"reasoning","id":"rs_1","summary":[]}]}"#, 1),
+            (#"{"input":[{"id":"rs_1","summary":[{"type":"summary_text","text":"x"}],"type":"reasoning"}]}"#, 1),
+            (#"{"input":[{"type":"reasoning","id":"rs_1","encrypted_content":null}]}"#, 1),
+            (#"{"input":[{"type":"reasoning","id":"rs_1","encrypted_content":"gAAAA-FAKE"}]}"#, 0),
+            (#"{"input":[{"encrypted_content":"gAAAA-FAKE","type":"reasoning"},{"type":"reasoning"}]}"#, 1),
+            (
+                #"{"input":[{"type":"compaction","encrypted_content":"FAKE"},{"type":"message","content":"reasoning"}]}"#,
+                0
+            ),
+            (#"{"input":[{"type":"message","content":[{"type":"reasoning"}]}]}"#, 1),
+            (
+                #"{"reasoning":{"effort":"medium"},"input":[{"type":"function_call_output","output":"\"type\":\"reasoning\""}]}"#,
+                0
+            ),
+            (#"{"input":[{"typ\u0065":"reasoning"}]}"#, 0),
+            (#"{"input":[{"type" : "reasoning" , "encrypted_content" : "x"},{ "type" : "reasoning" }]}"#, 1),
+        ]
+        for (body, expected) in cases {
+            let top = try JSONTopLevel.scan(Array(body.utf8), countingReasoningWithoutContent: true)
+            XCTAssertEqual(top.reasoningWithoutContent, expected, body)
+            XCTAssertNil(try JSONTopLevel.scan(Array(body.utf8)).reasoningWithoutContent, body)
+        }
+    }
 }
