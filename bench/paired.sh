@@ -9,9 +9,11 @@
 # Save OLD_BIN first (e.g. `cp .build/release/sightline /tmp/sightline-old` before the change). The simulator
 # and load client come from this tree's release build. Loopback only, bounded by `requests` per round.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(measure) stops the run instead of printing a garbage row
+# The binaries' paths as given, resolved before the script moves to the repository's root.
+OLD=$(realpath "${1:?old sightline binary}") NEW=$(realpath "${2:?new sightline binary}")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OLD=${1:?old sightline binary} NEW=${2:?new sightline binary}
 ROUNDS=${3:-8} REQUESTS=${4:-3000} CONCURRENCY=${5:-50} BODY=${6:-51200}
 SIM_PORT=18794 PORTS=(18795 18796)
 WORK=$ROOT/bench/work/paired-$(date +%Y%m%d-%H%M%S)
@@ -21,7 +23,8 @@ swift build -c release --product sightline-bench >&2
 BIN=$(swift build -c release --show-bin-path)
 STARTED=()
 cleanup() { for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 cat >"$WORK/simulator.json" <<EOF
 {"accounts": [{"name":"acct1","accountId":"sim-account-1","accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0","plan":"plus"}],
@@ -30,6 +33,7 @@ cat >"$WORK/simulator.json" <<EOF
 EOF
 "$BIN/sightline" simulator --config "$WORK/simulator.json" --port $SIM_PORT >"$WORK/simulator.log" 2>&1 &
 STARTED+=($!)
+for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$SIM_PORT) 2>/dev/null && break; sleep 0.1; done
 PIDS=()
 for n in 0 1; do
     binary=$OLD
@@ -52,14 +56,23 @@ EOF
 done
 
 TICKS=$(getconf CLK_TCK)
-cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }  # utime stime, in clock ticks
+# utime and stime in clock ticks: fields 14 and 15, counted after the ") " that ends the command name.
+cpu() {
+    kill -0 "$1" || { echo "proxy $1 is gone" >&2; return 1; }
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'
+}
 measure() {
     local n=$1 before after
+    local before after load completed
     before=$(cpu "${PIDS[$n]}")
-    "$BIN/sightline-bench" load --port "${PORTS[$n]}" --concurrency "$CONCURRENCY" --requests "$REQUESTS" \
-        --body-bytes "$BODY" --seconds 300 | grep -q "errors 0" || echo "round with errors" >&2
+    load=$("$BIN/sightline-bench" load --port "${PORTS[$n]}" --concurrency "$CONCURRENCY" --requests "$REQUESTS" \
+        --body-bytes "$BODY" --seconds 300)
     after=$(cpu "${PIDS[$n]}")
-    echo "$before $after" | awk -v t="$TICKS" -v r="$REQUESTS" '{u=($3-$1)/t*1000/r; s=($4-$2)/t*1000/r; printf "%.3f %.3f %.3f\n", u+s, u, s}'
+    grep -q "errors 0" <<<"$load" || echo "round with errors" >&2
+    # Per completed request: a round cut short by the time bound must not read as cheaper.
+    completed=$(grep -o 'completed [0-9]*' <<<"$load" | awk '{print $2}')
+    [ "${completed:-0}" -gt 0 ] || { echo "no request completed" >&2; return 1; }
+    echo "$before $after" | awk -v t="$TICKS" -v r="$completed" '{u=($3-$1)/t*1000/r; s=($4-$2)/t*1000/r; printf "%.3f %.3f %.3f\n", u+s, u, s}'
 }
 echo "round  old: cpu user kernel (s/1000)   new: cpu user kernel (s/1000)"
 : >"$WORK/rounds.txt"

@@ -212,12 +212,17 @@ final class AccountPool: Sendable {
             s.runtime[index].cooldownUntil = 0
             s.runtime[index].softCooldown = false
             s.runtime[index].bareRateLimitStreak = 0
+            // Nothing to persist for an account that was not cooling. Queued under the lock, as `coolDown` queues
+            // its write: the file then takes the changes in the order memory did (a cooldown queued after this
+            // reinstatement in memory but before it on the queue would have come back after a restart).
+            if r.state == .cooling {
+                stateWriter.submit(.init(name: accounts[index].name, until: nil), completion: persisted)
+            }
             return (.reinstated(wasCooling: r.state == .cooling), s.runtime[index])
         }
-        // Nothing to log or persist for an account that was not cooling.
+        // Nothing to log for an account that was not cooling.
         guard case .reinstated(wasCooling: true) = outcome else { return outcome }
         publish(index, runtime)
-        stateWriter.submit(.init(name: accounts[index].name, until: nil), completion: persisted)
         logger.log(
             .warn,
             "account state changed",
@@ -362,15 +367,16 @@ final class AccountPool: Sendable {
             r.cooldownUntil = hardRunning || (soft && running) ? max(r.cooldownUntil, until) : until
             r.softCooldown = soft
             s.runtime[index] = r
+            // Soft cooldowns are brief and not worth a disk write. `exactly`: a time out of Int64's range is not
+            // written. Written off this thread (often an event loop): the cooldown already holds in memory, the file
+            // is for a restart. Queued under the lock, so the queue's order is memory's (`reinstate`).
+            if !soft, let until = Int64(exactly: r.cooldownUntil.rounded(.up)) {
+                stateWriter.submit(.init(name: accounts[index].name, until: until))
+            }
             return r
         }
         guard let runtime else { return }
         publish(index, runtime)
-        // Soft cooldowns are brief and not worth a disk write. `exactly`: a time out of Int64's range is not written.
-        // Written off this thread (often an event loop): the cooldown already holds in memory, the file is for a restart.
-        if !soft, let until = Int64(exactly: runtime.cooldownUntil.rounded(.up)) {
-            stateWriter.submit(.init(name: accounts[index].name, until: until))
-        }
         logStateChange(index, state: runtime.state.rawValue, reason: reason, cooldownUntil: runtime.cooldownUntil)
     }
 

@@ -382,8 +382,11 @@ extension WebSocketSession {
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: reason)
             return
         }
-        // `turn`, not the snapshot `t`: a pin reset recorded just above is this refusal's decision, not a failover too.
-        if plan == .forward, turn?.pending.isEmpty ?? true, status != 426 {
+        // `turn`, not the snapshot `t`: a pin reset recorded just above is this refusal's decision, not a failover too,
+        // and a turn moves once per decision of its own. Other pending decisions (a reasoning strip made before the
+        // first send) do not stand for this move: until 2026-12-07 any of them hid the failover.
+        let moved = turn?.pending.contains { $0 == .pinReset || $0 == .failover } ?? false
+        if plan == .forward, !moved, status != 426 {
             record(.failover, .attempted, reason: reason)
             turn?.pending.append(.failover)
         }

@@ -112,10 +112,11 @@ struct JSONByteScanner {
             let (valueEnd, kind) = try skipValue(i, depth: depth)
             try onField(keyStart..<keyEnd, valueStart..<valueEnd, kind)
             if reasoningWithoutContent != nil {
-                if kind == .string, matches(keyStart, keyEnd, Self.typeKey) {
-                    isReasoning = matches(valueStart, valueEnd, Self.reasoningValue)
-                } else if kind != .null, matches(keyStart, keyEnd, Self.encryptedContentKey) {
-                    hasContent = true
+                // The last of duplicate members decides, as readers (`JSONTopLevel.value(forKey:)`) pick it.
+                if matches(keyStart, keyEnd, Self.typeKey) {
+                    isReasoning = kind == .string && matches(valueStart, valueEnd, Self.reasoningValue)
+                } else if matches(keyStart, keyEnd, Self.encryptedContentKey) {
+                    hasContent = kind != .null
                 }
             }
             i = skipWhitespace(valueEnd)

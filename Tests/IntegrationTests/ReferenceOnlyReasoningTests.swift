@@ -160,6 +160,29 @@ final class ReferenceOnlyReasoningTests: XCTestCase {
         XCTAssertEqual(stripRecords(count: 1).first?["error.type"] as? String, "reference_only")
     }
 
+    /// The strip is recorded before the first send; a refused upgrade then moves the turn, and that move is still
+    /// counted as the failover it is. Until 2026-12-07 any pending decision hid it, the strip's included.
+    func testAWebSocketTurnThatMovesAfterTheStripCountsItsFailover() throws {
+        stack = try SightlineStack(label: "reference-only-ws-failover", simulator: ["reasoningItems": true])
+        try stack.injectFault(account: "acct1", "server_error", params: ["stage": "handshake"])
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/v1/responses",
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
+        XCTAssertEqual(ws.status, 101)
+        let input = [Self.user1, Self.referenceOnly, Self.answer, Self.user2].joined(separator: ",")
+        try ws.turn(
+            #"{"type":"response.create","model":"gpt-5.5","store":false,"prompt_cache_key":"conv-ws-2","input":[\#(input)]}"#
+        )
+        ws.close()
+        try assertStrips(1)
+        let moved = try poll(timeout: 5) { try stack.decision("failover").succeeded == 1 }
+        let failover = try stack.decision("failover")
+        XCTAssertTrue(moved, "\(failover)")
+        XCTAssertEqual(failover.attempted, 1)
+    }
+
     /// The HTTP bridge sends a request's input as a frame on a ChatGPT account's socket: the same rule.
     func testTheHTTPBridgeLeavesItOut() throws {
         stack = try SightlineStack(

@@ -155,6 +155,9 @@ final class JSONTopLevelTests: XCTestCase {
                 0
             ),
             (#"{"input":[{"typ\u0065":"reasoning"}]}"#, 0),
+            (#"{"input":[{"type":"reasoning","encrypted_content":"x","encrypted_content":null}]}"#, 1),
+            (#"{"input":[{"type":"reasoning","encrypted_content":null,"encrypted_content":"x"}]}"#, 0),
+            (#"{"input":[{"type":"reasoning","type":{"k":1}}]}"#, 0),
             (#"{"input":[{"type" : "reasoning" , "encrypted_content" : "x"},{ "type" : "reasoning" }]}"#, 1),
         ]
         for (body, expected) in cases {
