@@ -14,6 +14,7 @@ shopt -s inherit_errexit  # a failure inside $(measure) stops the run instead of
 OLD=$(realpath "${1:?old sightline binary}") NEW=$(realpath "${2:?new sightline binary}")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. bench/unpaced-setup.sh
 ROUNDS=${3:-8} REQUESTS=${4:-3000} CONCURRENCY=${5:-50} BODY=${6:-51200}
 SIM_PORT=18794 PORTS=(18795 18796)
 WORK=$ROOT/bench/work/paired-$(date +%Y%m%d-%H%M%S)
@@ -26,11 +27,7 @@ cleanup() { for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$WORK/simulator.json" <<EOF
-{"accounts": [{"name":"acct1","accountId":"sim-account-1","accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0","plan":"plus"}],
- "eventProfile": {"deltaCount": 200, "deltaDelayMs": 0, "textSize": 2000},
- "accessTokenLifetimeSeconds": 86400, "primaryWindowTokenBudget": 1000000000000000, "secondaryWindowTokenBudget": 1000000000000000}
-EOF
+unpaced_simulator_config "$WORK/simulator.json"
 "$BIN/sightline" simulator --config "$WORK/simulator.json" --port $SIM_PORT >"$WORK/simulator.log" 2>&1 &
 STARTED+=($!)
 for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$SIM_PORT) 2>/dev/null && break; sleep 0.1; done
@@ -38,14 +35,7 @@ PIDS=()
 for n in 0 1; do
     binary=$OLD
     [ "$n" = 1 ] && binary=$NEW
-    cat >"$WORK/sightline-$n.json" <<EOF
-{"listen": {"host": "127.0.0.1", "port": ${PORTS[$n]}}, "stateDirectory": "$WORK/state-$n",
- "accounts": [{"name":"acct1","kind":"chatgpt","baseURL":"http://127.0.0.1:$SIM_PORT/backend-api/codex","accountId":"sim-account-1",
-   "accessToken":"sim-access-acct1-0","refreshToken":"sim-refresh-acct1-0","maxConcurrentRequests":1024}],
- "upstream": {"tokenURL": "http://127.0.0.1:$SIM_PORT/oauth/token"},
- "log": {"stdout": false, "file": "$WORK/sightline-$n.log"}}
-EOF
-    chmod 600 "$WORK/sightline-$n.json"  # the proxy refuses a readable config that holds inline credentials
+    unpaced_proxy_config "$WORK/sightline-$n.json" "${PORTS[$n]}" $SIM_PORT "$WORK/state-$n" "$WORK/sightline-$n.log"
     "$binary" serve --config "$WORK/sightline-$n.json" >"$WORK/stdout-$n.log" 2>&1 &
     PIDS+=($!)
     STARTED+=($!)

@@ -68,6 +68,10 @@ struct RequestPreparer {
         if let key, bodyKey == nil {
             set.append((key: "prompt_cache_key", rawJSON: JSONEncoding.string(key.value)))
         }
+        // A field that already holds exactly what it would be set to is left alone: Codex sends `stream:true`,
+        // `store:false` and its own `prompt_cache_key`, so its body goes on as it came instead of being copied
+        // whole (its history included) for nothing.
+        set.removeAll { entry in Self.holdsAlready(top, entry.key, entry.rawJSON) }
         // Where `input` sits in the body sent on, when it is an array: the transcript takes it from there
         // after the response, without scanning a long history a second time.
         let inputField = top.field(forKey: "input").flatMap { $0.kind == .array ? $0 : nil }
@@ -92,6 +96,17 @@ struct RequestPreparer {
                 holdsReasoningWithoutContent: (top.reasoningWithoutContent ?? 0) > 0
             )
         )
+    }
+
+    /// Whether every member named `key` (one, unless the body repeats it) holds exactly `rawJSON`: setting it would
+    /// change no byte. An absent key does not count: setting it adds it.
+    static func holdsAlready(_ top: JSONTopLevel, _ key: String, _ rawJSON: [UInt8]) -> Bool {
+        var found = false
+        for field in top.fields where field.key == key {
+            guard top.bytes[field.valueRange].elementsEqual(rawJSON) else { return false }
+            found = true
+        }
+        return found
     }
 
     /// The `input` field as a JSON array: an array as is, a string as one user message.

@@ -39,6 +39,25 @@ final class ReferenceOnlyReasoningTests: XCTestCase {
         XCTAssertEqual(d.gaveUp, 0, file: file, line: line)
     }
 
+    /// One WebSocket turn whose input is the history as such a client holds it (reasoning without content in it),
+    /// read to its `response.completed`.
+    func webSocketTurnResendingHistory(conversation: String, file: StaticString = #filePath, line: UInt = #line) throws
+    {
+        let ws = try WebSocketClient(
+            port: stack.proxyPort,
+            path: "/v1/responses",
+            headers: [("Authorization", "Bearer client-FAKE")]
+        )
+        defer { ws.close() }
+        XCTAssertEqual(ws.status, 101, file: file, line: line)
+        let input = [Self.user1, Self.referenceOnly, Self.answer, Self.user2].joined(separator: ",")
+        try ws.turn(
+            #"{"type":"response.create","model":"gpt-5.5","store":false,"prompt_cache_key":"\#(conversation)","input":[\#(input)]}"#,
+            file: file,
+            line: line
+        )
+    }
+
     /// The `attempted` records of `reasoning_strip`: one per strip, naming why.
     func stripRecords(count: Int) -> [[String: Any]] {
         var records: [[String: Any]] = []
@@ -142,17 +161,7 @@ final class ReferenceOnlyReasoningTests: XCTestCase {
     /// A WebSocket turn's own input goes to a ChatGPT account's socket the same way.
     func testAWebSocketTurnLeavesItOut() throws {
         stack = try SightlineStack(label: "reference-only-ws", simulator: ["reasoningItems": true])
-        let ws = try WebSocketClient(
-            port: stack.proxyPort,
-            path: "/v1/responses",
-            headers: [("Authorization", "Bearer client-FAKE")]
-        )
-        XCTAssertEqual(ws.status, 101)
-        let input = [Self.user1, Self.referenceOnly, Self.answer, Self.user2].joined(separator: ",")
-        try ws.turn(
-            #"{"type":"response.create","model":"gpt-5.5","store":false,"prompt_cache_key":"conv-ws","input":[\#(input)]}"#
-        )
-        ws.close()
+        try webSocketTurnResendingHistory(conversation: "conv-ws")
         let sends = try upstreamSends()
         XCTAssertEqual(sends.map { $0["method"] as? String }, ["WS"])
         XCTAssertEqual(sends.map { $0["input_item_count"] as? Int }, [3], "\(sends)")
@@ -165,17 +174,7 @@ final class ReferenceOnlyReasoningTests: XCTestCase {
     func testAWebSocketTurnThatMovesAfterTheStripCountsItsFailover() throws {
         stack = try SightlineStack(label: "reference-only-ws-failover", simulator: ["reasoningItems": true])
         try stack.injectFault(account: "acct1", "server_error", params: ["stage": "handshake"])
-        let ws = try WebSocketClient(
-            port: stack.proxyPort,
-            path: "/v1/responses",
-            headers: [("Authorization", "Bearer client-FAKE")]
-        )
-        XCTAssertEqual(ws.status, 101)
-        let input = [Self.user1, Self.referenceOnly, Self.answer, Self.user2].joined(separator: ",")
-        try ws.turn(
-            #"{"type":"response.create","model":"gpt-5.5","store":false,"prompt_cache_key":"conv-ws-2","input":[\#(input)]}"#
-        )
-        ws.close()
+        try webSocketTurnResendingHistory(conversation: "conv-ws-2")
         try assertStrips(1)
         let moved = try poll(timeout: 5) { try stack.decision("failover").succeeded == 1 }
         let failover = try stack.decision("failover")

@@ -5,6 +5,7 @@ import Foundation
 ///   sightline-bench suite --simulator-pid N --simulator-port N --peer name=port[,pid=N][,path=/p][,metrics=N] … [--full]
 ///                         [--out FILE] [--version TEXT]… [--note TEXT]… [--no-micro]
 ///   sightline-bench load --port N [--path /p] [--concurrency C] [--requests N] [--body-bytes B] [--seconds S]
+///                        [--cache-key K]   (the body's own `prompt_cache_key`, as Codex sends it)
 ///   sightline-bench micro [--scale X]
 let args = Array(CommandLine.arguments.dropFirst())
 
@@ -57,7 +58,10 @@ case "load":
     spec.requests = value("--requests").flatMap(Int.init) ?? 100
     spec.maxSeconds = value("--seconds").flatMap(Double.init) ?? 30
     spec.rampSeconds = value("--ramp").flatMap(Double.init) ?? 0
-    spec.body = CodexHistoryBody.make(targetBytes: value("--body-bytes").flatMap(Int.init) ?? 51_200)
+    spec.body = CodexHistoryBody.make(
+        targetBytes: value("--body-bytes").flatMap(Int.init) ?? 51_200,
+        cacheKey: value("--cache-key")
+    )
     spec.headers =
         [("authorization", "Bearer sim-access-acct1-0"), ("chatgpt-account-id", "sim-account-1")]
         + values("--header").compactMap { h in
