@@ -41,6 +41,12 @@ public final class SightlineMetrics: Sendable {
     /// Operator actions under `/admin/` (the proxy's `AdminAction`).
     public static let adminActions = ["reinstate_account", "purge_tombstones"]
     public static let affinityResults = ["hit", "miss", "expired"]
+    /// The state files `sightline_state_write_failures_total` counts: `accounts.json`, and the continuity snapshot
+    /// (`sticky.json` and `affinity.json`).
+    public static let stateFiles = ["accounts", "continuity"]
+    /// The `AtomicFileError` reasons a state write can fail with; any other reason (an `AccountStoreError` of the
+    /// store's own, such as `unknown_account`) counts as `other`.
+    public static let stateWriteFailureReasons = ["no_space", "permission_denied", "not_found", "io_error", "other"]
 
     /// 0.01 s doubling to 81.92 s (GenAI semantic conventions), plus 160, 320, 640 s for whole streams.
     public static let durationBuckets: [Double] = [
@@ -78,6 +84,7 @@ public final class SightlineMetrics: Sendable {
     public let affinityLookupsFamily: CounterFamily
     public let foreignAnchorRefusalsFamily: CounterFamily
     public let adminActionsFamily: CounterFamily
+    public let stateWriteFailuresFamily: CounterFamily
     // Accounts and pool (per-account children: see `AccountMetrics`).
     public let upstreamAttemptsFamily: CounterFamily
     public let quotaUsedRatioFamily: GaugeFamily
@@ -102,6 +109,7 @@ public final class SightlineMetrics: Sendable {
     private let affinityTable: LabelTable<Counter>
     private let foreignAnchorTable: LabelTable<Counter>
     private let adminTable: LabelTable<Counter>
+    private let stateWriteFailuresTable: LabelTable<Counter>
     let accounts = AccountRegistry()
 
     public init(
@@ -212,6 +220,11 @@ public final class SightlineMetrics: Sendable {
             "Operator actions taken through the admin routes, by action.",
             ["action"]
         )
+        stateWriteFailuresFamily = d.counter(
+            "sightline_state_write_failures_total",
+            "Writes of the proxy's state files that failed, by file and reason.",
+            ["file", "reason"]
+        )
         upstreamAttemptsFamily = d.counter(
             "sightline_upstream_attempts_total",
             "Upstream attempts by account pseudonym and outcome.",
@@ -269,6 +282,10 @@ public final class SightlineMetrics: Sendable {
         foreignAnchorTable = LabelTable([Self.transports]) { foreignAnchors.labels($0) }
         let admin = adminActionsFamily
         adminTable = LabelTable([Self.adminActions]) { admin.labels($0) }
+        let stateWriteFailures = stateWriteFailuresFamily
+        stateWriteFailuresTable = LabelTable([Self.stateFiles, Self.stateWriteFailureReasons]) {
+            stateWriteFailures.labels($0)
+        }
     }
 
     /// `major.minor` of the compiler that built this binary, for `sightline_build_info`.
@@ -317,6 +334,12 @@ public final class SightlineMetrics: Sendable {
 
     /// `sightline_admin_actions_total{action}` (`reinstate_account`, `purge_tombstones`).
     public func adminActions(action: String) -> Counter { adminTable[action] }
+
+    /// `sightline_state_write_failures_total{file,reason}`: `file` from `stateFiles`; `reason` is an
+    /// `AtomicFileError` or `AccountStoreError` reason, counted as `other` unless in `stateWriteFailureReasons`.
+    public func stateWriteFailures(file: String, reason: String) -> Counter {
+        stateWriteFailuresTable[file, Self.stateWriteFailureReasons.contains(reason) ? reason : "other"]
+    }
 }
 
 /// Registration that traps (internal so `WebSocketMetrics` can declare through it): names here are constants, and a unit test renders them all.

@@ -15,7 +15,9 @@ import Synchronization
 /// Emits: `sightline_account_state`, `sightline_account_in_flight_requests`,
 /// `sightline_account_cooldown_until_timestamp_seconds`, `sightline_account_quota_*`,
 /// `sightline_pool_available_accounts`, `sightline_affinity_lookups_total`, and a `sightline.account` log
-/// event on every state change.
+/// event on every state change; for every failed write of `accounts.json` it makes (cooldowns and reinstatements,
+/// quotas, start-up cooldown caps), `sightline_state_write_failures_total` and a `sightline.state_write` record
+/// (`StateWriteRecorder`).
 final class AccountPool: Sendable {
     struct Runtime: Sendable {
         var state: AccountSnapshot.State = .active
@@ -56,6 +58,8 @@ final class AccountPool: Sendable {
     let stateWriter: AccountStateWriter
     private let state: Mutex<State>
     private let metrics: SightlineMetrics
+    /// Counts and logs every failed write of `accounts.json` the pool makes.
+    private let stateWrites: StateWriteRecorder
     private let logger: Logger
     private let selector = AccountSelector()
     /// How long a sticky preference lasts without a new success.
@@ -76,12 +80,25 @@ final class AccountPool: Sendable {
         isChatGPTOnly = !accounts.isEmpty && accounts.allSatisfy { $0.kind == .chatgpt }
         maxAttempts = max(1, min(3, accounts.count))
         self.store = store
-        stateWriter = AccountStateWriter(store: store)
         // Of the name, which the configuration keeps unique and stable: the ChatGPT account id is shared by
         // every seat of a Team workspace, and would merge their series, stickiness and affinity.
-        pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.name) }
+        let pseudonyms = accounts.map { pseudonymizer.pseudonym(.acct, $0.name) }
+        self.pseudonyms = pseudonyms
+        let stateWrites = StateWriteRecorder(metrics: metrics, logger: logger)
+        self.stateWrites = stateWrites
+        let pseudonymByName = Dictionary(
+            zip(accounts.map(\.name), pseudonyms),
+            uniquingKeysWith: { first, _ in first }
+        )
+        stateWriter = AccountStateWriter(store: store) { changes, error in
+            stateWrites.record(
+                .cooldowns,
+                reason: error.reason,
+                accounts: changes.compactMap { pseudonymByName[$0.name] }
+            )
+        }
         var runtime = Array(repeating: Runtime(), count: accounts.count)
-        var capped: [(name: String, until: Int64)] = []
+        var capped: [(index: Int, until: Int64)] = []
         for (i, a) in accounts.enumerated() {
             guard let entry = store.entry(named: a.name) else { continue }
             if entry.status == .reauthRequired { runtime[i].state = .reauthRequired }
@@ -101,11 +118,17 @@ final class AccountPool: Sendable {
                 if Double(until) > runtime[i].cooldownUntil,
                     let bound = Int64(exactly: runtime[i].cooldownUntil.rounded(.up))
                 {
-                    capped.append((a.name, bound))
+                    capped.append((i, bound))
                 }
             }
         }
-        for (name, bound) in capped { try? store.replaceCooldown(name, until: bound) }
+        for (index, bound) in capped {
+            do {
+                try store.replaceCooldown(accounts[index].name, until: bound)
+            } catch {
+                stateWrites.record(.cooldownCap, reason: error.reason, accounts: [pseudonyms[index]])
+            }
+        }
         state = Mutex(State(runtime: runtime))
         self.metrics = metrics
         self.logger = logger
@@ -338,8 +361,13 @@ final class AccountPool: Sendable {
             }
             return changed
         }
-        // One write of the file for all of them.
-        try? store.setQuotas(changed.map { (accounts[$0.0].name, $0.1.stored(observedAt: Int64(now))) })
+        // One write of the file for all of them. A failed one is not retried: the quotas stay in the store's memory and
+        // land with its next write.
+        do {
+            try store.setQuotas(changed.map { (accounts[$0.0].name, $0.1.stored(observedAt: Int64(now))) })
+        } catch {
+            stateWrites.record(.quotas, reason: error.reason, accounts: changed.map { pseudonyms[$0.0] })
+        }
     }
 
     /// The longest cooldown the pool takes: a day more than Codex's longest quota window (7 days). An upstream

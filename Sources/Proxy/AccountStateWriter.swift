@@ -11,8 +11,10 @@ import Synchronization
 /// the write failed): the admin reinstatement answers from there, so its 200 still comes after the write.
 /// `flush` waits for every change submitted before it: shutdown calls it, so a cooldown is not lost to a stop.
 ///
-/// It does not decide cooldowns (`AccountPool` does), log or count. A failed write is dropped, as the synchronous
-/// `try?` before it was; the change stays in the store's memory and lands with the store's next write.
+/// It does not decide cooldowns (`AccountPool` does), log or count: a failed write is handed, with the changes it
+/// carried, to `onFailure` (the pool counts and logs it, `StateWriteRecorder`), before the completions run. The
+/// change stays in the store's memory and lands with the store's next write; it is not retried here. Until
+/// 2026-12-07 a failed write was dropped (`try?`) without a word.
 /// Concurrency: `Sendable`; the changes waiting for the queue sit behind `pending` (a `Mutex`); it calls the store
 /// only from `queue` (serial, `sightline.account-state`).
 final class AccountStateWriter: Sendable {
@@ -30,11 +32,14 @@ final class AccountStateWriter: Sendable {
     }
 
     private let store: AccountStore
+    private let onFailure: (@Sendable ([Change], AccountStoreError) -> Void)?
     private let queue = DispatchQueue(label: "sightline.account-state", qos: .utility)
     private let pending = Mutex(Pending())
 
-    init(store: AccountStore) {
+    /// `onFailure` runs on the writer's queue, once per failed write, with the changes that write carried.
+    init(store: AccountStore, onFailure: (@Sendable ([Change], AccountStoreError) -> Void)? = nil) {
         self.store = store
+        self.onFailure = onFailure
     }
 
     /// Queues `change`; returns at once. `completion`, if any, runs on the writer's queue after the write.
@@ -63,7 +68,11 @@ final class AccountStateWriter: Sendable {
             defer { p = Pending() }
             return (p.changes, p.completions)
         }
-        try? store.setCooldowns(changes.map { ($0.name, $0.until) })
+        do {
+            try store.setCooldowns(changes.map { ($0.name, $0.until) })
+        } catch {
+            onFailure?(changes, error)
+        }
         for completion in completions { completion() }
     }
 }

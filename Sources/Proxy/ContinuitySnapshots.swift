@@ -9,7 +9,9 @@ import LogRedaction
 /// Saves every `continuitySnapshotSeconds` on a Dispatch timer (off the request path) and at shutdown;
 /// loads at startup. A snapshot that cannot be read (corrupt, other key) is ignored and logged: losing
 /// stickiness costs cache misses, never correctness. Writes are atomic (temp file, fsync, rename).
-/// Emits the log event `sightline.continuity` ("continuity snapshot loaded" / "continuity snapshot failed").
+/// Emits the log event `sightline.continuity` ("continuity snapshot loaded" / "continuity snapshot failed" for a
+/// snapshot that cannot be read); a failed save is counted and logged as a failed state write
+/// (`sightline_state_write_failures_total{file="continuity"}`, event `sightline.state_write`, `StateWriteRecorder`).
 /// Concurrency: `@unchecked Sendable` because `DispatchSourceTimer` is not marked Sendable; the timer is
 /// created and resumed in `init` (unscheduled, it never fires), then only scheduled and cancelled (thread-safe
 /// Dispatch calls).
@@ -75,14 +77,8 @@ final class ContinuitySnapshots: @unchecked Sendable {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)
         } catch {
-            ctx.logger.log(
-                .warn,
-                "continuity snapshot failed",
-                event: "sightline.continuity",
-                [
-                    LogAttribute("error.type", .string(error.reason.description))
-                ]
-            )
+            // Until 2026-12-07 a WARN "continuity snapshot failed", counted nowhere.
+            ctx.stateWrites.record(.continuitySnapshot, reason: error.reason.description)
         }
     }
 

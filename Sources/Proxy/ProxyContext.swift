@@ -22,6 +22,9 @@ final class ProxyContext: Sendable {
     let pseudonymizer: Pseudonymizer
     let authenticator: ClientAuthenticator
     let recorder: RecoveryRecorder
+    /// Counts and logs the failed state writes made outside the pool: token rotations, `reauth_required` marks and
+    /// continuity snapshots.
+    let stateWrites: StateWriteRecorder
     let prefixes: [String]
     /// Wall-clock seconds: for timestamps, cooldowns and the instants the upstream names (a quota's reset).
     let now: @Sendable () -> Double
@@ -59,6 +62,8 @@ final class ProxyContext: Sendable {
             now: now()
         )
         self.pool = pool
+        let stateWrites = StateWriteRecorder(metrics: metrics, logger: logger)
+        self.stateWrites = stateWrites
         refresher = TokenRefresher(
             store: store,
             endpoint: CurlTokenEndpoint(client: upstream),
@@ -80,6 +85,12 @@ final class ProxyContext: Sendable {
                     event: "sightline.token_refresh",
                     attributes
                 )
+                // The store writes only after a success (the rotation) or a terminal failure (`reauth_required`).
+                if let persist = observation.persistError {
+                    let write: StateWriteRecorder.Write =
+                        observation.outcome == "terminal" ? .reauthRequired : .tokenRotation
+                    stateWrites.record(write, reason: persist, accounts: [pool.pseudonyms[index]])
+                }
             }
         )
         affinity = AffinityMap(

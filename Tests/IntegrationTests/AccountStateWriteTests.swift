@@ -89,6 +89,68 @@ final class AccountStateWriteTests: XCTestCase {
         XCTAssertEqual(try stack.persistedCooldown("acct1"), .some(nil), "the cooldown, then its clearing, in order")
     }
 
+    /// The state directory replaced by a regular file after start (every write then fails with `ENOTDIR`, an
+    /// `io_error`, for root too): the hard cooldown of a usage limit still holds in memory, and its failed write is
+    /// counted (`sightline_state_write_failures_total{file="accounts"}`) and logged once as an ERROR
+    /// `sightline.state_write` record naming the account by its pseudonym only; the continuity snapshot's failed saves
+    /// are counted as `continuity`. Every count has its record. Until 2026-12-07 the cooldown's failure was a silent
+    /// `try?`, and an operator learned of a full state directory only when a restart lost the cooldowns.
+    func testAFailedStateWriteIsCountedAndLogged() throws {
+        let stack = try SightlineStack(label: "state-write-failed", extraConfig: ["continuity": ["snapshotSeconds": 1]])
+        self.stack = stack
+        let state = stack.directory.appendingPathComponent("state")
+        let moved = stack.directory.appendingPathComponent("state.moved")
+        try FileManager.default.moveItem(at: state, to: moved)
+        XCTAssertTrue(FileManager.default.createFile(atPath: state.path, contents: Data()))
+        defer {
+            try? FileManager.default.removeItem(at: state)
+            try? FileManager.default.moveItem(at: moved, to: state)
+        }
+        try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
+        XCTAssertEqual(try post(stack, "one").status, 200, "failed over")
+        XCTAssertEqual(try stack.coolingAccounts(), 1, "the cooldown holds in memory")
+        let cooled = stack.awaitLogRecords(event: "sightline.account", count: 1).first
+        let account = try XCTUnwrap((cooled?["attributes"] as? [String: Any])?["sightline.account"] as? String)
+        XCTAssertTrue(account.hasPrefix("acct_"))
+
+        func records() -> [[String: Any]] {
+            stack.logRecords().filter { $0["event_name"] as? String == "sightline.state_write" }
+        }
+        func attributes(_ record: [String: Any]) -> [String: String] {
+            (record["attributes"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
+        }
+        let cooldown = [
+            "sightline.state.file": "accounts", "sightline.state.write": "cooldowns", "error.type": "io_error",
+            "sightline.state.accounts": "1", "sightline.account": account,
+        ]
+        XCTAssertTrue(
+            poll(timeout: 10) { records().contains { attributes($0) == cooldown } },
+            "one record of the cooldown's failed write: \(records())"
+        )
+        let accounts = #"sightline_state_write_failures_total{file="accounts",reason="io_error"}"#
+        let continuity = #"sightline_state_write_failures_total{file="continuity",reason="io_error"}"#
+        XCTAssertTrue(poll(timeout: 10) { (try? stack.metric(continuity)) ?? 0 >= 1 }, "the snapshot's failures count")
+        // Each increment comes with its record (the record is written just after its increment).
+        XCTAssertTrue(
+            poll(timeout: 10) {
+                let counted = try? (stack.metric(accounts), stack.metric(continuity))
+                let logged = records().map { attributes($0)["sightline.state.file"] }
+                return counted.map {
+                    $0.0 >= 1 && Int($0.0) == logged.filter { $0 == "accounts" }.count
+                        && Int($0.1) == logged.filter { $0 == "continuity" }.count
+                } ?? false
+            },
+            "one record per failure"
+        )
+        for record in records() {
+            XCTAssertEqual(record["severity_text"] as? String, "ERROR")
+            XCTAssertEqual(record["body"] as? String, "state write failed")
+            let values = attributes(record).values.joined(separator: " ")
+            XCTAssertFalse(values.contains(stack.directory.path), "no path")
+            XCTAssertFalse(values.contains("acct1"), "no raw account name")
+        }
+    }
+
     /// A cooldown still queued when a second signal ends the drain is written before the process exits, and comes
     /// back after the restart. Without the wait the `_exit` dropped it, and the account was back in rotation, into
     /// the limit it had met.

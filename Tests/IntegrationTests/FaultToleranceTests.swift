@@ -165,7 +165,8 @@ final class FaultToleranceTests: XCTestCase {
 
     /// A state directory nothing can be written to (made immutable with `chattr +i`, which stops root
     /// too): requests keep being served, including one whose access token the upstream revoked (a token
-    /// refresh then cannot persist; the rotated token is kept in memory — docs/reliability.md).
+    /// refresh then cannot persist; the rotated token is kept in memory — docs/reliability.md). The rotation's
+    /// failed write is counted and logged as a failed state write (until 2026-12-07 only its refresh record said so).
     func testUnwritableStateDirectoryKeepsServing() throws {
         let stack = try SightlineStack(label: "fault-statefull")
         self.stack = stack
@@ -198,6 +199,27 @@ final class FaultToleranceTests: XCTestCase {
             XCTAssertTrue(r.bodyText.contains("response.completed"))
         }
         XCTAssertEqual(try HTTPTestClient.get(port: stack.proxyPort, path: "/readyz").status, 200)
+        var rotation: [String: Any]?
+        _ = poll(timeout: 5) {
+            rotation = stack.logRecords().first {
+                $0["event_name"] as? String == "sightline.state_write"
+                    && ($0["attributes"] as? [String: Any])?["sightline.state.write"] as? String == "token_rotation"
+            }
+            return rotation != nil
+        }
+        let attributes = try XCTUnwrap(rotation?["attributes"] as? [String: Any], "the rotation's failed write")
+        XCTAssertEqual(attributes["sightline.state.file"] as? String, "accounts")
+        XCTAssertEqual(attributes["error.type"] as? String, "permission_denied")
+        XCTAssertEqual((attributes["sightline.account"] as? String)?.hasPrefix("acct_"), true)
+        let refresh = stack.awaitLogRecords(event: "sightline.token_refresh", count: 1).first
+        XCTAssertEqual(
+            (refresh?["attributes"] as? [String: Any])?["sightline.token_refresh.persist_error"] as? String,
+            "permission_denied"
+        )
+        XCTAssertGreaterThanOrEqual(
+            try stack.metric(#"sightline_state_write_failures_total{file="accounts",reason="permission_denied"}"#),
+            1
+        )
     }
 }
 

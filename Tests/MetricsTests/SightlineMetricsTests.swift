@@ -84,6 +84,10 @@ final class SightlineMetricsTests: XCTestCase {
         XCTAssertEqual(metrics.recoveryDecisionsFamily.store.count, 27)
         XCTAssertEqual(metrics.requestDurationFamily.store.count, 14)
         XCTAssertEqual(metrics.protocolErrorsFamily.store.count, SightlineMetrics.protocolErrorReasons.count)
+        XCTAssertEqual(metrics.stateWriteFailuresFamily.store.count, 2 * 5)
+        XCTAssertTrue(
+            text.contains("sightline_state_write_failures_total{file=\"continuity\",reason=\"no_space\"} 0\n")
+        )
         XCTAssertTrue(text.contains("sightline_build_info{revision=\"r\",swift_version=\"6.3\",version=\"v\"} 1\n"))
         for decision in SightlineMetrics.decisions {
             for outcome in SightlineMetrics.outcomes {

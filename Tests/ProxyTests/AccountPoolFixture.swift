@@ -9,11 +9,14 @@ import Metrics
 enum AccountPoolFixture {
     static let pseudonymizer = try! Pseudonymizer(key: Array(0..<32))
 
-    /// `names` in order; each account's id is `accountID(name)` (default `fake-<name>`).
+    /// `names` in order; each account's id is `accountID(name)` (default `fake-<name>`). `path`: where the store
+    /// writes (default nowhere); `logger`: the pool's (default discarding).
     static func make(
         _ names: [String],
         accountID: (String) -> String = { "fake-\($0)" },
         stored: [AccountStoreEntry] = [],
+        path: String? = nil,
+        logger: Logger = .discarding,
         now: Double
     ) -> (pool: AccountPool, metrics: SightlineMetrics) {
         let accounts = names.map { name in
@@ -31,10 +34,10 @@ enum AccountPoolFixture {
         let metrics = SightlineMetrics(registry: MetricRegistry(), version: "v", revision: "r", swiftVersion: "6.3")
         let pool = AccountPool(
             accounts: accounts,
-            store: AccountStore(path: nil, entries: stored),
+            store: AccountStore(path: path, entries: stored),
             pseudonymizer: pseudonymizer,
             metrics: metrics,
-            logger: .discarding,
+            logger: logger,
             now: now
         )
         return (pool, metrics)

@@ -72,6 +72,31 @@ final class AccountStateWriterTests: XCTestCase {
         XCTAssertEqual(inFileAtCompletion.withLock { $0 }, [nil, 300], "the completion ran after the write")
     }
 
+    /// A write that fails is handed to `onFailure` once, with every change it carried and the store's reason, before
+    /// the completions run; the changes stay in the store's memory. Until 2026-12-07 it was dropped without a word.
+    func testAFailedWriteIsReportedWithItsChangesBeforeTheCompletions() throws {
+        let store = try store()
+        // The state directory replaced by a regular file: the write fails (`ENOTDIR`), for root too.
+        try FileManager.default.removeItem(atPath: directory)
+        XCTAssertTrue(FileManager.default.createFile(atPath: directory, contents: Data()))
+        let reported = Mutex<[(names: [String], reason: String)]>([])
+        let writer = AccountStateWriter(store: store) { changes, error in
+            reported.withLock { $0.append((changes.map(\.name), error.reason)) }
+        }
+        let reportsAtCompletion = Mutex(-1)
+        writer.submit(.init(name: "a", until: 100))
+        writer.submit(.init(name: "b", until: nil)) {
+            reportsAtCompletion.withLock { $0 = reported.withLock { $0.count } }
+        }
+        XCTAssertTrue(writer.flush(timeout: 10))
+        let reports = reported.withLock { $0 }
+        // One write for both, or two if the queue took the first before the second came: each reported once.
+        XCTAssertEqual(reports.flatMap(\.names), ["a", "b"], "every change, in order, once")
+        XCTAssertEqual(Set(reports.map(\.reason)), ["io_error"])
+        XCTAssertEqual(reportsAtCompletion.withLock { $0 }, reports.count, "reported before the completion ran")
+        XCTAssertEqual(store.entry(named: "a")?.cooldownUntil, 100, "kept in memory")
+    }
+
     /// `flush` with nothing queued returns at once; after a change, it returns once the change is in the file.
     func testFlushWaitsForWhatWasSubmittedBeforeIt() throws {
         let writer = AccountStateWriter(store: try store())
