@@ -9,7 +9,7 @@ final class AlertRulesTests: XCTestCase {
         "SightlinePromptCacheHitRatioCollapsed", "SightlinePoolNearlyExhausted", "SightlinePoolExhausted",
         "SightlineTokenRefreshFailures", "SightlineAccountReauthRequired", "SightlineUpstreamErrorRatioHigh",
         "SightlineServerErrorRateHigh", "SightlineTimeToFirstEventSlow", "SightlineTargetDown",
-        "SightlineStripRetryRateHigh",
+        "SightlineStripRetryRateHigh", "SightlineStateWriteFailures",
     ]
 
     func testPromtoolCheckRulesSucceeds() throws {

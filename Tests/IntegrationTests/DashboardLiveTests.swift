@@ -30,6 +30,7 @@ final class DashboardLiveTests: XCTestCase {
         // Refreshes happen (tokens are invalidated in round 1) but none fails, so the failure views read 0.
         "SightlineTokenRefreshFailures": "every refresh in this traffic succeeds",
         "SightlineAccountReauthRequired": "no refresh fails terminally, so no account needs re-authentication",
+        "SightlineStateWriteFailures": "the state directory stays writable, so no state write fails",
         // Strip-retry applies to anchors the proxy itself added (the WebSocket HTTP bridge), not to HTTP turns.
         "SightlineStripRetryRateHigh": "HTTP traffic never carries a proxy-added anchor",
     ]
