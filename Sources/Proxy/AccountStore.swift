@@ -37,6 +37,9 @@ public final class AccountStore: Sendable {
     /// Held around each whole read-merge-write (and the periodic read of external changes): the only place
     /// `state` changes, one at a time, so a mutation built on a copy never overwrites another's.
     private let writing = Mutex<Void>(())
+    /// A write failed since the last one that succeeded: memory holds changes the file does not
+    /// (`hasUnwrittenChanges`, `ContinuitySnapshots` writes them again).
+    private let behind = Atomic<Bool>(false)
     /// Called, outside the lock, with the names of the entries taken in from another process's changes to the
     /// file (`AccountStoreExternalChanges`); the proxy logs them. The store itself never logs.
     private let onExternalChanges: (@Sendable ([String]) -> Void)?
@@ -222,6 +225,11 @@ public final class AccountStore: Sendable {
         try readMergeWrite { _ in .success(()) }
     }
 
+    /// Whether memory holds changes a failed write left out of the file (a cooldown, a rotated token, quotas) that
+    /// no write has carried since. Nothing else would write them on a proxy with nothing new to write, and a restart
+    /// would lose them: the continuity timer and shutdown call `save()` while this holds.
+    public var hasUnwrittenChanges: Bool { behind.load(ordering: .acquiring) }
+
     /// One read-merge-write of the file, the step every mutation is: under `writing` and the cross-process
     /// `FileLock`, takes in what another process wrote, applies `change` to a copy of the state, writes the file
     /// from the copy unless `change` failed, then installs the copy (a failed write keeps the change in memory and
@@ -238,7 +246,11 @@ public final class AccountStore: Sendable {
                 taken = Self.absorb(file, into: &next)
                 let changed = change(&next)
                 var written = changed
-                if case .success = changed, let error = write(next) { written = .failure(error) }
+                if case .success = changed {
+                    let error = write(next)
+                    if let error { written = .failure(error) }
+                    behind.store(error != nil && path != nil, ordering: .releasing)
+                }
                 // After the write: a rotated refresh token is on disk before any reader can see its access token.
                 state.withLock { $0 = next }
                 return written

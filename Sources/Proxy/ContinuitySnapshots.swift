@@ -72,6 +72,16 @@ final class ContinuitySnapshots: @unchecked Sendable {
         // is back in rotation (docs/accounts.md).
         ctx.store.absorbExternalChanges()
         ctx.pool.readmitReauthenticated(now: now)
+        if ctx.store.hasUnwrittenChanges {
+            // A failed write left changes in memory only, and nothing may write the file again soon: written here, on
+            // the timer and at shutdown, until a write succeeds (until 2026-12-07 a restart could lose them even
+            // after the disk was mended).
+            do throws(AccountStoreError) {
+                try ctx.store.save()
+            } catch {
+                ctx.stateWrites.record(.catchUp, reason: error.reason)
+            }
+        }
         ctx.pool.persistQuotas(now: now)
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)

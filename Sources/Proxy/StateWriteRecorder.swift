@@ -28,6 +28,9 @@ struct StateWriteRecorder: Sendable {
         case tokenRotation = "token_rotation"
         /// A terminal refresh failure's `reauth_required` status.
         case reauthRequired = "reauth_required"
+        /// What earlier failed writes left in memory only, written again (`AccountStore.hasUnwrittenChanges`) on the
+        /// continuity timer and at shutdown.
+        case catchUp = "catch_up"
         /// `sticky.json` and `affinity.json` (`ContinuitySnapshots.save`).
         case continuitySnapshot = "continuity_snapshot"
 

@@ -149,6 +149,20 @@ final class AccountStateWriteTests: XCTestCase {
             XCTAssertFalse(values.contains(stack.directory.path), "no path")
             XCTAssertFalse(values.contains("acct1"), "no raw account name")
         }
+        // The directory mended, the cooldown that never reached the file does, with nothing new to write: the
+        // continuity timer writes what failed writes left in memory (until 2026-12-07 a restart lost it).
+        try FileManager.default.removeItem(at: state)
+        try FileManager.default.moveItem(at: moved, to: state)
+        let file = state.appendingPathComponent("accounts.json")
+        func fileCooldown() -> Int? {
+            guard let data = try? Data(contentsOf: file),
+                let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let entries = json["accounts"] as? [[String: Any]]
+            else { return nil }
+            return entries.first { $0["name"] as? String == "acct1" }?["cooldown_until"] as? Int
+        }
+        XCTAssertTrue(poll(timeout: 10) { fileCooldown() != nil }, "the cooldown reached the file")
+        XCTAssertGreaterThan(fileCooldown() ?? 0, Int(Date().timeIntervalSince1970) + 600)
     }
 
     /// A cooldown still queued when a second signal ends the drain is written before the process exits, and comes

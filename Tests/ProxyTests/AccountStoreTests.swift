@@ -376,4 +376,25 @@ final class AccountStoreTests: XCTestCase {
             "the file the proxy wrote itself changes nothing"
         )
     }
+
+    /// A write that failed leaves its change in memory only; the store says so until a write carries it, and
+    /// `save()` then does (what the continuity timer and shutdown call while it holds).
+    func testAFailedWriteIsRememberedUntilAWriteCarriesIt() throws {
+        let store = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-a")])
+        XCTAssertFalse(store.hasUnwrittenChanges)
+        let moved = directory + ".moved"
+        try FileManager.default.moveItem(atPath: directory, toPath: moved)
+        XCTAssertTrue(FileManager.default.createFile(atPath: directory, contents: Data()))  // ENOTDIR: even root fails
+        XCTAssertThrowsError(try store.setCooldown("a", until: 4_000_000_000))
+        XCTAssertTrue(store.hasUnwrittenChanges)
+        XCTAssertThrowsError(try store.save())
+        XCTAssertTrue(store.hasUnwrittenChanges, "still behind after another failure")
+        try FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.moveItem(atPath: moved, toPath: directory)
+        XCTAssertNil(try AccountStore.open(stateDirectory: directory, seeds: []).entry(named: "a")?.cooldownUntil)
+        try store.save()
+        XCTAssertFalse(store.hasUnwrittenChanges)
+        let reread = try AccountStore.open(stateDirectory: directory, seeds: [])
+        XCTAssertEqual(reread.entry(named: "a")?.cooldownUntil, 4_000_000_000)
+    }
 }
