@@ -85,9 +85,11 @@ final class CurlEasyTransfer {
         }
     }
 
-    /// A response without a parsable head (should not happen with HTTP/1.1+) still gets one, from libcurl.
+    /// A response without a parsable head (should not happen with HTTP/1.1+) still gets one, from libcurl. Not after
+    /// `cancel()`: `receiveHeaderLine` withholds the head then, so a body-less answer that completes before the loop
+    /// drops the handle had its head handed to a caller that had already let the transfer go.
     func deliverHeadIfMissing() {
-        guard status == nil else { return }
+        guard status == nil, !transfer.cancelRequested.load(ordering: .acquiring) else { return }
         var code = 0
         _ = sl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
         status = code
