@@ -121,6 +121,62 @@ final class WebSocketServerTests: XCTestCase {
         XCTAssertEqual(try client.next(), .event(.text(Array("fragment".utf8))))
     }
 
+    /// A client that floods pings and never reads the pongs: once the pongs queued for it pass `writeHighWaterMark`
+    /// the server stops reading its frames, so the flood stops at the sockets' buffers instead of growing the
+    /// server's memory; read again, the pongs drain and the server reads on. (Documented in docs/reliability.md
+    /// since the backlog fix; until 2026-12-07 only pipelined HTTP requests had a test.)
+    func testAPingFloodStopsBeingReadWhileItsPongsPileUp() throws {
+        let client = try WebSocketTestClient(port: try start())
+        XCTAssertEqual(try client.handshake(), 101)
+        var small: Int32 = 16 * 1024
+        setsockopt(client.fd, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        _ = fcntl(client.fd, F_SETFL, fcntl(client.fd, F_GETFL) | O_NONBLOCK)
+        let ping = WebSocketFrameEncoder.client(.ping, [UInt8](repeating: 0x70, count: 125))
+        var flood: [UInt8] = []
+        flood.reserveCapacity(24 << 20)
+        while flood.count + ping.count <= 24 << 20 { flood.append(contentsOf: ping) }
+        var written = 0
+        /// Writes what the socket takes until `timeout` passes with nothing taken; returns the bytes taken.
+        func push(timeout: Double) -> Int {
+            var taken = 0
+            var lastProgress = Date()
+            while written < flood.count, Date().timeIntervalSince(lastProgress) < timeout {
+                let n = flood.withUnsafeBytes {
+                    Glibc.send(client.fd, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    written += n
+                    taken += n
+                    lastProgress = Date()
+                } else {
+                    var p = pollfd(fd: client.fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&p, 1, 50)
+                }
+            }
+            return taken
+        }
+        // Bounded wait for what must not happen: the whole flood taken while the client reads nothing.
+        _ = push(timeout: 1)
+        XCTAssertLessThan(written, flood.count, "the server kept reading pings whose pongs nobody read")
+        // Reading the pongs lets the server read on: read until nothing more comes for half a second.
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var drained = 0
+        var lastRead = Date()
+        while Date().timeIntervalSince(lastRead) < 0.5 {
+            let n = buffer.withUnsafeMutableBytes { Glibc.recv(client.fd, $0.baseAddress!, $0.count, 0) }
+            if n > 0 {
+                drained += n
+                lastRead = Date()
+            } else {
+                var p = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&p, 1, 50)
+            }
+        }
+        XCTAssertGreaterThan(drained, 256 * 1024, "the pongs came once read")
+        XCTAssertGreaterThan(push(timeout: 1), 0, "and the server read more pings")
+    }
+
     func testClientCloseIsEchoedThenTCPCloses() throws {
         let client = try WebSocketTestClient(port: try start())
         try client.handshake()
