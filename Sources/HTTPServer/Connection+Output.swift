@@ -118,6 +118,7 @@ extension Connection {
         guard phase == .reading || phase == .webSocket,
             outbound.count - outboundStart > loop.core.configuration.writeHighWaterMark
         else { return false }
+        if !readPaused { loop.core.observer.readingPaused(webSocket: phase == .webSocket) }
         readPaused = true
         updateInterest()
         // Timed like any wait on the client: the idle limit, renewed by every write it takes.

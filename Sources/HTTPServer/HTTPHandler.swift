@@ -21,6 +21,9 @@ public protocol HTTPServerObserver: Sendable {
     func protocolError(reason: String, status: Int)
     func bytesReceived(_ count: Int)
     func bytesSent(_ count: Int)
+    /// A connection stopped being read because what it does not read passed `writeHighWaterMark` (answers to
+    /// pipelined requests, pongs to a ping flood); `webSocket` after an upgrade. Once per pause, on its loop.
+    func readingPaused(webSocket: Bool)
 }
 
 extension HTTPServerObserver {
@@ -29,6 +32,7 @@ extension HTTPServerObserver {
     public func protocolError(reason: String, status: Int) {}
     public func bytesReceived(_ count: Int) {}
     public func bytesSent(_ count: Int) {}
+    public func readingPaused(webSocket: Bool) {}
 }
 
 /// An observer that ignores everything.

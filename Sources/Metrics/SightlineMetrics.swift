@@ -85,6 +85,7 @@ public final class SightlineMetrics: Sendable {
     public let foreignAnchorRefusalsFamily: CounterFamily
     public let adminActionsFamily: CounterFamily
     public let stateWriteFailuresFamily: CounterFamily
+    public let downstreamBacklogPausesFamily: CounterFamily
     // Accounts and pool (per-account children: see `AccountMetrics`).
     public let upstreamAttemptsFamily: CounterFamily
     public let quotaUsedRatioFamily: GaugeFamily
@@ -110,6 +111,7 @@ public final class SightlineMetrics: Sendable {
     private let foreignAnchorTable: LabelTable<Counter>
     private let adminTable: LabelTable<Counter>
     private let stateWriteFailuresTable: LabelTable<Counter>
+    private let downstreamBacklogPausesTable: LabelTable<Counter>
     let accounts = AccountRegistry()
 
     public init(
@@ -225,6 +227,11 @@ public final class SightlineMetrics: Sendable {
             "Writes of the proxy's state files that failed, by file and reason.",
             ["file", "reason"]
         )
+        downstreamBacklogPausesFamily = d.counter(
+            "sightline_downstream_backlog_pauses_total",
+            "Downstream connections that stopped being read because output they do not read piled up, by transport.",
+            ["transport"]
+        )
         upstreamAttemptsFamily = d.counter(
             "sightline_upstream_attempts_total",
             "Upstream attempts by account pseudonym and outcome.",
@@ -286,6 +293,8 @@ public final class SightlineMetrics: Sendable {
         stateWriteFailuresTable = LabelTable([Self.stateFiles, Self.stateWriteFailureReasons]) {
             stateWriteFailures.labels($0)
         }
+        let backlogPauses = downstreamBacklogPausesFamily
+        downstreamBacklogPausesTable = LabelTable([Self.transports]) { backlogPauses.labels($0) }
     }
 
     /// `major.minor` of the compiler that built this binary, for `sightline_build_info`.
@@ -340,6 +349,9 @@ public final class SightlineMetrics: Sendable {
     public func stateWriteFailures(file: String, reason: String) -> Counter {
         stateWriteFailuresTable[file, Self.stateWriteFailureReasons.contains(reason) ? reason : "other"]
     }
+
+    /// `sightline_downstream_backlog_pauses_total{transport}`: `transport` from `transports`.
+    public func downstreamBacklogPauses(transport: String) -> Counter { downstreamBacklogPausesTable[transport] }
 }
 
 /// Registration that traps (internal so `WebSocketMetrics` can declare through it): names here are constants, and a unit test renders them all.

@@ -281,6 +281,9 @@ struct ProxyServerObserver: HTTPServerObserver {
     }
     func bytesReceived(_ count: Int) {}
     func bytesSent(_ count: Int) {}
+    func readingPaused(webSocket: Bool) {
+        metrics.downstreamBacklogPauses(transport: webSocket ? "websocket" : transport).increment()
+    }
 }
 
 /// A one-way boolean shared across threads.

@@ -13,8 +13,9 @@ final class HTTPServerBacklogTests: XCTestCase {
     /// the rest as the client reads.
     func testPipelinedRequestsWaitWhileTheirAnswersPileUp() throws {
         let handled = Atomic<Int>(0)
+        let observer = RecordingObserver()
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
-        let server = try startServer { _, r in
+        let server = try startServer(observer: observer) { _, r in
             handled.add(1, ordering: .relaxed)
             r.respond(status: 200, headers: [:], body: body)
         }
@@ -25,6 +26,7 @@ final class HTTPServerBacklogTests: XCTestCase {
         // Bounded wait for what must not happen: every request answered while the client reads nothing.
         XCTAssertFalse(pollUntil(timeout: 2) { handled.load(ordering: .relaxed) == count })
         XCTAssertLessThan(handled.load(ordering: .relaxed), count / 2)
+        XCTAssertEqual(observer.pauses.first, "http", "the pause is reported")
         for i in 0..<count {
             let response = try client.readResponse(timeout: 10)
             XCTAssertEqual(response.body.count, body.count, "response \(i)")

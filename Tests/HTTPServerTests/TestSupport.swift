@@ -16,8 +16,12 @@ struct ClosureHandler: HTTPHandler {
 /// Keeps every protocol error the server reports.
 final class RecordingObserver: HTTPServerObserver {
     private let storage = Mutex<[String]>([])
+    private let pauseStorage = Mutex<[String]>([])
     var errors: [String] { storage.withLock { $0 } }
+    /// `http` or `websocket`, once per reading pause.
+    var pauses: [String] { pauseStorage.withLock { $0 } }
     func protocolError(reason: String, status: Int) { storage.withLock { $0.append("\(reason) \(status)") } }
+    func readingPaused(webSocket: Bool) { pauseStorage.withLock { $0.append(webSocket ? "websocket" : "http") } }
 }
 
 /// A value set from one thread and awaited (with a deadline) on another.

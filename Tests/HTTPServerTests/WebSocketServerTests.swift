@@ -55,6 +55,7 @@ final class EchoWebSocketHandler: WebSocketHandler {
 final class WebSocketServerTests: XCTestCase {
     private var server: HTTPServer?
     private let handlers = HandlerList()
+    private let observer = RecordingObserver()
 
     override func tearDown() {
         server?.shutdown(drainDeadlineSeconds: 2)
@@ -66,7 +67,7 @@ final class WebSocketServerTests: XCTestCase {
         configure: (inout HTTPServerConfiguration) -> Void = { _ in }
     ) throws -> Int {
         let handlers = self.handlers
-        let s = try startServer(loops: 1, configure: configure) { request, responder in
+        let s = try startServer(loops: 1, observer: observer, configure: configure) { request, responder in
             guard request.isWebSocketUpgrade else {
                 responder.respond(status: 200, headers: [:], body: Array("plain".utf8))
                 return
@@ -159,6 +160,7 @@ final class WebSocketServerTests: XCTestCase {
         // Bounded wait for what must not happen: the whole flood taken while the client reads nothing.
         _ = push(timeout: 1)
         XCTAssertLessThan(written, flood.count, "the server kept reading pings whose pongs nobody read")
+        XCTAssertEqual(observer.pauses, ["websocket"], "one pause, reported as the WebSocket's")
         // Reading the pongs lets the server read on: read until nothing more comes for half a second.
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var drained = 0
