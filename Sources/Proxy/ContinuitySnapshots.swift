@@ -72,6 +72,7 @@ final class ContinuitySnapshots: @unchecked Sendable {
         // is back in rotation (docs/accounts.md).
         ctx.store.absorbExternalChanges()
         ctx.pool.readmitReauthenticated(now: now)
+        var accountsWritable = true
         if ctx.store.hasUnwrittenChanges {
             // A failed write left changes in memory only, and nothing may write the file again soon: written here, on
             // the timer and at shutdown, until a write succeeds (until 2026-12-07 a restart could lose them even
@@ -80,9 +81,12 @@ final class ContinuitySnapshots: @unchecked Sendable {
                 try ctx.store.save()
             } catch {
                 ctx.stateWrites.record(.catchUp, reason: error.reason)
+                accountsWritable = false
             }
         }
-        ctx.pool.persistQuotas(now: now)
+        // Not into a file that just refused a write: one record per tick for one cause. The quotas stay pending in the
+        // pool and go with the next tick that writes.
+        if accountsWritable { ctx.pool.persistQuotas(now: now) }
         do {
             try AtomicFile.write(ctx.pool.stickySnapshot(now: now), to: stickyPath)
             try ctx.affinity.save(to: affinityPath, now: Int64(now), accounts: ctx.pool.pseudonyms)

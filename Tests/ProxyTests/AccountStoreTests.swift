@@ -384,6 +384,7 @@ final class AccountStoreTests: XCTestCase {
         XCTAssertFalse(store.hasUnwrittenChanges)
         let moved = directory + ".moved"
         try FileManager.default.moveItem(atPath: directory, toPath: moved)
+        defer { try? FileManager.default.removeItem(atPath: moved) }  // left only by a failure midway
         XCTAssertTrue(FileManager.default.createFile(atPath: directory, contents: Data()))  // ENOTDIR: even root fails
         XCTAssertThrowsError(try store.setCooldown("a", until: 4_000_000_000))
         XCTAssertTrue(store.hasUnwrittenChanges)
