@@ -26,6 +26,16 @@ final class StateWriteRecorderTests: XCTestCase {
     /// A state file in a directory that does not exist: every write fails with `not_found`.
     private var missingDirectoryPath: String { directory + "/gone/" + AccountStore.fileName }
 
+    /// A pool over `names` whose store lives at `path`, logging into `sink`.
+    private func pool(
+        _ names: [String],
+        stored: [AccountStoreEntry],
+        path: String,
+        logging sink: InMemoryLogSink
+    ) -> (AccountPool, SightlineMetrics) {
+        AccountPoolFixture.make(names, stored: stored, path: path, logger: Logger(sinks: [sink]), now: now)
+    }
+
     /// A state file under a regular file: every write fails with `ENOTDIR`, an `io_error`.
     private func underAFilePath() -> String {
         let file = directory + "/not-a-directory"
@@ -110,12 +120,11 @@ final class StateWriteRecorderTests: XCTestCase {
     /// in memory; a soft one writes nothing, so nothing fails. Until 2026-12-07 the failure was a silent `try?`.
     func testAFailedCooldownWriteIsCountedAndLogged() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = AccountPoolFixture.make(
+        let (pool, metrics) = pool(
             ["a", "b"],
             stored: [Self.entry("a"), Self.entry("b")],
             path: missingDirectoryPath,
-            logger: Logger(sinks: [sink]),
-            now: now
+            logging: sink
         )
         pool.coolDown(1, until: now + 5, reason: "server_error", now: now)
         pool.coolDown(0, until: now + 900, reason: "usage_limit", now: now)
@@ -139,13 +148,7 @@ final class StateWriteRecorderTests: XCTestCase {
     /// An admin reinstatement whose write fails is counted and logged before its answer's completion runs.
     func testAFailedReinstatementWriteIsRecordedBeforeItsCompletion() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = AccountPoolFixture.make(
-            ["a"],
-            stored: [Self.entry("a")],
-            path: underAFilePath(),
-            logger: Logger(sinks: [sink]),
-            now: now
-        )
+        let (pool, metrics) = pool(["a"], stored: [Self.entry("a")], path: underAFilePath(), logging: sink)
         pool.coolDown(0, until: now + 900, reason: "usage_limit", now: now)
         XCTAssertTrue(pool.stateWriter.flush(timeout: 10))
         let recordedAtCompletion = DispatchSemaphore(value: 0)
@@ -162,12 +165,11 @@ final class StateWriteRecorderTests: XCTestCase {
     /// The periodic quota write: one failed write is one failure, naming how many accounts it carried.
     func testAFailedQuotaWriteIsCountedOnce() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = AccountPoolFixture.make(
+        let (pool, metrics) = pool(
             ["a", "b"],
             stored: [Self.entry("a"), Self.entry("b")],
             path: missingDirectoryPath,
-            logger: Logger(sinks: [sink]),
-            now: now
+            logging: sink
         )
         var signal = QuotaSignal()
         signal.primary.usedRatio = 0.5
@@ -189,13 +191,7 @@ final class StateWriteRecorderTests: XCTestCase {
         let sink = InMemoryLogSink()
         var far = Self.entry("a")
         far.cooldownUntil = Int64(now) + 30 * 86_400
-        let (_, metrics) = AccountPoolFixture.make(
-            ["a", "b"],
-            stored: [far, Self.entry("b")],
-            path: missingDirectoryPath,
-            logger: Logger(sinks: [sink]),
-            now: now
-        )
+        let (_, metrics) = pool(["a", "b"], stored: [far, Self.entry("b")], path: missingDirectoryPath, logging: sink)
         XCTAssertEqual(failures(metrics, file: "accounts", reason: "not_found"), 1)
         let attributes = Self.attributes(Self.stateWriteRecords(sink).first)
         XCTAssertEqual(attributes["sightline.state.write"], "cooldown_cap")
@@ -206,12 +202,11 @@ final class StateWriteRecorderTests: XCTestCase {
     /// A write that lands counts nothing.
     func testASuccessfulWriteCountsNothing() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = AccountPoolFixture.make(
+        let (pool, metrics) = pool(
             ["a"],
             stored: [Self.entry("a")],
             path: directory + "/" + AccountStore.fileName,
-            logger: Logger(sinks: [sink]),
-            now: now
+            logging: sink
         )
         pool.coolDown(0, until: now + 900, reason: "usage_limit", now: now)
         XCTAssertTrue(pool.stateWriter.flush(timeout: 10))
