@@ -20,7 +20,7 @@ import Synchronization
 final class AccountStateWriter: Sendable {
     struct Change: Sendable {
         var name: String
-        /// The cooldown end to set (never shortening a longer one, as `AccountStore.setCooldown`), or nil to clear.
+        /// The cooldown end to set (never shortening a longer one, as `AccountStore.setCooldowns`), or nil to clear.
         var until: Int64?
     }
 

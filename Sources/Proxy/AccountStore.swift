@@ -179,19 +179,14 @@ public final class AccountStore: Sendable {
         return entry.refreshToken?.reveal() == spent.reveal()
     }
 
-    /// Sets the cooldown end; never shortens an existing one (a later, shorter signal must not erase a
-    /// longer lock). Nil clears it.
-    public func setCooldown(_ name: String, until: Int64?) throws(AccountStoreError) {
-        try update(name) { $0.cooldownUntil = Self.cooldown($0.cooldownUntil, setTo: until) }
-    }
-
-    /// `setCooldown`'s rule: the later of the two ends; nil clears.
+    /// The cooldown rule: the later of the two ends (a later, shorter signal must not erase a longer lock); nil
+    /// clears.
     private static func cooldown(_ current: Int64?, setTo until: Int64?) -> Int64? {
         until.map { max(current ?? $0, $0) }
     }
 
-    /// `setCooldown` for each change in order, in one write of the file (names it does not hold are skipped):
-    /// what `AccountStateWriter` writes for the pool, off the event loops.
+    /// Sets the cooldown end of each change in order (`cooldown(_:setTo:)`), in one write of the file (names it does
+    /// not hold are skipped): what `AccountStateWriter` writes for the pool, off the event loops.
     public func setCooldowns(_ changes: [(name: String, until: Int64?)]) throws(AccountStoreError) {
         guard !changes.isEmpty else { return }
         try readMergeWrite { state in
@@ -203,7 +198,7 @@ public final class AccountStore: Sendable {
         }
     }
 
-    /// Replaces the cooldown end, shorter or not: for the start-up cap (`AccountPool`), where `setCooldown`'s
+    /// Replaces the cooldown end, shorter or not: for the start-up cap (`AccountPool`), where `setCooldowns`'s
     /// never-shorten rule would keep the far value.
     public func replaceCooldown(_ name: String, until: Int64) throws(AccountStoreError) {
         try update(name) { $0.cooldownUntil = until }

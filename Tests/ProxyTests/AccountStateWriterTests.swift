@@ -40,7 +40,7 @@ final class AccountStateWriterTests: XCTestCase {
     }
 
     /// A submission returns at once, even while the write cannot go on; the writes land in submission order (the
-    /// last change of an account wins, each with `setCooldown`'s never-shorten rule) once they can, and a completion
+    /// last change of an account wins, each with `setCooldowns`' never-shorten rule) once they can, and a completion
     /// runs only after its change is in the file.
     func testChangesAreQueuedAndWrittenInOrder() throws {
         let store = try store()

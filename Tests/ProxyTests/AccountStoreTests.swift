@@ -195,7 +195,7 @@ final class AccountStoreTests: XCTestCase {
             now: 1
         )
         try store.markReauthRequired("a")
-        try store.setCooldown("a", until: 900)
+        try store.setCooldowns([("a", 900)])
         let reopened = try AccountStore.open(stateDirectory: directory, seeds: [seed("a", refresh: "rt-config-NEW")])
         let entry = try XCTUnwrap(reopened.entry(named: "a"))
         XCTAssertEqual(entry.refreshToken?.reveal(), "rt-config-NEW")
@@ -225,10 +225,10 @@ final class AccountStoreTests: XCTestCase {
 
     func testCooldownNeverShrinksAndUnknownAccountFails() throws {
         let store = AccountStore(path: nil, entries: [AccountStoreEntry(name: "a")])
-        try store.setCooldown("a", until: 100)
-        try store.setCooldown("a", until: 50)
+        try store.setCooldowns([("a", 100)])
+        try store.setCooldowns([("a", 50)])
         XCTAssertEqual(store.entry(named: "a")?.cooldownUntil, 100)
-        try store.setCooldown("a", until: nil)
+        try store.setCooldowns([("a", nil)])
         XCTAssertNil(store.entry(named: "a")?.cooldownUntil)
         XCTAssertThrowsError(try store.markReauthRequired("nope")) { error in
             XCTAssertEqual((error as? AccountStoreError)?.reason, "unknown_account")
@@ -275,7 +275,7 @@ final class AccountStoreTests: XCTestCase {
         added.refreshToken = Secret("rt-c")
         try importer.upsert(added)
 
-        try serving.setCooldown("b", until: 500)
+        try serving.setCooldowns([("b", 500)])
         let file = try AccountStore.open(stateDirectory: directory, seeds: [])
         XCTAssertEqual(file.entries().map(\.name), ["a", "b", "c"], "the imported account stays in the file")
         XCTAssertEqual(file.entry(named: "a")?.refreshToken?.reveal(), "rt-a-new", "the re-import is not reverted")
@@ -291,7 +291,7 @@ final class AccountStoreTests: XCTestCase {
             tokens: TokenRefreshTokens(accessToken: Secret("at-a-rotated"), refreshToken: Secret("rt-a-rotated")),
             now: 600
         )
-        try serving.setCooldown("a", until: 700)
+        try serving.setCooldowns([("a", 700)])
         XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-a-rotated")
         XCTAssertEqual(
             try AccountStore.open(stateDirectory: directory, seeds: []).entry(named: "a")?.refreshToken?.reveal(),
@@ -316,7 +316,7 @@ final class AccountStoreTests: XCTestCase {
         try importer.upsert(imported)
         let file = try AccountStore.open(stateDirectory: directory, seeds: [])
         XCTAssertEqual(file.entry(named: "a")?.refreshToken?.reveal(), "rt-a-import")
-        try serving.setCooldown("a", until: 200)
+        try serving.setCooldowns([("a", 200)])
         XCTAssertEqual(serving.entry(named: "a")?.refreshToken?.reveal(), "rt-a-import")
         XCTAssertEqual(serving.entry(named: "a")?.cooldownUntil, 200)
     }
@@ -386,7 +386,7 @@ final class AccountStoreTests: XCTestCase {
         try FileManager.default.moveItem(atPath: directory, toPath: moved)
         defer { try? FileManager.default.removeItem(atPath: moved) }  // left only by a failure midway
         XCTAssertTrue(FileManager.default.createFile(atPath: directory, contents: Data()))  // ENOTDIR: even root fails
-        XCTAssertThrowsError(try store.setCooldown("a", until: 4_000_000_000))
+        XCTAssertThrowsError(try store.setCooldowns([("a", 4_000_000_000)]))
         XCTAssertTrue(store.hasUnwrittenChanges)
         XCTAssertThrowsError(try store.save())
         XCTAssertTrue(store.hasUnwrittenChanges, "still behind after another failure")
