@@ -224,10 +224,11 @@ final class AccountPool: Sendable {
         case refused(AccountSnapshot.State)
     }
 
-    /// `persisted` runs once the cleared cooldown has been written to `accounts.json` (or its write failed), on
-    /// `stateWriter`'s queue (the caller, an event loop, does not wait for the disk), possibly before this returns;
-    /// only for `.reinstated(wasCooling: true)`: otherwise there is nothing to write.
-    func reinstate(_ index: Int, persisted: @escaping @Sendable () -> Void) -> Reinstatement {
+    /// `persisted` runs once the cleared cooldown has been written to `accounts.json` (true) or its write failed
+    /// (false: counted and logged, and written again by the continuity timer's catch-up), on `stateWriter`'s queue
+    /// (the caller, an event loop, does not wait for the disk), possibly before this returns; only for
+    /// `.reinstated(wasCooling: true)`: otherwise there is nothing to write.
+    func reinstate(_ index: Int, persisted: @escaping @Sendable (Bool) -> Void) -> Reinstatement {
         let (outcome, runtime) = state.withLock { s -> (Reinstatement, Runtime) in
             let r = s.runtime[index]
             guard r.state == .active || r.state == .cooling else { return (.refused(r.state), r) }

@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// Changes are applied in the order they were submitted. Those pending when the queue gets to them are applied in
 /// one read-merge-write (`AccountStore.setCooldowns`), so a burst of cooldowns costs one write of the file, and
-/// an account's last change is what lands. A `completion` runs on the queue once its change has been written (or
-/// the write failed): the admin reinstatement answers from there, so its 200 still comes after the write.
+/// an account's last change is what lands. A `completion` runs on the queue once its change has been written (true)
+/// or the write failed (false): the admin reinstatement answers from there, so its 200 comes after the write and
+/// says whether the file took it.
 /// `flush` waits for every change submitted before it: shutdown calls it, so a cooldown is not lost to a stop.
 ///
 /// It does not decide cooldowns (`AccountPool` does), log or count: a failed write is handed, with the changes it
@@ -26,7 +27,7 @@ final class AccountStateWriter: Sendable {
 
     private struct Pending {
         var changes: [Change] = []
-        var completions: [@Sendable () -> Void] = []
+        var completions: [@Sendable (Bool) -> Void] = []
         /// A drain is queued and has not yet taken `changes`: the next submission joins it.
         var drainQueued = false
     }
@@ -42,8 +43,9 @@ final class AccountStateWriter: Sendable {
         self.onFailure = onFailure
     }
 
-    /// Queues `change`; returns at once. `completion`, if any, runs on the writer's queue after the write.
-    func submit(_ change: Change, completion: (@Sendable () -> Void)? = nil) {
+    /// Queues `change`; returns at once. `completion`, if any, runs on the writer's queue after the write, with
+    /// whether it succeeded.
+    func submit(_ change: Change, completion: (@Sendable (Bool) -> Void)? = nil) {
         let queueDrain = pending.withLock { p -> Bool in
             p.changes.append(change)
             if let completion { p.completions.append(completion) }
@@ -68,11 +70,13 @@ final class AccountStateWriter: Sendable {
             defer { p = Pending() }
             return (p.changes, p.completions)
         }
+        var written = true
         do {
             try store.setCooldowns(changes.map { ($0.name, $0.until) })
         } catch {
+            written = false
             onFailure?(changes, error)
         }
-        for completion in completions { completion() }
+        for completion in completions { completion(written) }
     }
 }

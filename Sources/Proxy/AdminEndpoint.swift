@@ -53,16 +53,21 @@ enum AdminEndpoint {
             guard let index = ctx.pool.accounts.firstIndex(where: { $0.name == name }) else {
                 return send(unknownAccount, responder)
             }
-            let body = { @Sendable (wasCooling: Bool) in
-                JSONEncoding.object([
-                    ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
-                    ("was_cooling", wasCooling ? Array("true".utf8) : Array("false".utf8)),
-                ])
+            // `persisted` only where there was a write: whether `accounts.json` took the cleared cooldown. False
+            // still answers 200 (the account is back in rotation now), and the operator learns that a restart
+            // before the catch-up write would bring the cooldown back.
+            let body = { @Sendable (persisted: Bool?) in
+                JSONEncoding.object(
+                    [
+                        ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
+                        ("was_cooling", Self.bool(persisted != nil)),
+                    ] + (persisted.map { [("persisted", Self.bool($0))] } ?? [])
+                )
             }
-            // The 200 says the cooldown is cleared in `accounts.json` too: it is sent once the pool's writer has
-            // written that, from the writer's queue, while this loop goes on serving. The responder hands it to the
-            // loop, which sends it after this handler has returned and counted the request.
-            let outcome = ctx.pool.reinstate(index) { _ = ok(body(true), responder) }
+            // The answer is sent once the pool's writer has written the file (or failed to), from the writer's
+            // queue, while this loop goes on serving. The responder hands it to the loop, which sends it after this
+            // handler has returned and counted the request.
+            let outcome = ctx.pool.reinstate(index) { written in _ = ok(body(written), responder) }
             switch outcome {
             case .refused(let state):
                 return send(notInRotation(state), responder)
@@ -76,7 +81,7 @@ enum AdminEndpoint {
                     ]
                 )
                 // An account that was not cooling had nothing to write: answered at once.
-                if !wasCooling { _ = ok(body(false), responder) }
+                if !wasCooling { _ = ok(body(nil), responder) }
                 return 200
             }
         case .purgeTombstones:
@@ -95,6 +100,8 @@ enum AdminEndpoint {
             [LogAttribute("sightline.admin.action", .string(action.metricLabel))] + attributes
         )
     }
+
+    private static func bool(_ value: Bool) -> [UInt8] { Array((value ? "true" : "false").utf8) }
 
     private static func ok(_ body: [UInt8], _ responder: HTTPResponder) -> Int {
         var h = HTTPHeaders()

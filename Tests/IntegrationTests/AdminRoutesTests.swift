@@ -81,6 +81,7 @@ final class AdminRoutesTests: XCTestCase {
         let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(ok.body)) as? [String: Any])
         XCTAssertEqual(body["state"] as? String, "active")
         XCTAssertEqual(body["was_cooling"] as? Bool, true)
+        XCTAssertEqual(body["persisted"] as? Bool, true, "answered once accounts.json took it")
         XCTAssertEqual(try stack.coolingAccounts(), 0)
         XCTAssertEqual(try stack.cooldownsUntil(), [0, 0, 0])
         XCTAssertEqual(try stack.metric("sightline_pool_available_accounts"), 3)
@@ -96,6 +97,10 @@ final class AdminRoutesTests: XCTestCase {
         XCTAssertEqual(attributes["sightline.admin.action"] as? String, "reinstate_account")
         XCTAssertTrue((attributes["sightline.account"] as? String ?? "").hasPrefix("acct_"), "\(attributes)")
 
+        // Already active: nothing was written, so the answer makes no claim about the file.
+        let again = try admin(stack, "/admin/accounts/acct1/reinstate")
+        XCTAssertEqual(again.bodyText, #"{"account":"acct1","state":"active","was_cooling":false}"#)
+
         XCTAssertEqual(
             try admin(stack, "/admin/accounts/nobody/reinstate").errorObject?["code"] as? String,
             "unknown_account"
@@ -105,6 +110,31 @@ final class AdminRoutesTests: XCTestCase {
 
         try stack.restartProxy()
         XCTAssertEqual(try stack.coolingAccounts(), 0, "a restart does not bring the cooldown back")
+    }
+
+    /// A reinstatement that `accounts.json` did not take still puts the account back, and says so: `persisted`
+    /// false, and the failed write counted. Until 2026-12-07 its answer was the same as a written one's.
+    func testAReinstatementTheFileDidNotTakeSaysSo() throws {
+        let stack = try adminStack("admin-unpersisted")
+        try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
+        XCTAssertEqual(try post(stack, #"{"model":"gpt-5.5","input":"one"}"#).status, 200)
+        XCTAssertTrue(try poll(timeout: 5) { (try stack.persistedCooldown("acct1") ?? nil) != nil }, "persisted")
+        let thaw = try stack.freezeStateDirectory()
+        defer { thaw() }
+
+        let answer = try admin(stack, "/admin/accounts/acct1/reinstate")
+        XCTAssertEqual(answer.status, 200, answer.bodyText)
+        XCTAssertEqual(
+            answer.bodyText,
+            #"{"account":"acct1","state":"active","was_cooling":true,"persisted":false}"#
+        )
+        XCTAssertEqual(try stack.coolingAccounts(), 0, "back in rotation all the same")
+        // At least the reinstatement's write; the continuity timer's catch-up may have failed since, too.
+        XCTAssertGreaterThanOrEqual(
+            try stack.metric(#"sightline_state_write_failures_total{file="accounts",reason="permission_denied"}"#),
+            1
+        )
+        XCTAssertNotEqual(try stack.persistedCooldown("acct1"), .some(nil), "the file still holds the cooldown")
     }
 
     /// A dead anchor is answered at once for 2 h; a purge lets it go upstream again, where the upstream decides.

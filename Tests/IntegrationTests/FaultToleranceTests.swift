@@ -170,24 +170,8 @@ final class FaultToleranceTests: XCTestCase {
     func testUnwritableStateDirectoryKeepsServing() throws {
         let stack = try SightlineStack(label: "fault-statefull")
         self.stack = stack
-        let state = stack.directory.appendingPathComponent("state").path
-        let chattr = try ChildProcess(
-            name: "chattr",
-            executable: "/usr/bin/env",
-            arguments: ["chattr", "+i", state],
-            directory: stack.directory
-        )
-        guard chattr.waitForExit(timeout: 10) == 0 else { throw XCTSkip("chattr +i not permitted: \(chattr.stderr)") }
-        defer {
-            let undo = try? ChildProcess(
-                name: "chattr-undo",
-                executable: "/usr/bin/env",
-                arguments: ["chattr", "-i", state],
-                directory: stack.directory
-            )
-            _ = undo?.waitForExit(timeout: 10)
-        }
-        XCTAssertFalse(FileManager.default.createFile(atPath: state + "/probe", contents: Data()), "writes fail")
+        let thaw = try stack.freezeStateDirectory()
+        defer { thaw() }
         let invalidate = try HTTPTestClient.exchange(
             port: stack.simulatorPort,
             HTTPTestClient.post(path: "/__sim/accounts/acct1/invalidate-access", json: "{}")

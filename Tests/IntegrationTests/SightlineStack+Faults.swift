@@ -13,6 +13,24 @@ extension SightlineStack {
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
+    /// Makes the proxy's state directory immutable (`chattr +i`, which stops root too, so a write there fails
+    /// as on a read-only disk); returns what undoes it. Skips the test where `chattr` is not permitted.
+    func freezeStateDirectory() throws -> () -> Void {
+        let state = directory.appendingPathComponent("state").path
+        let chattr = { (flag: String) throws -> ChildProcess in
+            try ChildProcess(
+                name: "chattr",
+                executable: "/usr/bin/env",
+                arguments: ["chattr", flag, state],
+                directory: self.directory
+            )
+        }
+        let freeze = try chattr("+i")
+        guard freeze.waitForExit(timeout: 10) == 0 else { throw XCTSkip("chattr +i not permitted: \(freeze.stderr)") }
+        XCTAssertFalse(FileManager.default.createFile(atPath: state + "/probe", contents: Data()), "writes fail")
+        return { _ = (try? chattr("-i"))?.waitForExit(timeout: 10) }
+    }
+
     /// `POST /v1/responses` of a one-message request (`input` "hi"), streamed or not, through the proxy.
     func postHi(stream: Bool) throws -> ParsedResponse {
         try HTTPTestClient.exchange(

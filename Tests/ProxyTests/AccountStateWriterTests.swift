@@ -56,9 +56,9 @@ final class AccountStateWriterTests: XCTestCase {
             writer.submit(.init(name: "b", until: nil))  // cleared
             writer.submit(.init(name: "b", until: 300))
             writer.submit(.init(name: "nobody", until: 1))  // skipped
-            writer.submit(.init(name: "a", until: nil)) {
+            writer.submit(.init(name: "a", until: nil)) { written in
                 let file = try? Self.fileCooldowns(directory)
-                inFileAtCompletion.withLock { $0 = file }
+                inFileAtCompletion.withLock { $0 = written ? file : [-1] }
             }
             submitted.signal()
         }
@@ -85,8 +85,9 @@ final class AccountStateWriterTests: XCTestCase {
         }
         let reportsAtCompletion = Mutex(-1)
         writer.submit(.init(name: "a", until: 100))
-        writer.submit(.init(name: "b", until: nil)) {
-            reportsAtCompletion.withLock { $0 = reported.withLock { $0.count } }
+        writer.submit(.init(name: "b", until: nil)) { written in
+            // A count only a failed write can carry: the completion was told it failed.
+            reportsAtCompletion.withLock { $0 = written ? -2 : reported.withLock { $0.count } }
         }
         XCTAssertTrue(writer.flush(timeout: 10))
         let reports = reported.withLock { $0 }

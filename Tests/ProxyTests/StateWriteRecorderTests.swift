@@ -153,12 +153,15 @@ final class StateWriteRecorderTests: XCTestCase {
         XCTAssertTrue(pool.stateWriter.flush(timeout: 10))
         let recordedAtCompletion = DispatchSemaphore(value: 0)
         let count = Mutex(-1)
-        _ = pool.reinstate(0) {
+        let written = Mutex<Bool?>(nil)
+        _ = pool.reinstate(0) { ok in
+            written.withLock { $0 = ok }
             count.withLock { $0 = Self.stateWriteRecords(sink).count }
             recordedAtCompletion.signal()
         }
         XCTAssertEqual(recordedAtCompletion.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(count.withLock { $0 }, 2, "the cooldown's failure, then the reinstatement's, before its answer")
+        XCTAssertEqual(written.withLock { $0 }, false, "the answer is told the file did not take it")
         XCTAssertEqual(failures(metrics, file: "accounts", reason: "io_error"), 2)
     }
 
