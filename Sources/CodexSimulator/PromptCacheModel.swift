@@ -5,7 +5,9 @@
 /// request's input; the cached tokens of the next request are 64 × the number of leading blocks whose
 /// chained hash matches, provided the input is at least `minimumTokens` long. A different account or a
 /// different key starts from nothing, which is what lets tests prove account stickiness. Requests without a
-/// key share the per-account entry under "" (the real backend routes by prefix there, too).
+/// key share the per-account entry under "" (the real backend routes by prefix there, too). A different model or
+/// a different `tools` array starts from nothing as well: the real cache is per model, and the tools come first in
+/// the prompt, so changing them misses every block after them (until 2026-12-07 the model ignored both).
 ///
 /// Pure: no I/O and no clock. Does not model eviction by time; the table is bounded by `maxEntries` and
 /// forgets the oldest entry first. Concurrency: a value type, owned by `SimulatorState` under its lock.
@@ -17,6 +19,9 @@ struct PromptCacheModel: Sendable {
     struct Key: Hashable, Sendable {
         var account: String
         var promptCacheKey: String
+        var model: String
+        /// `SimulatedRequest.toolsDigest`: 0 without tools.
+        var toolsDigest: UInt64
     }
 
     var minimumTokens: Int
@@ -30,6 +35,11 @@ struct PromptCacheModel: Sendable {
     /// Tokens the simulator reports as `input_tokens` for `canonicalInput`.
     static func inputTokens(_ canonicalInput: [UInt8]) -> Int {
         max(1, (canonicalInput.count + bytesPerToken - 1) / bytesPerToken)
+    }
+
+    /// FNV-1a of `bytes`: the chained block hashes and the tools' digest.
+    static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
     }
 
     /// Chained FNV-1a hash at the end of every complete block.
@@ -50,8 +60,14 @@ struct PromptCacheModel: Sendable {
     }
 
     /// Returns the cached tokens for this request and remembers its input as the new previous one.
-    mutating func observe(account: String, promptCacheKey: String?, canonicalInput: [UInt8]) -> Int {
-        let key = Key(account: account, promptCacheKey: promptCacheKey ?? "")
+    mutating func observe(
+        account: String,
+        promptCacheKey: String?,
+        model: String = "",
+        toolsDigest: UInt64 = 0,
+        canonicalInput: [UInt8]
+    ) -> Int {
+        let key = Key(account: account, promptCacheKey: promptCacheKey ?? "", model: model, toolsDigest: toolsDigest)
         let hashes = Self.blockHashes(canonicalInput)
         var cached = 0
         if Self.inputTokens(canonicalInput) >= minimumTokens, let previous = entries[key] {

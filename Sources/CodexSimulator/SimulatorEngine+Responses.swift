@@ -97,6 +97,8 @@ extension SimulatorEngine {
         let cached = state.cache.observe(
             account: account,
             promptCacheKey: request.promptCacheKey,
+            model: request.model,
+            toolsDigest: request.toolsDigest,
             canonicalInput: request.canonicalInput
         )
         let inputTokens = PromptCacheModel.inputTokens(request.canonicalInput)

@@ -26,6 +26,35 @@ final class PromptCacheModelTests: XCTestCase {
         }
     }
 
+    /// The real cache is per model, and the tools lead the prompt: either changed, nothing is cached.
+    func testAnotherModelOrOtherToolsStartCold() {
+        let input = bytes(4096)
+        let cases: [(String, String, UInt64, Int)] = [
+            ("same model and tools", "gpt-5.5", 7, 1024),
+            ("another model", "gpt-5.5-mini", 7, 0),
+            ("other tools", "gpt-5.5", 8, 0),
+            ("tools dropped", "gpt-5.5", 0, 0),
+        ]
+        for (name, modelName, tools, expected) in cases {
+            var model = PromptCacheModel(minimumTokens: 256)
+            _ = model.observe(
+                account: "a",
+                promptCacheKey: "k",
+                model: "gpt-5.5",
+                toolsDigest: 7,
+                canonicalInput: input
+            )
+            let cached = model.observe(
+                account: "a",
+                promptCacheKey: "k",
+                model: modelName,
+                toolsDigest: tools,
+                canonicalInput: input
+            )
+            XCTAssertEqual(cached, expected, name)
+        }
+    }
+
     func testBelowMinimumNeverCaches() {
         var model = PromptCacheModel(minimumTokens: 1024)
         let small = bytes(2048)  // 512 tokens

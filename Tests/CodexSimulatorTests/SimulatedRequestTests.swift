@@ -34,6 +34,24 @@ final class SimulatedRequestTests: XCTestCase {
         XCTAssertEqual(Array(rb.canonicalInput.prefix(ra.canonicalInput.count)), ra.canonicalInput)
     }
 
+    /// The tools' digest does not depend on key order or spacing, and changes with any tool.
+    func testToolsDigestIsOfTheToolsAsAValue() throws {
+        func digest(_ tools: String) throws -> UInt64 {
+            let body = #"{"model":"m","input":"x","tools":\#(tools)}"#
+            return try SimulatedRequest.parse(body: Array(body.utf8), headers: [:], path: "/").toolsDigest
+        }
+        let tool = #"[{"type":"function","name":"exec_command","parameters":{"type":"object"}}]"#
+        let reordered = #"[ {"name":"exec_command", "parameters":{"type":"object"}, "type":"function"} ]"#
+        let other = #"[{"type":"function","name":"apply_patch","parameters":{"type":"object"}}]"#
+        XCTAssertEqual(try digest(tool), try digest(reordered))
+        XCTAssertNotEqual(try digest(tool), try digest(other))
+        XCTAssertNotEqual(try digest(tool), 0)
+        XCTAssertEqual(
+            try SimulatedRequest.parse(body: Array(#"{"input":"x"}"#.utf8), headers: [:], path: "/").toolsDigest,
+            0
+        )
+    }
+
     func testRejectsBadBodies() {
         XCTAssertThrowsError(try SimulatedRequest.parse(body: Array("{nope".utf8), headers: [:], path: "/")) {
             XCTAssertEqual(($0 as? SimulatorRequestError)?.reason, "invalid_json")
