@@ -57,6 +57,11 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
     /// its own account can read, and an input reasoning item another account sealed is answered 400
     /// `invalid_encrypted_content`. Off by default (answers keep their one output item).
     public var reasoningItems = false
+    /// The OAuth client a refresh must name (`client_id`): the Codex CLI's public one unless set. Another or none
+    /// is answered 401 `invalid_client`, and the refresh token is not used.
+    public var oauthClientId = SimulatorConfiguration.codexClientId
+    /// The Codex CLI's public OAuth client id (codex-protocol.md §8): an identifier, not a secret.
+    public static let codexClientId = "app_EMoamEEZ73f0CkXaXp7hrann"
 
     public init(
         host: String = "127.0.0.1",
@@ -100,6 +105,7 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
             ?? d.webSocketConnectionLimitSeconds
         tokenLatencyMs = try c.decodeIfPresent(Int.self, forKey: .tokenLatencyMs) ?? d.tokenLatencyMs
         reasoningItems = try c.decodeIfPresent(Bool.self, forKey: .reasoningItems) ?? d.reasoningItems
+        oauthClientId = try c.decodeIfPresent(String.self, forKey: .oauthClientId) ?? d.oauthClientId
     }
 
     /// `accounts` demo accounts (`acct1`…) with obviously fake credentials, on 127.0.0.1, port `port`.

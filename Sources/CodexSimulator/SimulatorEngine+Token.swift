@@ -7,7 +7,8 @@ extension SimulatorEngine {
     /// 200 with new tokens for the current refresh token; 401 `refresh_token_reused` for a retired one and
     /// 401 `refresh_token_invalidated` after `/__sim/accounts/<name>/invalidate-refresh` (Codex treats a 401
     /// from the token endpoint as permanent and reads `error.code`); 400 `invalid_grant` for an unknown
-    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`. A token fault queued for
+    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`; 401 `invalid_client`
+    /// (RFC 6749 §5.2) when `client_id` is not the configured client, before the refresh token is looked at. A token fault queued for
     /// an account is taken only by a refresh token of that account (current or retired).
     func token(headers: HTTPHeaders, body: [UInt8]) -> SimulatorOutcome {
         var rec = record(method: "POST", path: "/oauth/token", headers: headers, bodyBytes: body.count)
@@ -31,6 +32,10 @@ extension SimulatorEngine {
                     code: "server_error"
                 )
                 return complete(&rec, &state, status: 500, headers: json, body: body)
+            }
+            guard fields["client_id"] == configuration.oauthClientId else {
+                let body = ErrorBodies.token(code: "invalid_client", message: "Unknown or missing client_id.")
+                return complete(&rec, &state, status: 401, headers: json, body: body)
             }
             guard fields["grant_type"] == "refresh_token" else {
                 let body = ErrorBodies.token(

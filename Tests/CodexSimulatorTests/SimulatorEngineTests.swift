@@ -253,11 +253,12 @@ final class SimulatorEngineTests: XCTestCase {
 
     func testTokenRotationAndAdminInvalidation() throws {
         let h = Harness()
+        let client = SimulatorConfiguration.codexClientId
         func refresh(_ token: String, form: Bool = false) -> RecordingSink {
             let body =
                 form
-                ? "grant_type=refresh_token&refresh_token=\(token)&client_id=app_test"
-                : #"{"grant_type":"refresh_token","refresh_token":"\#(token)","client_id":"app_test"}"#
+                ? "grant_type=refresh_token&refresh_token=\(token)&client_id=\(client)"
+                : #"{"grant_type":"refresh_token","refresh_token":"\#(token)","client_id":"\#(client)"}"#
             return h.post("/oauth/token", json: body)
         }
         let first = refresh("sim-refresh-acct1-0")
@@ -303,7 +304,11 @@ final class SimulatorEngineTests: XCTestCase {
     func testATokenFaultQueuedForAnAccountFiresOnItsRefresh() {
         let h = Harness()
         func refresh(_ token: String) -> RecordingSink {
-            h.post("/oauth/token", json: #"{"grant_type":"refresh_token","refresh_token":"\#(token)"}"#)
+            h.post(
+                "/oauth/token",
+                json:
+                    #"{"grant_type":"refresh_token","refresh_token":"\#(token)","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}"#
+            )
         }
         let queued = h.post("/__sim/faults", json: #"{"account":"acct1","fault":"token_server_error"}"#)
         XCTAssertEqual(queued.snapshot.status, 200)
@@ -313,6 +318,28 @@ final class SimulatorEngineTests: XCTestCase {
         XCTAssertEqual(refresh("sim-refresh-acct1-0").snapshot.status, 200, "consumed")
         let faulted = h.requests.filter { $0["fault"] as? String == "token_server_error" }
         XCTAssertEqual(faulted.map { $0["account"] as? String }, ["acct1"])
+    }
+
+    /// A refresh that names no client or another one is refused before its refresh token is looked at: the token
+    /// still works for the right client. Until 2026-12-07 any `client_id`, or none, was accepted.
+    func testARefreshForAnotherClientIsRefusedAndUsesNoToken() {
+        let h = Harness()
+        let bodies = [
+            #"{"grant_type":"refresh_token","refresh_token":"sim-refresh-acct1-0"}"#,
+            #"{"grant_type":"refresh_token","refresh_token":"sim-refresh-acct1-0","client_id":"app_other"}"#,
+            "grant_type=refresh_token&refresh_token=sim-refresh-acct1-0&client_id=",
+        ]
+        for body in bodies {
+            let refused = h.post("/oauth/token", json: body)
+            XCTAssertEqual(refused.snapshot.status, 401, body)
+            XCTAssertEqual((refused.json["error"] as? [String: Any])?["code"] as? String, "invalid_client", body)
+        }
+        let client = SimulatorConfiguration.codexClientId
+        let accepted = h.post(
+            "/oauth/token",
+            json: #"{"grant_type":"refresh_token","refresh_token":"sim-refresh-acct1-0","client_id":"\#(client)"}"#
+        )
+        XCTAssertEqual(accepted.snapshot.status, 200, "the refresh token was not spent by the refusals")
     }
 
     func testAccessTokenExpiry() {
