@@ -111,6 +111,11 @@ extension SimulatorEngine {
     }
 
     /// `generate:false`: authenticate, then just `response.created` + `response.completed` with no output.
+    ///
+    /// A fault that answers before the body (a usage limit, a 5xx, a 401) answers the prewarm too, as the
+    /// backend refuses a warm-up for an account it would refuse a turn; one that shapes a stream stays queued for
+    /// the next turn, as for `/responses/compact`. Until 2026-12-07 a prewarm took no fault, so a proxy's handling
+    /// of a refused prewarm went untested.
     private func prewarm(
         route: Route,
         _ request: SimulatedRequest,
@@ -133,6 +138,25 @@ extension SimulatorEngine {
                 )
             }
             rec.account = account
+            let fault = state.faults.next(account: account, header: nil, tokenEndpoint: false, compact: true)
+            rec.fault = fault?.name
+            if let fault,
+                let outcome = statusFault(
+                    fault,
+                    anchor: request.previousResponseId,
+                    plan: state.ledger.tokens(of: account)?.account.plan ?? "plus",
+                    limits: state.usage.snapshot(account: account, now: now),
+                    now: now,
+                    headers: baseHeaders(model: request.model, requestId: ids.request)
+                )
+            {
+                if case .complete(let status, let h, let body) = outcome {
+                    return (complete(&rec, &state, status: status, headers: h, body: body), nil)
+                }
+                rec.status = 0  // a connection fault: no answer to record, as for a turn
+                state.log.append(rec)
+                return (outcome, nil)
+            }
             rec.responseId = ids.response
             rec.status = 200
             state.remember(responseId: ids.response, account: account)

@@ -173,6 +173,30 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertTrue(try client.waitForEOF(), "stream_cut drops the socket mid-response")
     }
 
+    /// A prewarm takes a fault that answers before the body, as a turn does; one that shapes a stream waits for the
+    /// next turn. Until 2026-12-07 a prewarm took no fault at all.
+    func testAPrewarmTakesTheFaultsThatAnswerBeforeTheBody() throws {
+        try start()
+        let client = try connect()
+        let prewarm: [String: Any] = ["model": "gpt-test", "input": [Any](), "stream": true, "generate": false]
+        _ = admin("/__sim/faults", body: #"{"fault":"usage_limit","count":1,"resets_in_seconds":600}"#)
+        let limited = try client.create(prewarm)
+        XCTAssertEqual(limited.last?["type"] as? String, "error", "\(limited)")
+        XCTAssertEqual(limited.last?["status"] as? Int, 429)
+        XCTAssertEqual((limited.last?["error"] as? [String: Any])?["type"] as? String, "usage_limit_reached")
+
+        _ = admin("/__sim/faults", body: #"{"fault":"stream_cut","count":1,"after":2}"#)
+        let warm = try client.create(prewarm)
+        XCTAssertEqual(warm.map { $0["type"] as? String }, ["response.created", "response.completed"], "not cut")
+        client.sendText(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#)
+        XCTAssertNotNil(try client.nextJSON())
+        XCTAssertNotNil(try client.nextJSON())
+        XCTAssertTrue(try client.waitForEOF(), "the cut waited for the turn")
+        let ws = records.filter { $0.transport == "websocket" }
+        XCTAssertEqual(ws.map(\.fault), ["usage_limit", nil, "stream_cut"])
+        XCTAssertEqual(ws.first?.account, "acct1")
+    }
+
     func testStandingFaultReachesWebSocketFramesUntilCleared() throws {
         try start()
         func status(_ outcome: SimulatorOutcome) -> Int? {

@@ -173,6 +173,29 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A prewarm refused for a usage limit (as the backend refuses one for an account it would refuse a turn) is
+    /// warmed on another account, and the limited one cools. The simulator took no fault on a prewarm until
+    /// 2026-12-07, so this path had no test.
+    func testARefusedPrewarmMovesToAnotherAccount() throws {
+        stack = try SightlineStack(label: "ws-prewarm-limit")
+        XCTAssertEqual(
+            try simulatorPost("/__sim/faults", #"{"fault":"usage_limit","resets_in_seconds":600}"#).status,
+            200
+        )
+        let ws = try connect()
+        let warm = try ws.turn(Self.frame(nil, nil, generate: false))
+        XCTAssertNotNil(try ws.turn(Self.frame(warm, "first question")), "the warm anchor carries the turn")
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.map { $0["status"] as? Int }, [429, 200, 200], "\(frames)")
+        XCTAssertEqual(frames.first?["fault"] as? String, "usage_limit")
+        let limited = try XCTUnwrap(frames.first?["account"] as? String)
+        XCTAssertNotEqual(frames[1]["account"] as? String, limited, "warmed elsewhere")
+        XCTAssertEqual(frames[2]["account"] as? String, frames[1]["account"] as? String, "the turn stays there")
+        XCTAssertEqual(try stack.coolingAccounts(), 1, "the limited account cools")
+        XCTAssertEqual(try stack.upstreamAttempts("http_429"), 1)
+        ws.close()
+    }
+
     func testPinResetMovesTheSessionWithoutTheStaleAnchor() throws {
         stack = try SightlineStack(label: "ws-pin")
         let ws = try connect()
