@@ -197,7 +197,9 @@ final class CurlEasyTransfer {
         apply(sl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
 
         apply(configureMethodAndBody(request))
-        for line in CurlRequestHeaders.lines(for: request.headers, hasBody: !request.body.isEmpty) {
+        // libcurl adds its form content type to whatever it sends as POST fields: any body, and a POST without one.
+        let sendsFields = !request.body.isEmpty || request.method.uppercased() == "POST"
+        for line in CurlRequestHeaders.lines(for: request.headers, hasBody: sendsFields) {
             guard let appended = curl_slist_append(headerList, line) else { return CURLE_OUT_OF_MEMORY }
             headerList = appended
         }

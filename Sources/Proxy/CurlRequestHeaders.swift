@@ -4,7 +4,8 @@
 /// drops headers with CR/LF or an invalid name (header injection), writes an empty value as `Name;` (libcurl's
 /// spelling for "send empty"; `Name:` would delete the header), and adds `Name:` lines that suppress
 /// libcurl's implicit `Accept: */*`, `Expect: 100-continue` and form `Content-Type` when the caller did not
-/// set them.
+/// set them. `hasBody` is true whenever libcurl sends POST fields, a POST without a body included: it adds its
+/// form type to those too.
 enum CurlRequestHeaders {
     static func lines(for headers: [(String, String)], hasBody: Bool) -> [String] {
         var lines: [String] = []

@@ -94,6 +94,30 @@ class UpstreamClientTests: XCTestCase {
         XCTAssertEqual(delegate.state.withLock { $0.body }, Array("ok".utf8))
     }
 
+    /// A POST without a body goes with none of libcurl's own headers: it added a form `Content-Type` to an empty
+    /// POST until 2026-12-07.
+    func testAnEmptyPostCarriesNoContentTypeOfLibcurls() async throws {
+        let received = Mutex<UpstreamTestRequest?>(nil)
+        let server = try serve { connection in
+            guard let request = connection.readRequest() else { return }
+            received.withLock { $0 = request }
+            connection.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        }
+        let request = UpstreamRequest(
+            url: url(server, "/v1/responses/resp_1/cancel"),
+            method: "POST",
+            headers: [],
+            body: []
+        )
+        let response = try await perform(request)
+        XCTAssertEqual(response.status, 200)
+        let seen = try XCTUnwrap(received.withLock { $0 })
+        XCTAssertEqual(seen.method, "POST")
+        XCTAssertNil(seen.header("content-type"))
+        XCTAssertEqual(seen.header("content-length"), "0")
+        XCTAssertNil(seen.header("accept"))
+    }
+
     func testPostBodyOfOneMegabyteArrivesIntact() async throws {
         let received = Mutex<UpstreamTestRequest?>(nil)
         let server = try serve { connection in
