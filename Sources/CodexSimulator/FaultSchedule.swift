@@ -6,9 +6,9 @@
 /// pacing, which also reaches WebSocket frames, where no request header can). Token-endpoint faults are only
 /// taken by token requests (whose account is the one their refresh token belongs to) and the others only by
 /// `/responses`. A fault with `stage=handshake` is only taken
-/// by a WebSocket upgrade, which answers it instead of the 101, and an upgrade takes no other. A
-/// `/responses/compact` request, answered with JSON and no stream, takes only faults that answer before the
-/// body; a stream fault stays queued for the next streamed request.
+/// by a WebSocket upgrade, which answers it instead of the 101, and an upgrade takes no other. A request answered
+/// without a stream (`/responses/compact`, answered with JSON, and a WebSocket prewarm) takes only faults that
+/// answer before the body; a stream fault stays queued for the next streamed request.
 ///
 /// Pure: no I/O, no clock; the random mode uses its own seeded generator so a soak run is reproducible.
 /// Concurrency: a value type, owned by `SimulatorState` under its lock.
@@ -49,17 +49,18 @@ struct FaultSchedule: Sendable {
     }
 
     /// The fault for this request, consuming one count of a queued entry if that is where it came from.
-    /// `handshake`: the request is a WebSocket upgrade. `compact`: a `/responses/compact` request.
+    /// `handshake`: the request is a WebSocket upgrade. `withoutStream`: it is answered without a stream
+    /// (`/responses/compact`, a WebSocket prewarm).
     mutating func next(
         account: String?,
         header: SimulatedFault?,
         tokenEndpoint: Bool,
         handshake: Bool = false,
-        compact: Bool = false
+        withoutStream: Bool = false
     ) -> SimulatedFault? {
         func applies(_ fault: SimulatedFault) -> Bool {
             fault.kind.isTokenEndpointFault == tokenEndpoint && fault.isHandshakeFault == handshake
-                && !(compact && fault.kind.shapesStream)
+                && !(withoutStream && fault.kind.shapesStream)
         }
         if let header, applies(header) { return header }
         if let index = queue.firstIndex(where: { applies($0.fault) && ($0.account == nil || $0.account == account) }) {

@@ -71,7 +71,7 @@ extension SimulatorEngine {
             account: account,
             header: headerFault,
             tokenEndpoint: false,
-            compact: route.compact
+            withoutStream: route.compact
         )
         rec.fault = fault?.name
         var limits = state.usage.snapshot(account: account, now: now)

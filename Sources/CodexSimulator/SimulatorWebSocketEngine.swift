@@ -93,7 +93,7 @@ extension SimulatorEngine {
         rec.inputBytes = parsed.canonicalInput.count
         let now = clock()
         if root["generate"] as? Bool == false {
-            return prewarm(route: route, parsed, headers: headers, now: now, rec: rec)
+            return prewarm(route: route, parsed, headers: headers, now: now, rec: rec, anchor: anchor)
         }
         var local = rec
         let outcome = state.withLock { state in
@@ -115,13 +115,15 @@ extension SimulatorEngine {
     /// A fault that answers before the body (a usage limit, a 5xx, a 401) answers the prewarm too, as the
     /// backend refuses a warm-up for an account it would refuse a turn; one that shapes a stream stays queued for
     /// the next turn, as for `/responses/compact`. Until 2026-12-07 a prewarm took no fault, so a proxy's handling
-    /// of a refused prewarm went untested.
+    /// of a refused prewarm went untested. A refused prewarm leaves the connection's `anchor` as it was, as a refused
+    /// turn does.
     private func prewarm(
         route: Route,
         _ request: SimulatedRequest,
         headers: HTTPHeaders,
         now: Double,
-        rec: RequestRecord
+        rec: RequestRecord,
+        anchor: SimulatorWebSocketAnchor?
     ) -> (outcome: SimulatorOutcome, anchor: SimulatorWebSocketAnchor?) {
         var rec = rec
         return state.withLock { state in
@@ -134,11 +136,12 @@ extension SimulatorEngine {
             )
             guard case .ok(let account) = auth else {
                 return (
-                    complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth)), nil
+                    complete(&rec, &state, status: 401, headers: HTTPHeaders(), body: Self.authFailureBody(auth)),
+                    anchor
                 )
             }
             rec.account = account
-            let fault = state.faults.next(account: account, header: nil, tokenEndpoint: false, compact: true)
+            let fault = state.faults.next(account: account, header: nil, tokenEndpoint: false, withoutStream: true)
             rec.fault = fault?.name
             if let fault,
                 let outcome = statusFault(
@@ -151,11 +154,11 @@ extension SimulatorEngine {
                 )
             {
                 if case .complete(let status, let h, let body) = outcome {
-                    return (complete(&rec, &state, status: status, headers: h, body: body), nil)
+                    return (complete(&rec, &state, status: status, headers: h, body: body), anchor)
                 }
                 rec.status = 0  // a connection fault: no answer to record, as for a turn
                 state.log.append(rec)
-                return (outcome, nil)
+                return (outcome, anchor)
             }
             rec.responseId = ids.response
             rec.status = 200

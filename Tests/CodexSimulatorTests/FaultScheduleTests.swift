@@ -65,13 +65,18 @@ final class FaultScheduleTests: XCTestCase {
             (true, SimulatedFault(.overloaded), .overloaded),
         ]
         for (i, step) in steps.enumerated() {
-            let fault = schedule.next(account: "a", header: step.header, tokenEndpoint: false, compact: step.compact)
+            let fault = schedule.next(
+                account: "a",
+                header: step.header,
+                tokenEndpoint: false,
+                withoutStream: step.compact
+            )
             XCTAssertEqual(fault?.kind, step.expected, "step \(i)")
         }
         schedule.setRandom(probability: 1, faults: [SimulatedFault(.slow), SimulatedFault(.badGateway)], seed: 3)
         for _ in 0..<20 {
             XCTAssertEqual(
-                schedule.next(account: "a", header: nil, tokenEndpoint: false, compact: true)?.kind,
+                schedule.next(account: "a", header: nil, tokenEndpoint: false, withoutStream: true)?.kind,
                 .badGateway
             )
         }

@@ -197,6 +197,22 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertEqual(ws.first?.account, "acct1")
     }
 
+    /// A refused prewarm leaves the connection's last response where it was, as a refused turn does: the next turn
+    /// can still continue it.
+    func testARefusedPrewarmKeepsTheConnectionsAnchor() throws {
+        try start()
+        let client = try connect()
+        let first = try client.create(["model": "gpt-test", "input": "hi", "stream": true])
+        let id = try XCTUnwrap((first.last?["response"] as? [String: Any])?["id"] as? String)
+        _ = admin("/__sim/faults", body: #"{"fault":"server_error","count":1}"#)
+        let refused = try client.create(["model": "gpt-test", "input": [Any](), "stream": true, "generate": false])
+        XCTAssertEqual(refused.last?["status"] as? Int, 500, "\(refused)")
+        let next = try client.create([
+            "model": "gpt-test", "input": "again", "stream": true, "previous_response_id": id,
+        ])
+        XCTAssertEqual(next.last?["type"] as? String, "response.completed", "\(next)")
+    }
+
     func testStandingFaultReachesWebSocketFramesUntilCleared() throws {
         try start()
         func status(_ outcome: SimulatorOutcome) -> Int? {
