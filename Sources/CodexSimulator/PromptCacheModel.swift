@@ -37,19 +37,22 @@ struct PromptCacheModel: Sendable {
         max(1, (canonicalInput.count + bytesPerToken - 1) / bytesPerToken)
     }
 
-    /// FNV-1a of `bytes`: the chained block hashes and the tools' digest.
+    private static let fnvOffsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static let fnvPrime: UInt64 = 0x0000_0100_0000_01B3
+
+    /// FNV-1a of `bytes` (the tools' digest); `blockHashes` chains the same function through the input.
     static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+        bytes.reduce(fnvOffsetBasis) { ($0 ^ UInt64($1)) &* fnvPrime }
     }
 
     /// Chained FNV-1a hash at the end of every complete block.
     static func blockHashes(_ bytes: [UInt8]) -> [UInt64] {
         var hashes: [UInt64] = []
         hashes.reserveCapacity(bytes.count / bytesPerBlock)
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = fnvOffsetBasis
         var inBlock = 0
         for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            hash = (hash ^ UInt64(byte)) &* fnvPrime
             inBlock += 1
             if inBlock == bytesPerBlock {
                 hashes.append(hash)

@@ -37,8 +37,8 @@ struct SimulatedRequest: Sendable, Equatable {
     var trailingFunctionCallOutput: String?
     /// True when a `function_call_output` follows the last user message (the turn already ran a tool).
     var toolRanThisTurn = false
-    /// FNV-1a of the `tools` array re-serialised with sorted keys (0 without one): the prompt cache starts cold
-    /// when it changes (`PromptCacheModel`).
+    /// FNV-1a of the `tools` array re-serialised with sorted keys (0 without one, or an empty one): the prompt cache
+    /// starts cold when it changes (`PromptCacheModel`).
     var toolsDigest: UInt64 = 0
     /// Function tools that can run a shell command (`exec_command`, `shell`), in request order.
     var commandTools: [Tool] = []
@@ -84,9 +84,12 @@ struct SimulatedRequest: Sendable, Equatable {
             (root["include"] as? [Any])?.contains { $0 as? String == "reasoning.encrypted_content" } ?? false
         if let tools = root["tools"] as? [[String: Any]] {
             request.commandTools = tools.compactMap(Self.commandTool)
-            if let canonical = try? JSONSerialization.data(withJSONObject: tools, options: [.sortedKeys]) {
-                request.toolsDigest = PromptCacheModel.fnv1a(canonical)
-            }
+        }
+        // An empty array is no tools, as for the real cache; any other array, whatever its elements, is digested.
+        if let tools = root["tools"] as? [Any], !tools.isEmpty,
+            let canonical = try? JSONSerialization.data(withJSONObject: tools, options: [.sortedKeys])
+        {
+            request.toolsDigest = PromptCacheModel.fnv1a(canonical)
         }
         switch root["input"] {
         case let text as String:

@@ -7,9 +7,10 @@ extension SimulatorEngine {
     /// 200 with new tokens for the current refresh token; 401 `refresh_token_reused` for a retired one and
     /// 401 `refresh_token_invalidated` after `/__sim/accounts/<name>/invalidate-refresh` (Codex treats a 401
     /// from the token endpoint as permanent and reads `error.code`); 400 `invalid_grant` for an unknown
-    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`; 401 `invalid_client`
-    /// (RFC 6749 §5.2) when `client_id` is not the configured client, before the refresh token is looked at. A token fault queued for
-    /// an account is taken only by a refresh token of that account (current or retired).
+    /// token and 400 `unsupported_grant_type` for any grant other than `refresh_token`. First of all, 401
+    /// `invalid_client` (RFC 6749 §5.2) when `client_id` is not the configured client: no fault is taken and the
+    /// refresh token is not used. A token fault queued for an account is taken only by a refresh token of that
+    /// account (current or retired).
     func token(headers: HTTPHeaders, body: [UInt8]) -> SimulatorOutcome {
         var rec = record(method: "POST", path: "/oauth/token", headers: headers, bodyBytes: body.count)
         let fields = Self.tokenFields(body: body, contentType: headers["content-type"])
@@ -19,6 +20,10 @@ extension SimulatorEngine {
         return state.withLock { state in
             var json = HTTPHeaders()
             json.add("cache-control", "no-store")
+            guard fields["client_id"] == configuration.oauthClientId else {
+                let body = ErrorBodies.token(code: "invalid_client", message: "Unknown or missing client_id.")
+                return complete(&rec, &state, status: 401, headers: json, body: body)
+            }
             // The refresh token names the account, so a token fault queued for one account reaches its refreshes;
             // asking with no account took only faults queued for any account, and a scoped one never fired.
             let account = state.ledger.account(ofRefreshToken: fields["refresh_token"] ?? "")
@@ -32,10 +37,6 @@ extension SimulatorEngine {
                     code: "server_error"
                 )
                 return complete(&rec, &state, status: 500, headers: json, body: body)
-            }
-            guard fields["client_id"] == configuration.oauthClientId else {
-                let body = ErrorBodies.token(code: "invalid_client", message: "Unknown or missing client_id.")
-                return complete(&rec, &state, status: 401, headers: json, body: body)
             }
             guard fields["grant_type"] == "refresh_token" else {
                 let body = ErrorBodies.token(

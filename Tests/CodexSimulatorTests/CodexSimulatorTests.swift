@@ -133,7 +133,8 @@ final class CodexSimulatorTests: XCTestCase {
 
     func testTokenRotationOverSockets() {
         let body = Array(
-            #"{"grant_type":"refresh_token","refresh_token":"sim-refresh-acct2-0","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}"#.utf8
+            #"{"grant_type":"refresh_token","refresh_token":"sim-refresh-acct2-0","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}"#
+                .utf8
         )
         let first = fetch("POST", "/oauth/token", body: body)
         XCTAssertEqual(first.status, 200)

@@ -46,6 +46,8 @@ final class SimulatedRequestTests: XCTestCase {
         XCTAssertEqual(try digest(tool), try digest(reordered))
         XCTAssertNotEqual(try digest(tool), try digest(other))
         XCTAssertNotEqual(try digest(tool), 0)
+        XCTAssertEqual(try digest("[]"), 0, "an empty array is no tools")
+        XCTAssertNotEqual(try digest(#"["not an object"]"#), 0, "an odd array is still digested")
         XCTAssertEqual(
             try SimulatedRequest.parse(body: Array(#"{"input":"x"}"#.utf8), headers: [:], path: "/").toolsDigest,
             0
