@@ -56,18 +56,18 @@ enum AdminEndpoint {
             // `persisted` only where there was a write: whether `accounts.json` took the cleared cooldown. False
             // still answers 200 (the account is back in rotation now), and the operator learns that a restart
             // before the catch-up write would bring the cooldown back.
-            let body = { @Sendable (persisted: Bool?) in
+            let body = { @Sendable (wasCooling: Bool, persisted: Bool?) in
                 JSONEncoding.object(
                     [
                         ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
-                        ("was_cooling", Self.bool(persisted != nil)),
+                        ("was_cooling", Self.bool(wasCooling)),
                     ] + (persisted.map { [("persisted", Self.bool($0))] } ?? [])
                 )
             }
             // The answer is sent once the pool's writer has written the file (or failed to), from the writer's
             // queue, while this loop goes on serving. The responder hands it to the loop, which sends it after this
             // handler has returned and counted the request.
-            let outcome = ctx.pool.reinstate(index) { written in _ = ok(body(written), responder) }
+            let outcome = ctx.pool.reinstate(index) { written in _ = ok(body(true, written), responder) }
             switch outcome {
             case .refused(let state):
                 return send(notInRotation(state), responder)
@@ -81,7 +81,7 @@ enum AdminEndpoint {
                     ]
                 )
                 // An account that was not cooling had nothing to write: answered at once.
-                if !wasCooling { _ = ok(body(nil), responder) }
+                if !wasCooling { _ = ok(body(false, nil), responder) }
                 return 200
             }
         case .purgeTombstones:

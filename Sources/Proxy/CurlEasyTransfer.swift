@@ -197,8 +197,7 @@ final class CurlEasyTransfer {
         apply(sl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
 
         apply(configureMethodAndBody(request))
-        // libcurl adds its form content type to whatever it sends as POST fields: any body, and a POST without one.
-        let sendsFields = !request.body.isEmpty || request.method.uppercased() == "POST"
+        let sendsFields = CurlRequestHeaders.sendsFields(method: request.method, bodyIsEmpty: request.body.isEmpty)
         for line in CurlRequestHeaders.lines(for: request.headers, hasBody: sendsFields) {
             guard let appended = curl_slist_append(headerList, line) else { return CURLE_OUT_OF_MEMORY }
             headerList = appended

@@ -7,6 +7,12 @@
 /// set them. `hasBody` is true whenever libcurl sends POST fields, a POST without a body included: it adds its
 /// form type to those too.
 enum CurlRequestHeaders {
+    /// Whether libcurl sends this request's body as POST fields (`CurlEasyTransfer`), and so adds its form
+    /// `Content-Type` unless told not to: any body, and a POST without one.
+    static func sendsFields(method: String, bodyIsEmpty: Bool) -> Bool {
+        !bodyIsEmpty || method.uppercased() == "POST"
+    }
+
     static func lines(for headers: [(String, String)], hasBody: Bool) -> [String] {
         var lines: [String] = []
         lines.reserveCapacity(headers.count + 3)

@@ -119,8 +119,7 @@ final class AdminRoutesTests: XCTestCase {
         try stack.injectFault(account: "acct1", "usage_limit", params: ["resets_in_seconds": 900])
         XCTAssertEqual(try post(stack, #"{"model":"gpt-5.5","input":"one"}"#).status, 200)
         XCTAssertTrue(try poll(timeout: 5) { (try stack.persistedCooldown("acct1") ?? nil) != nil }, "persisted")
-        let thaw = try stack.freezeStateDirectory()
-        defer { thaw() }
+        try stack.freezeStateDirectory(until: self)
 
         let answer = try admin(stack, "/admin/accounts/acct1/reinstate")
         XCTAssertEqual(answer.status, 200, answer.bodyText)

@@ -170,8 +170,7 @@ final class FaultToleranceTests: XCTestCase {
     func testUnwritableStateDirectoryKeepsServing() throws {
         let stack = try SightlineStack(label: "fault-statefull")
         self.stack = stack
-        let thaw = try stack.freezeStateDirectory()
-        defer { thaw() }
+        try stack.freezeStateDirectory(until: self)
         let invalidate = try HTTPTestClient.exchange(
             port: stack.simulatorPort,
             HTTPTestClient.post(path: "/__sim/accounts/acct1/invalidate-access", json: "{}")

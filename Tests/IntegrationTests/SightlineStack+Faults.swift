@@ -13,22 +13,27 @@ extension SightlineStack {
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
-    /// Makes the proxy's state directory immutable (`chattr +i`, which stops root too, so a write there fails
-    /// as on a read-only disk); returns what undoes it. Skips the test where `chattr` is not permitted.
-    func freezeStateDirectory() throws -> () -> Void {
+    /// Makes the proxy's state directory immutable until `test` ends (`chattr +i`, which stops root too, so a write
+    /// there fails as on a read-only disk). The undo is registered before the freeze, so a test that fails or skips
+    /// on the way still leaves a directory its tear-down can delete. Skips the test where `chattr` is not permitted.
+    func freezeStateDirectory(until test: XCTestCase) throws {
         let state = directory.appendingPathComponent("state").path
-        let chattr = { (flag: String) throws -> ChildProcess in
+        let directory = directory
+        let chattr = { @Sendable (flag: String) throws -> ChildProcess in
             try ChildProcess(
                 name: "chattr",
                 executable: "/usr/bin/env",
                 arguments: ["chattr", flag, state],
-                directory: self.directory
+                directory: directory
             )
+        }
+        test.addTeardownBlock {
+            let thaw = try chattr("-i")
+            XCTAssertEqual(thaw.waitForExit(timeout: 10), 0, "chattr -i: \(thaw.stderr)")
         }
         let freeze = try chattr("+i")
         guard freeze.waitForExit(timeout: 10) == 0 else { throw XCTSkip("chattr +i not permitted: \(freeze.stderr)") }
         XCTAssertFalse(FileManager.default.createFile(atPath: state + "/probe", contents: Data()), "writes fail")
-        return { _ = (try? chattr("-i"))?.waitForExit(timeout: 10) }
     }
 
     /// `POST /v1/responses` of a one-message request (`input` "hi"), streamed or not, through the proxy.

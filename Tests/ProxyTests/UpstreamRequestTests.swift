@@ -29,4 +29,19 @@ final class UpstreamRequestTests: XCTestCase {
         )
         XCTAssertEqual(lines, ["accept: text/event-stream", "content-type: application/json", "Expect:"])
     }
+
+    /// libcurl sends POST fields, and adds its form type to them, for any body and for a POST without one.
+    func testWhichRequestsGoAsPostFields() {
+        let cases: [(String, Bool, Bool)] = [
+            ("POST", true, true), ("post", true, true), ("POST", false, true), ("PUT", false, true),
+            ("PUT", true, false), ("GET", true, false), ("DELETE", true, false), ("GET", false, true),
+        ]
+        for (method, bodyIsEmpty, expected) in cases {
+            XCTAssertEqual(
+                CurlRequestHeaders.sendsFields(method: method, bodyIsEmpty: bodyIsEmpty),
+                expected,
+                "\(method), empty body: \(bodyIsEmpty)"
+            )
+        }
+    }
 }
