@@ -60,8 +60,8 @@ enum AdminEndpoint {
                 JSONEncoding.object(
                     [
                         ("account", JSONEncoding.string(name)), ("state", JSONEncoding.string("active")),
-                        ("was_cooling", Self.bool(wasCooling)),
-                    ] + (persisted.map { [("persisted", Self.bool($0))] } ?? [])
+                        ("was_cooling", JSONEncoding.bool(wasCooling)),
+                    ] + (persisted.map { [("persisted", JSONEncoding.bool($0))] } ?? [])
                 )
             }
             // The answer is sent once the pool's writer has written the file (or failed to), from the writer's
@@ -100,8 +100,6 @@ enum AdminEndpoint {
             [LogAttribute("sightline.admin.action", .string(action.metricLabel))] + attributes
         )
     }
-
-    private static func bool(_ value: Bool) -> [UInt8] { Array((value ? "true" : "false").utf8) }
 
     private static func ok(_ body: [UInt8], _ responder: HTTPResponder) -> Int {
         var h = HTTPHeaders()
