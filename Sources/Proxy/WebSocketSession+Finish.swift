@@ -65,7 +65,11 @@ extension WebSocketSession {
             trace: t.span.context,
             attributes
         )
-        pump()
+        // The next waiting frame starts in a block of its own: started here, a frame answered without going
+        // upstream (invalid, a foreign or lost anchor) ended its turn inside this call and started the next, one
+        // stack frame deeper per frame, and some 800 queued frames overflowed the stack (SIGSEGV, every session and
+        // request of the process with it).
+        queue.async { [self] in pump() }
     }
 
     func record(_ decision: Decision, _ outcome: RecoveryRecorder.Outcome, reason: String) {

@@ -37,6 +37,11 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     // Confined to `queue`.
     var connection: WebSocketConnection?
     var pendingFrames: [[UInt8]] = []
+    /// The bytes of `pendingFrames`, bounded by `limits.maxWebSocketMessageBytes`: a client may queue one full-size
+    /// frame behind a running turn, not an unbounded backlog in the proxy's memory.
+    var pendingBytes = 0
+    /// The client passed that bound and its connection is being closed: later frames are dropped uncounted.
+    var refusedBacklog = false
     /// While one upstream read is relayed: the frames for the client, sent together by `relayingBatch`.
     var downstreamBatch: [[UInt8]]?
     var turn: WebSocketTurn?
@@ -86,7 +91,17 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         metrics.message(side: "downstream", direction: "received", bytes: text.count)
         ctx.metrics.downstreamReceivedBytes.increment(by: UInt64(text.count))
         queue.async { [self] in
+            guard !closed, !refusedBacklog else { return }
+            guard pendingBytes + text.count <= ctx.configuration.maxWebSocketMessageBytes else {
+                refusedBacklog = true
+                // The client keeps sending while its turns wait: refused as a protocol error, closed 1008. Frames
+                // already answered stay answered; the waiting ones go with the connection.
+                ctx.metrics.protocolErrors(reason: "websocket_too_many_pending_frames").increment()
+                connection?.close(code: WebSocketCloseCode.policyViolation, reason: "too many frames waiting")
+                return
+            }
             pendingFrames.append(text)
+            pendingBytes += text.count
             pump()
         }
     }
@@ -103,6 +118,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         queue.async { [self] in
             closed = true
             pendingFrames = []
+            pendingBytes = 0
             if turn != nil { endTurn(status: 499, error: "client_closed") }
             link?.retire(reason: "client closed")
             link = nil
@@ -127,7 +143,9 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     /// Starts the next client frame when no turn is in flight.
     func pump() {
         guard !closed, turn == nil, connection != nil, !pendingFrames.isEmpty else { return }
-        beginTurn(pendingFrames.removeFirst())
+        let frame = pendingFrames.removeFirst()
+        pendingBytes -= frame.count
+        beginTurn(frame)
     }
 
     /// Sends one frame to the client (with the rest of its batch, while one is open); false when the client

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// `limits.maxWebSocketFrameBytes` and `limits.maxWebSocketMessageBytes` through the real proxy binary
+/// `limits.maxWebSocketFrameBytes` and `limits.maxWebSocketMessageBytes` through the real proxy binary, the
+/// second also as the bound on frames waiting behind a running turn
 /// (docs/configuration.md, "Limits"): a client over either limit on `/v1/responses` gets a well-formed close
 /// frame with code 1009 and the limit's reason, its TCP connection is closed, nothing goes upstream, and the
 /// rejection is one increment of `sightline_http_protocol_errors_total{reason="websocket_…"}` (no request
@@ -122,6 +123,69 @@ final class WebSocketLimitsTests: XCTestCase {
 
         try assertNothingElseIsLost(bystander: bystander, anchor: anchor, turnsBefore: 1)
         bystander.close()
+    }
+
+    /// Frames a client sends while its turn runs wait and are each answered after it, even a thousand answered
+    /// without going upstream. Until 2026-12-07 each started inside the end of the one before, a stack frame deeper
+    /// per frame, and the process died of a stack overflow (SIGSEGV) at about 800.
+    func testAThousandFramesWaitingBehindATurnAreEachAnswered() throws {
+        try slowStreams()
+        let ws = try connect()
+        try ws.send(WebSocketProxyTests.frame(nil, "first question"))
+        let count = 1000
+        for _ in 0..<count { try ws.send("x") }  // 1000 bytes waiting: under the message limit
+        var completed = false
+        var refused = 0
+        while refused < count, case .text(let text) = ws.next(timeout: 30) {
+            if text.contains(#""response.completed""#) { completed = true }
+            if text.contains("invalid_websocket_message") { refused += 1 }
+        }
+        XCTAssertTrue(completed, "the running turn's answer")
+        XCTAssertEqual(
+            refused,
+            count,
+            "every waiting frame answered; proxy exit: \(String(describing: stack.proxy.waitForExit(timeout: 0.1)))"
+        )
+        XCTAssertEqual(try HTTPTestClient.get(port: stack.proxyPort, path: "/readyz").status, 200, "still serving")
+        ws.close()
+    }
+
+    /// More than `limits.maxWebSocketMessageBytes` waiting behind a running turn closes the connection 1008 and is
+    /// counted once; another client's session goes on.
+    func testFramesWaitingBeyondTheMessageLimitClose1008AndAreCounted() throws {
+        XCTAssertEqual(try rejections("too_many_pending_frames"), 0, "pre-initialised")
+        let bystander = try connect()
+        let anchor = try bystander.turn(WebSocketProxyTests.frame(nil, "first question", key: "bystander"))
+        try slowStreams()
+        let offender = try connect()
+        try offender.send(WebSocketProxyTests.frame(nil, "first question", key: "offender"))
+        let chunk = String(repeating: "x", count: Self.frameLimit - 16)
+        for _ in 0..<4 { try offender.send(chunk) }  // about 16 KB waiting, against an 8 KB limit
+        var ending = offender.next(timeout: 30)
+        while case .text = ending { ending = offender.next(timeout: 30) }  // the running turn's events, if any
+        XCTAssertEqual(ending, .close(1008))
+        XCTAssertEqual(try rejections("too_many_pending_frames"), 1, "once, however many frames came after")
+        try clearSlowStreams()
+        XCTAssertTrue(try poll(timeout: 10) { try openDownstreamSessions() == 1 }, "only the bystander's session")
+        XCTAssertNotNil(try bystander.turn(WebSocketProxyTests.frame(anchor, "still there?", key: "bystander")))
+        bystander.close()
+    }
+
+    /// Upstream streams paced at 300 ms an event: a turn runs long enough for frames to wait behind it.
+    func slowStreams() throws {
+        let r = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/standing-fault", json: #"{"fault":"slow","ms":300}"#)
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    func clearSlowStreams() throws {
+        let r = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/standing-fault", json: #"{"fault":null}"#)
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
     func testAFragmentedMessageOverTheMessageLimitClosesWith1009AndIsCounted() throws {
