@@ -137,12 +137,18 @@ public final class UpstreamWebSocket: Sendable {
     }
 
     /// Sends a close frame; the thread ends when the upstream answers, on EOF, or `closeTimeoutSeconds` later.
+    /// Frames still queued are dropped, not sent before it: a socket is closed when its link is retired (the
+    /// client left, a pin reset, silence), and a `response.create` queued while the upgrade was in progress
+    /// would otherwise start a turn upstream for nobody, or a second one beside its replacement (until 2026-12-07
+    /// it went out as soon as the 101 came).
     public func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
         let frame = WebSocketFrameEncoder.client(.close, WebSocketFrameEncoder.closePayload(code: code, reason: reason))
         let queued = outbox.withLock { o -> Bool in
             guard !o.closing else { return false }
             o.closing = true
             o.closeCalledAt = MonotonicClock.seconds()
+            o.frames.removeAll()
+            o.bytes = 0
             o.frames.append(frame)
             return true
         }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import HTTPServer
 import SightlineTestSupport
 import Synchronization
 
@@ -162,6 +163,30 @@ final class UpstreamTestConnection: @unchecked Sendable {
             if n <= 0 { return true }
         }
         return false
+    }
+
+    /// Reads the client's WebSocket frames (after a 101 this side wrote) until a close frame, EOF or the timeout:
+    /// the text messages before it, and whether a close frame came.
+    func readWebSocketTexts(timeoutSeconds: Double) -> (texts: [String], closed: Bool) {
+        var reader = WebSocketReader(role: .server, maxMessageBytes: 1 << 20)
+        reader.append(buffer)
+        buffer = []
+        var texts: [String] = []
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while true {
+            while let event = try? reader.next() {
+                if case .text(let text) = event { texts.append(String(decoding: text, as: UTF8.self)) }
+                if case .close = event { return (texts, true) }
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return (texts, false) }
+            guard poll(&descriptor, 1, Int32(max(1, remaining * 1000))) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return (texts, false) }
+            reader.append(chunk[..<n])
+        }
     }
 
     private func fill() -> Bool {

@@ -28,6 +28,38 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
         return (socket, delegate)
     }
 
+    /// A frame queued while the upgrade is in progress is dropped by `close`: the upstream, answering its 101 only
+    /// once the socket was closed, gets the close frame and nothing before it. Until 2026-12-07 the queued
+    /// `response.create` went out first, a turn started upstream for a client that had left.
+    func testCloseDropsAFrameQueuedWhileTheUpgradeWasInProgress() throws {
+        let closed = DispatchSemaphore(value: 0)
+        let seen = Mutex<(texts: [String], closed: Bool)?>(nil)
+        let upstream = try UpstreamTestServer { connection in
+            guard let request = connection.readRequest() else { return }
+            _ = closed.wait(timeout: .now() + 10)  // the 101 only after `close()` was called
+            let key = request.header("sec-websocket-key") ?? ""
+            connection.write(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Accept: \(WebSocketHandshake.acceptValue(forKey: key))\r\n\r\n"
+            )
+            let read = connection.readWebSocketTexts(timeoutSeconds: 10)
+            seen.withLock { $0 = read }
+        }
+        defer { upstream.stop() }
+        let socket = UpstreamWebSocket(
+            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
+            headers: headers,
+            delegate: RecordingUpstreamDelegate()
+        )
+        socket.start()
+        XCTAssertTrue(socket.send(text: Array(#"{"type":"response.create","model":"m","input":"hi"}"#.utf8)))
+        socket.close(code: WebSocketCloseCode.normal, reason: "client closed")
+        closed.signal()
+        XCTAssertTrue(pollUntil(timeout: 15) { seen.withLock { $0 } != nil }, "the upstream never saw the end")
+        XCTAssertEqual(seen.withLock { $0?.texts }, [], "no frame before the close")
+        XCTAssertEqual(seen.withLock { $0?.closed }, true, "the close frame itself was sent")
+    }
+
     /// The upstream completes the upgrade, then reads (and ignores) everything, our close frame included,
     /// without ever sending its own.
     func testAnUpstreamThatNeverAnswersTheCloseIsDroppedAfterTheCloseTimeout() throws {
