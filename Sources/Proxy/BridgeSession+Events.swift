@@ -25,11 +25,15 @@ extension BridgeSession {
         case .closed, .failed:
             var status: Int?
             var refusal: UpstreamHandshakeRefusal?
-            if case .failed(_, let s?, let answer) = event {
+            if case .failed(_, let s, let answer) = event {
                 status = s
                 refusal = answer
-                hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(s))
-                    .increment()
+                // Every upgrade that failed, answered or not (`connect_error`), as `WebSocketSession` counts them;
+                // until 2026-12-07 only answered ones were counted here.
+                if !link.didEverOpen {
+                    hub.metrics.upgradeFailures(side: "upstream", reason: WebSocketSession.upgradeFailureReason(s))
+                        .increment()
+                }
             }
             linkLost(link, status: status, refusal: refusal, reason: "websocket_closed")
         }
