@@ -143,8 +143,9 @@ extension Connection {
 
     func updateInterest() {
         guard phase != .closed else { return }
-        var wanted = sl_epollrdhup()
-        if !readPaused { wanted |= sl_epollin() }
+        // After the client's half-close both stay off: they are level-triggered and would report it on every wait.
+        var wanted = peerHalfClosed ? 0 : sl_epollrdhup()
+        if !readPaused && !peerHalfClosed { wanted |= sl_epollin() }
         if outboundStart < outbound.count { wanted |= sl_epollout() }
         guard wanted != registeredEvents else { return }
         registeredEvents = wanted
@@ -153,6 +154,8 @@ extension Connection {
 
     /// Everything is written: send FIN and read (discarding) until the client closes or a short deadline.
     private func startLinger() {
+        // A client that half-closed has nothing left to send: nothing to linger for.
+        if peerHalfClosed { return close() }
         Glibc.shutdown(fd, Int32(SHUT_WR))
         phase = .lingering
         readPaused = false

@@ -78,6 +78,9 @@ extension Connection {
         bodyMode = .none
         keepAlive = false
         phase = .closing
+        // Timed as `finishResponse` times it: a client that stops reading cannot hold the connection for good
+        // (until 2026-12-07 it could, after a cut stream).
+        setDeadline(.idle)
         markDirty()
     }
 

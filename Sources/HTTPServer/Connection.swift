@@ -48,6 +48,9 @@ final class Connection {
     var deadline: UInt64 = 0
     var deadlineKind = DeadlineKind.none
     var lingerBytes = 0
+    /// The client half-closed while an answer was still going out (`peerClosed`): nothing more is read, and the
+    /// connection closes as soon as the answer is written.
+    var peerHalfClosed = false
 
     // The request in flight.
     var current: HTTPResponder?
@@ -137,9 +140,32 @@ final class Connection {
     }
 
     /// The client closed (or half-closed) its side. A response in flight is abandoned (its `onClose`
-    /// runs); otherwise whatever is already queued gets one last chance to go out.
+    /// runs). An answer already complete in the output buffer is still sent in full: a client that half-closes
+    /// after its request may be reading it. The connection then stops reading and closes once the answer is out,
+    /// bounded by the idle timeout (and by `EPIPE` if the client is gone). Until 2026-12-07 the answer got one
+    /// write and the rest was dropped, so a client saw 3.5 of 4 MiB and no error.
     private func peerClosed() {
-        if phase != .responding && outboundStart < outbound.count { flush() }
+        if phase == .reading && (inboundStart < inbound.count || parser.isReadingBody) {
+            // Part of a request, then the end of the stream: bad input, answered (a half-closed client can read
+            // it) and counted like any other. Until 2026-12-07 the connection closed without either.
+            sendError(.incompleteRequest)
+        }
+        let answered = phase == .reading || phase == .closing
+        if answered && outboundStart < outbound.count {
+            flush()
+            guard phase != .closed else { return }
+            if outboundStart < outbound.count {
+                keepAlive = false
+                peerHalfClosed = true
+                if phase != .closing {
+                    phase = .closing
+                    setDeadline(.idle)
+                }
+                updateInterest()
+                return
+            }
+            if phase == .lingering { return }  // the flush finished the answer and already began to close
+        }
         close()
     }
 

@@ -42,6 +42,11 @@ public struct HTTPParseError: Error, Equatable, Sendable {
         status: 408,
         message: "Timed out waiting for the request headers."
     )
+    static let incompleteRequest = HTTPParseError(
+        reason: "incomplete_request",
+        status: 400,
+        message: "The connection was closed before the request was complete."
+    )
     static let bodyTimeout = HTTPParseError(
         reason: "body_timeout",
         status: 408,

@@ -43,7 +43,9 @@ public struct HTTPRequest: Sendable {
 
     /// True for a `GET` asking to upgrade to WebSocket (`Upgrade: websocket`).
     public var isWebSocketUpgrade: Bool {
-        guard let upgrade = headers["upgrade"] else { return false }
+        // The method first: a POST that carries a stray `Upgrade: websocket` is an ordinary request, and was
+        // refused as a WebSocket handshake (400 `websocket_bad_method`) until 2026-12-07.
+        guard method == "GET", let upgrade = headers["upgrade"] else { return false }
         return HTTPHeaders.equalFold(upgrade.trimmingASCIISpaces(), "websocket")
     }
 }

@@ -23,8 +23,8 @@ public final class SightlineMetrics: Sendable {
     public static let protocolErrorReasons =
         [
             "malformed_request", "header_too_large", "body_too_large", "header_timeout", "body_timeout", "idle_timeout",
-            "bad_chunked_encoding", "expectation_failed", "invalid_json", "unsupported_media_type",
-            "invalid_content_encoding", "too_many_connections",
+            "bad_chunked_encoding", "expectation_failed", "incomplete_request", "invalid_json",
+            "unsupported_media_type", "invalid_content_encoding", "too_many_connections",
             "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized", "admin_unauthorized",
             "websocket_too_many_pending_frames",
         ] + webSocketProtocolErrorReasons
