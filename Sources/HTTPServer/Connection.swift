@@ -116,7 +116,12 @@ final class Connection {
             flush()
             if phase == .closed { return }
         }
-        if events & (sl_epollhup() | sl_epollrdhup()) != 0 { peerClosed() }
+        if events & (sl_epollhup() | sl_epollrdhup()) != 0 {
+            // A half-close with bytes still unread comes with EPOLLIN: read on, and the end of the stream arrives
+            // as a 0-byte read (`readAvailable`) once everything the client sent before it was taken.
+            if events & sl_epollhup() == 0 && events & sl_epollin() != 0 && !readPaused && phase != .closed { return }
+            peerClosed(atEndOfStream: false)
+        }
     }
 
     private func readAvailable() {
@@ -128,7 +133,7 @@ final class Connection {
                 ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 if phase == .closed || readPaused || n < scratch.count { return }
             } else if n == 0 {
-                peerClosed()
+                peerClosed(atEndOfStream: true)
                 return
             } else {
                 let e = errno
@@ -144,10 +149,13 @@ final class Connection {
     /// after its request may be reading it. The connection then stops reading and closes once the answer is out,
     /// bounded by the idle timeout (and by `EPIPE` if the client is gone). Until 2026-12-07 the answer got one
     /// write and the rest was dropped, so a client saw 3.5 of 4 MiB and no error.
-    private func peerClosed() {
-        if phase == .reading && (inboundStart < inbound.count || parser.isReadingBody) {
-            // Part of a request, then the end of the stream: bad input, answered (a half-closed client can read
-            // it) and counted like any other. Until 2026-12-07 the connection closed without either.
+    ///
+    /// `atEndOfStream`: a read returned 0, so everything the client sent was read and parsed. Only then is a
+    /// partial request left over bad input, answered 400 `incomplete_request` (a half-closed client can read it)
+    /// and counted; until 2026-12-07 the connection closed without either. Line breaks alone between requests are
+    /// not a request.
+    private func peerClosed(atEndOfStream: Bool) {
+        if atEndOfStream, phase == .reading, parser.isReadingBody || holdsPartialRequest {
             sendError(.incompleteRequest)
         }
         let answered = phase == .reading || phase == .closing
@@ -157,16 +165,20 @@ final class Connection {
             if outboundStart < outbound.count {
                 keepAlive = false
                 peerHalfClosed = true
-                if phase != .closing {
-                    phase = .closing
-                    setDeadline(.idle)
-                }
+                phase = .closing
+                // Renewed by each write's progress (`flush`), unlike the fixed `.closing` deadline of an error.
+                setDeadline(.idle)
                 updateInterest()
                 return
             }
             if phase == .lingering { return }  // the flush finished the answer and already began to close
         }
         close()
+    }
+
+    /// Bytes of a next request are buffered, other than the line breaks a client may send between requests.
+    private var holdsPartialRequest: Bool {
+        inbound[inboundStart...].contains { $0 != 0x0D && $0 != 0x0A }
     }
 
     private func ingest(_ bytes: UnsafeRawBufferPointer) {

@@ -40,8 +40,11 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     /// The bytes of `pendingFrames`, bounded by `limits.maxWebSocketMessageBytes`: a client may queue one full-size
     /// frame behind a running turn, not an unbounded backlog in the proxy's memory.
     var pendingBytes = 0
-    /// The client passed that bound and its connection is being closed: later frames are dropped uncounted.
+    /// The client passed that bound and its connection is being closed: later frames are dropped uncounted, and
+    /// no waiting one starts.
     var refusedBacklog = false
+    /// What a waiting frame is charged beyond its bytes (the array and its slot in the queue).
+    static let pendingFrameOverhead = 64
     /// While one upstream read is relayed: the frames for the client, sent together by `relayingBatch`.
     var downstreamBatch: [[UInt8]]?
     var turn: WebSocketTurn?
@@ -92,8 +95,12 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         ctx.metrics.downstreamReceivedBytes.increment(by: UInt64(text.count))
         queue.async { [self] in
             guard !closed, !refusedBacklog else { return }
-            guard pendingBytes + text.count <= ctx.configuration.maxWebSocketMessageBytes else {
+            // Each frame is charged its bookkeeping too, so a flood of empty frames is bounded as well.
+            let cost = text.count + Self.pendingFrameOverhead
+            guard pendingBytes + cost <= ctx.configuration.maxWebSocketMessageBytes else {
                 refusedBacklog = true
+                pendingFrames = []
+                pendingBytes = 0
                 // The client keeps sending while its turns wait: refused as a protocol error, closed 1008. Frames
                 // already answered stay answered; the waiting ones go with the connection.
                 ctx.metrics.protocolErrors(reason: "websocket_too_many_pending_frames").increment()
@@ -101,7 +108,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
                 return
             }
             pendingFrames.append(text)
-            pendingBytes += text.count
+            pendingBytes += cost
             pump()
         }
     }
@@ -142,9 +149,9 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
 
     /// Starts the next client frame when no turn is in flight.
     func pump() {
-        guard !closed, turn == nil, connection != nil, !pendingFrames.isEmpty else { return }
+        guard !closed, !refusedBacklog, turn == nil, connection != nil, !pendingFrames.isEmpty else { return }
         let frame = pendingFrames.removeFirst()
-        pendingBytes -= frame.count
+        pendingBytes -= frame.count + Self.pendingFrameOverhead
         beginTurn(frame)
     }
 

@@ -32,7 +32,8 @@ final class HTTPServerPeerCloseTests: XCTestCase {
             _,
             responder in
             responder.beginStream(status: 200, headers: [:])
-            for _ in 0..<8 { responder.write(chunk) }
+            // 32 MiB: more than any kernel send buffer takes (tcp_wmem's maximum is 4 MiB by default).
+            for _ in 0..<32 { responder.write(chunk) }
             responder.abortAfterFlush()
         }
         defer { server.shutdown(drainDeadlineSeconds: 1) }
@@ -62,6 +63,27 @@ final class HTTPServerPeerCloseTests: XCTestCase {
             XCTAssertTrue(client.waitForClose(), partial)
         }
         XCTAssertEqual(observer.errors, ["incomplete_request 400", "incomplete_request 400"])
+    }
+
+    /// A whole request followed at once by the client's half-close is served, however many reads it takes, and
+    /// line breaks after it are not a request: neither is answered `incomplete_request`.
+    func testAWholeRequestThenAHalfCloseIsServed() throws {
+        let observer = RecordingObserver()
+        let server = try startServer(loops: 1, observer: observer) { request, responder in
+            responder.respond(status: 200, headers: [:], body: Array("got \(request.body.count)".utf8))
+        }
+        defer { server.shutdown(drainDeadlineSeconds: 1) }
+        let body = String(repeating: "z", count: 1 << 20)  // four reads of 256 KiB and more
+        for trailer in ["", "\r\n"] {
+            let client = try TestClient(port: server.port)
+            client.send("POST / HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body + trailer)
+            XCTAssertEqual(shutdown(client.fd, Int32(SHUT_WR)), 0)
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.text, "got \(body.utf8.count)")
+            XCTAssertTrue(client.waitForClose())
+        }
+        XCTAssertEqual(observer.errors, [])
     }
 
     /// A POST that carries a stray `Upgrade: websocket` is an ordinary request, not a handshake.
