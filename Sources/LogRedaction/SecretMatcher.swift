@@ -12,12 +12,19 @@ enum SecretMatcher {
         var quote: [UInt8] = []
     }
 
-    /// JSON keys and form fields whose values are secrets, lowercase.
+    /// JSON keys and form fields whose values are secrets, lowercase (matched ignoring case, so the camel-case
+    /// spellings `refreshToken`, `apiKey`… are the unseparated entries).
     private static let sensitiveKeys: [([UInt8], SecretDetector)] = [
         (Array("refresh_token".utf8), .refreshToken),
+        (Array("refreshtoken".utf8), .refreshToken),
         (Array("access_token".utf8), .secretJSONKey),
+        (Array("accesstoken".utf8), .secretJSONKey),
         (Array("id_token".utf8), .secretJSONKey),
+        (Array("idtoken".utf8), .secretJSONKey),
         (Array("api_key".utf8), .secretJSONKey),
+        (Array("apikey".utf8), .secretJSONKey),
+        (Array("x-api-key".utf8), .secretJSONKey),
+        (Array("clientsecret".utf8), .secretJSONKey),
         (Array("authorization".utf8), .secretJSONKey),
         (Array("password".utf8), .secretJSONKey),
         (Array("client_secret".utf8), .secretJSONKey),
@@ -33,6 +40,7 @@ enum SecretMatcher {
             let match: Match?
             switch p[index] {
             case UInt8(ascii: "s"): match = apiKey(p, index)
+            case UInt8(ascii: "r"): match = prefixed(p, index, refreshTokenPrefix, .refreshToken)
             case UInt8(ascii: "e"): match = jwt(p, index)
             case UInt8(ascii: "b"), UInt8(ascii: "B"): match = bearer(p, index)
             case UInt8(ascii: "\""): match = jsonValue(p, index)
@@ -58,12 +66,31 @@ enum SecretMatcher {
 
     // MARK: Detectors
 
-    /// `sk-` + 20 or more `[A-Za-z0-9_-]`, not preceded by such a character (so `disk-…` is safe).
+    /// `sk-` (an API key) or `sess-` (a session key) + 20 or more `[A-Za-z0-9_-]`, not preceded by such a
+    /// character (so `disk-…` is safe) unless it is the `0` of a URL-encoded space (`Bearer%20sk-…`).
     static func apiKey(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Match? {
-        guard i + 3 < p.count, p[i + 1] == UInt8(ascii: "k"), p[i + 2] == UInt8(ascii: "-") else { return nil }
-        if i > 0, isBase64URL(p[i - 1]) { return nil }
-        let end = skip(p, from: i + 3, while: isBase64URL)
-        return end - (i + 3) >= 20 ? Match(start: i, end: end, detector: .openAIAPIKey) : nil
+        prefixed(p, i, apiKeyPrefix, .openAIAPIKey) ?? prefixed(p, i, sessionKeyPrefix, .openAIAPIKey)
+    }
+
+    private static let apiKeyPrefix = Array("sk-".utf8)
+    private static let sessionKeyPrefix = Array("sess-".utf8)
+    /// ChatGPT refresh tokens in free text (`rt_…`); under a key they are caught by the key.
+    private static let refreshTokenPrefix = Array("rt_".utf8)
+
+    /// `prefix` (exact case) + 20 or more `[A-Za-z0-9_-]` at a token start (see `apiKey`).
+    static func prefixed(
+        _ p: UnsafeBufferPointer<UInt8>,
+        _ i: Int,
+        _ prefix: [UInt8],
+        _ detector: SecretDetector
+    ) -> Match? {
+        guard i + prefix.count < p.count else { return nil }
+        for offset in 1..<prefix.count where p[i + offset] != prefix[offset] { return nil }
+        if i > 0, isBase64URL(p[i - 1]), !(i >= 3 && p[i - 3] == UInt8(ascii: "%") && p[i - 2] == UInt8(ascii: "2")) {
+            return nil
+        }
+        let end = skip(p, from: i + prefix.count, while: isBase64URL)
+        return end - (i + prefix.count) >= 20 ? Match(start: i, end: end, detector: detector) : nil
     }
 
     /// `eyJ…` `.` `eyJ…` `.` signature: header and payload of a JWT are base64url JSON objects.
@@ -74,7 +101,11 @@ enum SecretMatcher {
             hasEyJ(p, headerEnd + 1)
         else { return nil }
         let payloadEnd = skip(p, from: headerEnd + 4, while: isBase64URL)
-        guard payloadEnd > headerEnd + 4, payloadEnd < p.count, p[payloadEnd] == UInt8(ascii: ".") else { return nil }
+        guard payloadEnd > headerEnd + 4 else { return nil }
+        guard payloadEnd < p.count, p[payloadEnd] == UInt8(ascii: ".") else {
+            // Cut off before its signature: the payload (an email, an account id) is still worth hiding.
+            return payloadEnd - (headerEnd + 1) >= 10 ? Match(start: i, end: payloadEnd, detector: .jwt) : nil
+        }
         let end = skip(p, from: payloadEnd + 1, while: isBase64URL)
         return Match(start: i, end: end, detector: .jwt)
     }
@@ -85,7 +116,13 @@ enum SecretMatcher {
         if i > 0, isWord(p[i - 1]) { return nil }
         let spaceEnd = skip(p, from: i + bearerWord.count, while: isSpace)
         guard spaceEnd > i + bearerWord.count else { return nil }
-        let tokenEnd = skip(p, from: spaceEnd, while: isBearerTokenChar)
+        var tokenEnd = skip(p, from: spaceEnd, while: isBearerTokenChar)
+        // A `/` escaped as `\/`, as JSON encoders write it, is part of the token.
+        while tokenEnd > spaceEnd, tokenEnd + 1 < p.count, p[tokenEnd] == UInt8(ascii: "\\"),
+            p[tokenEnd + 1] == UInt8(ascii: "/")
+        {
+            tokenEnd = skip(p, from: tokenEnd + 2, while: isBearerTokenChar)
+        }
         guard tokenEnd > spaceEnd else { return nil }
         let end = skip(p, from: tokenEnd) { $0 == UInt8(ascii: "=") }
         return Match(start: i, end: end, detector: .bearerToken)

@@ -68,6 +68,26 @@ final class SecretScannerTests: XCTestCase {
         }
     }
 
+    /// Spellings a bug hunt found passing through (2026-12-07): every secret below must be gone from the output.
+    func testSecretsInTheirOtherSpellingsAreRedacted() {
+        let cases: [(input: String, secret: String)] = [
+            (#"{"message":"Bearer FAKEabc\/FAKEsecretTail=="}"#, "FAKEsecretTail"),
+            ("id eyJhbGciOiJub25lIn0.eyJlbWFpbCI6ImZha2VAZXhhbXBsZS5jb20ifQ", "eyJlbWFpbCI6ImZha2VAZXhhbXBsZS5jb20ifQ"),
+            ("Invalid refresh token: rt_FAKE0123456789abcdefghijklmnop", "rt_FAKE0123456789abcdefghijklmnop"),
+            ("session sess-FAKE0123456789abcdefghijkl", "sess-FAKE0123456789abcdefghijkl"),
+            ("Authorization: Bearer%20sk-FAKE0123456789abcdefghij", "sk-FAKE0123456789abcdefghij"),
+            (#"{"refreshToken":"FAKE-rt-camel","accessToken":"FAKE-at-camel","apiKey":"FAKE-key-camel"}"#, "FAKE"),
+            (#"{"idToken":"FAKE-id","clientSecret":"FAKE-cs"}"#, "FAKE"),
+            ("x-api-key=FAKE-header-key; next", "FAKE-header-key"),
+            (#"{"x-api-key":"FAKE-json-key"}"#, "FAKE-json-key"),
+        ]
+        for (input, secret) in cases {
+            let output = scrubbed(input)
+            XCTAssertFalse(output.contains(secret), "\(input) → \(output)")
+            XCTAssertTrue(output.contains("[REDACTED:"), output)
+        }
+    }
+
     func testLeavesLookalikesAlone() {
         let benign = [
             #"{"usage":{"input_tokens":12,"cached_tokens":3,"output_tokens":5,"max_output_tokens":100}}"#,
@@ -76,7 +96,9 @@ final class SecretScannerTests: XCTestCase {
             "sk-short", "eyJhbGciOiJub25lIn0 alone", "an eyJ.eyJ. fragment", "swordfish",
             "bearer", "ubearer token", #"{"secrets":"visible","password_hint":"visible","my_api_key_id":"v"}"#,
             "prefix_api_key=visible", #"{"secret":{"nested":"structure"}}"#, #"{"password":""}"#,
-            "héllo wörld ✓ sk-", "",
+            "héllo wörld ✓ sk-", "", "rt_short", "start_rt_0123456789abcdefghijklmnop",
+            "assess-0123456789abcdefghijklmnop",
+            #"{"apiKeyId":"visible","refreshTokenExpiry":3600}"#, "an eyJhbGciOiJub25lIn0.eyJ cut",
         ]
         for text in benign {
             let result = scanner.scrub(text)
