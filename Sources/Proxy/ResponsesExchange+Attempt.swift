@@ -84,7 +84,7 @@ extension ResponsesExchange {
                 s.lastEvent = .httpError(status: 401, error: .tokenExpired)
             }
             resetPin(leaving: index, reason: error.reason)
-            startAttempt()
+            continueAfterLeavingTheConversationsAccount()
         }
     }
 
@@ -150,8 +150,13 @@ extension ResponsesExchange {
             // This account refused another account's sealed reasoning in this conversation before: it gets only
             // the reasoning it produced itself, and no refusal to recover from.
             body = stripped
-            state.withLock { $0.pending.append(.reasoningStrip) }
-            recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere")
+            let first = state.withLock { s -> Bool in
+                guard !s.sealedStripped else { return false }
+                s.sealedStripped = true
+                s.pending.append(.reasoningStrip)
+                return true
+            }
+            if first { recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere") }
         }
         if route != .models, account.kind == .chatgpt, prepared.holdsReasoningWithoutContent,
             let stripped = EncryptedReasoning.withoutReferenceOnly(body: body)

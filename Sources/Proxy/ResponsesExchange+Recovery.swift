@@ -76,11 +76,7 @@ extension ResponsesExchange {
             if case .httpError(401, _) = event, let failedIndex {
                 ctx.pool.coolUnauthorized(failedIndex, now: ctx.now())
             }
-            if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {
-                maskContinuityLoss(reason: "anchor_on_reset_account")
-                return
-            }
-            startAttempt()
+            continueAfterLeavingTheConversationsAccount()
         case .tokenRefresh:
             guard let index = failedIndex else { return respondError(.upstreamUnavailable) }
             recordNow(.tokenRefresh, .attempted, reason: reason)
@@ -96,9 +92,15 @@ extension ResponsesExchange {
                     startAttempt()  // the same account is still eligible; the sticky preference brings it back
                 case .failure(let error):
                     recordNow(.tokenRefresh, .gaveUp, reason: error.reason)
-                    if error.kind == .terminal { ctx.pool.markReauthRequired(index, reason: error.reason) }
+                    if error.kind == .terminal {
+                        ctx.pool.markReauthRequired(index, reason: error.reason)
+                    } else {
+                        // The 401 stands uncured: the account cools as a 401 after a refresh does (docs/recovery.md,
+                        // `pin_reset`), or every next request would pick it and pay the same refusal first.
+                        ctx.pool.coolUnauthorized(index, now: ctx.now())
+                    }
                     resetPin(leaving: index, reason: error.reason)
-                    startAttempt()
+                    continueAfterLeavingTheConversationsAccount()
                 }
             }
         case .transcriptReplay, .stripRetry:
@@ -272,6 +274,18 @@ extension ResponsesExchange {
         qos: .userInitiated,
         attributes: .concurrent
     )
+
+    /// After the conversation's account was left (a pin reset, a refresh that failed or died): the stale anchor is
+    /// never forwarded to another account. Without a transcript to replay it from, the loss is masked at once;
+    /// otherwise the next attempt (`planAnchor` replays it). Until 2026-12-07 the two refresh-failure paths started
+    /// the next attempt with the anchor still in the body, and another account saw it (and answered 400).
+    func continueAfterLeavingTheConversationsAccount() {
+        if state.withLock({ $0.anchorInBody }), let anchor = prepared.anchor, !ctx.transcripts.contains(anchor) {
+            maskContinuityLoss(reason: "anchor_on_reset_account")
+            return
+        }
+        startAttempt()
+    }
 
     private func recordAndAnswer(
         account: Int?,

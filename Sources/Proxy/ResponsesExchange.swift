@@ -96,6 +96,10 @@ final class ResponsesExchange: Sendable {
         /// Reasoning items without content were left out of an attempt to a ChatGPT account (`reasoning_strip`,
         /// `reference_only`): recorded on the first such attempt only, however many follow.
         var referenceOnlyStripped = false
+        /// Another account's sealed reasoning was left out of an attempt: one `reasoning_strip` decision per request,
+        /// however many attempts strip it (a retry on the same account after a refresh counted it twice until
+        /// 2026-12-07).
+        var sealedStripped = false
         var pending: [Decision] = []
         var lastEvent: UpstreamEvent?
         var usageRecorded = false

@@ -548,4 +548,70 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(r.status, 200, r.bodyText)
         XCTAssertEqual(try count("failover", "succeeded"), 1)
     }
+
+    /// The sealed_elsewhere strip of one request, retried on the same account after a token refresh, is one
+    /// decision, not two (it was recorded on each attempt until 2026-12-07).
+    func testSealedElsewhereStripIsRecordedOncePerRequestAcrossARefresh() throws {
+        let include = try sealingStack("sealed-refresh", key: "conv-sealed-refresh")
+        let first = try outputItems(try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#))
+        let owner = try XCTUnwrap(servedBy().first)
+        try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
+        let turn2 = [Self.user1] + (try jsonTexts(first)) + [Self.user2]
+        let second = try post(#"{"model":"gpt-5.5","input":[\#(turn2.joined(separator: ","))],\#(include)}"#)
+        XCTAssertEqual(second.status, 200, second.bodyText)
+        let newAccount = try XCTUnwrap(servedBy().last)
+        try assertStrips(1)
+        // Turn 3 on the new account: its token is refused once, refreshed, and the turn retried there.
+        try injectFault(account: newAccount, "token_invalidated")
+        let user3 = #"{"type":"message","role":"user","content":"third"}"#
+        let turn3 = turn2 + (try jsonTexts(try outputItems(second))) + [user3]
+        let third = try post(#"{"model":"gpt-5.5","input":[\#(turn3.joined(separator: ","))],\#(include)}"#)
+        XCTAssertEqual(third.status, 200, third.bodyText)
+        XCTAssertEqual(try count("token_refresh", "succeeded"), 1)
+        try assertStrips(2)  // one per request that stripped
+    }
+
+    /// A pin reset away from an anchor's account never forwards the stale anchor to the next account: without a
+    /// transcript it is masked at once (as the 429 pin reset does). Here the reset follows a failed refresh, which
+    /// sent the anchor on to another account until 2026-12-07.
+    func testAFailedRefreshPinResetDoesNotForwardTheStaleAnchor() throws {
+        stack.stop()
+        // A cache too small for any transcript: the anchor cannot be replayed, only forwarded or masked.
+        stack = try SightlineStack(
+            label: "refresh-failed-anchor",
+            extraConfig: ["continuity": ["transcriptCacheBytes": 64]],
+            simulator: ["httpAnchorsResolve": true]
+        )
+        let first = try post(#"{"model":"gpt-5.5","input":"remember this"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let id = try XCTUnwrap(first.responseID)
+        let owner = try XCTUnwrap(servedBy().first)
+        try injectFault(account: owner, "token_invalidated")
+        try injectFault(account: owner, "token_server_error")
+        let next = try post(#"{"model":"gpt-5.5","input":"next","previous_response_id":"\#(id)","stream":true}"#)
+        XCTAssertEqual(next.status, 502, next.bodyText)
+        let sends = try responsesLog()
+        let anchoredElsewhere = sends.filter {
+            $0["account"] as? String != owner && $0["has_previous_response_id"] as? Bool == true
+        }
+        XCTAssertEqual(anchoredElsewhere.count, 0, "stale anchor forwarded to another account: \(sends)")
+    }
+
+    /// A 401 whose refresh failed (token endpoint 5xx) is a 401 nothing in this request could cure: the account
+    /// cools 5 min (docs/recovery.md, pin_reset row), as after a refresh that was refused again. Until 2026-12-07
+    /// it did not cool, and every next request paid the same refusal first.
+    func testA401WhoseRefreshFailedCoolsTheAccount() throws {
+        try injectFault(account: "acct1", "token_invalidated")
+        try injectFault(account: "acct1", "token_server_error")
+        let before = Date().timeIntervalSince1970
+        let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":true}"#)
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertEqual(try servedBy(), ["acct1", "acct2"])
+        try injectFault(account: "acct1", "token_invalidated", count: 5)
+        for _ in 0..<4 { XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"again"}"#).status, 200) }
+        XCTAssertEqual(try servedBy().filter { $0 == "acct1" }.count, 1, "acct1 kept being tried")
+        let until = try stack.cooldownsUntil().filter { $0 > 0 }
+        XCTAssertEqual(until.count, 1, "acct1 not cooled: \(until)")
+        XCTAssertEqual(until.first ?? 0, before + 300, accuracy: 5)
+    }
 }
