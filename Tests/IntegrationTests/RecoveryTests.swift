@@ -466,10 +466,10 @@ final class RecoveryTests: XCTestCase {
         try assertTriadBalanced()
     }
 
-    /// After the move, the conversation's next turn on the new account is not refused again: it goes at once
-    /// without the old account's reasoning and keeps the reasoning the new account produced itself.
-    func testALaterTurnOnTheNewAccountKeepsItsOwnReasoning() throws {
-        let include = try sealingStack("sealed-memory", key: "conv-remembered")
+    /// Two turns of a sealing conversation, the second moved to another account by a usage limit on the first's
+    /// (and refused there once for the old account's reasoning): the `include` fields and the third turn's input.
+    func conversationMovedByAUsageLimit(_ label: String, key: String) throws -> (include: String, turn3: [String]) {
+        let include = try sealingStack(label, key: key)
         let first = try outputItems(try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#))
         let owner = try XCTUnwrap(servedBy().first)
         try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
@@ -477,7 +477,13 @@ final class RecoveryTests: XCTestCase {
         let second = try post(#"{"model":"gpt-5.5","input":[\#(turn2.joined(separator: ","))],\#(include)}"#)
         XCTAssertEqual(second.status, 200, second.bodyText)
         let user3 = #"{"type":"message","role":"user","content":"third"}"#
-        let turn3 = turn2 + (try jsonTexts(try outputItems(second))) + [user3]
+        return (include, turn2 + (try jsonTexts(try outputItems(second))) + [user3])
+    }
+
+    /// After the move, the conversation's next turn on the new account is not refused again: it goes at once
+    /// without the old account's reasoning and keeps the reasoning the new account produced itself.
+    func testALaterTurnOnTheNewAccountKeepsItsOwnReasoning() throws {
+        let (include, turn3) = try conversationMovedByAUsageLimit("sealed-memory", key: "conv-remembered")
         let third = try post(#"{"model":"gpt-5.5","input":[\#(turn3.joined(separator: ","))],\#(include)}"#)
         XCTAssertEqual(third.status, 200, third.bodyText)
         let log = try responsesLog()
@@ -552,19 +558,11 @@ final class RecoveryTests: XCTestCase {
     /// The sealed_elsewhere strip of one request, retried on the same account after a token refresh, is one
     /// decision, not two (it was recorded on each attempt until 2026-12-07).
     func testSealedElsewhereStripIsRecordedOncePerRequestAcrossARefresh() throws {
-        let include = try sealingStack("sealed-refresh", key: "conv-sealed-refresh")
-        let first = try outputItems(try post(#"{"model":"gpt-5.5","input":[\#(Self.user1)],\#(include)}"#))
-        let owner = try XCTUnwrap(servedBy().first)
-        try injectFault(account: owner, "usage_limit", params: ["resets_in_seconds": 900])
-        let turn2 = [Self.user1] + (try jsonTexts(first)) + [Self.user2]
-        let second = try post(#"{"model":"gpt-5.5","input":[\#(turn2.joined(separator: ","))],\#(include)}"#)
-        XCTAssertEqual(second.status, 200, second.bodyText)
+        let (include, turn3) = try conversationMovedByAUsageLimit("sealed-refresh", key: "conv-sealed-refresh")
         let newAccount = try XCTUnwrap(servedBy().last)
         try assertStrips(1)
         // Turn 3 on the new account: its token is refused once, refreshed, and the turn retried there.
         try injectFault(account: newAccount, "token_invalidated")
-        let user3 = #"{"type":"message","role":"user","content":"third"}"#
-        let turn3 = turn2 + (try jsonTexts(try outputItems(second))) + [user3]
         let third = try post(#"{"model":"gpt-5.5","input":[\#(turn3.joined(separator: ","))],\#(include)}"#)
         XCTAssertEqual(third.status, 200, third.bodyText)
         XCTAssertEqual(try count("token_refresh", "succeeded"), 1)
