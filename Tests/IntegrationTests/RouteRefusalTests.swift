@@ -60,7 +60,6 @@ final class RouteRefusalTests: XCTestCase {
     /// went out with the first body byte, so with none the client waited until it gave up. A stub upstream (a real
     /// HTTP server, Python's) answers what the simulator never does.
     func testAnEmptyAnswerReachesTheClient() throws {
-        let port = TestEnvironment.randomPort()
         let script = """
             import http.server, sys
             class H(http.server.BaseHTTPRequestHandler):
@@ -74,18 +73,25 @@ final class RouteRefusalTests: XCTestCase {
             print("stub listening", flush=True)
             server.serve_forever()
             """
-        let stub = try ChildProcess(
-            name: "empty-stub",
-            executable: "/usr/bin/env",
-            arguments: ["python3", "-c", script, String(port)],
-            directory: try TestEnvironment.tempDirectory("empty-stub")
-        )
+        // A random port may be taken (by another run on the machine): up to five, as the simulator's start does.
+        var stub: ChildProcess?
+        var port = 0
+        for attempt in 0..<5 {
+            port = TestEnvironment.randomPort()
+            let child = try ChildProcess(
+                name: "empty-stub-\(attempt)",
+                executable: "/usr/bin/env",
+                arguments: ["python3", "-c", script, String(port)],
+                directory: try TestEnvironment.tempDirectory("empty-stub")
+            )
+            if child.waitForOutput(timeout: 10, { $0.contains("stub listening") ? true : nil }) == true {
+                stub = child
+                break
+            }
+            child.stop()
+        }
+        guard let stub else { throw MissingPrerequisite(what: "a free port for the stub upstream after 5 tries") }
         defer { stub.stop() }
-        XCTAssertEqual(
-            stub.waitForOutput(timeout: 10) { $0.contains("stub listening") ? true : nil },
-            true,
-            stub.stderr
-        )
         stack.stop()
         stack = try SightlineStack(
             label: "route-empty",
