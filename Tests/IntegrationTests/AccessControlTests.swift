@@ -28,16 +28,25 @@ final class AccessControlTests: XCTestCase {
     }
 
     func testMetricsMoveToTheirOwnListenerBehindAHashedToken() throws {
-        let metricsPort = TestEnvironment.randomPort()
-        let stack = try SightlineStack(
-            label: "access-metrics",
-            extraConfig: [
-                "metrics": [
-                    "listen": ["host": "127.0.0.1", "port": metricsPort],
-                    "tokenSha256": try Self.sha256Hex(Self.metricsToken),
-                ]
-            ]
-        )
+        // The metrics port is chosen here, so a taken one is retried here (the stack retries only its own port).
+        var started: (stack: SightlineStack, port: Int)?
+        for _ in 0..<5 where started == nil {
+            let port = TestEnvironment.randomPort()
+            started = try? (
+                SightlineStack(
+                    label: "access-metrics",
+                    extraConfig: [
+                        "metrics": [
+                            "listen": ["host": "127.0.0.1", "port": port],
+                            "tokenSha256": try Self.sha256Hex(Self.metricsToken),
+                        ]
+                    ]
+                ), port
+            )
+        }
+        guard let (stack, metricsPort) = started else {
+            throw MissingPrerequisite(what: "a free port for the metrics listener after 5 tries")
+        }
         self.stack = stack
         let onMain = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics")
         XCTAssertEqual(onMain.status, 404, "off the public listener by default once metrics.listen is set")

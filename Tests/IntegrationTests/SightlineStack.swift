@@ -35,7 +35,12 @@ final class SightlineStack: @unchecked Sendable {
         try startSimulator(settings: simulatorSettings)
         let base = "http://127.0.0.1:\(simulatorPort)/backend-api/codex"
         let accountList = accounts?(base) ?? Self.demoAccounts(base: base)
-        try startProxy(accounts: accountList, extra: extraConfig)
+        do {
+            try startProxy(accounts: accountList, extra: extraConfig)
+        } catch {
+            simulator.stop()  // no stack comes of it: its simulator must not outlive the attempt
+            throw error
+        }
     }
 
     static func demoAccounts(base: String) -> [[String: Any]] {
