@@ -458,6 +458,18 @@ final class AccountPool: Sendable {
         coolDown(index, until: now + Self.unauthorizedCooldownSeconds, reason: "unauthorized", now: now)
     }
 
+    /// The refresh a 401 asked for failed. A dead login leaves rotation (`reauth_required`); otherwise the 401
+    /// stands uncured and the account cools as one after a refresh does (`coolUnauthorized`), or every next request
+    /// would pick it and pay the same refusal first. The one rule for HTTP and WebSocket turns: until 2026-12-07
+    /// neither cooled an account whose refresh failed for a passing reason.
+    func refreshAfterUnauthorizedFailed(_ index: Int, _ error: TokenRefreshError, now: Double) {
+        if error.kind == .terminal {
+            markReauthRequired(index, reason: error.reason)
+        } else {
+            coolUnauthorized(index, now: now)
+        }
+    }
+
     /// A terminal refresh failure: the account leaves rotation until an operator re-imports it
     /// (`readmitReauthenticated`).
     func markReauthRequired(_ index: Int, reason: String) {

@@ -92,13 +92,7 @@ extension ResponsesExchange {
                     startAttempt()  // the same account is still eligible; the sticky preference brings it back
                 case .failure(let error):
                     recordNow(.tokenRefresh, .gaveUp, reason: error.reason)
-                    if error.kind == .terminal {
-                        ctx.pool.markReauthRequired(index, reason: error.reason)
-                    } else {
-                        // The 401 stands uncured: the account cools as a 401 after a refresh does (docs/recovery.md,
-                        // `pin_reset`), or every next request would pick it and pay the same refusal first.
-                        ctx.pool.coolUnauthorized(index, now: ctx.now())
-                    }
+                    ctx.pool.refreshAfterUnauthorizedFailed(index, error, now: ctx.now())
                     resetPin(leaving: index, reason: error.reason)
                     continueAfterLeavingTheConversationsAccount()
                 }

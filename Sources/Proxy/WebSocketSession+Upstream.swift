@@ -262,13 +262,12 @@ extension WebSocketSession {
         dropLink(reason: reason)
         let started = turn?.started
         let pool = ctx.pool
+        let clock = ctx.now
         ctx.refresher.refresh(account: ctx.pool.accounts[index].name, ifGeneration: old.generation) {
             [weak self] result in
             // The account's fate does not depend on the turn: a dead login leaves rotation even when the client
             // left (or the session ended) during the refresh. It stayed in rotation then, until a restart.
-            if case .failure(let error) = result, error.kind == .terminal {
-                pool.markReauthRequired(index, reason: error.reason)
-            }
+            if case .failure(let error) = result { pool.refreshAfterUnauthorizedFailed(index, error, now: clock()) }
             guard let self else { return }
             queue.async { [self] in
                 guard let t = turn, t.started == started else { return }  // the turn ended meanwhile

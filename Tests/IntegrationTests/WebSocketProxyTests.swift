@@ -518,6 +518,26 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// A 401 whose refresh failed for a passing reason (the token endpoint's 5xx) cools its account 5 min, as over
+    /// HTTP, and the turn moves on. Until 2026-12-07 the account stayed in rotation and the next turn paid the same
+    /// refusal first.
+    func testA401WhoseRefreshFailedCoolsTheAccount() throws {
+        stack = try SightlineStack(label: "ws-refresh-failed")
+        try stack.injectFault(account: nil, "token_invalidated")
+        try stack.injectFault(account: nil, "token_server_error")
+        let before = Date().timeIntervalSince1970
+        let ws = try connect()
+        XCTAssertNotNil(try ws.turn(Self.frame(nil, "first question")))
+        XCTAssertEqual(try decision("token_refresh", "gave_up"), 1)
+        let frames = try simulatorFrames()
+        XCTAssertEqual(frames.map { $0["status"] as? Int }, [401, 200], "\(frames)")
+        XCTAssertNotEqual(frames.first?["account"] as? String, frames.last?["account"] as? String)
+        let until = try stack.cooldownsUntil().filter { $0 > 0 }
+        XCTAssertEqual(until.count, 1, "\(until)")
+        XCTAssertEqual(until.first ?? 0, before + 300, accuracy: 5)
+        ws.close()
+    }
+
     /// A refresh that fails for good takes its account out even when the client left while it ran. Until
     /// 2026-12-07 the ended turn returned first, the pool never heard of it, and the dead account stayed in rotation.
     func testATerminalRefreshTakesTheAccountOutAfterTheClientLeft() throws {
