@@ -88,6 +88,17 @@ extension ResponsesExchange {
         }
     }
 
+    /// Marks one kind of `reasoning_strip` as taken for this request: true the first time, when the decision is
+    /// pending and to be recorded; false on every later attempt that strips the same, so a request is one decision.
+    private func firstStrip(_ taken: WritableKeyPath<State, Bool>) -> Bool {
+        state.withLock { s in
+            guard !s[keyPath: taken] else { return false }
+            s[keyPath: taken] = true
+            s.pending.append(.reasoningStrip)
+            return true
+        }
+    }
+
     /// Over HTTP an anchor only resolves where its upstream connection still lives, which a ChatGPT
     /// backend never offers over HTTP, and another account never can: when the transcript holds the
     /// anchor, the request is replayed with its full input instead of forwarding the anchor.
@@ -150,13 +161,7 @@ extension ResponsesExchange {
             // This account refused another account's sealed reasoning in this conversation before: it gets only
             // the reasoning it produced itself, and no refusal to recover from.
             body = stripped
-            let first = state.withLock { s -> Bool in
-                guard !s.sealedStripped else { return false }
-                s.sealedStripped = true
-                s.pending.append(.reasoningStrip)
-                return true
-            }
-            if first { recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere") }
+            if firstStrip(\.sealedStripped) { recordNow(.reasoningStrip, .attempted, reason: "sealed_elsewhere") }
         }
         if route != .models, account.kind == .chatgpt, prepared.holdsReasoningWithoutContent,
             let stripped = EncryptedReasoning.withoutReferenceOnly(body: body)
@@ -166,13 +171,9 @@ extension ResponsesExchange {
             // get past, since it resends the same history. Left out here, per attempt, so an API-key attempt of the
             // same request still sends the client's input as it came.
             body = stripped
-            let first = state.withLock { s -> Bool in
-                guard !s.referenceOnlyStripped else { return false }
-                s.referenceOnlyStripped = true
-                s.pending.append(.reasoningStrip)
-                return true
+            if firstStrip(\.referenceOnlyStripped) {
+                recordNow(.reasoningStrip, .attempted, reason: "reference_only")
             }
-            if first { recordNow(.reasoningStrip, .attempted, reason: "reference_only") }
         }
         if route == .responses, account.kind == .chatgpt, !ctx.pool.isChatGPTOnly,
             let top = try? JSONTopLevel.scan(body), top.bool(forKey: "store") != false

@@ -116,16 +116,16 @@ final class StateWriteRecorderTests: XCTestCase {
         )
     }
 
+    /// Accounts `a` and `b`, both stored, in a state directory that is gone: every write of `accounts.json` fails.
+    private func pairWithoutItsStateDirectory(logging sink: InMemoryLogSink) -> (AccountPool, SightlineMetrics) {
+        pool(["a", "b"], stored: [Self.entry("a"), Self.entry("b")], path: missingDirectoryPath, logging: sink)
+    }
+
     /// A hard cooldown whose write fails is counted and logged once, with the account's pseudonym, and still holds
     /// in memory; a soft one writes nothing, so nothing fails. Until 2026-12-07 the failure was a silent `try?`.
     func testAFailedCooldownWriteIsCountedAndLogged() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = pool(
-            ["a", "b"],
-            stored: [Self.entry("a"), Self.entry("b")],
-            path: missingDirectoryPath,
-            logging: sink
-        )
+        let (pool, metrics) = pairWithoutItsStateDirectory(logging: sink)
         pool.coolDown(1, until: now + 5, reason: "server_error", now: now)
         pool.coolDown(0, until: now + 900, reason: "usage_limit", now: now)
         XCTAssertTrue(pool.stateWriter.flush(timeout: 10))
@@ -168,12 +168,7 @@ final class StateWriteRecorderTests: XCTestCase {
     /// The periodic quota write: one failed write is one failure, naming how many accounts it carried.
     func testAFailedQuotaWriteIsCountedOnce() throws {
         let sink = InMemoryLogSink()
-        let (pool, metrics) = pool(
-            ["a", "b"],
-            stored: [Self.entry("a"), Self.entry("b")],
-            path: missingDirectoryPath,
-            logging: sink
-        )
+        let (pool, metrics) = pairWithoutItsStateDirectory(logging: sink)
         var signal = QuotaSignal()
         signal.primary.usedRatio = 0.5
         pool.updateQuota(0, signal)
