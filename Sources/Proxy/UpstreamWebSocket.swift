@@ -47,8 +47,14 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
 /// Emits: `sendQueueOverflows` (`sightline_websocket_send_queue_overflows_total`) +1 per socket failed so.
 /// Concurrency: `Sendable`; the send queue is a `Mutex`, everything else is confined to the I/O thread.
 public final class UpstreamWebSocket: Sendable {
+    /// One encoded frame waiting for the I/O thread, and its text payload's size (nil for a control frame).
+    struct QueuedFrame {
+        var bytes: [UInt8]
+        var textBytes: Int?
+    }
+
     private struct Outbox {
-        var frames: [[UInt8]] = []
+        var frames: [QueuedFrame] = []
         var bytes = 0
         var closing = false
         var overflowed = false
@@ -74,6 +80,10 @@ public final class UpstreamWebSocket: Sendable {
     /// timeouts here are the socket's own.
     public let clientConfiguration: UpstreamClientConfiguration
     private let sendQueueOverflows: Counter?
+    /// Called on the I/O thread with a text message's payload size once its frame is written: a frame that
+    /// `close` drops, or that a failed socket never writes, is not sent (until 2026-12-08 the link counted a
+    /// message as sent when it was queued).
+    let textWritten: (@Sendable (Int) -> Void)?
     private let delegate: any UpstreamWebSocketDelegate
     private let outbox = Mutex(Outbox())
     private let wakeFD: Int32
@@ -88,7 +98,8 @@ public final class UpstreamWebSocket: Sendable {
         maxMessageBytes: Int = 64 << 20,
         maxQueuedBytes: Int = 64 << 20,
         clientConfiguration: UpstreamClientConfiguration = UpstreamClientConfiguration(),
-        sendQueueOverflows: Counter? = nil
+        sendQueueOverflows: Counter? = nil,
+        textWritten: (@Sendable (Int) -> Void)? = nil
     ) {
         self.url = url
         self.headers = headers
@@ -100,6 +111,7 @@ public final class UpstreamWebSocket: Sendable {
         self.maxQueuedBytes = maxQueuedBytes
         self.clientConfiguration = clientConfiguration
         self.sendQueueOverflows = sendQueueOverflows
+        self.textWritten = textWritten
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
     }
 
@@ -127,7 +139,7 @@ public final class UpstreamWebSocket: Sendable {
                 o.bytes = 0
                 return (false, true)
             }
-            o.frames.append(frame)
+            o.frames.append(QueuedFrame(bytes: frame, textBytes: text.count))
             o.bytes += frame.count
             return (true, false)
         }
@@ -149,7 +161,7 @@ public final class UpstreamWebSocket: Sendable {
             o.closeCalledAt = MonotonicClock.seconds()
             o.frames.removeAll()
             o.bytes = 0
-            o.frames.append(frame)
+            o.frames.append(QueuedFrame(bytes: frame, textBytes: nil))
             return true
         }
         if queued { wake() }
@@ -162,7 +174,7 @@ public final class UpstreamWebSocket: Sendable {
 
     // MARK: For the I/O thread
 
-    func takeFrames() -> (frames: [[UInt8]], closing: Bool, overflowed: Bool) {
+    func takeFrames() -> (frames: [QueuedFrame], closing: Bool, overflowed: Bool) {
         outbox.withLock { o in
             defer {
                 o.frames.removeAll()

@@ -262,10 +262,11 @@ final class UpstreamWebSocketIO {
             // and its TLS state forever. The deadline runs from the `close` call, so it also ends a write that
             // was already blocked then.
             for frame in frames where !closeSent {
-                guard sendAll(frame) else {
+                guard sendAll(frame.bytes) else {
                     if closeExpired { return finish(WebSocketCloseCode.abnormal, UpstreamWebSocket.closeTimeoutReason) }
                     return fail(sendFailure("send_failed"), nil)
                 }
+                if let textBytes = frame.textBytes { owner.textWritten?(textBytes) }
             }
             if closing { closeSent = true }
             if closeExpired { return finish(WebSocketCloseCode.abnormal, UpstreamWebSocket.closeTimeoutReason) }

@@ -87,7 +87,8 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
             pingIntervalSeconds: pingIntervalSeconds,
             connectTimeoutSeconds: connectTimeoutSeconds,
             clientConfiguration: clientConfiguration,
-            sendQueueOverflows: metrics.sendQueueOverflows
+            sendQueueOverflows: metrics.sendQueueOverflows,
+            textWritten: { [metrics] bytes in metrics.message(side: "upstream", direction: "sent", bytes: bytes) }
         )
         socket.withLock { $0 = ws }
         ws.start()
@@ -122,7 +123,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
             http.withLock { $0?.transfer = transfer }
             return
         }
-        metrics.message(side: "upstream", direction: "sent", bytes: frame.count)
+        // Counted by the socket once written (`textWritten`), so a frame `retire` drops is not a sent message.
         socket.withLock { $0 }?.send(text: frame)
     }
 

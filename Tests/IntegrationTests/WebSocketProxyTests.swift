@@ -106,6 +106,11 @@ final class WebSocketProxyTests: XCTestCase {
             2
         )
         XCTAssertEqual(try stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#), 1)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_frames_total{direction="sent",side="upstream"}"#),
+            3,
+            "each turn's frame is counted once written upstream"
+        )
         XCTAssertEqual(try stack.upstreamAttempts("success"), 3, "each turn's upstream send is an attempt")
         ws.close()
     }

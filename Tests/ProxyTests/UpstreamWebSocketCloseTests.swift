@@ -46,10 +46,12 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
             seen.withLock { $0 = read }
         }
         defer { upstream.stop() }
+        let written = Mutex<[Int]>([])
         let socket = UpstreamWebSocket(
             url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
             headers: headers,
-            delegate: RecordingUpstreamDelegate()
+            delegate: RecordingUpstreamDelegate(),
+            textWritten: { bytes in written.withLock { $0.append(bytes) } }
         )
         socket.start()
         XCTAssertTrue(socket.send(text: Array(#"{"type":"response.create","model":"m","input":"hi"}"#.utf8)))
@@ -58,6 +60,7 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
         XCTAssertTrue(pollUntil(timeout: 15) { seen.withLock { $0 } != nil }, "the upstream never saw the end")
         XCTAssertEqual(seen.withLock { $0?.texts }, [], "no frame before the close")
         XCTAssertEqual(seen.withLock { $0?.closed }, true, "the close frame itself was sent")
+        XCTAssertEqual(written.withLock { $0 }, [], "a dropped frame is not reported written (nor counted as sent)")
     }
 
     /// The upstream completes the upgrade, then reads (and ignores) everything, our close frame included,

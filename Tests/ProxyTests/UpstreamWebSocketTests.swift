@@ -65,12 +65,20 @@ final class UpstreamWebSocketTests: XCTestCase {
     func testResponseCreateOverUpstreamSocketThenClose() throws {
         let delegate = RecordingUpstreamDelegate()
         let url = URL(string: "http://127.0.0.1:\(simulator.port)/backend-api/codex/responses")!
-        let socket = UpstreamWebSocket(url: url, headers: auth, delegate: delegate)
+        let written = Mutex<[Int]>([])
+        let socket = UpstreamWebSocket(
+            url: url,
+            headers: auth,
+            delegate: delegate,
+            textWritten: { bytes in written.withLock { $0.append(bytes) } }
+        )
         socket.start()
         XCTAssertTrue(pollUntil { delegate.snapshot.opened != nil })
         XCTAssertEqual(delegate.snapshot.opened?["x-models-etag"], "sim-models-1")
-        socket.send(text: Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8))
+        let create = Array(#"{"type":"response.create","model":"gpt-test","input":"hi","stream":true}"#.utf8)
+        socket.send(text: create)
         XCTAssertTrue(pollUntil { delegate.snapshot.texts.last?.contains("response.completed") == true })
+        XCTAssertEqual(written.withLock { $0 }, [create.count], "the written message is reported with its payload size")
         // The backend's quota report, its turn state, then the response's events.
         XCTAssertTrue(delegate.snapshot.texts.first?.contains("codex.rate_limits") == true)
         XCTAssertTrue(delegate.snapshot.texts.dropFirst().first?.contains("response.metadata") == true)
