@@ -27,25 +27,25 @@ final class AccessControlTests: XCTestCase {
         return String(String(decoding: data, as: UTF8.self).prefix(64))
     }
 
-    func testMetricsMoveToTheirOwnListenerBehindAHashedToken() throws {
-        // The metrics port is chosen here, so a taken one is retried here (the stack retries only its own port).
-        var started: (stack: SightlineStack, port: Int)?
-        for _ in 0..<5 where started == nil {
+    /// A stack whose `metrics` section, made by `metrics` from a random port, has a listener of its own. The port is
+    /// chosen here, so a taken one is retried here (the stack retries only its own port).
+    private func stackWithMetricsListener(
+        label: String,
+        metrics: (Int) -> [String: Any]
+    ) throws -> (stack: SightlineStack, port: Int) {
+        for _ in 0..<5 {
             let port = TestEnvironment.randomPort()
-            started = try? (
-                SightlineStack(
-                    label: "access-metrics",
-                    extraConfig: [
-                        "metrics": [
-                            "listen": ["host": "127.0.0.1", "port": port],
-                            "tokenSha256": try Self.sha256Hex(Self.metricsToken),
-                        ]
-                    ]
-                ), port
-            )
+            if let stack = try? SightlineStack(label: label, extraConfig: ["metrics": metrics(port)]) {
+                return (stack, port)
+            }
         }
-        guard let (stack, metricsPort) = started else {
-            throw MissingPrerequisite(what: "a free port for the metrics listener after 5 tries")
+        throw MissingPrerequisite(what: "a free port for the metrics listener after 5 tries")
+    }
+
+    func testMetricsMoveToTheirOwnListenerBehindAHashedToken() throws {
+        let tokenSha256 = try Self.sha256Hex(Self.metricsToken)
+        let (stack, metricsPort) = try stackWithMetricsListener(label: "access-metrics") { port in
+            ["listen": ["host": "127.0.0.1", "port": port], "tokenSha256": tokenSha256]
         }
         self.stack = stack
         let onMain = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics")
@@ -79,14 +79,9 @@ final class AccessControlTests: XCTestCase {
     }
 
     func testMainListenerCanKeepMetricsWhenAsked() throws {
-        let stack = try SightlineStack(
-            label: "access-main",
-            extraConfig: [
-                "metrics": [
-                    "listen": ["host": "127.0.0.1", "port": TestEnvironment.randomPort()], "onMainListener": true,
-                ]
-            ]
-        )
+        let (stack, _) = try stackWithMetricsListener(label: "access-main") { port in
+            ["listen": ["host": "127.0.0.1", "port": port], "onMainListener": true]
+        }
         self.stack = stack
         let r = try HTTPTestClient.get(port: stack.proxyPort, path: "/metrics")
         XCTAssertEqual(r.status, 200)
