@@ -26,7 +26,7 @@ public final class SightlineMetrics: Sendable {
             "bad_chunked_encoding", "expectation_failed", "incomplete_request", "invalid_json",
             "unsupported_media_type", "invalid_content_encoding", "too_many_connections",
             "too_many_client_connections", "proxy_at_capacity", "metrics_unauthorized", "admin_unauthorized",
-            "websocket_too_many_pending_frames",
+            "websocket_too_many_pending_frames", "client_not_reading",
         ] + webSocketProtocolErrorReasons
     /// `websocket_` + each `WebSocketProtocolError` a client can cause after the upgrade (the server-side reader's).
     /// The two 1009 ones are the `limits.maxWebSocket*Bytes` rejections.

@@ -21,7 +21,12 @@ extension BridgeSession {
             if request != nil { outgoing.reserveCapacity(frames.reduce(0) { $0 + $1.count + 64 }) }
             for frame in frames { handleFrame(frame, link: link) }
             // One write per read: the events of a burst leave together (the terminal one already flushed).
-            if let r = request { flushOutgoing(r) } else { outgoing = [] }
+            if let r = request {
+                flushOutgoing(r)
+                dropIfNotReading(r)
+            } else {
+                outgoing = []
+            }
         case .closed, .failed:
             var status: Int?
             var refusal: UpstreamHandshakeRefusal?
@@ -289,6 +294,19 @@ extension BridgeSession {
         outgoing = []
         _ = r.responder.write(bytes)
         ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
+    }
+
+    /// The upstream WebSocket cannot be paused as an HTTP transfer is, so a client that stops reading would hold
+    /// the response's whole output in the proxy's memory. Past `limits.maxDownstreamBacklogBytes` queued for it, the
+    /// connection is dropped and the request ends as a client that left (499), as `client_not_reading`.
+    private func dropIfNotReading(_ r: Request) {
+        guard r.responder.queuedBytes > ctx.configuration.maxDownstreamBacklogBytes else { return }
+        ctx.metrics.protocolErrors(reason: "client_not_reading").increment()
+        r.responder.abort()  // runs no `onClose`: the session's own end follows
+        link?.retire(reason: "client_not_reading")
+        link = nil
+        previous = nil
+        finish(status: 499, error: "client_not_reading")
     }
 
     private func failAfterCommit(_ r: Request) {

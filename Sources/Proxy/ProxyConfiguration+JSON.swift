@@ -67,6 +67,7 @@ extension ProxyConfiguration {
             var maxInFlightRequests: Int?
             var maxWebSocketFrameBytes: Int?
             var maxWebSocketMessageBytes: Int?
+            var maxDownstreamBacklogBytes: Int?
         }
         var listen: ListenFile?
         var metrics: MetricsFile?
@@ -239,6 +240,11 @@ extension ProxyConfiguration {
             // A control frame may carry 125 bytes; a smaller frame limit would refuse a client's close frame.
             c.maxWebSocketFrameBytes = max(125, l.maxWebSocketFrameBytes ?? c.maxWebSocketFrameBytes)
             c.maxWebSocketMessageBytes = max(125, l.maxWebSocketMessageBytes ?? c.maxWebSocketMessageBytes)
+            // Never below the high-water mark, where a producer that can pause has already paused.
+            c.maxDownstreamBacklogBytes = max(
+                c.writeHighWaterMark,
+                l.maxDownstreamBacklogBytes ?? c.maxDownstreamBacklogBytes
+            )
         }
         if let k = file.continuity {
             c.transcriptCacheBytes = k.transcriptCacheBytes ?? c.transcriptCacheBytes

@@ -96,6 +96,9 @@ struct ProxyConfiguration: Sendable {
     var continuitySnapshotSeconds = 15.0
     /// Bytes queued for one slow client above which the upstream transfer is paused.
     var writeHighWaterMark = 256 * 1024
+    /// Bytes queued for one client whose producer cannot pause (an upstream WebSocket: a WebSocket client's session
+    /// or the HTTP bridge) above which the client is dropped as not reading (`client_not_reading`).
+    var maxDownstreamBacklogBytes = 64 * 1024 * 1024
 
     init() {}
 }

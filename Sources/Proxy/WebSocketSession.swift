@@ -45,6 +45,9 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     var refusedBacklog = false
     /// What a waiting frame is charged beyond its bytes (the array and its slot in the queue).
     static let pendingFrameOverhead = 64
+    /// The client fell more than `limits.maxDownstreamBacklogBytes` behind and its connection was dropped
+    /// (`dropIfNotReading`): the turn it left ends as `client_not_reading`.
+    var droppedAsNotReading = false
     /// While one upstream read is relayed: the frames for the client, sent together by `relayingBatch`.
     var downstreamBatch: [[UInt8]]?
     var turn: WebSocketTurn?
@@ -126,7 +129,7 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
             closed = true
             pendingFrames = []
             pendingBytes = 0
-            if turn != nil { endTurn(status: 499, error: "client_closed") }
+            if turn != nil { endTurn(status: 499, error: droppedAsNotReading ? "client_not_reading" : "client_closed") }
             link?.retire(reason: "client closed")
             link = nil
             liveAnchor = nil
@@ -166,7 +169,9 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
             downstreamBatch?.append(frame)
             return true
         }
-        return connection.sendText(frame)
+        let belowHighWater = connection.sendText(frame)
+        dropIfNotReading(connection)
+        return belowHighWater
     }
 
     /// Relays one upstream read: the frames it sends the client leave in one hand-off to the event loop, as
@@ -178,6 +183,18 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
         downstreamBatch = nil
         guard !frames.isEmpty, let connection, !closed else { return }
         connection.sendTexts(frames)
+        dropIfNotReading(connection)
+    }
+
+    /// An upstream WebSocket cannot be paused as an HTTP transfer is, so a client that stops reading while its turn
+    /// streams would hold the turn's whole output in the proxy's memory. Past `limits.maxDownstreamBacklogBytes`
+    /// queued for it, its connection is dropped; `didClose` then ends the session as on any close (the upstream
+    /// socket retired, its account slot freed), the turn as `client_not_reading`.
+    private func dropIfNotReading(_ connection: WebSocketConnection) {
+        guard !droppedAsNotReading, connection.queuedBytes > ctx.configuration.maxDownstreamBacklogBytes else { return }
+        droppedAsNotReading = true
+        ctx.metrics.protocolErrors(reason: "client_not_reading").increment()
+        connection.abort()
     }
 
     func logSession(_ body: StaticString, side: String, code: Int?, reason: String?, account: String? = nil) {

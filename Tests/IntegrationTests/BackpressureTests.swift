@@ -61,4 +61,71 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(deltaEvents, deltas)
         XCTAssertEqual(text, completedText, "the deltas do not add up to the completed text")
     }
+
+    /// A stream an upstream WebSocket carries cannot be paused: about 16 MB of events (4000 deltas of 1000
+    /// characters, then the whole text three times in the closing events), far more than the sockets hold. Paced
+    /// 1 ms a delta, so the backlog passes its bound while the turn runs, not in one read with its end.
+    static var bigStreamSimulator: [String: Any] {
+        ["eventProfile": ["deltaCount": 4000, "deltaDelayMs": 1, "textSize": 4_000_000]]
+    }
+    /// The backlog bound under test, its smallest: the write high-water mark.
+    static var backlogLimits: [String: Any] { ["limits": ["maxDownstreamBacklogBytes": 256 * 1024]] }
+
+    /// A WebSocket client that stops reading while its turn streams is dropped once more than
+    /// `limits.maxDownstreamBacklogBytes` wait for it, and its upstream socket goes with it. Until 2026-12-08 the
+    /// proxy held the turn's whole output in memory for it.
+    func testAWebSocketClientThatStopsReadingIsDroppedAndFreesItsUpstream() throws {
+        let stack = try SightlineStack(
+            label: "backlog-ws",
+            extraConfig: Self.backlogLimits,
+            simulator: Self.bigStreamSimulator
+        )
+        defer { stack.stop() }
+        let ws = try WebSocketClient(port: stack.proxyPort, path: "/v1/responses", receiveBuffer: 4096)
+        defer { ws.close() }
+        XCTAssertEqual(ws.status, 101)
+        try ws.send(#"{"type":"response.create","model":"gpt-5.5","input":"Say hello","stream":true}"#)
+        let dropped = poll(timeout: 30) {
+            ((try? stack.metric(#"sightline_http_protocol_errors_total{reason="client_not_reading"}"#)) ?? 0) == 1
+        }
+        XCTAssertTrue(dropped, "the client that reads nothing was never dropped")
+        XCTAssertTrue(
+            poll(timeout: 10) {
+                (try? stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#)) == 0
+                    && (try? stack.metric(#"sightline_websocket_open_sessions{side="downstream"}"#)) == 0
+            },
+            "the sessions on both sides end"
+        )
+        XCTAssertTrue(
+            poll(timeout: 10) { (try? stack.requests("4xx", transport: "websocket")) == 1 },
+            "the turn ends 499"
+        )
+        XCTAssertTrue(stack.allOutput().contains("client_not_reading"), "the turn's log line says why")
+    }
+
+    /// The same for an HTTP client whose request the bridge carries over an upstream WebSocket.
+    func testABridgedHTTPClientThatStopsReadingIsDroppedAndFreesItsUpstream() throws {
+        var config = Self.backlogLimits
+        config["httpBridge"] = true
+        let stack = try SightlineStack(label: "backlog-bridge", extraConfig: config, simulator: Self.bigStreamSimulator)
+        defer { stack.stop() }
+        let client = try HTTPTestClient(port: stack.proxyPort, timeout: 60, receiveBuffer: 4096)
+        try client.send(
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"Say hello","stream":true,"prompt_cache_key":"backlog"}"#
+            )
+        )
+        let dropped = poll(timeout: 30) {
+            ((try? stack.metric(#"sightline_http_protocol_errors_total{reason="client_not_reading"}"#)) ?? 0) == 1
+        }
+        XCTAssertTrue(dropped, "the client that reads nothing was never dropped")
+        XCTAssertTrue(
+            poll(timeout: 10) { (try? stack.metric(#"sightline_websocket_open_sessions{side="upstream"}"#)) == 0 },
+            "the bridge's upstream socket is retired"
+        )
+        XCTAssertEqual(try stack.requests("4xx"), 1, "the request ends 499")
+        XCTAssertEqual(try stack.metric("sightline_in_flight_requests"), 0)
+        XCTAssertTrue(stack.allOutput().contains("client_not_reading"), "the request's log line says why")
+    }
 }

@@ -19,9 +19,10 @@ final class WebSocketClient {
     /// The last close frame received, header included, exactly as it came off the wire.
     private(set) var lastCloseFrame: [UInt8]?
 
-    /// Connects and upgrades `path`; `status` is the handshake's HTTP status (101 on success).
-    init(port: Int, path: String, headers: [(String, String)] = []) throws {
-        http = try HTTPTestClient(port: port, timeout: 30)
+    /// Connects and upgrades `path`; `status` is the handshake's HTTP status (101 on success). `receiveBuffer`:
+    /// as `HTTPTestClient`'s, a slow reader.
+    init(port: Int, path: String, headers: [(String, String)] = [], receiveBuffer: Int32? = nil) throws {
+        http = try HTTPTestClient(port: port, timeout: 30, receiveBuffer: receiveBuffer)
         var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }

@@ -29,6 +29,20 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertEqual(tiny.maxWebSocketMessageBytes, 125)
     }
 
+    /// The backlog a client that does not read may leave: 64 MiB unless set, never below the write high-water mark
+    /// (a smaller one would drop a client before a pausable producer had even paused for it).
+    func testTheDownstreamBacklogBoundDefaultsTo64MiBAndNeverGoesBelowTheHighWaterMark() throws {
+        XCTAssertEqual(try decode(base + "}").maxDownstreamBacklogBytes, 64 << 20)
+        XCTAssertEqual(
+            try decode(base + #","limits":{"maxDownstreamBacklogBytes":1048576}}"#).maxDownstreamBacklogBytes,
+            1 << 20
+        )
+        XCTAssertEqual(
+            try decode(base + #","limits":{"maxDownstreamBacklogBytes":0}}"#).maxDownstreamBacklogBytes,
+            256 << 10
+        )
+    }
+
     /// The admin routes exist only with a token digest, which must be 32 bytes of hex.
     func testTheAdminTokenIsADigest() throws {
         XCTAssertNil(try decode(base + "}").adminTokenSHA256)
