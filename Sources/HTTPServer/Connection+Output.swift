@@ -93,12 +93,26 @@ extension Connection {
             outbound.removeSubrange(0..<outboundStart)
             outboundStart = 0
         }
+        if phase == .responding { timeStalledAnswer() }
         notifyWritableIfBelowLowWater()
         resumeReadingAfterBacklog()
         if phase == .closing && outbound.isEmpty {
             startLinger()
         } else {
             updateInterest()
+        }
+    }
+
+    /// While an answer is still being produced, output the client leaves unread is timed by the idle limit, renewed
+    /// by every write it takes (above), as a finished answer's is: a client that stops reading pauses the upstream
+    /// transfer (`onWritable` never comes), and until 2026-12-08 one that never read again held the request, its
+    /// paused transfer and its account slot for as long as it kept the connection open. Nothing queued: no limit
+    /// (the handler may wait on the upstream as long as its own timeouts allow).
+    private func timeStalledAnswer() {
+        if outboundStart < outbound.count {
+            if deadlineKind == .none { setDeadline(.idle) }
+        } else if deadlineKind == .idle {
+            setDeadline(.none)
         }
     }
 

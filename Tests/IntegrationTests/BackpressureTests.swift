@@ -128,4 +128,29 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(try stack.metric("sightline_in_flight_requests"), 0)
         XCTAssertTrue(stack.allOutput().contains("client_not_reading"), "the request's log line says why")
     }
+
+    /// An HTTP client that stops reading pauses its upstream transfer; one that never reads again is dropped once
+    /// it has taken nothing for `limits.idleTimeoutSeconds`, and the request's slot and transfer go with it.
+    func testAnHTTPClientThatNeverReadsAgainIsDroppedAfterTheIdleTimeout() throws {
+        let stack = try SightlineStack(
+            label: "backlog-http-idle",
+            extraConfig: ["limits": ["idleTimeoutSeconds": 2]],
+            simulator: Self.bigStreamSimulator
+        )
+        defer { stack.stop() }
+        let client = try HTTPTestClient(port: stack.proxyPort, timeout: 60, receiveBuffer: 4096)
+        try client.send(
+            HTTPTestClient.post(path: "/v1/responses", json: #"{"model":"gpt-5.5","input":"Say hello","stream":true}"#)
+        )
+        XCTAssertTrue(
+            poll(timeout: 30) { ((try? stack.metric("sightline_upstream_backpressure_pauses_total")) ?? 0) >= 1 },
+            "the upstream transfer was never paused"
+        )
+        XCTAssertTrue(
+            poll(timeout: 15) { (try? stack.metric("sightline_in_flight_requests")) == 0 },
+            "the request is still in flight"
+        )
+        XCTAssertEqual(try stack.metric(#"sightline_http_protocol_errors_total{reason="idle_timeout"}"#), 1)
+        XCTAssertEqual(try stack.requests("4xx"), 1, "the request ends as a client that left")
+    }
 }
