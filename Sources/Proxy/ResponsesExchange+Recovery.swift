@@ -188,8 +188,11 @@ extension ResponsesExchange {
 
     var attemptCount: Int { state.withLock { $0.attempt } }
 
-    /// A failure with no usable upstream answer: before the first byte it is recoverable; after it the
-    /// stream ends with a terminal `response.failed` (never a bare `error`, which Codex ignores).
+    /// A failure with no usable upstream answer: before the first byte it is recoverable; after it an event
+    /// stream ends with a terminal `response.failed` (never a bare `error`, which Codex ignores), and an answer
+    /// relayed as it came (a compaction's JSON) is cut as the upstream's was: what arrived goes out, then the
+    /// connection closes without the end chunk, so the client's HTTP library reports the cut. Until 2026-12-08 that
+    /// JSON got an SSE `response.failed` appended and a clean end, a body no parser could read.
     func failBeforeOrAfterCommit(attempt: Int, event: UpstreamEvent) {
         let committed = state.withLock { $0.committed }
         if !committed {
@@ -197,14 +200,19 @@ extension ResponsesExchange {
             return
         }
         let reason = Self.reason(event)
-        let transfer = state.withLock { s -> UpstreamTransfer? in
+        let (transfer, relayedRaw) = state.withLock { s -> (UpstreamTransfer?, Bool) in
             s.liveAttempt = nil
-            return s.transfer
+            if case .raw = s.mode { return (s.transfer, true) }
+            return (s.transfer, false)
         }
         transfer?.cancel()
         endAttempt(outcome: "stream_error", error: reason)
-        responder.write(FailedResponseEvent.sse(FailedResponseEvent.streamIncomplete))
-        responder.end()
+        if relayedRaw {
+            responder.abortAfterFlush()
+        } else {
+            responder.write(FailedResponseEvent.sse(FailedResponseEvent.streamIncomplete))
+            responder.end()
+        }
         settlePending(.gaveUp)
         finish(status: 200, error: "stream_incomplete", countedAs: ProxyErrorResponse.streamIncomplete.status)
     }

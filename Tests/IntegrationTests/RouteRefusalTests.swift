@@ -6,9 +6,13 @@ import XCTest
 /// was relayed as a 200 (Codex then failed to decode a compaction) and counted as a success.
 final class RouteRefusalTests: XCTestCase {
     private var stack: SightlineStack!
+    private var stubs: [ChildProcess] = []
 
     override func setUpWithError() throws { stack = try SightlineStack(label: "route-refusal") }
-    override func tearDown() { stack?.stop() }
+    override func tearDown() {
+        stack?.stop()
+        for stub in stubs { stub.stop() }
+    }
 
     func testACompactRequestTheUpstreamRefusesGetsItsStatus() throws {
         let r = try HTTPTestClient.exchange(
@@ -60,13 +64,71 @@ final class RouteRefusalTests: XCTestCase {
     /// went out with the first body byte, so with none the client waited until it gave up. A stub upstream (a real
     /// HTTP server, Python's) answers what the simulator never does.
     func testAnEmptyAnswerReachesTheClient() throws {
-        let script = """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
+        try startStub(
+            name: "empty-stub",
+            handler: """
                 def do_GET(self):
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                """
+        )
+        let r = try HTTPTestClient.get(port: stack.proxyPort, path: "/v1/models")
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        XCTAssertEqual(r.body.count, 0)
+    }
+
+    /// A compaction cut mid-body after its 200 head went out: the client's body is cut too (no end chunk), so its
+    /// HTTP library reports the cut. Until 2026-12-08 the proxy appended an SSE `response.failed` event to the JSON
+    /// and ended the body cleanly: a client got a well-formed end around a body no JSON parser can read.
+    func testACompactionCutMidBodyReachesTheClientCut() throws {
+        try startStub(
+            name: "cut-stub",
+            handler: """
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b'{"id":"cmp_FAKE","object":"response.compaction","output":[')
+                    self.wfile.flush()
+                    self.close_connection = True
+                """
+        )
+        let client = try HTTPTestClient(port: stack.proxyPort, timeout: 30)
+        try client.send(
+            HTTPTestClient.post(path: "/v1/responses/compact", json: #"{"model":"gpt-5.5","input":"hi"}"#)
+        )
+        var all: [UInt8] = []
+        while true {
+            let chunk = try client.readSome()
+            if chunk.isEmpty { break }
+            all += chunk
+        }
+        let text = String(decoding: all, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 200"), text)
+        XCTAssertTrue(text.contains(#""object":"response.compaction""#), "what arrived is relayed: \(text)")
+        XCTAssertFalse(text.contains("response.failed"), "no SSE event inside a JSON body: \(text)")
+        XCTAssertFalse(text.hasSuffix("0\r\n\r\n"), "no end chunk: the body is cut: \(text)")
+        XCTAssertEqual(
+            try stack.metric(
+                #"sightline_requests_total{route="responses_compact",status_class="5xx",transport="http"}"#
+            ),
+            1,
+            "counted as the failure it is"
+        )
+    }
+
+    /// Starts a stub upstream (Python's `http.server`, its request handler's methods `handler`) and replaces the
+    /// stack with one whose only account is an API key on it.
+    private func startStub(name: String, handler: String) throws {
+        let indented = handler.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+        let script = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+            \(indented.joined(separator: "\n"))
                 def log_message(self, *args):
                     pass
             server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
@@ -79,10 +141,10 @@ final class RouteRefusalTests: XCTestCase {
         for attempt in 0..<5 {
             port = TestEnvironment.randomPort()
             let child = try ChildProcess(
-                name: "empty-stub-\(attempt)",
+                name: "\(name)-\(attempt)",
                 executable: "/usr/bin/env",
                 arguments: ["python3", "-c", script, String(port)],
-                directory: try TestEnvironment.tempDirectory("empty-stub")
+                directory: try TestEnvironment.tempDirectory(name)
             )
             if child.waitForOutput(timeout: 10, { $0.contains("stub listening") ? true : nil }) == true {
                 stub = child
@@ -91,10 +153,10 @@ final class RouteRefusalTests: XCTestCase {
             child.stop()
         }
         guard let stub else { throw MissingPrerequisite(what: "a free port for the stub upstream after 5 tries") }
-        defer { stub.stop() }
+        stubs.append(stub)
         stack.stop()
         stack = try SightlineStack(
-            label: "route-empty",
+            label: "route-\(name)",
             accounts: { _ in
                 [
                     [
@@ -104,8 +166,5 @@ final class RouteRefusalTests: XCTestCase {
                 ]
             }
         )
-        let r = try HTTPTestClient.get(port: stack.proxyPort, path: "/v1/models")
-        XCTAssertEqual(r.status, 200, r.bodyText)
-        XCTAssertEqual(r.body.count, 0)
     }
 }
