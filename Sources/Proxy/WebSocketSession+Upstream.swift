@@ -73,6 +73,20 @@ extension WebSocketSession {
         // A terminal event's attempt is counted before the client can see the end of the turn.
         let failure = summary.type == "response.failed" ? UpstreamErrorClass.of(summary.error) : nil
         if summary.isTerminal { endAttempt(AttemptOutcome.terminal(failure: failure)) }
+        if failure != nil {
+            // The upstream's own failure after output: its account cools as the same event over HTTP makes it (by
+            // the status its code stands for, none for a lost anchor); until 2026-12-08 it cooled nothing here.
+            let upstreamError = UpstreamErrorEvent(top: top, summary: summary)
+            if let coolingStatus = upstreamError.coolingStatus {
+                applyAccountConsequences(
+                    link.account,
+                    status: coolingStatus,
+                    error: upstreamError.errorClass,
+                    parsed: upstreamError.body,
+                    headers: Self.frameHeaders(top)
+                )
+            }
+        }
         sendDownstream(frame)
         guard summary.isTerminal else { return }
         if let usage = summary.usage { recordUsage(usage) }
@@ -150,6 +164,19 @@ extension WebSocketSession {
                 ? AttemptOutcome.terminal(failure: UpstreamErrorClass.of(summary.error))
                 : AttemptOutcome.errorFrame(status: status, connectionAgeCap: ageCap)
         )
+        // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
+        // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
+        // later turn into the same limit and answered the client's 429 without a reset time), and one after output
+        // reached the client (until 2026-12-08 it cooled nothing, unlike over HTTP and the bridge).
+        if let coolingStatus = upstreamError.coolingStatus {
+            applyAccountConsequences(
+                link.account,
+                status: coolingStatus,
+                error: cls,
+                parsed: parsed,
+                headers: Self.frameHeaders(top)
+            )
+        }
         if t.committed {
             sendDownstream(WebSocketErrorFrame.relayed(frame))
             endTurn(status: status, error: cls.rawValue)
@@ -173,18 +200,6 @@ extension WebSocketSession {
         rs.reasoningStripped = t.reasoningStripped
         rs.compactionStripped = t.compactionStripped
         if cls == .invalidEncryptedContent { rs.noteSealedItems(in: rewritten(t, replay: t.replayed)) }
-        // Whatever is decided, the account cools as the same answer over HTTP makes it: a 429 on the turn's last
-        // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
-        // later turn into the same limit and answered the client's 429 without a reset time).
-        if let coolingStatus = upstreamError.coolingStatus {
-            applyAccountConsequences(
-                link.account,
-                status: coolingStatus,
-                error: cls,
-                parsed: parsed,
-                headers: Self.frameHeaders(top)
-            )
-        }
         let decision = RecoveryPolicy().decide(rs, upstreamError.policyEvent)
         switch decision {
         case .pinReset, .failover:

@@ -485,6 +485,30 @@ final class WebSocketProxyTests: XCTestCase {
         ws.close()
     }
 
+    /// An upstream failure after output reached the client, as an error frame (the simulator's carries status 500)
+    /// or as the upstream's own `response.failed` with a usage limit: relayed (nothing is retried once output went
+    /// out), and its account cools as the same answer over HTTP and the bridge makes it. Until 2026-12-08 neither
+    /// cooled anything over a WebSocket, so every later turn that picked the account paid a refused attempt first.
+    func testAFailureAfterOutputCoolsTheAccount() throws {
+        let cases = [
+            ("error", #"{"fault":"response_failed","after":5,"code":"server_error"}"#),
+            ("response.failed", #"{"fault":"response_failed","after":5,"mode":"failed","code":"usage_limit_reached"}"#),
+        ]
+        for (last, fault) in cases {
+            stack?.stop()
+            stack = try SightlineStack(label: "ws-late-failure")
+            let ws = try connect()
+            defer { ws.close() }
+            XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+            try ws.send(Self.frame(nil, "question"))
+            let events = ws.readTurn()
+            XCTAssertTrue(events.contains { $0["type"] as? String == "response.output_text.delta" }, "\(events)")
+            XCTAssertEqual(events.last?["type"] as? String, last, "\(events)")
+            XCTAssertEqual(try stack.coolingAccounts(), 1, "the failing account cools (\(last))")
+            XCTAssertEqual(try decision("failover", "attempted"), 0, "nothing is retried once output went out")
+        }
+    }
+
     /// An expired token refuses a new socket's upgrade with a 401: the token is refreshed and the socket opened
     /// again on the same account. Until 2026-12-07 the refusal was a pin reset, so a one-account pool answered
     /// every new session's turn with a 502 and never refreshed.
