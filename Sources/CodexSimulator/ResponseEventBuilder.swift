@@ -201,8 +201,10 @@ struct ResponseEventBuilder: Sendable {
                 "\"response\":" + response(status: "failed", output: "[]", usage: "null", extra: error)
             )
         } else {
+            // The error's type as the backend names it for the status (an account's refusal is not a server error).
+            let type = status >= 500 ? "server_error" : "invalid_request_error"
             let error =
-                "\"status\":\(status),\"error\":{\"type\":\"server_error\",\"code\":\(JSONText.quote(code)),"
+                "\"status\":\(status),\"error\":{\"type\":\(JSONText.quote(type)),\"code\":\(JSONText.quote(code)),"
                 + "\"message\":\(JSONText.quote(message))}"
             append(&out, "error", error)
         }

@@ -182,7 +182,7 @@ extension SimulatorEngine {
                 let events = builder.failure(
                     after: full,
                     count: count,
-                    status: 500,
+                    status: fault.int("status") ?? 500,
                     code: code,
                     message: message,
                     asResponseFailed: fault.parameters["mode"] == "failed"

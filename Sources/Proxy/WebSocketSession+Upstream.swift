@@ -178,8 +178,18 @@ extension WebSocketSession {
             )
         }
         if t.committed {
-            sendDownstream(WebSocketErrorFrame.relayed(frame))
-            endTurn(status: status, error: cls.rawValue)
+            // A refusal of the proxy's own account (401–403, a 429 limit) says nothing the client can act on, and
+            // Codex reads such a frame as its own: a 401 sends it to refresh its login, a usage limit ends its turn for
+            // good while other accounts have room. It gets the retryable 502 `stream_incomplete` instead, as before the
+            // first event it gets a 502 and never the refusal (until 2026-12-08 the refusal went to it as it came).
+            let accountRefusal = [401, 402, 403, 429].contains(status)
+            if accountRefusal {
+                sendDownstream(WebSocketErrorFrame.from(.streamIncomplete))
+                endTurn(status: ProxyErrorResponse.streamIncomplete.status, error: cls.rawValue)
+            } else {
+                sendDownstream(WebSocketErrorFrame.relayed(frame))
+                endTurn(status: status, error: cls.rawValue)
+            }
             return
         }
         if ageCap {

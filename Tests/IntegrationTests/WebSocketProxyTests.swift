@@ -509,6 +509,28 @@ final class WebSocketProxyTests: XCTestCase {
         }
     }
 
+    /// A refusal of the proxy's own account after output reached the client (an error frame with 401, 403 or 429)
+    /// reaches the client as the retryable 502 `stream_incomplete`, never as the refusal: Codex would read a 401 as
+    /// its own login failing and a usage limit as the end of its turn while other accounts have room. Until
+    /// 2026-12-08 the frame went to the client as it came.
+    func testARefusalOfTheProxysAccountAfterOutputReachesTheClientAs502() throws {
+        stack = try SightlineStack(label: "ws-late-refusal")
+        let ws = try connect()
+        defer { ws.close() }
+        for (status, code) in [(401, "token_expired"), (403, "account_deactivated"), (429, "usage_limit_reached")] {
+            let fault = #"{"fault":"response_failed","after":5,"status":\#(status),"code":"\#(code)"}"#
+            XCTAssertEqual(try simulatorPost("/__sim/faults", fault).status, 200)
+            try ws.send(Self.frame(nil, "question \(status)"))
+            let events = ws.readTurn()
+            XCTAssertTrue(events.contains { $0["type"] as? String == "response.output_text.delta" }, "\(events)")
+            let last = try XCTUnwrap(events.last)
+            XCTAssertEqual(last["type"] as? String, "error", "\(last)")
+            XCTAssertEqual(last["status"] as? Int, 502, "\(status): \(last)")
+            XCTAssertEqual((last["error"] as? [String: Any])?["code"] as? String, "stream_incomplete", "\(last)")
+        }
+        XCTAssertEqual(try stack.requests("5xx", transport: "websocket"), 3, "each turn counts as the 502 it got")
+    }
+
     /// An expired token refuses a new socket's upgrade with a 401: the token is refreshed and the socket opened
     /// again on the same account. Until 2026-12-07 the refusal was a pin reset, so a one-account pool answered
     /// every new session's turn with a 502 and never refreshed.
