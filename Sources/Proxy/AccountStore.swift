@@ -278,14 +278,18 @@ public final class AccountStore: Sendable {
     /// Takes in what another process changed in the file since this store last wrote it
     /// (`AccountStoreExternalChanges`), before a mutation is applied: every writer's change lands on the
     /// latest file, so an import's own entry is what it writes, and the proxy's next change keeps the import.
-    /// Returns the names of the entries it took in (added, or whose credentials it adopted).
+    /// Returns the names of the entries it took in (added, or whose login it adopted).
     private static func absorb(_ file: [AccountStoreEntry]?, into state: inout State) -> [String] {
         guard let file else { return [] }
         let before = state.entries
         state.entries = AccountStoreExternalChanges.merge(memory: before, file: file)
         for (i, entry) in state.entries.enumerated() { state.indexByName[entry.name] = i }
         return state.entries.enumerated().compactMap { i, entry in
-            i < before.count && AccountStoreExternalChanges.sameCredentials(before[i], entry) ? nil : entry.name
+            guard i < before.count else { return entry.name }
+            let kept =
+                AccountStoreExternalChanges.sameCredentials(before[i], entry)
+                && before[i].refreshGeneration == entry.refreshGeneration
+            return kept ? nil : entry.name
         }
     }
 

@@ -375,6 +375,15 @@ final class AccountStoreTests: XCTestCase {
             ["rt-1", "rt-b"],
             "the file the proxy wrote itself changes nothing"
         )
+        var reimported = memory[1]  // the same login, re-imported: a newer generation, active again
+        reimported.refreshGeneration = 2
+        var out = memory[1]
+        out.status = .reauthRequired
+        XCTAssertEqual(
+            AccountStoreExternalChanges.merge(memory: [out], file: [reimported]).map(\.status),
+            [.active],
+            "the same tokens at a newer generation are an import too"
+        )
     }
 
     /// A write that failed leaves its change in memory only; the store says so until a write carries it, and

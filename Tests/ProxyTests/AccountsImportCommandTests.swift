@@ -88,6 +88,39 @@ final class AccountsImportCommandTests: XCTestCase {
         XCTAssertEqual(try PseudonymKeyStore.load(keyFile: fresh).count, 32, "created where it was named")
     }
 
+    /// The proxy took the account out as `reauth_required` (its refresh was refused for a reason that was not the
+    /// login's: a 403 from a firewall in front of the token endpoint), and the operator re-imports the same
+    /// `auth.json`, as docs/accounts.md says to. The import writes it `active` at a newer generation with the tokens
+    /// the proxy already held; the running proxy takes that in and keeps it at its next write. Until 2026-12-08 it
+    /// took in only other tokens, so it wrote its `reauth_required` copy back over the import at its next cooldown,
+    /// and the account stayed out, after a restart too, though the import had said `imported`.
+    func testAReimportOfTheSameLoginBringsBackAnAccountTheProxyTookOut() throws {
+        let authPath = directory + "/auth.json"
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(
+                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-5", plan: "plus"),
+                idToken: FakeJWT.make(accountID: "fake-account-5"),
+                accountID: nil
+            ),
+            to: authPath
+        )
+        let state = directory + "/state"
+        _ = try importWork(authPath, state: state)
+        var other = AccountStoreEntry(name: "other")
+        other.apiKey = Secret("sk-FAKE-other")
+        let serving = try AccountStore.open(stateDirectory: state, seeds: [])
+        try serving.upsert(other)
+        try serving.markReauthRequired("work", spent: Secret("rt-FAKE-0001"))
+
+        _ = try importWork(authPath, state: state)
+        serving.absorbExternalChanges()  // the continuity timer's read
+        XCTAssertEqual(serving.entry(named: "work")?.status, .active, "the proxy takes the re-import in")
+        try serving.setCooldowns([("other", 4_000_000_000)])
+        let file = try AccountStore.open(stateDirectory: state, seeds: [])
+        XCTAssertEqual(file.entry(named: "work")?.status, .active, "the proxy's next write keeps the re-import")
+        XCTAssertEqual(file.entry(named: "work")?.refreshGeneration, 1)
+    }
+
     func testUsageErrorsExitWithTwo() {
         XCTAssertEqual(AccountsImportCommand.run(arguments: [], environment: environment), 2)
         XCTAssertEqual(AccountsImportCommand.run(arguments: ["auth.json"], environment: environment), 2)
