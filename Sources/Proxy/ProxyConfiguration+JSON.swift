@@ -144,7 +144,12 @@ extension ProxyConfiguration {
             return inline.map { Secret($0) }
         }
         var names = Set<String>()
-        for a in file.accounts ?? [] {
+        for (index, a) in (file.accounts ?? []).enumerated() {
+            // `accounts.json` refuses an entry without a name (`corrupt_state`): the first start wrote one, and every
+            // later start stopped on it.
+            guard !a.name.isEmpty else {
+                throw ConfigurationError(reason: "invalid_value", detail: "accounts[\(index)].name must not be empty")
+            }
             guard names.insert(a.name).inserted else {
                 throw ConfigurationError(reason: "duplicate_account", detail: a.name)
             }

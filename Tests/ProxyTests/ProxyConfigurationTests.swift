@@ -122,6 +122,20 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"a","kind":"chatgpt"}]}"#))
     }
 
+    /// An account named "" is refused: `accounts.json` cannot hold it (an entry without a name is `corrupt_state`),
+    /// so until 2026-12-08 the first `serve` started and wrote the file, and every later start stopped on
+    /// `state_corrupt_state`, the rotated tokens of every account in a file it refused to read.
+    func testAnAccountNeedsAName() throws {
+        let directory = NSTemporaryDirectory() + "config-empty-name-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try AccountStore.open(stateDirectory: directory, seeds: [AccountStoreSeed(name: "")])
+        XCTAssertThrowsError(try AccountStore.open(stateDirectory: directory, seeds: []), "why: the file refuses it")
+        XCTAssertThrowsError(try decode(#"{"accounts":[{"name":"","kind":"apikey","apiKey":"sk-FAKE-0"}]}"#)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.reason, "invalid_value")
+            XCTAssertEqual((error as? ConfigurationError)?.detail, "accounts[0].name must not be empty")
+        }
+    }
+
     /// A key belongs to one principal, and "anonymous" is no principal's name; several keys may share a name
     /// (a rotation: the old and the new key, one principal).
     func testClientKeysNameOnePrincipalEach() throws {
