@@ -73,6 +73,21 @@ public enum AccountsImportCommand {
     ) throws -> String {
         // auth.json belongs to Codex, which manages its mode; read it whatever its permissions.
         let credentials = try AuthJSONImporter.parse(try AtomicFile.read(path, requirePrivate: false))
+        // The key serve uses: the environment's, else the configured `pseudonymKeyFile` (`--key-file`), else the
+        // state directory's. Without `--key-file` a proxy configured with its own file printed a pseudonym that never
+        // appears in its logs, and left a stray `pseudonym.key` in the state directory. Read before anything is
+        // written: a key that failed after the write exited 1 with the account imported.
+        let key: [UInt8]
+        if let keyFile, environment[PseudonymKeyStore.environmentVariable, default: ""].isEmpty {
+            key = try PseudonymKeyStore.loadOrCreate(keyFile: keyFile)
+        } else {
+            key = try PseudonymKeyStore.loadOrCreate(
+                explicitKeyHex: nil,
+                environment: environment,
+                stateDirectory: stateDirectory
+            )
+        }
+        let pseudonymizer = try Pseudonymizer(key: key)
         let store = try AccountStore.open(stateDirectory: stateDirectory, seeds: [])
         guard
             let accountName = name ?? AuthJSONImporter.matchingEntryName(for: credentials, in: store.entries())
@@ -87,21 +102,7 @@ public enum AccountsImportCommand {
             existing: store.entry(named: accountName)
         )
         try store.upsert(entry)
-        // The key serve uses: the environment's, else the configured `pseudonymKeyFile` (`--key-file`), else the
-        // state directory's. Without `--key-file` a proxy configured with its own file printed a pseudonym that never
-        // appears in its logs, and left a stray `pseudonym.key` in the state directory.
-        let key: [UInt8]
-        if let keyFile, environment[PseudonymKeyStore.environmentVariable, default: ""].isEmpty {
-            key = try PseudonymKeyStore.loadOrCreate(keyFile: keyFile)
-        } else {
-            key = try PseudonymKeyStore.loadOrCreate(
-                explicitKeyHex: nil,
-                environment: environment,
-                stateDirectory: stateDirectory
-            )
-        }
-        let pseudonym = try Pseudonymizer(key: key).pseudonym(.acct, accountName)
-        return "imported \(accountName) \(pseudonym)"
+        return "imported \(accountName) \(pseudonymizer.pseudonym(.acct, accountName))"
     }
 
     private static func usageError(_ message: String) -> Int32 {

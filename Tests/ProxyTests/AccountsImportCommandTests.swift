@@ -121,6 +121,31 @@ final class AccountsImportCommandTests: XCTestCase {
         XCTAssertEqual(file.entry(named: "work")?.refreshGeneration, 1)
     }
 
+    /// A pseudonym key that cannot be read (a key file other users may read, as serve refuses it too) fails the
+    /// import before anything is written: the exit status 1 says "not imported". Until 2026-12-08 the key was read
+    /// after the account was written, so the command failed with the account imported, and a running proxy took it in.
+    func testAnImportThatFailsWritesNothing() throws {
+        let authPath = directory + "/auth.json"
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(
+                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-6", plan: "plus"),
+                idToken: FakeJWT.make(accountID: "fake-account-6"),
+                accountID: nil
+            ),
+            to: authPath
+        )
+        let keyFile = directory + "/operator.key"
+        try AtomicFile.write(Array((String(repeating: "cd", count: 32) + "\n").utf8), to: keyFile, mode: 0o644)
+        let state = directory + "/state"
+        let code = AccountsImportCommand.run(
+            arguments: [authPath, "--state-dir", state, "--name", "work", "--key-file", keyFile],
+            environment: [:]
+        )
+        XCTAssertEqual(code, 1)
+        let stored = try AtomicFile.readIfExists(state + "/accounts.json").map { try AccountStoreCodec.decode($0) }
+        XCTAssertEqual(stored?.map(\.name) ?? [], [], "a failed import leaves no account behind")
+    }
+
     func testUsageErrorsExitWithTwo() {
         XCTAssertEqual(AccountsImportCommand.run(arguments: [], environment: environment), 2)
         XCTAssertEqual(AccountsImportCommand.run(arguments: ["auth.json"], environment: environment), 2)
