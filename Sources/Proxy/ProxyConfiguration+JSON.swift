@@ -93,10 +93,11 @@ extension ProxyConfiguration {
         } catch let DecodingError.keyNotFound(key, _) {
             throw ConfigurationError(reason: "missing_key", detail: key.stringValue)
         } catch let DecodingError.typeMismatch(_, context) {
-            throw ConfigurationError(
-                reason: "wrong_type",
-                detail: context.codingPath.map(\.stringValue).joined(separator: ".")
-            )
+            throw ConfigurationError(reason: "wrong_type", detail: keyPath(context.codingPath))
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            // Valid JSON whose value the key cannot hold (a `kind` that names no kind): it was answered "not valid
+            // JSON", naming nothing. (A number too large for an integer still is: Foundation reports it without a path.)
+            throw ConfigurationError(reason: "invalid_value", detail: keyPath(context.codingPath))
         } catch {
             throw ConfigurationError(reason: "invalid_json", detail: "the configuration is not valid JSON")
         }
@@ -257,6 +258,14 @@ extension ProxyConfiguration {
         }
         try checkRanges(c)
         return c
+    }
+
+    /// `accounts[0].kind`, as the unknown-key check names a path.
+    private static func keyPath(_ codingPath: [any CodingKey]) -> String {
+        codingPath.reduce("") { path, key in
+            if let index = key.intValue { return path + "[\(index)]" }
+            return path.isEmpty ? key.stringValue : path + "." + key.stringValue
+        }
     }
 
     /// The longest duration a setting may name: a year, far inside what the timers' nanosecond and

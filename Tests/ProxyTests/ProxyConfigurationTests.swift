@@ -69,6 +69,25 @@ final class ProxyConfigurationTests: XCTestCase {
         }
     }
 
+    /// A string that names no value of its key (a `kind` typo: `apiKey` is the credential's key, `apikey` the kind)
+    /// is refused naming the key, as the documentation promises. Until 2026-12-08 the answer was
+    /// `invalid_json: the configuration is not valid JSON`, for a file that was valid JSON.
+    func testAValueTheKeyCannotHoldNamesTheKey() {
+        for (json, path) in [
+            (#"{"accounts":[{"name":"a","kind":"apiKey","apiKey":"sk-FAKE-0"}]}"#, "accounts[0].kind"),
+            (#"{"accounts":[{"name":"a","apiKey":"sk-FAKE-0"},{"name":"b","kind":"ChatGPT"}]}"#, "accounts[1].kind"),
+        ] {
+            XCTAssertThrowsError(try decode(json), json) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.reason, "invalid_value", json)
+                XCTAssertEqual((error as? ConfigurationError)?.detail, path, json)
+                XCTAssertFalse("\(error)".contains("sk-FAKE"), "the value is never echoed")
+            }
+        }
+        XCTAssertThrowsError(try decode(#"{"accounts":[}"#)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.reason, "invalid_json", "broken JSON is still that")
+        }
+    }
+
     /// A log level that names none (`warning`) once logged at INFO without a word; it is refused, naming the key.
     func testAnUnknownLogLevelIsRefused() throws {
         XCTAssertThrowsError(try decode(base + #","log":{"level":"warning"}}"#)) { error in
