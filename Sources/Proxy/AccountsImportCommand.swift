@@ -45,6 +45,8 @@ public enum AccountsImportCommand {
         guard let path else { return usageError("missing PATH") }
         guard let stateDirectory else { return usageError("missing --state-dir") }
         if let name, name.isEmpty { return usageError("--name must not be empty") }
+        // `--base-url "$BASE"` with `BASE` unset: stored, "" became the account's upstream and failed every request.
+        if let baseURL, baseURL.isEmpty { return usageError("--base-url must not be empty") }
         do {
             let line = try importAccount(
                 path: path,

@@ -152,6 +152,28 @@ final class AccountsImportCommandTests: XCTestCase {
         XCTAssertEqual(AccountsImportCommand.run(arguments: ["auth.json", "--state-dir"], environment: environment), 2)
     }
 
+    /// `--base-url "$BASE"` with `BASE` unset: an empty base URL is a usage error, as an empty `--name` is, and
+    /// nothing is written. Until 2026-12-08 it was stored, and the account, pooled with "" as its upstream, failed
+    /// every request sent to it.
+    func testAnEmptyBaseURLIsAUsageError() throws {
+        let authPath = directory + "/auth.json"
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(
+                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-4"),
+                idToken: FakeJWT.make(accountID: "fake-account-4"),
+                accountID: nil
+            ),
+            to: authPath
+        )
+        let state = directory + "/state"
+        let code = AccountsImportCommand.run(
+            arguments: [authPath, "--state-dir", state, "--base-url", ""],
+            environment: environment
+        )
+        XCTAssertEqual(code, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/accounts.json"), "nothing written")
+    }
+
     func testMissingFileExitsWithOne() {
         let code = AccountsImportCommand.run(
             arguments: [directory + "/absent.json", "--state-dir", directory + "/state"],
