@@ -11,7 +11,7 @@ enum Usage {
           simulator    [--port N] [--accounts 3] [--config FILE] [--host H]   run only the simulator
           hash-id      --kind account|principal|session|turn|rid [--key-file F | --state-dir D] (VALUE | --stdin)
                        print the pseudonym an operator greps the logs for
-          accounts import PATH --state-dir DIR [--name NAME] [--base-url URL]
+          accounts import PATH --state-dir DIR [--name NAME] [--base-url URL] [--key-file F]
                        add a Codex auth.json (ChatGPT tokens or API key) to the pool's state
           check-config --config FILE            validate a configuration file
           version
