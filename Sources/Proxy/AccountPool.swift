@@ -14,7 +14,7 @@ import Synchronization
 /// any thread. Selection itself is the pure `AccountSelector`.
 /// Emits: `sightline_account_state`, `sightline_account_in_flight_requests`,
 /// `sightline_account_cooldown_until_timestamp_seconds`, `sightline_account_quota_*`,
-/// `sightline_pool_available_accounts`, `sightline_affinity_lookups_total`, and a `sightline.account` log
+/// `sightline_pool_available_accounts`, and a `sightline.account` log
 /// event on every state change; for every failed write of `accounts.json` it makes (cooldowns and reinstatements,
 /// quotas, start-up cooldown caps), `sightline_state_write_failures_total` and a `sightline.state_write` record
 /// (`StateWriteRecorder`).
@@ -140,32 +140,24 @@ final class AccountPool: Sendable {
 
     /// Picks an account and, when one is chosen, counts the request as in flight on it. `session` is the
     /// continuity key's pseudonym; `preferred` an account the request's anchor points to.
+    /// The sticky lookup of `session` is not an affinity lookup: `sightline_affinity_lookups_total` counts
+    /// `previous_response_id`s only (`AffinityMap`). Counted here too, every new conversation's first request read as
+    /// a `miss` (firing `SightlineAffinityMissRatioHigh` on short conversations), and an anchored request counted twice.
     func acquire(
         session: String?,
         preferred: Int?,
         excluded: Set<Int>,
-        now: Double,
-        countLookup: Bool
+        now: Double
     )
         -> AccountSelector.Selection
     {
-        let (selection, runtime, lookup, backInRotation, rolled) = state.withLock {
-            s -> (AccountSelector.Selection, Runtime?, String?, Bool, [(Int, Runtime)]) in
+        let (selection, runtime, backInRotation, rolled) = state.withLock {
+            s -> (AccountSelector.Selection, Runtime?, Bool, [(Int, Runtime)]) in
             // In the same lock as the selection: quota windows that reset since are read as empty.
             let rolled = Self.catchUpLocked(&s, now: now, cooldowns: false).changed
             var sticky = preferred
-            var lookup: String?
-            if let session {
-                if let entry = s.sticky[session] {
-                    if now - entry.at < stickyTTLSeconds {
-                        sticky = sticky ?? entry.index
-                        lookup = "hit"
-                    } else {
-                        lookup = "expired"
-                    }
-                } else {
-                    lookup = "miss"
-                }
+            if let session, let entry = s.sticky[session], now - entry.at < stickyTTLSeconds {
+                sticky = sticky ?? entry.index
             }
             let snapshots = s.runtime.indices.map { i in
                 AccountSnapshot(
@@ -181,14 +173,13 @@ final class AccountPool: Sendable {
                 )
             }
             let selection = selector.select(snapshots, now: now, sticky: sticky, excluded: excluded)
-            guard case .account(let index, _) = selection else { return (selection, nil, lookup, false, rolled) }
+            guard case .account(let index, _) = selection else { return (selection, nil, false, rolled) }
             let cooling = s.runtime[index].state == .cooling
             if cooling { s.runtime[index].state = .active }  // the cooldown has passed: back in rotation
             s.runtime[index].inFlight += 1
-            return (selection, s.runtime[index], lookup, cooling, rolled)
+            return (selection, s.runtime[index], cooling, rolled)
         }
         for (index, runtime) in rolled { publish(index, runtime) }
-        if countLookup, let lookup { metrics.affinityLookups(result: lookup).increment() }
         if case .account(let index, _) = selection, let runtime {
             publish(index, runtime)
             if backInRotation { logStateChange(index, state: "active", reason: "cooldown_ended", cooldownUntil: nil) }

@@ -110,9 +110,9 @@ final class BridgeSession: @unchecked Sendable {
             previous = nil
             log("bridge socket closed", reason: "owner_cooling", r)
         }
+        // A reused session is not an affinity lookup (no `previous_response_id` comes over the bridge): counted as a
+        // `hit`, it made `sightline_affinity_lookups_total` read stickiness as anchors that found their account.
         r.reused = link != nil
-        // A reused bridge session is the conversation's account affinity holding.
-        if r.reused { ctx.metrics.affinityLookups(result: "hit").increment() }
         if link == nil {
             guard openLink(&r) else { return handOff(r, reason: "no_account") }
         }
@@ -193,8 +193,7 @@ final class BridgeSession: @unchecked Sendable {
             session: r.prepared.sessionPseudonym,
             preferred: nil,
             excluded: [],
-            now: ctx.now(),
-            countLookup: true
+            now: ctx.now()
         )
         guard case .account(let index, _) = selection else { return false }
         let account = ctx.pool.accounts[index]

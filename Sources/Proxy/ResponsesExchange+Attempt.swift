@@ -9,15 +9,12 @@ extension ResponsesExchange {
     /// under the state lock.
     func startAttempt() {
         let now = ctx.now()
-        let (excluded, clientGone, owner, first) = state.withLock { s in
-            (s.excluded, s.clientClosed, s.preferredAccount, s.attempt == 0)
-        }
+        let (excluded, clientGone, owner) = state.withLock { s in (s.excluded, s.clientClosed, s.preferredAccount) }
         let selection = ctx.pool.acquire(
             session: prepared.sessionPseudonym,
             preferred: owner,
             excluded: excluded,
-            now: now,
-            countLookup: first
+            now: now
         )
         if clientGone {
             if case .account(let index, _) = selection { ctx.pool.release(index) }

@@ -255,8 +255,7 @@ extension WebSocketSession {
             session: t.sessionPseudonym,
             preferred: t.preferredAccount,
             excluded: t.excluded,
-            now: now,
-            countLookup: t.attempts == 0
+            now: now
         )
         guard case .account(let index, _) = selection else {
             turn = t

@@ -58,7 +58,29 @@ final class AccountsContinuityTests: XCTestCase {
         }
         let accounts = Set(try simulatorRequests().compactMap { $0["account"] as? String })
         XCTAssertEqual(accounts.count, 1, "one conversation, one account: \(accounts)")
-        XCTAssertTrue(try metrics().contains(#"sightline_affinity_lookups_total{result="hit"} 3"#))
+    }
+
+    /// `sightline_affinity_lookups_total` counts lookups of a `previous_response_id` (docs/metrics.md), which
+    /// `SightlineAffinityMissRatioHigh` reads as anchors that lost their account. A conversation's requests that
+    /// carry no anchor look nothing up: counted, the first request of every new conversation was a `miss`, so
+    /// short conversations alone fired the alert, and an anchored request with a continuity key counted twice.
+    func testOnlyPreviousResponseIDsCountAsAffinityLookups() throws {
+        let first = try post(#"{"model":"gpt-5.5","input":"one","prompt_cache_key":"conv-A"}"#)
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        let anchor = try XCTUnwrap(first.responseID)
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"two","prompt_cache_key":"conv-A"}"#).status, 200)
+        XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"other","prompt_cache_key":"conv-B"}"#).status, 200)
+        var m = try metrics()
+        for result in ["hit", "miss", "expired"] {
+            XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="\#(result)"} 0"#), m)
+        }
+        let anchored = try post(
+            #"{"model":"gpt-5.5","input":"three","prompt_cache_key":"conv-A","previous_response_id":"\#(anchor)"}"#
+        )
+        XCTAssertEqual(anchored.status, 200, anchored.bodyText)
+        m = try metrics()
+        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
+        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="miss"} 0"#), m)
     }
 
     func testExplicitAnchorsAreExpandedLosslesslyFromTheTranscript() throws {
@@ -193,9 +215,6 @@ final class AccountsContinuityTests: XCTestCase {
         try stack.restartProxy()
         XCTAssertEqual(try post(#"{"model":"gpt-5.5","input":"two","prompt_cache_key":"K"}"#).status, 200)
         XCTAssertEqual(try simulatorRequests().last?["account"] as? String, "acct2", "sticky after restart")
-        let m = try metrics()
-        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="hit"} 1"#), m)
-        XCTAssertTrue(m.contains(#"sightline_affinity_lookups_total{result="miss"} 0"#), m)
     }
 
     /// Affinity entries survive a restart with a reordered pool: they name their account by pseudonym, not by

@@ -40,8 +40,7 @@ final class AccountPoolClockTests: XCTestCase {
                 session: nil,
                 preferred: nil,
                 excluded: [],
-                now: now,
-                countLookup: false
+                now: now
             )
         else { return XCTFail("an account") }
         XCTAssertEqual(before, 1, "before the reset, b has more left")
@@ -51,8 +50,7 @@ final class AccountPoolClockTests: XCTestCase {
                 session: nil,
                 preferred: nil,
                 excluded: [],
-                now: now + 61,
-                countLookup: false
+                now: now + 61
             )
         else { return XCTFail("an account") }
         XCTAssertEqual(after, 0, "after it, a's window is empty")
