@@ -358,10 +358,20 @@ extension BridgeSession {
             LogAttribute("sightline.bridge.incremental", .bool(r.incremental)),
             LogAttribute("sightline.websocket.session_reused", .bool(r.reused)),
             LogAttribute("sightline.stream", .bool(r.prepared.clientStreaming)),
+            // One send: a bridged request that fails before its first byte is handed to the HTTP path, which logs it.
+            LogAttribute("sightline.recovery.attempts", .int(1)),
             LogAttribute("sightline.duration_seconds", .double(duration)),
         ]
         if let a = r.accountLabel { attributes.append(LogAttribute("sightline.account", .pseudonym(a))) }
         if let p = r.prepared.sessionPseudonym { attributes.append(LogAttribute("sightline.session", .pseudonym(p))) }
+        // As the plain HTTP path logs them (`ResponsesExchange.finish`): without these, turning the bridge on hid a
+        // principal's requests and their continuity key's source from the access log.
+        if let p = r.prepared.principalPseudonym {
+            attributes.append(LogAttribute("sightline.principal", .pseudonym(p)))
+        }
+        if let source = r.prepared.continuityKey?.source {
+            attributes.append(LogAttribute("sightline.continuity_key.source", .string(source.rawValue)))
+        }
         if let error { attributes.append(LogAttribute("error.type", .string(error))) }
         for a in attributes { r.serverSpan.setAttribute(a.key, a.value) }
         r.serverSpan.end(status: error == nil ? .ok : ((countedAs ?? status) >= 500 ? .error : .unset))

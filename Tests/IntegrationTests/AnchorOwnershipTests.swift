@@ -112,6 +112,30 @@ final class AnchorOwnershipTests: XCTestCase {
         XCTAssertEqual(try refusals("http"), 1)
     }
 
+    /// A request the bridge serves is logged as the same request over plain HTTP is (docs/logs.md, `sightline.request`):
+    /// with its principal, its continuity key's source and its attempt count. Without them, a principal's requests
+    /// could not be found in the access log once the bridge was on.
+    func testABridgedRequestsRecordNamesItsPrincipal() throws {
+        try startStack("owner-bridge-log", bridge: true)
+        let first = try post(
+            #"{"model":"gpt-5.5","input":"hello","prompt_cache_key":"owner-bridge-log"}"#,
+            key: Self.keyA
+        )
+        XCTAssertEqual(first.status, 200, first.bodyText)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="new"}"#),
+            1,
+            "served over the bridge"
+        )
+        let records = stack.awaitLogRecords(event: "sightline.request", count: 1)
+        let attributes = try XCTUnwrap(records.last?["attributes"] as? [String: Any], "\(records)")
+        XCTAssertEqual(attributes["sightline.bridge"] as? Bool, true, "\(attributes)")
+        let principal = try XCTUnwrap(attributes["sightline.principal"] as? String, "\(attributes)")
+        XCTAssertTrue(principal.hasPrefix("prn_"), principal)
+        XCTAssertEqual(attributes["sightline.continuity_key.source"] as? String, "body", "\(attributes)")
+        XCTAssertEqual(attributes["sightline.recovery.attempts"] as? Int, 1, "\(attributes)")
+    }
+
     /// Two principals that send the same `prompt_cache_key` never share a bridge socket: B's request that
     /// repeats A's history is sent in full on a socket of its own, never continued from A's response.
     func testPrincipalsNeverShareABridgeSession() throws {
