@@ -47,7 +47,10 @@ extension WebSocketSession {
             if t.committed { sendDownstream(frame) }
             return
         }
-        if !t.firstEventSeen {
+        // The quota report and the turn state come at once, as an HTTP upstream's head does: the time to the first
+        // event is the answer's, as over HTTP and the bridge. Counted from them, a backend slow to start answering
+        // read as instant on every WebSocket turn.
+        if !t.firstEventSeen, summary.type != "codex.rate_limits", summary.type != "response.metadata" {
             t.firstEventSeen = true
             ctx.metrics.upstreamFirstEvent(transport: "websocket").observe(max(0, ctx.monotonic() - t.sentAt))
         }

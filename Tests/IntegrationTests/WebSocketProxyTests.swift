@@ -54,6 +54,26 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// `sightline_upstream_first_event_seconds` is the time to the first event of the answer, over WebSocket as over
+    /// HTTP: the socket's `codex.rate_limits` and `response.metadata` frames, which the backend sends at once as an
+    /// HTTP upstream sends its head, are not it (the HTTP bridge already skipped them). Counted, a backend slow to
+    /// start answering read as instant on every WebSocket turn, and `SightlineTimeToFirstEventSlow` could not see it.
+    func testTimeToFirstEventIsTheAnswersFirstEventNotTheQuotaReport() throws {
+        stack = try SightlineStack(label: "ws-first-event")
+        let slow = try HTTPTestClient.exchange(
+            port: stack.simulatorPort,
+            HTTPTestClient.post(path: "/__sim/standing-fault", json: #"{"fault":"slow","ms":400}"#)
+        )
+        XCTAssertEqual(slow.status, 200, slow.bodyText)
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "hello"))
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        ws.close()
+        let bucket = #"sightline_upstream_first_event_seconds_bucket{transport="websocket",le="#
+        XCTAssertEqual(try stack.metric(bucket + #""+Inf"}"#), 1, "one first event")
+        XCTAssertEqual(try stack.metric(bucket + #""0.32"}"#), 0, "the first event came after the 400 ms delay")
+    }
+
     /// A one-account stack whose queued `fault` meets the first turn: that turn ends with the pool's 429, naming the
     /// reset 900 s out. Returns the open client.
     func firstTurnMeetsAUsageLimit(
