@@ -42,6 +42,8 @@ extension Connection {
         current = nil
         phase = .webSocket
         webSocket = WebSocketSession(handle: handle, handler: handler, configuration: configuration)
+        upgraded = true
+        loop.core.observer.connectionUpgraded()
         keepAlive = false
         if readPaused {
             readPaused = false

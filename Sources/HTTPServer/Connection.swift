@@ -62,6 +62,8 @@ final class Connection {
     var writableWaiters: [@Sendable () -> Void] = []
     /// Set once the connection is upgraded.
     var webSocket: WebSocketSession?
+    /// The connection was upgraded (`webSocket` is cleared when it closes; this is not).
+    var upgraded = false
 
     var pipelineBufferLimit: Int { max(64 * 1024, loop.core.configuration.maxHeaderBytes) }
 

@@ -328,7 +328,8 @@ final class EventLoop: @unchecked Sendable {
         connectionCount -= 1
         core.openConnections.subtract(1, ordering: .relaxed)
         core.perClient.release(ClientConnectionCounter.host(of: connection.remoteAddress))
-        core.observer.connectionClosed()
+        // An upgraded connection left the observer's HTTP connections when it upgraded (`connectionUpgraded`).
+        if !connection.upgraded { core.observer.connectionClosed() }
     }
 
     private func sweep() {

@@ -11,7 +11,11 @@ public protocol HTTPHandler: Sendable {
 /// about metrics. Every method has a default that does nothing. Called on event-loop threads.
 public protocol HTTPServerObserver: Sendable {
     func connectionOpened()
+    /// A connection that was never upgraded closed.
     func connectionClosed()
+    /// A connection switched to WebSocket (the 101 went out): from here on it is the `WebSocketHandler`'s, whose
+    /// `didClose` ends it, and its close is not reported again through `connectionClosed`.
+    func connectionUpgraded()
     /// The server answered by itself with `status` because of `reason` (a low-cardinality token such as
     /// `header_too_large`, `body_too_large`, `malformed_request`, `header_timeout`, `body_timeout`,
     /// `bad_chunked_encoding`, `expectation_failed`, `too_many_connections` (503)). `idle_timeout` is reported
@@ -29,6 +33,7 @@ public protocol HTTPServerObserver: Sendable {
 extension HTTPServerObserver {
     public func connectionOpened() {}
     public func connectionClosed() {}
+    public func connectionUpgraded() {}
     public func protocolError(reason: String, status: Int) {}
     public func bytesReceived(_ count: Int) {}
     public func bytesSent(_ count: Int) {}

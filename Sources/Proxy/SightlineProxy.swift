@@ -271,6 +271,9 @@ struct ProxyServerObserver: HTTPServerObserver {
 
     func connectionOpened() { metrics.openConnections(transport: transport).add(1) }
     func connectionClosed() { metrics.openConnections(transport: transport).add(-1) }
+    /// The connection is a WebSocket from here on, counted as one by its `WebSocketSession` (opened to closed): left
+    /// in the HTTP count too, every open session was two open connections.
+    func connectionUpgraded() { metrics.openConnections(transport: transport).add(-1) }
     func protocolError(reason: String, status: Int) {
         metrics.protocolErrors(reason: reason).increment()
         // A WebSocket protocol error is reported with its close code (1002, 1007, 1009), after the upgrade:

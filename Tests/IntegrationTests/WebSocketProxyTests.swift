@@ -54,6 +54,29 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// A connection upgraded to a WebSocket is one open connection, of transport `websocket`: it leaves the `http`
+    /// count when it upgrades (docs/metrics.md). Counted in both, every Codex session showed as an HTTP connection
+    /// too, and the sum over transports (the connections the proxy holds) was off by every open session.
+    func testAnUpgradedConnectionCountsOnceAsWebSocket() throws {
+        stack = try SightlineStack(label: "ws-connections")
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "hello"))
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        XCTAssertEqual(try stack.metric(#"sightline_open_connections{transport="websocket"}"#), 1)
+        // The scrape's own connection is the one HTTP connection open (earlier scrapes' close soon after them).
+        var http = -1.0
+        let settled = poll(timeout: 5) {
+            http = (try? self.stack.metric(#"sightline_open_connections{transport="http"}"#)) ?? -1
+            return http == 1
+        }
+        XCTAssertTrue(settled, "http connections while only the WebSocket and the scrape are open: \(http)")
+        ws.close()
+        func open(_ transport: String) -> Double? {
+            try? stack.metric(#"sightline_open_connections{transport="\#(transport)"}"#)
+        }
+        XCTAssertTrue(poll(timeout: 5) { open("websocket") == 0 && open("http") == 1 })
+    }
+
     /// `sightline_upstream_first_event_seconds` is the time to the first event of the answer, over WebSocket as over
     /// HTTP: the socket's `codex.rate_limits` and `response.metadata` frames, which the backend sends at once as an
     /// HTTP upstream sends its head, are not it (the HTTP bridge already skipped them). Counted, a backend slow to
