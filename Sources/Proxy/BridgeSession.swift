@@ -208,6 +208,7 @@ final class BridgeSession: @unchecked Sendable {
             account: index,
             pool: ctx.pool,
             metrics: hub.metrics,
+            receivedBytes: ctx.metrics.upstreamReceivedBytes,
             monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in
                 guard let self else { return }

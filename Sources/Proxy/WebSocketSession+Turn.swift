@@ -281,6 +281,7 @@ extension WebSocketSession {
             generation: credentials.generation,
             pool: ctx.pool,
             metrics: metrics,
+            receivedBytes: ctx.metrics.upstreamReceivedBytes,
             monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in self?.upstreamEvent(serial: serial, event) }
         )

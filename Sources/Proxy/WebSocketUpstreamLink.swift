@@ -9,7 +9,9 @@ import Synchronization
 /// The account is acquired by the session before the link is built and released here exactly once —
 /// when the socket ends or when the session retires the link, whichever comes first. The
 /// `sightline_websocket_open_sessions{side="upstream"}` gauge and the upstream lifetime histogram move
-/// here too, so a retired link whose close never arrives cannot unbalance them twice.
+/// here too, so a retired link whose close never arrives cannot unbalance them twice. Every message it receives
+/// counts in `sightline_websocket_*{side="upstream",direction="received"}` and in `receivedBytes`
+/// (`sightline_upstream_received_bytes_total`, as an HTTP upstream's body does).
 /// Forwards socket events to `onEvent` tagged with its `serial`; the session ignores events of links it
 /// has already replaced. It does not reconnect or decide anything.
 /// Concurrency: `Sendable`; callbacks arrive on the socket's I/O thread, `retire` from the session queue.
@@ -41,6 +43,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     let generation: Int
     private let pool: AccountPool
     private let metrics: WebSocketMetrics
+    private let receivedBytes: Counter
     private let monotonic: @Sendable () -> Double
     private let onEvent: @Sendable (Int, Event) -> Void
     private let state = Mutex(State())
@@ -57,6 +60,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         generation: Int = 0,
         pool: AccountPool,
         metrics: WebSocketMetrics,
+        receivedBytes: Counter,
         monotonic: @escaping @Sendable () -> Double,
         onEvent: @escaping @Sendable (Int, Event) -> Void
     ) {
@@ -66,6 +70,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         self.generation = generation
         self.pool = pool
         self.metrics = metrics
+        self.receivedBytes = receivedBytes
         self.monotonic = monotonic
         self.onEvent = onEvent
         createdAt = monotonic()
@@ -150,7 +155,12 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     }
 
     func didReceiveTexts(_ texts: [[UInt8]]) {
-        for text in texts { metrics.message(side: "upstream", direction: "received", bytes: text.count) }
+        for text in texts {
+            metrics.message(side: "upstream", direction: "received", bytes: text.count)
+            // What the upstream API sent, as an HTTP answer's body counts: until 2026-12-08 only HTTP counted, so the
+            // upstream side read 0 for WebSocket traffic while what was sent to it counted.
+            receivedBytes.increment(by: UInt64(text.count))
+        }
         onEvent(serial, .texts(texts))
     }
 

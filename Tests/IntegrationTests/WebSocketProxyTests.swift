@@ -54,6 +54,38 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// What an upstream WebSocket sends is received from the upstream API, as an HTTP upstream's body is
+    /// (`sightline_upstream_received_bytes_total`, docs/metrics.md), for a WebSocket client's turn and a request the
+    /// HTTP bridge carries alike. Left out, the upstream side of the byte panel read 0 for WebSocket traffic while
+    /// what was sent to it counted, and "upstream received ≈ downstream sent" no longer held.
+    func testWhatAnUpstreamWebSocketSendsCountsAsUpstreamReceivedBytes() throws {
+        stack = try SightlineStack(label: "ws-upstream-bytes", extraConfig: ["httpBridge": true])
+        let upstreamFrames = #"sightline_websocket_bytes_total{direction="received",side="upstream"}"#
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "hello"))
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        ws.close()
+        let turn = try stack.metric(upstreamFrames)
+        XCTAssertGreaterThan(turn, 0)
+        XCTAssertEqual(try stack.metric("sightline_upstream_received_bytes_total"), turn)
+        let bridged = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(
+                path: "/v1/responses",
+                json: #"{"model":"gpt-5.5","input":"hi","prompt_cache_key":"bridge-bytes"}"#
+            )
+        )
+        XCTAssertEqual(bridged.status, 200, bridged.bodyText)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_websocket_upstream_turns_total{client="http_bridge",session="new"}"#),
+            1,
+            "served over the bridge"
+        )
+        let both = try stack.metric(upstreamFrames)
+        XCTAssertGreaterThan(both, turn)
+        XCTAssertEqual(try stack.metric("sightline_upstream_received_bytes_total"), both)
+    }
+
     /// A connection upgraded to a WebSocket is one open connection, of transport `websocket`: it leaves the `http`
     /// count when it upgrades (docs/metrics.md). Counted in both, every Codex session showed as an HTTP connection
     /// too, and the sum over transports (the connections the proxy holds) was off by every open session.
