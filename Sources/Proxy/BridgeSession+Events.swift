@@ -293,7 +293,6 @@ extension BridgeSession {
         let bytes = outgoing
         outgoing = []
         _ = r.responder.write(bytes)
-        ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
     }
 
     /// The upstream WebSocket cannot be paused as an HTTP transfer is, so a client that stops reading would hold

@@ -26,7 +26,6 @@ final class ProxyHandler: HTTPHandler {
     }
 
     func handle(_ request: HTTPRequest, responder: HTTPResponder) {
-        ctx.metrics.downstreamReceivedBytes.increment(by: UInt64(request.body.count))
         let route = ProxyRoute.classify(method: request.method, path: request.path, prefixes: ctx.prefixes)
         switch route {
         case .health:

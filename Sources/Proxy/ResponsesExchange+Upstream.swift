@@ -44,7 +44,6 @@ extension ResponsesExchange {
             if responder.queuedBytes > ctx.configuration.writeHighWaterMark { return pause() }
             beginRawAnswerOnce()
             responder.write(contentsOf: bytes, flush: true)
-            ctx.metrics.downstreamSentBytes.increment(by: UInt64(bytes.count))
             return .proceed
         case .awaitingHead?:
             return .proceed
@@ -88,7 +87,6 @@ extension ResponsesExchange {
         func send(flush: Bool) {
             guard !out.isEmpty else { return }
             responder.write(out, flush: flush)
-            ctx.metrics.downstreamSentBytes.increment(by: UInt64(out.count))
             out.removeAll(keepingCapacity: true)
         }
         defer {
@@ -108,7 +106,6 @@ extension ResponsesExchange {
                     // Queued, not sent: the run's flushed write below takes both in one send.
                     send(flush: false)
                     responder.write(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<run.bytes]), flush: true)
-                    ctx.metrics.downstreamSentBytes.increment(by: UInt64(run.bytes))
                     events += run.events
                     bytes = UnsafeRawBufferPointer(rebasing: bytes[run.bytes...])
                     continue

@@ -282,8 +282,11 @@ struct ProxyServerObserver: HTTPServerObserver {
         metrics.requests(route: "other", transport: transport, statusClass: ResponsesExchange.statusClass(status))
             .increment()
     }
-    func bytesReceived(_ count: Int) {}
-    func bytesSent(_ count: Int) {}
+    /// Every byte read from and written to a downstream socket, heads, framing and WebSocket frames included: the
+    /// wire bytes docs/metrics.md promises. Counted from bodies at call sites until 2026-12-08, heads, non-streaming
+    /// answers and the proxy's own answers were missing.
+    func bytesReceived(_ count: Int) { metrics.downstreamReceivedBytes.increment(by: UInt64(max(0, count))) }
+    func bytesSent(_ count: Int) { metrics.downstreamSentBytes.increment(by: UInt64(max(0, count))) }
     func readingPaused(webSocket: Bool) {
         metrics.downstreamBacklogPauses(transport: webSocket ? "websocket" : transport).increment()
     }

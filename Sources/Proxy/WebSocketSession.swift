@@ -95,7 +95,6 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
 
     func didReceiveText(_ text: [UInt8]) {
         metrics.message(side: "downstream", direction: "received", bytes: text.count)
-        ctx.metrics.downstreamReceivedBytes.increment(by: UInt64(text.count))
         queue.async { [self] in
             guard !closed, !refusedBacklog else { return }
             // Each frame is charged its bookkeeping too, so a flood of empty frames is bounded as well.
@@ -164,7 +163,6 @@ final class WebSocketSession: WebSocketHandler, @unchecked Sendable {
     func sendDownstream(_ frame: [UInt8]) -> Bool {
         guard let connection, !closed else { return false }
         metrics.message(side: "downstream", direction: "sent", bytes: frame.count)
-        ctx.metrics.downstreamSentBytes.increment(by: UInt64(frame.count))
         if downstreamBatch != nil {
             downstreamBatch?.append(frame)
             return true

@@ -35,6 +35,33 @@ final class ProxyHTTPTests: XCTestCase {
         XCTAssertEqual(sent.filter { $0 == "accept" }.count, 1, "\(sent)")
     }
 
+    /// `sightline_downstream_received_bytes_total` and `…_sent_bytes_total` are bytes on the wire (docs/metrics.md):
+    /// heads and framing included, every answer included, a non-streaming one and the proxy's own error answers
+    /// as much as a relayed stream. Counted from bodies at a few call sites, a non-streaming answer, an error answer
+    /// and every head were missing, and the received side was the body alone.
+    func testDownstreamBytesAreTheBytesOnTheWire() throws {
+        let json = #"{"model":"gpt-5.5","input":"hi"}"#
+        let r = try HTTPTestClient.exchange(
+            port: stack.proxyPort,
+            HTTPTestClient.post(path: "/v1/responses", json: json)
+        )
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        let missing = try HTTPTestClient.get(port: stack.proxyPort, path: "/v1/nothing-here")
+        XCTAssertEqual(missing.status, 404)
+        // The request line and headers came with the body; the answers' heads and bodies went out (the scrape's own
+        // request and answer only add to both).
+        let requestLine = "POST /v1/responses HTTP/1.1\r\n".utf8.count
+        var received = 0.0
+        var sent = 0.0
+        let counted = poll(timeout: 5) {
+            received = (try? self.stack.metric("sightline_downstream_received_bytes_total")) ?? 0
+            sent = (try? self.stack.metric("sightline_downstream_sent_bytes_total")) ?? 0
+            return received >= Double(json.utf8.count + requestLine)
+                && sent >= Double(r.body.count + missing.body.count)
+        }
+        XCTAssertTrue(counted, "received \(received), sent \(sent)")
+    }
+
     func testStreamingRelaysEachEventAsItIsProduced() throws {
         let client = try HTTPTestClient(port: stack.proxyPort)
         try client.send(
