@@ -26,7 +26,12 @@ extension ResponsesExchange {
         let counted = countedAs ?? status
         ctx.metrics.requests(route: route.metricLabel, transport: "http", statusClass: Self.statusClass(counted))
             .increment()
-        ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(duration)
+        // Only what went upstream is timed: a request answered at once (a dead or foreign anchor, an exhausted pool)
+        // is not, as a local 401 or 404 is not. Observed, each client retry of a dead conversation pulled the latency
+        // quantiles towards 0 while requests were failing.
+        if s.attempt > 0 {
+            ctx.metrics.requestDuration(route: route.metricLabel, transport: "http").observe(duration)
+        }
         var attributes = [
             LogAttribute("http.request.method", .string(route == .models ? "GET" : "POST")),
             LogAttribute("http.route", .string(route.metricLabel)),

@@ -37,7 +37,11 @@ extension WebSocketSession {
             statusClass: ResponsesExchange.statusClass(status)
         )
         .increment()
-        ctx.metrics.requestDuration(route: route.metricLabel, transport: "websocket").observe(duration)
+        // As over HTTP, only a turn sent upstream is timed (not an invalid frame, a foreign or lost anchor, an exhausted
+        // pool).
+        if t.attempts > 0 {
+            ctx.metrics.requestDuration(route: route.metricLabel, transport: "websocket").observe(duration)
+        }
         var attributes = [
             LogAttribute("http.route", .string(route.metricLabel)),
             LogAttribute("http.response.status_code", .int(status)),

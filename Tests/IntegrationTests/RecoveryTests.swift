@@ -48,6 +48,22 @@ final class RecoveryTests: XCTestCase {
         try decisions()[#"{decision="\#(decision)",outcome="\#(outcome)"}"#] ?? -1
     }
 
+    /// `sightline_request_duration_seconds` times requests forwarded upstream (docs/metrics.md): one answered at once
+    /// without an upstream call (a dead anchor's 502 here; a foreign anchor, an exhausted pool) is not observed, as
+    /// a local 401 or 404 is not. Observed, every client retry of a dead conversation added a near-zero duration and
+    /// pulled the latency quantiles down while requests were failing.
+    func testARequestAnsweredWithoutAnUpstreamCallIsNotTimed() throws {
+        let anchored =
+            #"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0003","stream":true}"#
+        XCTAssertEqual(try post(anchored).status, 502, "masked, and tombstoned")
+        let timed = #"sightline_request_duration_seconds_count{route="responses",transport="http"}"#
+        XCTAssertEqual(try stack.metric(timed), 1, "that one went upstream")
+        XCTAssertEqual(try post(anchored).status, 502)
+        XCTAssertEqual(try count("dead_anchor", "attempted"), 1, "answered at once")
+        XCTAssertEqual(try stack.metric(timed), 1, "no upstream call, no duration")
+        XCTAssertEqual(try stack.requests("5xx"), 2, "still counted as a request")
+    }
+
     /// The triad adds up for every decision once requests finished.
     func assertTriadBalanced(file: StaticString = #filePath, line: UInt = #line) throws {
         let d = try decisions()

@@ -54,6 +54,24 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// A turn answered without going upstream (here a frame that is not `response.create`) is counted but not timed,
+    /// as over HTTP: `sightline_request_duration_seconds` times what was forwarded (docs/metrics.md).
+    func testATurnAnsweredLocallyIsNotTimed() throws {
+        stack = try SightlineStack(label: "ws-local-duration")
+        let ws = try connect()
+        try ws.send(#"{"type":"response.cancel"}"#)
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "error")
+        try ws.send(Self.frame(nil, "hello"))
+        XCTAssertEqual(ws.readTurn().last?["type"] as? String, "response.completed")
+        ws.close()
+        XCTAssertEqual(try stack.requests("4xx", transport: "websocket"), 1)
+        XCTAssertEqual(
+            try stack.metric(#"sightline_request_duration_seconds_count{route="responses",transport="websocket"}"#),
+            1,
+            "only the turn that went upstream"
+        )
+    }
+
     /// What an upstream WebSocket sends is received from the upstream API, as an HTTP upstream's body is
     /// (`sightline_upstream_received_bytes_total`, docs/metrics.md), for a WebSocket client's turn and a request the
     /// HTTP bridge carries alike. Left out, the upstream side of the byte panel read 0 for WebSocket traffic while
