@@ -338,8 +338,9 @@ extension ResponsesExchange {
             finish(status: 200, error: failure?.rawValue, countedAs: state.withLock { $0.terminalFailureStatus })
             return
         }
+        // Decisions settle with the answer (`finish`): `succeeded` for a response, `gave_up` for the upstream's own
+        // failure (until 2026-12-08 both settled `succeeded` here, before the answer was read).
         let outcome = state.withLock { $0.aggregator.finish() }
-        settlePending(.succeeded)
         switch outcome {
         case .completed(let json), .incomplete(let json):
             var h = HTTPHeaders()

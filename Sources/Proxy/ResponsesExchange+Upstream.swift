@@ -189,7 +189,9 @@ extension ResponsesExchange {
                 h.set("content-type", "text/event-stream")
                 h.set("cache-control", "no-cache")
                 responder.beginStream(status: 200, headers: h)
-                settlePending(.succeeded)
+                // The upstream's own failure relayed as the stream's first event is the request's end, not a recovery:
+                // its decisions settle with the request (`finish`, `gave_up`), as the same refusal with an HTTP status.
+                if !isError { settlePending(.succeeded) }
                 for b in held { out += b }
             }
             // Codex ignores a bare `error` event over SSE and waits for the end of the stream: the client gets

@@ -245,8 +245,10 @@ extension WebSocketSession {
             // Until 2026-12-07 the frame was relayed as it came.
             answerLocally(WebSocketErrorFrame.from(.upstreamUnavailable), status: 502, error: cls.rawValue)
         case .passThrough where failedEvent:
-            // Nothing to recover: the turn ends as it would have, the held events first, then the failure.
+            // Nothing to recover: the turn ends as it would have, the held events first, then the failure. Its decisions
+            // gave up (the turn ends with the upstream's failure); `commit` would settle them as succeeded.
             liveAnchor = nil
+            settlePending(.gaveUp)
             commit()
             sendDownstream(frame)
             endTurn(status: status, error: UpstreamErrorClass.of(summary.error).rawValue)

@@ -312,6 +312,25 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try stack.requests("5xx"), 1)
     }
 
+    /// A recovery decision succeeds when the request it recovered does. A failover whose retry the upstream refuses
+    /// in-stream (`response.failed` before any output, which the policy relays) gave up, as the same refusal answered
+    /// with its HTTP status does: settled `succeeded` at the relay (or, for `stream:false`, before the answer was even
+    /// read), the gave-up ratio panel read the failure as a recovery.
+    func testAFailoverWhoseRetryTheUpstreamRefusesInStreamGivesUp() throws {
+        for stream in [true, false] {
+            try injectFault(account: nil, "server_error")
+            try injectFault(account: nil, "response_failed", params: ["code": "context_length_exceeded"])
+            let r = try post(#"{"model":"gpt-5.5","input":"hi","stream":\#(stream)}"#)
+            XCTAssertEqual(r.status, stream ? 200 : 400, r.bodyText)
+            XCTAssertTrue(r.bodyText.contains("context_length_exceeded"), r.bodyText)
+        }
+        XCTAssertEqual(try stack.requests("4xx"), 2)
+        XCTAssertEqual(try count("failover", "attempted"), 2)
+        XCTAssertEqual(try count("failover", "succeeded"), 0)
+        XCTAssertEqual(try count("failover", "gave_up"), 2)
+        try assertTriadBalanced()
+    }
+
     func testLostAnchorIsMaskedAsRetryable502WithoutLeakingIDs() throws {
         let r = try post(
             #"{"model":"gpt-5.5","input":"next","previous_response_id":"resp_sim_deadbeef0001","stream":true}"#

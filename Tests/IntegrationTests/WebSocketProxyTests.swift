@@ -54,6 +54,24 @@ final class WebSocketProxyTests: XCTestCase {
         try stack.metric(#"sightline_recovery_decisions_total{decision="\#(d)",outcome="\#(outcome)"}"#)
     }
 
+    /// As over HTTP, a failover whose retry the upstream refuses in-stream (`response.failed` before any output,
+    /// relayed as it came) gave up: the turn ended with the upstream's failure, not a recovery.
+    func testAFailoverWhoseRetryTheUpstreamRefusesInStreamGivesUp() throws {
+        stack = try SightlineStack(label: "ws-failover-refused")
+        XCTAssertEqual(try simulatorPost("/__sim/faults", #"{"fault":"server_error","count":1}"#).status, 200)
+        let refused = #"{"fault":"response_failed","count":1,"code":"context_length_exceeded"}"#
+        XCTAssertEqual(try simulatorPost("/__sim/faults", refused).status, 200)
+        let ws = try connect()
+        try ws.send(Self.frame(nil, "hello"))
+        let events = ws.readTurn()
+        XCTAssertEqual(events.last?["type"] as? String, "response.failed", "\(events)")
+        ws.close()
+        XCTAssertEqual(try stack.requests("4xx", transport: "websocket"), 1)
+        XCTAssertEqual(try decision("failover", "attempted"), 1)
+        XCTAssertEqual(try decision("failover", "succeeded"), 0)
+        XCTAssertEqual(try decision("failover", "gave_up"), 1)
+    }
+
     /// A turn answered without going upstream (here a frame that is not `response.create`) is counted but not timed,
     /// as over HTTP: `sightline_request_duration_seconds` times what was forwarded (docs/metrics.md).
     func testATurnAnsweredLocallyIsNotTimed() throws {
