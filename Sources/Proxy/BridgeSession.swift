@@ -146,7 +146,6 @@ final class BridgeSession: @unchecked Sendable {
         }
         request = r
         hub.metrics.upstreamTurns(session: r.reused ? "reused" : "new", client: "http_bridge").increment()
-        ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
         armSilenceTimer()
     }
@@ -209,6 +208,7 @@ final class BridgeSession: @unchecked Sendable {
             pool: ctx.pool,
             metrics: hub.metrics,
             receivedBytes: ctx.metrics.upstreamReceivedBytes,
+            sentBytes: ctx.metrics.upstreamSentBytes,
             monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in
                 guard let self else { return }

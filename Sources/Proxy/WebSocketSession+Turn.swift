@@ -192,7 +192,6 @@ extension WebSocketSession {
         } else {
             metrics.upstreamTurns(session: reused ? "reused" : "new", client: "websocket").increment()
         }
-        ctx.metrics.upstreamSentBytes.increment(by: UInt64(frame.count))
         link.send(frame)
         armSilenceTimer()
     }
@@ -282,6 +281,7 @@ extension WebSocketSession {
             pool: ctx.pool,
             metrics: metrics,
             receivedBytes: ctx.metrics.upstreamReceivedBytes,
+            sentBytes: ctx.metrics.upstreamSentBytes,
             monotonic: ctx.monotonic,
             onEvent: { [weak self] serial, event in self?.upstreamEvent(serial: serial, event) }
         )

@@ -44,6 +44,9 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
     private let pool: AccountPool
     private let metrics: WebSocketMetrics
     private let receivedBytes: Counter
+    /// `sightline_upstream_sent_bytes_total`: a frame once written to the socket, a turn carried over HTTP by the
+    /// body it sends.
+    private let sentBytes: Counter
     private let monotonic: @Sendable () -> Double
     private let onEvent: @Sendable (Int, Event) -> Void
     private let state = Mutex(State())
@@ -61,6 +64,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         pool: AccountPool,
         metrics: WebSocketMetrics,
         receivedBytes: Counter,
+        sentBytes: Counter,
         monotonic: @escaping @Sendable () -> Double,
         onEvent: @escaping @Sendable (Int, Event) -> Void
     ) {
@@ -71,6 +75,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
         self.pool = pool
         self.metrics = metrics
         self.receivedBytes = receivedBytes
+        self.sentBytes = sentBytes
         self.monotonic = monotonic
         self.onEvent = onEvent
         createdAt = monotonic()
@@ -93,7 +98,10 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
             connectTimeoutSeconds: connectTimeoutSeconds,
             clientConfiguration: clientConfiguration,
             sendQueueOverflows: metrics.sendQueueOverflows,
-            textWritten: { [metrics] bytes in metrics.message(side: "upstream", direction: "sent", bytes: bytes) }
+            textWritten: { [metrics, sentBytes] bytes in
+                metrics.message(side: "upstream", direction: "sent", bytes: bytes)
+                sentBytes.increment(by: UInt64(bytes))
+            }
         )
         socket.withLock { $0 = ws }
         ws.start()
@@ -123,6 +131,7 @@ final class WebSocketUpstreamLink: UpstreamWebSocketDelegate, Sendable {
                 headers: headers,
                 body: WebSocketHTTPCarrier.body(for: frame)
             )
+            sentBytes.increment(by: UInt64(request.body.count))
             let delegate = WebSocketHTTPCarrier { [self] event in onEvent(serial, event) }
             let transfer = carrier.client.start(request, delegate: delegate)
             http.withLock { $0?.transfer = transfer }

@@ -222,6 +222,11 @@ final class WebSocketProxyTests: XCTestCase {
             3,
             "each turn's frame is counted once written upstream"
         )
+        XCTAssertEqual(
+            try stack.metric("sightline_upstream_sent_bytes_total"),
+            try stack.metric(#"sightline_websocket_bytes_total{direction="sent",side="upstream"}"#),
+            "every byte sent upstream went over the socket, counted as written"
+        )
         XCTAssertEqual(try stack.upstreamAttempts("success"), 3, "each turn's upstream send is an attempt")
         ws.close()
     }
