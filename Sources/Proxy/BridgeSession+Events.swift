@@ -131,7 +131,7 @@ extension BridgeSession {
                         : AttemptOutcome.errorFrame(status: upstreamError.status)
                 )
                 request = r
-                guard let decision else { return failAfterCommit(r) }
+                guard let decision else { return relayAfterCommit(upstreamError, summary.error, r) }
                 // Before the first byte: the plain HTTP path serves the full request, after the decision the
                 // HTTP path would have taken on this error (excluding the account), so the fault is neither lost
                 // nor retried blindly.
@@ -316,6 +316,18 @@ extension BridgeSession {
         flushOutgoing(r)
         r.responder.end()
         finish(status: 200, error: "stream_incomplete", countedAs: ProxyErrorResponse.streamIncomplete.status)
+    }
+
+    /// A bare `error` frame after the first byte, ended as the HTTP path ends the same event: a terminal
+    /// `response.failed` with the upstream's code and message (Codex ignores a bare `error` over SSE and classifies a
+    /// `response.failed` by its code), counted as the status the frame carries. Until 2026-12-08 it became
+    /// `stream_incomplete`, which Codex retries: a fatal failure such as `context_length_exceeded` ran the model again.
+    private func relayAfterCommit(_ error: UpstreamErrorEvent, _ info: ResponseEventSummary.ErrorInfo?, _ r: Request) {
+        previous = nil
+        outgoing += ResponsesExchange.failedEvent(for: info)
+        flushOutgoing(r)
+        finish(status: 200, error: error.errorClass.rawValue, countedAs: error.status)
+        r.responder.end()
     }
 
     private func recordUsage(_ usage: ResponseEventSummary.Usage, _ r: Request) {

@@ -80,6 +80,29 @@ final class BridgeResponseFailedTests: XCTestCase {
         XCTAssertEqual(try stack.coolingAccounts(), 1)
     }
 
+    /// A bare error frame after output reached the client (how the backend fails a response mid-stream over a
+    /// WebSocket) ends the stream as the same `error` event does over HTTP: a terminal `response.failed` with the
+    /// upstream's code, which Codex classifies (`context_length_exceeded` is fatal for it). Until 2026-12-08 the
+    /// client got `stream_incomplete`, which Codex retries, and the request was logged as that.
+    func testAnErrorFrameAfterOutputIsRelayedWithItsCode() throws {
+        try start("bridge-error-late")
+        let params: [String: Any] = ["code": "context_length_exceeded", "after": 5, "status": 400]
+        try stack.injectFault(account: nil, "response_failed", params: params)
+        let r = try post(stream: true, key: "bridge-error-late")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.bodyText.contains("response.output_text.delta"), "after output: \(r.bodyText)")
+        XCTAssertTrue(r.bodyText.contains("event: response.failed"), r.bodyText)
+        XCTAssertTrue(r.bodyText.contains(#""code":"context_length_exceeded""#), r.bodyText)
+        XCTAssertFalse(r.bodyText.contains("stream_incomplete"), r.bodyText)
+        let last = try XCTUnwrap(stack.awaitLogRecords(event: "sightline.request", count: 1).last)
+        let attributes = try XCTUnwrap(last["attributes"] as? [String: Any])
+        XCTAssertEqual(attributes["sightline.bridge"] as? Bool, true, "\(attributes)")
+        XCTAssertEqual(attributes["error.type"] as? String, "context_length_exceeded")
+        XCTAssertEqual(try stack.requests("4xx"), 1, "as the 400 the frame carries")
+        let open = #"sightline_websocket_open_sessions{side="upstream"}"#
+        XCTAssertTrue(poll(timeout: 5) { (try? self.stack.metric(open)) == 0 }, "the failed session's socket goes")
+    }
+
     /// A `response.failed` the HTTP path can still recover is handed to it, not relayed: here
     /// `invalid_encrypted_content` on a body holding reasoning another account sealed, which the HTTP path strips
     /// when its own send is refused the same way. Relayed (as the first version of the bridge's code decision did),
