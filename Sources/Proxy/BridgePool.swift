@@ -5,13 +5,14 @@ import Synchronization
 /// The HTTP bridge's pooled upstream sessions, one per continuity key and principal: which exist, which are busy with
 /// a request, and when each was last used. Bounded (`maxSessions`) with an idle TTL; when full, the
 /// least recently used idle session is evicted, and when every session is busy the request simply
-/// goes over plain HTTP (the bridge never queues, waits or cools anything down).
+/// goes over plain HTTP (the bridge never queues, waits or cools anything down). Idle sessions past the TTL are
+/// retired by a sweep timer (at most one pending), not only when another request checks one out.
 ///
 /// Concurrency: `Sendable`; the table sits behind a `Mutex`; sessions are retired outside it.
 /// Emits: `sightline_websocket_upstream_turns_total{client="http_bridge"}` is counted by the session;
 /// evictions are logged (event `sightline.bridge`).
 final class BridgePool: Sendable {
-    private struct Entry {
+    struct Entry {
         var session: BridgeSession
         var busy: Bool
         var lastUsed: Double
@@ -20,12 +21,23 @@ final class BridgePool: Sendable {
     let maxSessions: Int
     let idleTTLSeconds: Double
     private let logger: Logger
+    /// The clock of `checkout`'s and `checkin`'s `now` (`ProxyContext.monotonic`), read by the sweep.
+    private let monotonic: @Sendable () -> Double
     private let table = Mutex<[String: Entry]>([:])
+    /// A sweep is scheduled: one timer serves every idle session, not one per check-in.
+    private let sweepPending = Mutex(false)
+    private static let sweeps = DispatchQueue(label: "sightline.bridge.sweep")
 
-    init(maxSessions: Int = 64, idleTTLSeconds: Double = 300, logger: Logger) {
+    init(
+        maxSessions: Int = 64,
+        idleTTLSeconds: Double = 300,
+        logger: Logger,
+        monotonic: @escaping @Sendable () -> Double = { MonotonicClock.seconds() }
+    ) {
         self.maxSessions = maxSessions
         self.idleTTLSeconds = idleTTLSeconds
         self.logger = logger
+        self.monotonic = monotonic
     }
 
     var count: Int { table.withLock { $0.count } }
@@ -43,9 +55,8 @@ final class BridgePool: Sendable {
     func checkout(key: String, now: Double, make: () -> BridgeSession) -> (session: BridgeSession, isNew: Bool)? {
         var retired: [(BridgeSession, String)] = []
         let result = table.withLock { t -> (BridgeSession, Bool)? in
-            for (k, e) in t where !e.busy && now - e.lastUsed >= idleTTLSeconds {
-                retired.append((e.session, "idle_ttl"))
-                t[k] = nil
+            for k in Self.expired(t, now: now, ttl: idleTTLSeconds) {
+                if let e = t.removeValue(forKey: k) { retired.append((e.session, "idle_ttl")) }
             }
             if var entry = t[key] {
                 guard !entry.busy else { return nil }
@@ -66,6 +77,11 @@ final class BridgePool: Sendable {
             t[key] = Entry(session: session, busy: true, lastUsed: now)
             return (session, true)
         }
+        retire(retired)
+        return result.map { (session: $0.0, isNew: $0.1) }
+    }
+
+    private func retire(_ retired: [(BridgeSession, String)]) {
         for (session, reason) in retired {
             session.retire(reason: reason)
             logger.log(
@@ -75,16 +91,47 @@ final class BridgePool: Sendable {
                 [LogAttribute("error.type", .string(reason))]
             )
         }
-        return result.map { (session: $0.0, isNew: $0.1) }
     }
 
-    /// Marks the key's session idle again (only if `session` is still the key's).
+    /// The keys of the sessions idle for at least `ttl` at `now`. Pure.
+    static func expired(_ t: [String: Entry], now: Double, ttl: Double) -> [String] {
+        t.compactMap { k, e in !e.busy && now - e.lastUsed >= ttl ? k : nil }
+    }
+
+    /// Marks the key's session idle again (only if `session` is still the key's), and makes sure a sweep will
+    /// retire it once its TTL has run.
     func checkin(key: String, session: BridgeSession, now: Double) {
         table.withLock { t in
             guard t[key]?.session === session else { return }
             t[key]?.busy = false
             t[key]?.lastUsed = now
         }
+        scheduleSweep(after: idleTTLSeconds)
+    }
+
+    private func scheduleSweep(after seconds: Double) {
+        let first = sweepPending.withLock { pending -> Bool in
+            defer { pending = true }
+            return !pending
+        }
+        guard first else { return }
+        Self.sweeps.asyncAfter(deadline: .now() + max(0, seconds)) { [weak self] in self?.sweep() }
+    }
+
+    /// Retires the sessions idle past the TTL, then schedules the next sweep for the earliest one still idle (a
+    /// session checked in later is due later: the TTL is the same for all).
+    private func sweep() {
+        sweepPending.withLock { $0 = false }
+        let now = monotonic()
+        var retired: [(BridgeSession, String)] = []
+        let nextDue = table.withLock { t -> Double? in
+            for k in Self.expired(t, now: now, ttl: idleTTLSeconds) {
+                if let e = t.removeValue(forKey: k) { retired.append((e.session, "idle_ttl")) }
+            }
+            return t.values.filter { !$0.busy }.map { $0.lastUsed + idleTTLSeconds }.min()
+        }
+        retire(retired)
+        if let nextDue { scheduleSweep(after: nextDue - now) }
     }
 
     /// Forgets the key's session (after a failure; the next request starts a fresh one).

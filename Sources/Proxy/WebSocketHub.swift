@@ -29,7 +29,7 @@ final class WebSocketHub: Sendable {
         self.ctx = ctx
         affinity = ctx.affinity
         transcripts = ctx.transcripts
-        bridge = BridgePool(logger: ctx.logger)
+        bridge = BridgePool(logger: ctx.logger, monotonic: ctx.monotonic)
         self.recycleSeconds = recycleSeconds
         self.pingIntervalSeconds = pingIntervalSeconds
     }
