@@ -49,6 +49,11 @@ struct SimulatedFault: Sendable, Equatable, Codable {
     /// Answers a WebSocket upgrade instead of the 101 (`stage=handshake`), as an HTTP request would be answered.
     var isHandshakeFault: Bool { parameters["stage"] == "handshake" }
 
+    /// Something can take this fault: a handshake fault must be one an upgrade can answer (a status or a reset),
+    /// since only an upgrade takes it. A stream fault there would be taken and dropped (the 101 goes out), and a
+    /// token-endpoint one never taken at all.
+    var isApplicable: Bool { !isHandshakeFault || !(kind.shapesStream || kind.isTokenEndpointFault) }
+
     init(_ kind: Kind, _ parameters: [String: String] = [:]) {
         self.kind = kind
         self.parameters = parameters

@@ -66,6 +66,7 @@ extension SimulatorEngine {
                     ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault")
                 )
             }
+            if !fault.isApplicable { return Self.inapplicable(fault) }
             let account = object["account"] as? String
             if let account, state.withLock({ $0.ledger.tokens(of: account) == nil }) {
                 return Self.json(400, ErrorBodies.invalidRequest("Unknown account \(account).", param: "account"))
@@ -94,6 +95,7 @@ extension SimulatorEngine {
                     ErrorBodies.invalidRequest("Unknown fault \(name).", param: "fault", code: "unknown_sim_fault")
                 )
             }
+            if !parsed.isApplicable { return Self.inapplicable(parsed) }
             fault = parsed
         }
         state.withLock { $0.faults.standing = fault }
@@ -120,6 +122,7 @@ extension SimulatorEngine {
                     ErrorBodies.invalidRequest("Unknown fault in \(entry).", code: "unknown_sim_fault")
                 )
             }
+            if !fault.isApplicable { return Self.inapplicable(fault) }
             faults.append(fault)
         }
         let probability = (object["probability"] as? Double) ?? 0
@@ -137,6 +140,19 @@ extension SimulatorEngine {
         }
         state.withLock { $0.faults.setRandom(probability: probability, faults: faults, seed: seed) }
         return Self.json(200, Array("{\"probability\":\(probability),\"faults\":\(faults.count)}".utf8))
+    }
+
+    /// The 400 for a fault nothing would apply (`SimulatedFault.isApplicable`): refused where it is configured, not
+    /// taken and dropped later.
+    private static func inapplicable(_ fault: SimulatedFault) -> SimulatorOutcome {
+        json(
+            400,
+            ErrorBodies.invalidRequest(
+                "Fault \(fault.name) cannot answer a WebSocket upgrade (stage=handshake).",
+                param: "stage",
+                code: "inapplicable_sim_fault"
+            )
+        )
     }
 
     /// What `GET /__sim/accounts` reports per account (every credential in it is a fake one).

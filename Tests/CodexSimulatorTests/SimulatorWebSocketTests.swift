@@ -233,6 +233,29 @@ final class SimulatorWebSocketTests: XCTestCase {
         XCTAssertEqual(records.filter { $0.transport == "websocket" }.map(\.status), [500, 500, 200])
     }
 
+    /// A handshake fault must be one an upgrade can answer (a status or a reset). One that shapes a stream, or a
+    /// token-endpoint one, is refused where it is configured: until 2026-12-08 a queued `silence;stage=handshake` was
+    /// taken by the next upgrade and dropped (the 101 went out, nothing was logged), and a `token_server_error` one
+    /// sat in the queue for ever, so a test that meant to exercise a silent or failing upgrade passed without it.
+    func testAHandshakeFaultAnUpgradeCannotAnswerIsRefused() throws {
+        try start()
+        func status(_ outcome: SimulatorOutcome) -> Int? {
+            if case .complete(let status, _, _) = outcome { return status }
+            return nil
+        }
+        for fault in ["silence", "stream_cut", "slow", "response_failed", "token_server_error"] {
+            let body = #"{"fault":"\#(fault)","stage":"handshake"}"#
+            XCTAssertEqual(status(admin("/__sim/faults", body: body)), 400, fault)
+            XCTAssertEqual(status(admin("/__sim/standing-fault", body: body)), 400, fault)
+            let random = #"{"probability":1,"faults":[\#(body)]}"#
+            XCTAssertEqual(status(admin("/__sim/random-faults", body: random)), 400, fault)
+        }
+        XCTAssertEqual(simulator.engine.state.withLock { $0.faults.queue.count }, 0)
+        XCTAssertEqual(status(admin("/__sim/faults", body: #"{"fault":"overloaded","stage":"handshake"}"#)), 200)
+        let client = try WebSocketTestClient(port: simulator.port)
+        XCTAssertEqual(try client.handshake(path: path, headers: auth1), 503, "an answer it can give still applies")
+    }
+
     func testConnectionAgeCap() throws {
         try start { $0.webSocketConnectionLimitSeconds = 0 }
         let client = try connect()
