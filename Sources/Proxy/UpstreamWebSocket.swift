@@ -36,7 +36,8 @@ public protocol UpstreamWebSocketDelegate: AnyObject, Sendable {
 /// `CURLE_AGAIN` before polling (OpenSSL may hold decrypted bytes). Sends a ping every `pingIntervalSeconds`
 /// until it closes. After `close`, the upstream has `closeTimeoutSeconds` (2 s by default, as the server side
 /// gives a client) to answer with its close frame; then the connection is dropped and the delegate gets
-/// `didClose(code: 1006, reason: "close_timeout")`, so a stalled upstream cannot keep the thread alive.
+/// `didClose(code: 1006, reason: "close_timeout")`, so a stalled upstream cannot keep the thread alive. Closed
+/// before its upgrade was answered, it waits for the 101 as long, then reports `didFail(reason: "close_timeout")`.
 /// Does not reconnect, retry or fall back: the caller decides from `didFail`/`didClose`.
 ///
 /// The send queue is bounded: frames wait there while the thread connects, handshakes, or is blocked

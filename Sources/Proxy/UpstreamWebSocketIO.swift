@@ -184,11 +184,14 @@ final class UpstreamWebSocketIO {
     /// `handshake_too_large` past `UpstreamHandshakeHeadScanner.defaultMaxBytes`). A head that arrived with the
     /// end of the connection still counts: an upstream refusing the upgrade may close right after its answer
     /// (`Connection: close`), and that answer (a 426 that means "use HTTP", a 429 whose body carries the reset)
-    /// must not be lost to the EOF that the same read saw.
+    /// must not be lost to the EOF that the same read saw. After `close`, the upstream has until the close deadline
+    /// to answer, as after an upgrade (`close_timeout`): until 2026-12-08 this wait ran its whole connect timeout for
+    /// a socket nobody wanted any more.
     private func readHead() -> Result<(status: Int, headers: HTTPHeaders), HandshakeFailure> {
         let deadline = MonotonicClock.seconds() + owner.connectTimeoutSeconds
         var scanner = UpstreamHandshakeHeadScanner()
         while MonotonicClock.seconds() < deadline, !owner.sendQueueOverflowed {
+            if closeExpired { return .failure(.closeTimeout) }
             // No further than the limit: an upstream streaming header lines faster than we read must not keep
             // this drain going.
             let open = drain(upTo: scanner.maxBytes)
@@ -211,6 +214,8 @@ final class UpstreamWebSocketIO {
     enum HandshakeFailure: String, Error {
         case noResponse = "handshake_no_response"
         case tooLarge = "handshake_too_large"
+        /// `UpstreamWebSocket.closeTimeoutReason`: closed while the upgrade was unanswered.
+        case closeTimeout = "close_timeout"
     }
 
     /// Our close has waited `closeTimeoutSeconds` for the upstream's (see `loop`).

@@ -63,6 +63,38 @@ final class UpstreamWebSocketCloseTests: XCTestCase {
         XCTAssertEqual(written.withLock { $0 }, [], "a dropped frame is not reported written (nor counted as sent)")
     }
 
+    /// The upstream reads the upgrade and never answers it; the socket is closed meanwhile (the client left, or the
+    /// request moved on). The upstream gets `closeTimeoutSeconds` to answer, as after an upgrade, then the connection
+    /// is dropped. Until 2026-12-08 the wait for the 101 ignored `close` and ran its whole connect timeout (15 s by
+    /// default), holding the upstream connection and its thread for nobody.
+    func testCloseDuringAnUnansweredUpgradeEndsAfterTheCloseTimeout() throws {
+        let asked = Atomic<Bool>(false)
+        let disconnected = Atomic<Bool>(false)
+        let upstream = try UpstreamTestServer { connection in
+            guard connection.readRequest() != nil else { return }
+            asked.store(true, ordering: .releasing)
+            if connection.waitForClose(timeoutSeconds: 60) { disconnected.store(true, ordering: .releasing) }
+        }
+        defer { upstream.stop() }
+        let delegate = RecordingUpstreamDelegate()
+        let socket = UpstreamWebSocket(
+            url: URL(string: "http://127.0.0.1:\(upstream.port)/backend-api/codex/responses")!,
+            headers: headers,
+            delegate: delegate,
+            connectTimeoutSeconds: 30
+        )
+        socket.start()
+        XCTAssertTrue(pollUntil { asked.load(ordering: .acquiring) }, "the upgrade never reached the upstream")
+        socket.close()
+        XCTAssertTrue(
+            pollUntil(timeout: socket.closeTimeoutSeconds + 3) { delegate.snapshot.failure != nil },
+            "still waiting for the 101"
+        )
+        XCTAssertEqual(delegate.snapshot.failure?.0, UpstreamWebSocket.closeTimeoutReason)
+        XCTAssertNil(delegate.snapshot.opened)
+        XCTAssertTrue(pollUntil { disconnected.load(ordering: .acquiring) }, "the connection is dropped")
+    }
+
     /// The upstream completes the upgrade, then reads (and ignores) everything, our close frame included,
     /// without ever sending its own.
     func testAnUpstreamThatNeverAnswersTheCloseIsDroppedAfterTheCloseTimeout() throws {
