@@ -18,6 +18,20 @@ final class AccountsImportCommandTests: XCTestCase {
     }
 
     /// `accounts import` of `auth` as the account `work` into `state`.
+    /// A Codex `auth.json` of a ChatGPT login (fake tokens of `accountID`, plan plus) in the test's directory.
+    private func writeAuthJSON(accountID: String) throws -> String {
+        let authPath = directory + "/auth.json"
+        try AtomicFile.write(
+            AuthJSONImporterTests.chatGPTAuthJSON(
+                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: accountID, plan: "plus"),
+                idToken: FakeJWT.make(accountID: accountID),
+                accountID: nil
+            ),
+            to: authPath
+        )
+        return authPath
+    }
+
     private func importWork(
         _ auth: String,
         state: String,
@@ -66,15 +80,7 @@ final class AccountsImportCommandTests: XCTestCase {
     /// proxy logs, and no stray `pseudonym.key` appears in the state directory. A key file that does not exist yet
     /// is created, as the proxy now creates it too.
     func testTheKeyFileNamedIsTheOneUsed() throws {
-        let authPath = directory + "/auth.json"
-        try AtomicFile.write(
-            AuthJSONImporterTests.chatGPTAuthJSON(
-                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-7", plan: "plus"),
-                idToken: FakeJWT.make(accountID: "fake-account-7"),
-                accountID: nil
-            ),
-            to: authPath
-        )
+        let authPath = try writeAuthJSON(accountID: "fake-account-7")
         let keyFile = directory + "/operator.key"
         try AtomicFile.write(Array((String(repeating: "cd", count: 32) + "\n").utf8), to: keyFile)
         let state = directory + "/state"
@@ -95,15 +101,7 @@ final class AccountsImportCommandTests: XCTestCase {
     /// took in only other tokens, so it wrote its `reauth_required` copy back over the import at its next cooldown,
     /// and the account stayed out, after a restart too, though the import had said `imported`.
     func testAReimportOfTheSameLoginBringsBackAnAccountTheProxyTookOut() throws {
-        let authPath = directory + "/auth.json"
-        try AtomicFile.write(
-            AuthJSONImporterTests.chatGPTAuthJSON(
-                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-5", plan: "plus"),
-                idToken: FakeJWT.make(accountID: "fake-account-5"),
-                accountID: nil
-            ),
-            to: authPath
-        )
+        let authPath = try writeAuthJSON(accountID: "fake-account-5")
         let state = directory + "/state"
         _ = try importWork(authPath, state: state)
         var other = AccountStoreEntry(name: "other")
@@ -125,15 +123,7 @@ final class AccountsImportCommandTests: XCTestCase {
     /// import before anything is written: the exit status 1 says "not imported". Until 2026-12-08 the key was read
     /// after the account was written, so the command failed with the account imported, and a running proxy took it in.
     func testAnImportThatFailsWritesNothing() throws {
-        let authPath = directory + "/auth.json"
-        try AtomicFile.write(
-            AuthJSONImporterTests.chatGPTAuthJSON(
-                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-6", plan: "plus"),
-                idToken: FakeJWT.make(accountID: "fake-account-6"),
-                accountID: nil
-            ),
-            to: authPath
-        )
+        let authPath = try writeAuthJSON(accountID: "fake-account-6")
         let keyFile = directory + "/operator.key"
         try AtomicFile.write(Array((String(repeating: "cd", count: 32) + "\n").utf8), to: keyFile, mode: 0o644)
         let state = directory + "/state"
@@ -156,15 +146,7 @@ final class AccountsImportCommandTests: XCTestCase {
     /// nothing is written. Until 2026-12-08 it was stored, and the account, pooled with "" as its upstream, failed
     /// every request sent to it.
     func testAnEmptyBaseURLIsAUsageError() throws {
-        let authPath = directory + "/auth.json"
-        try AtomicFile.write(
-            AuthJSONImporterTests.chatGPTAuthJSON(
-                accessToken: FakeJWT.make(exp: 1_900_000_000, accountID: "fake-account-4"),
-                idToken: FakeJWT.make(accountID: "fake-account-4"),
-                accountID: nil
-            ),
-            to: authPath
-        )
+        let authPath = try writeAuthJSON(accountID: "fake-account-4")
         let state = directory + "/state"
         let code = AccountsImportCommand.run(
             arguments: [authPath, "--state-dir", state, "--base-url", ""],
