@@ -55,9 +55,7 @@ final class BridgePool: Sendable {
     func checkout(key: String, now: Double, make: () -> BridgeSession) -> (session: BridgeSession, isNew: Bool)? {
         var retired: [(BridgeSession, String)] = []
         let result = table.withLock { t -> (BridgeSession, Bool)? in
-            for k in Self.expired(t, now: now, ttl: idleTTLSeconds) {
-                if let e = t.removeValue(forKey: k) { retired.append((e.session, "idle_ttl")) }
-            }
+            retired = removeExpired(&t, now: now)
             if var entry = t[key] {
                 guard !entry.busy else { return nil }
                 entry.busy = true
@@ -93,6 +91,13 @@ final class BridgePool: Sendable {
         }
     }
 
+    /// Takes the sessions idle past the TTL out of `t`, to be retired (`retire`) once the lock is released.
+    private func removeExpired(_ t: inout [String: Entry], now: Double) -> [(BridgeSession, String)] {
+        Self.expired(t, now: now, ttl: idleTTLSeconds).compactMap { k in
+            t.removeValue(forKey: k).map { ($0.session, "idle_ttl") }
+        }
+    }
+
     /// The keys of the sessions idle for at least `ttl` at `now`. Pure.
     static func expired(_ t: [String: Entry], now: Double, ttl: Double) -> [String] {
         t.compactMap { k, e in !e.busy && now - e.lastUsed >= ttl ? k : nil }
@@ -125,9 +130,7 @@ final class BridgePool: Sendable {
         let now = monotonic()
         var retired: [(BridgeSession, String)] = []
         let nextDue = table.withLock { t -> Double? in
-            for k in Self.expired(t, now: now, ttl: idleTTLSeconds) {
-                if let e = t.removeValue(forKey: k) { retired.append((e.session, "idle_ttl")) }
-            }
+            retired = removeExpired(&t, now: now)
             return t.values.filter { !$0.busy }.map { $0.lastUsed + idleTTLSeconds }.min()
         }
         retire(retired)

@@ -302,10 +302,7 @@ extension BridgeSession {
         guard r.responder.queuedBytes > ctx.configuration.maxDownstreamBacklogBytes else { return }
         ctx.metrics.protocolErrors(reason: "client_not_reading").increment()
         r.responder.abort()  // runs no `onClose`: the session's own end follows
-        link?.retire(reason: "client_not_reading")
-        link = nil
-        previous = nil
-        finish(status: 499, error: "client_not_reading")
+        endForAbsentClient(error: "client_not_reading")
     }
 
     private func failAfterCommit(_ r: Request) {

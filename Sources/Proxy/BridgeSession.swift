@@ -297,10 +297,16 @@ final class BridgeSession: @unchecked Sendable {
 
     private func clientClosed(_ responder: HTTPResponder) {
         guard let r = request, r.responder === responder else { return }
-        link?.retire(reason: "client_closed")
+        endForAbsentClient(error: "client_closed")
+    }
+
+    /// The request's client is gone (it closed, or it was dropped for not reading, `error`): its socket goes, as the
+    /// turn on it runs for nobody, and the request ends 499.
+    func endForAbsentClient(error: String) {
+        link?.retire(reason: error)
         link = nil
         previous = nil
-        finish(status: 499, error: "client_closed")
+        finish(status: 499, error: error)
     }
 
     func log(_ body: StaticString, reason: String?, _ r: Request) {

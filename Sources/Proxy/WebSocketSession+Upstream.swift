@@ -79,16 +79,7 @@ extension WebSocketSession {
         if failure != nil {
             // The upstream's own failure after output: its account cools as the same event over HTTP makes it (by
             // the status its code stands for, none for a lost anchor); until 2026-12-08 it cooled nothing here.
-            let upstreamError = UpstreamErrorEvent(top: top, summary: summary)
-            if let coolingStatus = upstreamError.coolingStatus {
-                applyAccountConsequences(
-                    link.account,
-                    status: coolingStatus,
-                    error: upstreamError.errorClass,
-                    parsed: upstreamError.body,
-                    headers: Self.frameHeaders(top)
-                )
-            }
+            coolAsOverHTTP(UpstreamErrorEvent(top: top, summary: summary), top: top, account: link.account)
         }
         sendDownstream(frame)
         guard summary.isTerminal else { return }
@@ -144,6 +135,23 @@ extension WebSocketSession {
         )
     }
 
+    /// The statuses that refuse the proxy's own account (its login, its plan, its quota), not the client's request: a
+    /// handshake refused with one is a pin reset, and an error frame with one never reaches the client as it came.
+    static let accountRefusalStatuses: Set<Int> = [401, 402, 403, 429]
+
+    /// Cools `account` as the same answer over HTTP would (`coolingStatus`: none for a `response.failed` whose code
+    /// names no status, such as a lost anchor), with the frame's own reset and `headers` object.
+    func coolAsOverHTTP(_ upstreamError: UpstreamErrorEvent, top: JSONTopLevel, account: Int) {
+        guard let coolingStatus = upstreamError.coolingStatus else { return }
+        applyAccountConsequences(
+            account,
+            status: coolingStatus,
+            error: upstreamError.errorClass,
+            parsed: upstreamError.body,
+            headers: Self.frameHeaders(top)
+        )
+    }
+
     /// An upstream `{"type":"error","status":…}` frame for the current turn, or a `response.failed` before the
     /// turn was committed (its error under `response`, its status the one its code stands for).
     func handleErrorFrame(
@@ -171,22 +179,13 @@ extension WebSocketSession {
         // attempt too (until 2026-12-07 only a pin reset or failover cooled it, so a one-account pool sent every
         // later turn into the same limit and answered the client's 429 without a reset time), and one after output
         // reached the client (until 2026-12-08 it cooled nothing, unlike over HTTP and the bridge).
-        if let coolingStatus = upstreamError.coolingStatus {
-            applyAccountConsequences(
-                link.account,
-                status: coolingStatus,
-                error: cls,
-                parsed: parsed,
-                headers: Self.frameHeaders(top)
-            )
-        }
+        coolAsOverHTTP(upstreamError, top: top, account: link.account)
         if t.committed {
             // A refusal of the proxy's own account (401–403, a 429 limit) says nothing the client can act on, and
             // Codex reads such a frame as its own: a 401 sends it to refresh its login, a usage limit ends its turn for
             // good while other accounts have room. It gets the retryable 502 `stream_incomplete` instead, as before the
             // first event it gets a 502 and never the refusal (until 2026-12-08 the refusal went to it as it came).
-            let accountRefusal = [401, 402, 403, 429].contains(status)
-            if accountRefusal {
+            if Self.accountRefusalStatuses.contains(status) {
                 sendDownstream(WebSocketErrorFrame.from(.streamIncomplete))
                 endTurn(status: ProxyErrorResponse.streamIncomplete.status, error: cls.rawValue)
             } else {
@@ -370,7 +369,7 @@ extension WebSocketSession {
         } else {
             turn?.excluded.insert(account)
         }
-        if let status, [401, 402, 403, 429].contains(status) {
+        if let status, Self.accountRefusalStatuses.contains(status) {
             // Read like the same answer over HTTP: a 429's body and headers say how long the account cools.
             let parsed = refusal.map { UpstreamErrorBody(bytes: $0.body) }
             applyAccountConsequences(
